@@ -1,0 +1,70 @@
+"""Input checks shared by layers, objectives and the graph.
+
+Every value in graphnn is a 2-D ``N x D`` array, one row per observation. These helpers turn
+whatever the user passed into such an array, or raise a ``ValueError`` that names who
+complained (``owner``) and the shapes involved, so that no bare numpy broadcasting error
+reaches the user.
+"""
+import numpy as np
+
+
+def describe_shape(shape):
+    """``(673, 16)`` -> ``'673 x 16'``; other ranks are shown as a tuple."""
+    if len(shape) == 2:
+        return f"{shape[0]} x {shape[1]}"
+    return str(tuple(shape))
+
+
+def as_matrix(value, owner, what="input"):
+    """Return ``value`` as a 2-D floating-point ``N x D`` array with ``N >= 1``.
+
+    Floating-point arrays keep their dtype (float32 stays float32); integers and booleans are
+    converted once, to float64. ``owner`` is a string naming the caller, used in messages.
+    """
+    if type(value) is np.ndarray and value.ndim == 2 and value.dtype.kind == "f" and value.shape[0]:
+        return value  # the hot path: already what we need
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{owner}: {what} could not be read as an array ({err})") from None
+    if array.ndim != 2:
+        hint = " (for one observation use x.reshape(1, -1))" if array.ndim == 1 else ""
+        raise ValueError(
+            f"{owner}: {what} must be a 2-D N x D array, got {array.ndim}-D shape "
+            f"{tuple(array.shape)}{hint}"
+        )
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"{owner}: {what} must be numeric, got dtype {array.dtype}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{owner}: {what} has no observations (shape {describe_shape(array.shape)})")
+    if array.dtype.kind != "f":
+        array = array.astype(np.float64)
+    return array
+
+
+def require_width(array, width, owner, what="input"):
+    """Raise unless ``array`` is ``N x width``."""
+    if array.shape[1] != width:
+        raise ValueError(
+            f"{owner}: {what} must have {width} columns, got {describe_shape(array.shape)}"
+        )
+
+
+def require_same_shape(array, expected_shape, owner, what):
+    """Raise unless ``array.shape == expected_shape`` (e.g. a gradient against its output)."""
+    if array.shape != expected_shape:
+        raise ValueError(
+            f"{owner}: {what} must be {describe_shape(expected_shape)}, "
+            f"got {describe_shape(array.shape)}"
+        )
+
+
+def require_finite(array, owner, what="input"):
+    """Raise if ``array`` holds NaN or inf, saying how many entries and where the first is."""
+    if not np.isfinite(array).all():
+        bad = ~np.isfinite(array)
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{owner}: {what} ({describe_shape(array.shape)}) holds {int(bad.sum())} NaN or "
+            f"inf entries, the first at row {row}, column {col} ({array[row, col]})"
+        )

@@ -1,0 +1,41 @@
+"""Base of the layers that act on each entry alone (activations, z-scoring)."""
+from abc import abstractmethod
+
+import numpy as np
+
+from .Layer import Layer
+
+
+class ElementwiseLayer(Layer):
+    """A layer ``y = f(x)`` applied entry by entry: ``N x D`` in, ``N x D`` out.
+
+    Subclasses give ``_activate(X)`` and ``derivative()`` (``f'`` at the last input, ``N x D``).
+    Because ``f`` acts entry by entry, each observation's Jacobian is diagonal, so
+    ``backward`` is a plain product ``gradIn * f'`` and never builds the ``N x D x D`` tensor.
+    """
+
+    def forward(self, dataIn):
+        X = self._checked_input(dataIn)
+        self._prevIn = X
+        self._prevOut = out = self._activate(X)
+        return out
+
+    @abstractmethod
+    def _activate(self, X):
+        """``f(X)``, ``N x D``."""
+
+    @abstractmethod
+    def derivative(self):
+        """``f'`` at the last input, ``N x D`` (the diagonal of each Jacobian)."""
+
+    def gradient(self):
+        """``N x D x D``: for each observation, the diagonal matrix ``diag(f'(x_n))``."""
+        self._require_forward()
+        d = self.derivative()
+        n, width = d.shape
+        jacobians = np.zeros((n, width, width), dtype=d.dtype)
+        np.einsum("nii->ni", jacobians)[...] = d  # a writable view of every diagonal
+        return jacobians
+
+    def backward(self, gradIn):
+        return self._checked_gradIn(gradIn) * self.derivative()

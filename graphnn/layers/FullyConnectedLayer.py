@@ -1,0 +1,93 @@
+"""The affine layer ``y = x W + b``."""
+import numbers
+
+import numpy as np
+
+from .._validation import as_matrix, require_same_shape, require_width
+from ..parameter import Parameter
+from .Layer import Layer
+
+INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"FullyConnectedLayer: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class FullyConnectedLayer(Layer):
+    """``y = x W + b``. Input ``N x sizeIn``, output ``N x sizeOut``.
+
+    ``W`` is ``sizeIn x sizeOut`` and ``b`` is ``1 x sizeOut``, both drawn uniformly in
+    ``[-1e-4, 1e-4]`` from a numpy ``Generator``: pass ``seed`` for a reproducible draw, or
+    your own ``rng``. ``dtype`` (float64 by default) is the dtype of the parameters.
+
+    ``gradient()`` is ``W^T`` (``sizeOut x sizeIn``), the Jacobian of every observation.
+    ``backward(G)`` returns ``G W^T`` (``N x sizeIn``) and adds the gradients of the mean
+    objective to the parameters: ``dW = X^T G / N`` and ``db`` = the column mean of ``G``.
+
+    >>> fc = FullyConnectedLayer(3, 2, seed=0)
+    >>> fc.forward(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, sizeIn, sizeOut, seed=None, rng=None, dtype=np.float64):
+        super().__init__()
+        self.sizeIn = _positive_int(sizeIn, "sizeIn")
+        self.sizeOut = _positive_int(sizeOut, "sizeOut")
+        if seed is not None and rng is not None:
+            raise ValueError("FullyConnectedLayer: give either seed or rng, not both")
+        if rng is None:
+            rng = np.random.default_rng(seed)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise ValueError(f"FullyConnectedLayer: dtype must be a floating type, got {dtype}")
+        self.weights = Parameter(
+            rng.uniform(-INIT_SCALE, INIT_SCALE, (self.sizeIn, self.sizeOut)).astype(dtype), "weights"
+        )
+        self.biases = Parameter(
+            rng.uniform(-INIT_SCALE, INIT_SCALE, (1, self.sizeOut)).astype(dtype), "biases"
+        )
+
+    def describe(self):
+        return f"FullyConnectedLayer {self.sizeIn}->{self.sizeOut}"
+
+    def parameters(self):
+        return (self.weights, self.biases)
+
+    def getWeights(self):
+        return self.weights.value
+
+    def setWeights(self, weights):
+        self.weights.value = self._checked_parameter(weights, self.weights, "weights")
+
+    def getBiases(self):
+        return self.biases.value
+
+    def setBiases(self, biases):
+        self.biases.value = self._checked_parameter(biases, self.biases, "biases")
+
+    def _checked_parameter(self, value, parameter, what):
+        array = as_matrix(value, self.describe(), what)
+        require_same_shape(array, parameter.shape, self.describe(), what)
+        return array.astype(parameter.value.dtype)  # a copy: the caller's array stays theirs
+
+    def forward(self, dataIn):
+        X = self._checked_input(dataIn)
+        if X.shape[1] != self.sizeIn:
+            require_width(X, self.sizeIn, self.describe())
+        self._prevIn = X
+        self._prevOut = out = X @ self.weights.value + self.biases.value
+        return out
+
+    def gradient(self):
+        """``W^T``, ``sizeOut x sizeIn``: the Jacobian of each observation's output."""
+        return self.weights.value.T
+
+    def backward(self, gradIn):
+        G = self._checked_gradIn(gradIn)
+        X = self._prevIn
+        self.weights.grad += (X.T @ G) / X.shape[0]
+        self.biases.grad += G.mean(axis=0, keepdims=True)
+        return G @ self.weights.value.T

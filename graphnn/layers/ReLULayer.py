@@ -1,0 +1,24 @@
+"""The rectified linear unit."""
+import numpy as np
+
+from .ElementwiseLayer import ElementwiseLayer
+
+
+class ReLULayer(ElementwiseLayer):
+    """``y = max(0, x)``. Input ``N x D``, output ``N x D``.
+
+    The derivative is 1 where ``x > 0`` and 0 elsewhere, including at the kink ``x = 0``.
+
+    >>> ReLULayer().forward(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+    """
+
+    def _activate(self, X):
+        return np.maximum(X, 0)
+
+    def derivative(self):
+        return (self._prevIn > 0).astype(self._prevIn.dtype)
+
+    def backward(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        return np.where(self._prevIn > 0, gradIn, 0).astype(gradIn.dtype, copy=False)

@@ -1,0 +1,40 @@
+"""The softmax, row by row."""
+import numpy as np
+
+from .Layer import Layer
+
+
+class SoftmaxLayer(Layer):
+    """``y_j = exp(x_j) / sum_k exp(x_k)`` for each observation (row). ``N x D`` -> ``N x D``.
+
+    The row maximum is subtracted before ``exp`` (which leaves the result unchanged), so inputs
+    of any size give finite outputs without warnings.
+
+    Each observation's Jacobian is ``diag(s) - s s^T``; ``gradient()`` returns them as an
+    ``N x D x D`` tensor, while ``backward`` uses the row-wise product
+    ``s * (g - sum(g * s))``, which is the same numbers in ``O(N D)`` memory.
+
+    >>> SoftmaxLayer().forward(np.array([[0.0, 0.0]]))
+    array([[0.5, 0.5]])
+    """
+
+    def forward(self, dataIn):
+        X = self._checked_input(dataIn)
+        shifted = np.exp(X - X.max(axis=1, keepdims=True))
+        shifted /= shifted.sum(axis=1, keepdims=True)
+        self._prevIn = X
+        self._prevOut = shifted
+        return shifted
+
+    def gradient(self):
+        """``N x D x D``: ``diag(s_n) - s_n s_n^T`` for each observation ``n``."""
+        self._require_forward()
+        s = self._prevOut
+        jacobians = -np.einsum("ni,nj->nij", s, s)
+        np.einsum("nii->ni", jacobians)[...] += s
+        return jacobians
+
+    def backward(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        s = self._prevOut
+        return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])

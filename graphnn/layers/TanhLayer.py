@@ -1,0 +1,22 @@
+"""The hyperbolic tangent."""
+import numpy as np
+
+from .ElementwiseLayer import ElementwiseLayer
+
+
+class TanhLayer(ElementwiseLayer):
+    """``y = tanh(x)``. Input ``N x D``, output ``N x D`` in ``[-1, 1]``.
+
+    ``np.tanh`` saturates without overflow, so large inputs are safe. The derivative is
+    ``1 - y^2`` (the seed's ``4 e^x e^-x / (e^x + e^-x)^2``).
+
+    >>> TanhLayer().forward(np.array([[0.0]]))
+    array([[0.]])
+    """
+
+    def _activate(self, X):
+        return np.tanh(X)
+
+    def derivative(self):
+        out = self._prevOut
+        return 1.0 - out * out

@@ -1,0 +1,46 @@
+"""Cross entropy between target and estimated distributions."""
+import numpy as np
+
+from .Objective import Objective
+
+#: ``Yhat`` is raised to at least ``EPSILON`` before ``ln`` and division, so an estimate of
+#: exactly 0 gives a large but finite loss and gradient.
+EPSILON = 1e-7
+
+#: how far a target row's sum may stray from 1 and still count as a distribution
+ROW_SUM_TOLERANCE = 1e-6
+
+
+class CrossEntropy(Objective):
+    """``J = -mean_n sum_k y ln(yhat)``; gradient ``-Y / Yhat``. ``Y``, ``Yhat``: ``N x K``.
+
+    Each row of ``Y`` must be a distribution (entries in ``[0, 1]`` summing to 1, e.g. one-hot)
+    and ``Yhat`` must lie in ``[0, 1]``; ``Yhat`` is raised to at least ``EPSILON = 1e-7``.
+
+    >>> Y = np.array([[1.0, 0, 0], [0, 1, 0]])
+    >>> Yhat = np.array([[0.2, 0.2, 0.6], [0.2, 0.7, 0.1]])
+    >>> round(CrossEntropy().eval(Y, Yhat), 6)
+    0.983056
+    """
+
+    def _clipped(self, Y, Yhat):
+        Y, Yhat = self._checked_pair(Y, Yhat)
+        self._require_between_0_and_1(Y, "Y (targets)")
+        self._require_between_0_and_1(Yhat, "Yhat (estimates)")
+        sums = Y.sum(axis=1)
+        off = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE * Y.shape[1]
+        if off.any():
+            row = int(np.argmax(off))
+            raise ValueError(
+                f"{self.describe()}: each row of Y (targets) must be a distribution summing to 1; "
+                f"{int(off.sum())} rows do not, the first is row {row} (sum {sums[row]})"
+            )
+        return Y, np.maximum(Yhat, EPSILON)
+
+    def eval(self, Y, Yhat):
+        Y, P = self._clipped(Y, Yhat)
+        return float(-np.einsum("nk,nk->", Y, np.log(P)) / Y.shape[0])
+
+    def gradient(self, Y, Yhat):
+        Y, P = self._clipped(Y, Yhat)
+        return -Y / P

@@ -1,0 +1,35 @@
+"""Log loss (the negative log likelihood of Bernoulli targets)."""
+import numpy as np
+
+from .Objective import Objective
+
+#: ``Yhat`` is clipped to ``[EPSILON, 1 - EPSILON]`` so that a sigmoid that saturates at exactly
+#: 0 or 1 gives a large but finite loss and gradient (the same value Keras uses).
+EPSILON = 1e-7
+
+
+class LogLoss(Objective):
+    """``J = -mean_n sum_k [y ln(yhat) + (1 - y) ln(1 - yhat)]``. ``Y``, ``Yhat``: ``N x K``.
+
+    The gradient is ``-(Y - Yhat) / (Yhat (1 - Yhat))``. ``Y`` and ``Yhat`` must lie in
+    ``[0, 1]``; ``Yhat`` is clipped to ``[EPSILON, 1 - EPSILON]`` (``EPSILON = 1e-7``) in both,
+    so ``Yhat`` of exactly 0 or 1 stays finite.
+
+    >>> round(LogLoss().eval(np.array([[0.0], [1.0]]), np.array([[0.2], [0.3]])), 5)
+    0.71356
+    """
+
+    def _clipped(self, Y, Yhat):
+        Y, Yhat = self._checked_pair(Y, Yhat)
+        self._require_between_0_and_1(Y, "Y (targets)")
+        self._require_between_0_and_1(Yhat, "Yhat (estimates)")
+        return Y, np.clip(Yhat, EPSILON, 1.0 - EPSILON)
+
+    def eval(self, Y, Yhat):
+        Y, P = self._clipped(Y, Yhat)
+        total = np.einsum("nk,nk->", Y, np.log(P)) + np.einsum("nk,nk->", 1.0 - Y, np.log1p(-P))
+        return float(-total / Y.shape[0])
+
+    def gradient(self, Y, Yhat):
+        Y, P = self._clipped(Y, Yhat)
+        return -(Y - P) / (P * (1.0 - P))

@@ -1,0 +1,53 @@
+"""The abstract base of every objective (loss) function."""
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from .._validation import as_matrix, require_same_shape
+
+
+class Objective(ABC):
+    """A loss ``J(Y, Yhat) = (1/N) sum_n l(y_n, yhat_n)`` over ``N`` observations.
+
+    - ``eval(Y, Yhat)``: ``J``, a Python ``float``. ``Y`` (targets) and ``Yhat`` (estimates)
+      are both ``N x K``.
+    - ``gradient(Y, Yhat)``: ``N x K``, row ``n`` being ``dl/dyhat_n`` for that observation,
+      i.e. ``N * dJ/dYhat``. It is *not* divided by ``N``: the gradients that flow backward are
+      per observation, as in the seed; layers divide by ``N`` when they turn them into parameter
+      gradients (docs/conventions.md).
+    """
+
+    #: how many input arrays an objective reads, in order: targets, then estimates
+    n_inputs = 2
+
+    @abstractmethod
+    def eval(self, Y, Yhat):
+        """The mean loss over observations, a float."""
+
+    @abstractmethod
+    def gradient(self, Y, Yhat):
+        """``N x K``: the gradient of each observation's loss with respect to ``Yhat``."""
+
+    def describe(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.describe()}>"
+
+    def _checked_pair(self, Y, Yhat):
+        """Both arrays as ``N x K`` floats of one shape, or a ``ValueError`` naming them."""
+        name = self.describe()
+        Y = as_matrix(Y, name, "Y (targets)")
+        Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
+        if Y.shape != Yhat.shape:
+            require_same_shape(Yhat, Y.shape, name, "Yhat (estimates), shaped like Y (targets),")
+        return Y, Yhat
+
+    def _require_between_0_and_1(self, array, what):
+        if array.min() < 0 or array.max() > 1 or np.isnan(array).any():
+            bad = ~((array >= 0) & (array <= 1))
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{self.describe()}: {what} must lie in [0, 1]; {int(bad.sum())} entries do not, "
+                f"the first at row {row}, column {col} ({array[row, col]})"
+            )
