@@ -15,7 +15,6 @@ value) rather than a pandas traceback, because the usual cause is a mis-copied o
 file that the user has to fix by hand.
 """
 import io
-import os
 import re
 from pathlib import Path
 
@@ -63,13 +62,13 @@ def load_kidcreative(path=_DEFAULT_PATH):
     """
     path = _resolve(path)
     text = _read_text(path)
+    if not text.splitlines()[0].strip():
+        raise DatasetError(f"{path}: line 1 is blank; the first line must be the header row.")
     # The header is checked on its own first: a wrong header usually also makes the rows
     # "ragged", and the missing column names are the more useful message.
     _check_header(_parse(text, path, nrows=1).iloc[0], path)
-    table = _parse(text, path)
 
-    rows = table.iloc[1:]
-    rows.columns = list(KIDCREATIVE_COLUMNS)
+    rows = _parse(text, path).iloc[1:].set_axis(list(KIDCREATIVE_COLUMNS), axis=1)
     # Blank lines are harmless, but we keep the original index so messages can quote file lines.
     blank = rows.apply(lambda col: col.isna() | (col.str.strip() == "")).all(axis=1)
     rows = rows[~blank]
@@ -90,14 +89,16 @@ def _resolve(path):
         if _REPO_PATH.exists():
             return _REPO_PATH
         raise DatasetError(
-            f"KidCreative.csv not found: looked for {Path(path).resolve()} and {_REPO_PATH}. "
-            + _ABOUT
+            "Kid Creative data file not found: looked for "
+            f"{Path(path).resolve()} and {_REPO_PATH}. {_ABOUT}"
         )
     path = Path(path)
     if path.is_dir():
         raise DatasetError(f"{path.resolve()} is a directory, not a CSV file. {_ABOUT}")
     if not path.exists():
-        raise DatasetError(f"KidCreative.csv not found: looked for {path.resolve()}. {_ABOUT}")
+        raise DatasetError(
+            f"Kid Creative data file not found: looked for {path.resolve()}. {_ABOUT}"
+        )
     return path
 
 
@@ -143,9 +144,10 @@ def _check_header(header, path):
     found = ["" if pd.isna(name) else name.strip() for name in header]
     if found == list(KIDCREATIVE_COLUMNS):
         return
-    expected = ", ".join(KIDCREATIVE_COLUMNS)
+    expected = ",".join(KIDCREATIVE_COLUMNS)
     missing = [name for name in KIDCREATIVE_COLUMNS if name not in found]
     unexpected = [name for name in found if name not in KIDCREATIVE_COLUMNS]
+    duplicated = sorted({name for name in found if name and found.count(name) > 1})
     problems = []
     if missing:
         problems.append(f"missing column(s) {_quote(missing)}")
@@ -153,12 +155,14 @@ def _check_header(header, path):
         problems.append(f"unexpected column(s) {_quote(unexpected)}")
         if len(found) == 1 and (";" in found[0] or "\t" in found[0]):
             problems.append("the file seems to use ';' or tabs instead of commas as separator")
+    if duplicated:
+        problems.append(f"duplicated column(s) {_quote(duplicated)}")
     if not problems:
-        duplicated = sorted({name for name in found if found.count(name) > 1})
-        if duplicated:
-            problems.append(f"duplicated column(s) {_quote(duplicated)}")
-        else:
-            problems.append(f"the columns are in the wrong order: {', '.join(found)}")
+        i = next(i for i, (a, b) in enumerate(zip(found, KIDCREATIVE_COLUMNS)) if a != b)
+        problems.append(
+            f"the columns are in the wrong order (column {i + 1} is {found[i]!r}, "
+            f"expected {KIDCREATIVE_COLUMNS[i]!r})"
+        )
     raise DatasetError(
         f"{path}: the header row is not the KidCreative header; {'; '.join(problems)}. "
         f"The first line must be exactly: {expected}"
@@ -205,4 +209,5 @@ def _where(table_index, position):
 
 
 def _quote(names):
-    return ", ".join(repr(name) for name in names)
+    # An empty name usually comes from a trailing comma, which repr('') would hide.
+    return ", ".join(repr(name) if name else "an unnamed column" for name in names)

@@ -159,13 +159,27 @@ def test_renamed_column(tmp_path):
 def test_wrong_order(tmp_path):
     swapped = HEADER.replace("Income,Is Female", "Is Female,Income")
     message = load_error(write_csv(tmp_path, [swapped, *ROWS]))
-    assert "wrong order" in message
+    assert "wrong order" in message and "column 3 is 'Is Female'" in message
     assert "missing" not in message and "unexpected" not in message
+
+
+def test_duplicated_column(tmp_path):
+    message = load_error(write_csv(tmp_path, [HEADER.replace("Own,", "House,"), *ROWS]))
+    assert "missing column(s) 'Own'" in message and "duplicated column(s) 'House'" in message
+
+
+def test_trailing_comma_in_header(tmp_path):
+    message = load_error(write_csv(tmp_path, [HEADER + ",", *(r + "," for r in ROWS)]))
+    assert "unexpected column(s) an unnamed column" in message
 
 
 def test_semicolon_separated(tmp_path):
     message = load_error(write_csv(tmp_path, [HEADER.replace(",", ";")]))
     assert "separator" in message
+
+
+def test_blank_first_line(tmp_path):
+    assert "line 1 is blank" in load_error(write_csv(tmp_path, ["", HEADER, *ROWS]))
 
 
 def test_header_only(tmp_path):
