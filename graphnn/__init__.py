@@ -2,8 +2,9 @@
 
 Every public class is re-exported here: ``from graphnn import SoftmaxLayer`` works.
 """
+from .graph import Graph, GraphError
 from .layers import (
-    ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
+    AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
     ReLULayer, SoftmaxLayer, TanhLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
@@ -14,5 +15,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
-    "Objective", "SquaredError", "LogLoss", "CrossEntropy", "Parameter", "__version__",
+    "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
+    "Parameter", "Graph", "GraphError", "__version__",
 ]

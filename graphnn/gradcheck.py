@@ -42,3 +42,94 @@ def relative_error(analytic, numeric):
     error = float(np.max(np.abs(analytic - numeric), initial=0.0))
     scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)))
     return error / scale if scale > 0 else error
+
+
+#: a gradient passes when its relative error (see ``relative_error``) is below this
+DEFAULT_TOLERANCE = 1e-6
+
+
+class GradcheckReport:
+    """The result of ``gradcheck``: one row per node, its worst relative error, a verdict.
+
+    ``rows`` is a list of ``(node, what, relative_error)``; ``passed`` is True when every
+    row is within ``tolerance``; ``str(report)`` is a table to print.
+    """
+
+    def __init__(self, rows, tolerance):
+        self.rows = rows
+        self.tolerance = tolerance
+        self.worst = max((error for _, _, error in rows), default=0.0)
+        self.passed = self.worst < tolerance
+
+    def __bool__(self):
+        return self.passed
+
+    def __str__(self):
+        width = max([len("node")] + [len(node) for node, _, _ in self.rows])
+        what_width = max([len("checked")] + [len(what) for _, what, _ in self.rows])
+        lines = [f"{'node':<{width}}  {'checked':<{what_width}}  relative error"]
+        for node, what, error in self.rows:
+            flag = "" if error < self.tolerance else "  <-- FAILS"
+            lines.append(f"{node:<{width}}  {what:<{what_width}}  {error:.2e}{flag}")
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines.append(
+            f"{verdict}: worst relative error {self.worst:.2e} "
+            f"({'below' if self.passed else 'not below'} the tolerance {self.tolerance:.0e})"
+        )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
+    """Compare the graph's analytic gradients with central differences of its objective.
+
+    For every parameter (``Parameter.grad``, the derivative of ``J``) and every fed input
+    that is not an objective's target (``graph.grad(input) / N``; targets are constants of the
+    loss), the relative error of the analytic gradient against the numerical one, worst per
+    node. Parameters and fed values must be float64. Leaves the graph as after one
+    ``forward(feed)`` and ``backward()``.
+
+    >>> import graphnn as gn, numpy as np
+    >>> g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0), objective=gn.SquaredError())
+    >>> gradcheck(g, {"X": np.ones((3, 2)), "Y": np.zeros((3, 1))}).passed
+    True
+    """
+    feed = {name: np.array(value, dtype=np.float64) for name, value in feed.items()}
+    for parameter in graph.parameters():
+        if parameter.value.dtype != np.float64:
+            raise ValueError(
+                f"gradcheck: parameter {parameter.name!r} is {parameter.value.dtype}; "
+                "finite differences need float64 (build the layers with dtype=np.float64)"
+            )
+    graph.forward(feed)
+    graph.backward()
+    targets = {
+        graph.predecessors(objective)[0] for objective in graph.objectives
+    }
+    checks = {}  # node -> list of (what, analytic, array to perturb)
+    owners = {}
+    for node in graph.nodes:
+        op = graph.op(node)
+        for parameter in op.parameters() if hasattr(op, "parameters") else ():
+            if id(parameter) in owners:
+                continue  # a shared parameter is checked once, at its first node
+            owners[id(parameter)] = node
+            checks.setdefault(node, []).append((parameter.name, parameter.grad.copy(), parameter.value))
+    for name in graph.inputs:
+        if name in targets or name not in feed:
+            continue
+        analytic = graph.grad(name) / feed[name].shape[0]
+        checks.setdefault(name, []).append(("input", analytic.copy(), feed[name]))
+
+    def objective():
+        return graph.forward(feed)
+
+    rows = []
+    for node in graph.nodes:
+        for what, analytic, array in checks.get(node, ()):
+            numeric = numerical_gradient(objective, array, eps)
+            rows.append((node, what, relative_error(analytic, numeric)))
+    graph.forward(feed)
+    graph.backward()
+    return GradcheckReport(rows, tolerance)

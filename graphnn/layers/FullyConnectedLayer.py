@@ -32,6 +32,8 @@ class FullyConnectedLayer(Layer):
     (4, 2)
     """
 
+    short_name = "fc"  # node names in a Graph: fc1, fc2, ...
+
     def __init__(self, sizeIn, sizeOut, seed=None, rng=None, dtype=np.float64):
         super().__init__()
         self.sizeIn = _positive_int(sizeIn, "sizeIn")

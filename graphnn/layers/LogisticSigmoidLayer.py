@@ -15,6 +15,8 @@ class LogisticSigmoidLayer(ElementwiseLayer):
     array([[0.5]])
     """
 
+    short_name = "sigmoid"  # node names in a Graph: sigmoid1, sigmoid2, ...
+
     def _activate(self, X):
         e = np.exp(-np.abs(X))
         return np.where(X >= 0, 1.0, e) / (1.0 + e)

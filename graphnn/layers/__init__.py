@@ -1,4 +1,6 @@
 """Layers: one class per file, named after the class (as the seed asks)."""
+from .AddLayer import AddLayer
+from .ConcatLayer import ConcatLayer
 from .ElementwiseLayer import ElementwiseLayer
 from .FullyConnectedLayer import FullyConnectedLayer
 from .InputLayer import InputLayer
@@ -11,5 +13,5 @@ from .TanhLayer import TanhLayer
 
 __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
-    "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
+    "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer", "AddLayer", "ConcatLayer",
 ]

@@ -9,7 +9,7 @@ class SquaredError(Objective):
 
     With one output column (``K = 1``) this is the seed's ``mean((Y - Yhat) * (Y - Yhat))``.
 
-    >>> SquaredError().eval(np.array([[0.0], [1.0]]), np.array([[0.2], [0.3]]))
+    >>> round(SquaredError().eval(np.array([[0.0], [1.0]]), np.array([[0.2], [0.3]])), 12)
     0.265
     """
 

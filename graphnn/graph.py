@@ -1,0 +1,395 @@
+"""The computation graph: layers and objectives as nodes of a networkx ``MultiDiGraph``.
+
+An edge ``u -> v`` with key ``k`` carries the output of ``u`` into input slot ``k`` of ``v``.
+A multigraph, because one value may fill two slots of one consumer (``x + x``): a plain
+``DiGraph`` would merge those edges and hide a gradient that is summed twice.
+
+``forward`` visits the nodes in topological order; ``backward`` visits them in reverse. The
+gradient on edge ``(u, v, k)`` is what ``v.backward`` sends back for slot ``k``; the gradient
+of ``u``'s output is the sum over its out-edges (fan-out). Parameters shared by several layers
+sum their gradients too (each layer *adds* to ``Parameter.grad``; ``backward`` zeroes them
+first, so calling it twice after one forward gives the same gradients).
+
+Conventions (docs/conventions.md): ``J = sum_i weight_i * J_i`` over the objectives, each
+``J_i`` a mean over observations; every gradient stored here is per observation, i.e. ``N``
+times the derivative of ``J``, as the seed's Part 3 reports them; parameter gradients are
+derivatives of ``J`` itself.
+"""
+import re
+
+import networkx as nx
+import numpy as np
+
+from ._validation import as_matrix, describe_shape
+from .layers.Layer import Layer
+from .objectives.Objective import Objective
+
+INPUT, LAYER, OBJECTIVE = "input", "layer", "objective"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
+
+
+class GraphError(ValueError):
+    """A graph that cannot run: a cycle, a missing input, a slot filled twice, ..."""
+
+
+class Graph:
+    """A directed acyclic graph of layers and objectives.
+
+    >>> import graphnn as gn
+    >>> g = gn.Graph()
+    >>> x, y = g.input("X"), g.input("Y")
+    >>> h = g.add(gn.FullyConnectedLayer(2, 1, seed=0), x, name="fc")
+    >>> p = g.add(gn.LogisticSigmoidLayer(), h)
+    >>> g.add(gn.LogLoss(), y, p)
+    'logloss1'
+    >>> J = g.forward(X=np.ones((3, 2)), Y=np.ones((3, 1)))
+    >>> g.backward()
+    >>> g.grad_out("sigmoid1").shape
+    (3, 1)
+    """
+
+    def __init__(self):
+        self._graph = nx.MultiDiGraph()
+        self._counters = {}
+        self._ops = {}  # id(layer or objective) -> node name, so one object sits at one node
+        self._invalidate()
+
+    # ------------------------------------------------------------------ building
+    def input(self, name):
+        """Add a named input (data or targets fed to ``forward``); returns its name."""
+        self._check_new_name(name)
+        if name in _RESERVED:
+            raise GraphError(f"input name {name!r} is reserved (a keyword of Graph.forward)")
+        self._graph.add_node(name, kind=INPUT, op=None, n_inputs=0)
+        self._invalidate()
+        return name
+
+    def add(self, op, *inputs, name=None, weight=1.0):
+        """Add ``op`` (a ``Layer`` or an ``Objective``) reading ``inputs``, in slot order.
+
+        An objective reads ``(target, estimate)``. Inputs must be nodes already in the graph;
+        slots may also be left out here and filled later with ``connect``. ``weight`` scales an
+        objective's contribution to the total ``J``. Returns the node's name: ``name``, or one
+        generated from the class (``fc1``, ``sigmoid1``, ...).
+        """
+        if isinstance(op, Objective):
+            kind = OBJECTIVE
+        elif isinstance(op, Layer):
+            kind = LAYER
+        else:
+            raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
+        if id(op) in self._ops:
+            raise GraphError(
+                f"{op.describe()} is already node {self._ops[id(op)]!r}: a layer object keeps "
+                "the state of one forward pass, so it can sit at one node only (to share "
+                "weights, give two layers the same Parameter)"
+            )
+        name = self._generated_name(op) if name is None else name
+        self._check_new_name(name)
+        n_inputs = op.n_inputs
+        if len(inputs) > n_inputs:
+            raise GraphError(
+                f"node {name!r} ({op.describe()}) takes {n_inputs} input(s), got {len(inputs)}: "
+                f"{', '.join(map(repr, inputs))}"
+            )
+        for source in inputs:
+            self._check_source(source, name)
+        if kind == OBJECTIVE:
+            weight = float(weight)
+            if not np.isfinite(weight):
+                raise GraphError(f"node {name!r}: objective weight must be finite, got {weight}")
+        elif weight != 1.0:
+            raise GraphError(f"node {name!r}: only objectives take a weight")
+        self._graph.add_node(name, kind=kind, op=op, n_inputs=n_inputs, weight=weight)
+        self._ops[id(op)] = name
+        for slot, source in enumerate(inputs):
+            self._graph.add_edge(source, name, key=slot)
+        self._invalidate()
+        return name
+
+    def connect(self, source, target, slot):
+        """Feed the output of node ``source`` into input ``slot`` of node ``target``."""
+        if target not in self._graph:
+            raise GraphError(f"connect: unknown node {target!r}; nodes: {self._known()}")
+        self._check_source(source, target)
+        n_inputs = self._graph.nodes[target]["n_inputs"]
+        if not isinstance(slot, (int, np.integer)) or not 0 <= slot < n_inputs:
+            raise GraphError(
+                f"connect: node {target!r} has input slots 0..{n_inputs - 1}, got slot {slot!r}"
+            )
+        for producer, _, key in self._graph.in_edges(target, keys=True):
+            if key == slot:
+                raise GraphError(
+                    f"connect: slot {slot} of node {target!r} is already filled by {producer!r}"
+                )
+        if source == target or nx.has_path(self._graph, target, source):
+            cycle = [source] if source == target else nx.shortest_path(self._graph, target, source)
+            path = " -> ".join(cycle + [target]) if source != target else f"{source} -> {source}"
+            raise GraphError(f"connect: {source!r} -> {target!r} would close a cycle: {path}")
+        self._graph.add_edge(source, target, key=int(slot))
+        self._invalidate()
+
+    @classmethod
+    def sequential(cls, *layers, objective=None, input="X", target="Y"):
+        """A chain ``input -> layers[0] -> ... -> layers[-1]`` and, if given, ``objective``
+        reading ``(target, last layer)``: the seed's
+        ``Graph.sequential(InputLayer(X), FullyConnectedLayer(16, 1), LogisticSigmoidLayer(),
+        objective=LogLoss())``."""
+        graph = cls()
+        node = graph.input(input)
+        for layer in layers:
+            node = graph.add(layer, node)
+        if objective is not None:
+            graph.add(objective, graph.input(target), node)
+        return graph
+
+    def _generated_name(self, op):
+        stem = getattr(op, "short_name", None) or type(op).__name__.lower().replace("layer", "")
+        while True:
+            self._counters[stem] = count = self._counters.get(stem, 0) + 1
+            if f"{stem}{count}" not in self._graph:
+                return f"{stem}{count}"
+
+    def _check_new_name(self, name):
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise GraphError(
+                f"node name {name!r} must be a string of letters, digits, '_', '.' or '-', "
+                "not starting with a digit"
+            )
+        if name in self._graph:
+            raise GraphError(f"node name {name!r} is already used")
+
+    def _check_source(self, source, consumer):
+        if source not in self._graph:
+            raise GraphError(
+                f"node {consumer!r} reads {source!r}, which is not in the graph; nodes: {self._known()}"
+            )
+        if self._graph.nodes[source]["kind"] == OBJECTIVE:
+            raise GraphError(
+                f"node {consumer!r} reads objective {source!r}: an objective's value is a number "
+                "that ends the graph, it cannot feed another node"
+            )
+
+    def _known(self):
+        return ", ".join(map(repr, self._graph)) or "(none)"
+
+    # ------------------------------------------------------------------ inspecting
+    @property
+    def nx(self):
+        """The underlying ``networkx.MultiDiGraph``, as a read-only view.
+
+        Node attributes: ``kind`` (``'input'``, ``'layer'`` or ``'objective'``), ``op`` (the
+        layer or objective object), ``n_inputs``, ``weight``; edge keys are input slots.
+        """
+        return self._graph.copy(as_view=True)
+
+    @property
+    def nodes(self):
+        """Node names in topological order."""
+        return [step[0] for step in self._compiled()]
+
+    @property
+    def inputs(self):
+        return [n for n, kind in self._graph.nodes(data="kind") if kind == INPUT]
+
+    @property
+    def objectives(self):
+        return [n for n, kind in self._graph.nodes(data="kind") if kind == OBJECTIVE]
+
+    def op(self, name):
+        """The layer or objective at node ``name`` (``None`` for an input)."""
+        return self._node(name)["op"]
+
+    def predecessors(self, name):
+        """The nodes ``name`` reads, in slot order."""
+        self._node(name)
+        return [self._inputs_of(name)[slot] for slot in sorted(self._inputs_of(name))]
+
+    def parameters(self):
+        """Every distinct ``Parameter`` of the graph's layers (shared ones once), in node order."""
+        seen, params = set(), []
+        for name, op, _, _ in self._compiled():
+            for parameter in op.parameters() if isinstance(op, Layer) else ():
+                if id(parameter) not in seen:
+                    seen.add(id(parameter))
+                    params.append(parameter)
+        return params
+
+    def value(self, name):
+        """The output of node ``name`` in the last forward pass (a float for an objective)."""
+        self._node(name)
+        if name not in self._values:
+            raise GraphError(f"node {name!r} has no value yet: call forward first")
+        return self._values[name]
+
+    def grad(self, name):
+        """``N x D``: the gradient of ``J`` with respect to node ``name``'s output, per
+        observation, summed over every consumer (fan-out). Zeros if it does not reach ``J``."""
+        self._require_backward(name)
+        node = self._node(name)
+        if node["kind"] == OBJECTIVE:
+            raise GraphError(f"node {name!r} is an objective: its output is J itself")
+        grad = self._grads.get(name)
+        return np.zeros_like(self._values[name]) if grad is None else grad
+
+    def grad_out(self, name):
+        """The gradient node ``name`` sends back to its input(s): the seed's "gradient coming
+        backwards out of" a module. An array for one-input layers and for objectives (the
+        gradient with respect to the estimate); a tuple, one per slot, for several inputs."""
+        self._require_backward(name)
+        node = self._node(name)
+        if node["kind"] == INPUT:
+            raise GraphError(f"node {name!r} is an input: nothing flows out of it backwards")
+        sent = self._sent.get(name)
+        if sent is None:
+            raise GraphError(f"node {name!r} does not reach any objective: no gradient flows through it")
+        if node["kind"] == OBJECTIVE:
+            return sent[1]
+        return sent[0] if node["n_inputs"] == 1 else sent
+
+    def edge_grad(self, source, target, slot=0):
+        """The gradient that flowed back along edge ``source -> target`` (input ``slot``)."""
+        self._require_backward(target)
+        if not self._graph.has_edge(source, target, key=slot):
+            raise GraphError(f"there is no edge {source!r} -> {target!r} into slot {slot}")
+        sent = self._sent.get(target)
+        return None if sent is None else sent[slot]
+
+    def _node(self, name):
+        try:
+            return self._graph.nodes[name]
+        except KeyError:
+            raise GraphError(f"unknown node {name!r}; nodes: {self._known()}") from None
+
+    def _inputs_of(self, name):
+        return {key: source for source, _, key in self._graph.in_edges(name, keys=True)}
+
+    # ------------------------------------------------------------------ running
+    def _invalidate(self):
+        self._plan = None
+        self._values = {}
+        self._grads = None
+        self._sent = None
+
+    def _compiled(self):
+        """The cached plan: ``(name, op, kind, input names in slot order)`` in topological
+        order. Checked once per change of the graph, so passes do no graph work."""
+        if self._plan is None:
+            plan = []
+            for name in nx.lexicographical_topological_sort(self._graph):
+                node = self._graph.nodes[name]
+                slots = self._inputs_of(name)
+                missing = [k for k in range(node["n_inputs"]) if k not in slots]
+                if missing:
+                    raise GraphError(
+                        f"node {name!r} ({node['op'].describe()}) has input slot(s) "
+                        f"{', '.join(map(str, missing))} left empty"
+                    )
+                plan.append((name, node["op"], node["kind"], tuple(slots[k] for k in range(node["n_inputs"]))))
+            self._plan = plan
+        return self._plan
+
+    def forward(self, feed=None, *, outputs=None, check_finite=False, **named_feed):
+        """Run every node in topological order; returns ``J``, the weighted sum of the
+        objectives (``None`` if there is none), or ``(J, {name: output})`` when ``outputs``
+        names nodes to return.
+
+        Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``. Every node's
+        output stays available through ``value(name)``. With ``check_finite=True`` the first
+        node whose output holds NaN or inf raises a ``FloatingPointError`` naming it.
+        """
+        feed = {**(feed or {}), **named_feed}
+        plan = self._compiled()
+        values = {}
+        for name in feed:
+            if name not in self._graph or self._graph.nodes[name]["kind"] != INPUT:
+                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
+        total = 0.0 if self.objectives else None
+        for name, op, kind, sources in plan:
+            if kind == INPUT:
+                if name not in feed:
+                    raise GraphError(f"forward: no value fed for input {name!r}; inputs: {self.inputs}")
+                out = as_matrix(feed[name], f"input {name!r}", "fed value")
+            else:
+                args = [values[s] for s in sources]
+                try:
+                    out = op.eval(*args) if kind == OBJECTIVE else op.forward(*args)
+                except ValueError as err:
+                    raise self._node_error(name, op, sources, args, err) from None
+                if kind == OBJECTIVE:
+                    total += self._graph.nodes[name]["weight"] * out
+            if check_finite:
+                self._check_finite(name, op, out, "output")
+            values[name] = out
+        self._values, self._grads, self._sent = values, None, None
+        if outputs is None:
+            return total
+        return total, {name: self.value(name) for name in ([outputs] if isinstance(outputs, str) else outputs)}
+
+    def backward(self, *, check_finite=False):
+        """Send gradients from the objectives back to every node, in reverse topological order.
+
+        Zeroes every parameter's gradient first, so two calls after one forward agree.
+        Afterwards ``grad``, ``grad_out``, ``edge_grad`` and each ``Parameter.grad`` hold the
+        results. With ``check_finite=True`` the first NaN or inf gradient raises.
+        """
+        if not self._values:
+            raise GraphError("backward: call forward first (the graph has no values, or changed since)")
+        plan = self._compiled()
+        if not self.objectives:
+            raise GraphError("backward: the graph has no objective to differentiate")
+        for parameter in self.parameters():
+            parameter.zero_grad()
+        values, grads, sent = self._values, {}, {}
+        for name, op, kind, sources in reversed(plan):
+            if kind == INPUT:
+                continue
+            if kind == OBJECTIVE:
+                target, estimate = sources
+                g_estimate = op.gradient(values[target], values[estimate])
+                weight = self._graph.nodes[name]["weight"]
+                if weight != 1.0:
+                    g_estimate = weight * g_estimate
+                # Targets are constants of the loss: nothing flows back into them.
+                back = (None, g_estimate)
+            else:
+                g_out = grads.get(name)
+                if g_out is None:
+                    continue  # this node does not reach any objective
+                back = op.backward(g_out)
+                if op.n_inputs == 1:
+                    back = (back,)
+            sent[name] = back
+            for source, g in zip(sources, back):
+                if g is None:
+                    continue
+                if check_finite:
+                    self._check_finite(f"{name} -> {source}", op, g, "gradient")
+                previous = grads.get(source)
+                # A new array rather than +=: `g` is also kept as this edge's gradient.
+                grads[source] = g if previous is None else previous + g
+        self._grads, self._sent = grads, sent
+
+    def _require_backward(self, name):
+        self._node(name)
+        if self._grads is None:
+            raise GraphError(f"no gradients for {name!r} yet: call forward, then backward")
+
+    def _node_error(self, name, op, sources, args, err):
+        shapes = ", ".join(
+            f"{s} {describe_shape(a.shape) if hasattr(a, 'shape') else type(a).__name__}"
+            for s, a in zip(sources, args)
+        )
+        return GraphError(f"node {name!r} ({op.describe()}) reading [{shapes}]: {err}")
+
+    @staticmethod
+    def _check_finite(where, op, array, what):
+        array = np.asarray(array)
+        bad = ~np.isfinite(array)
+        if bad.any():
+            kind = op.describe() if op is not None else "input"
+            raise FloatingPointError(
+                f"node {where!r} ({kind}): {what} {describe_shape(array.shape)} holds "
+                f"{int(bad.sum())} NaN or inf entries of {array.size}"
+            )

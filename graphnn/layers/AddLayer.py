@@ -1,0 +1,52 @@
+"""Element-wise sum of several inputs (residual connections)."""
+import numpy as np
+
+from .._validation import require_same_shape
+from .Layer import Layer
+
+
+class AddLayer(Layer):
+    """``y = x_1 + x_2 + ... + x_k``: ``k`` inputs, each ``N x D``, output ``N x D``.
+
+    Each input's Jacobian is the identity, so ``backward(G)`` returns ``G`` once per input
+    (a tuple). ``gradient()`` returns the ``N x D x D`` identity tensor shared by every input.
+
+    >>> AddLayer().forward(np.ones((1, 2)), np.ones((1, 2)))
+    array([[2., 2.]])
+    """
+
+    def __init__(self, n_inputs=2):
+        super().__init__()
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 2:
+            raise ValueError(f"AddLayer: n_inputs must be an integer >= 2, got {n_inputs!r}")
+        self.n_inputs = n_inputs
+
+    def describe(self):
+        return f"AddLayer {self.n_inputs} inputs"
+
+    def forward(self, *dataIn):
+        arrays = self._checked_inputs(dataIn)
+        out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
+        for array in arrays[2:]:
+            out += array
+        self._prevIn = arrays
+        self._prevOut = out
+        return out
+
+    def _checked_inputs(self, dataIn):
+        if len(dataIn) != self.n_inputs:
+            raise ValueError(f"{self.describe()}: forward takes {self.n_inputs} arrays, got {len(dataIn)}")
+        arrays = [self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn)]
+        for k, array in enumerate(arrays[1:], start=1):
+            require_same_shape(array, arrays[0].shape, self.describe(), f"input {k} (shaped like input 0)")
+        return arrays
+
+    def gradient(self):
+        """``N x D x D`` identity per observation: the Jacobian with respect to every input."""
+        self._require_forward()
+        n, width = self._prevOut.shape
+        return np.broadcast_to(np.eye(width, dtype=self._prevOut.dtype), (n, width, width)).copy()
+
+    def backward(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        return (gradIn,) * self.n_inputs

@@ -1,0 +1,54 @@
+"""Column-wise concatenation of several inputs."""
+import numpy as np
+
+from .Layer import Layer
+
+
+class ConcatLayer(Layer):
+    """``y = [x_1, x_2, ..., x_k]`` side by side: inputs ``N x D_i``, output
+    ``N x (D_1 + ... + D_k)``.
+
+    ``backward(G)`` splits ``G`` back into the column blocks, one per input (a tuple).
+    ``gradient()`` returns, per input, the ``N x D x D_i`` Jacobian (a selection matrix).
+
+    >>> ConcatLayer().forward(np.zeros((1, 1)), np.ones((1, 2)))
+    array([[0., 1., 1.]])
+    """
+
+    def __init__(self, n_inputs=2):
+        super().__init__()
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 2:
+            raise ValueError(f"ConcatLayer: n_inputs must be an integer >= 2, got {n_inputs!r}")
+        self.n_inputs = n_inputs
+        self._splits = None
+
+    def describe(self):
+        return f"ConcatLayer {self.n_inputs} inputs"
+
+    def forward(self, *dataIn):
+        if len(dataIn) != self.n_inputs:
+            raise ValueError(f"{self.describe()}: forward takes {self.n_inputs} arrays, got {len(dataIn)}")
+        arrays = [self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn)]
+        rows = {a.shape[0] for a in arrays}
+        if len(rows) > 1:
+            shapes = ", ".join(f"{a.shape[0]} x {a.shape[1]}" for a in arrays)
+            raise ValueError(f"{self.describe()}: inputs must have the same number of rows, got {shapes}")
+        self._splits = np.cumsum([a.shape[1] for a in arrays])[:-1]
+        self._prevIn = arrays
+        self._prevOut = out = np.concatenate(arrays, axis=1)
+        return out
+
+    def gradient(self):
+        """A tuple with, per input ``i``, the ``N x D x D_i`` Jacobian ``dy/dx_i`` (ones where
+        output column ``j`` is input ``i``'s column, zeros elsewhere)."""
+        self._require_forward()
+        n, width = self._prevOut.shape
+        identity = np.eye(width, dtype=self._prevOut.dtype)
+        return tuple(
+            np.broadcast_to(block, (n,) + block.shape).copy()
+            for block in np.split(identity, self._splits, axis=1)
+        )
+
+    def backward(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        return tuple(np.split(gradIn, self._splits, axis=1))
