@@ -1,0 +1,155 @@
+"""Registries of every layer and objective, for the shared contract suites.
+
+``tests/test_layer_contract.py`` runs every check on every entry of ``LAYER_CASES``, and
+``tests/test_objectives.py`` on every entry of ``OBJECTIVE_CASES``. A new layer gets the whole
+contract suite by being registered here (and ``test_every_layer_is_registered`` fails until it
+is), rather than by copying tests.
+
+A layer case gives:
+
+- ``make()``: a fresh layer, ready for ``forward``;
+- ``input_widths``: one width per input (``len(input_widths) == layer.n_inputs``);
+- ``make_inputs(rng, n)``: a tuple of float64 inputs, one per input, each ``n x width``, well
+  scaled (so that central differences are accurate) and away from any kink;
+- ``make_float32()`` (optional): the same layer with float32 parameters/statistics, used for the
+  "float32 in -> float32 out" check of layers that own arrays of their own dtype; ``None``
+  means ``make`` is used.
+
+Multi-input layers (``n_inputs > 1``) take ``forward(*inputs)`` and return a tuple with one
+gradient per input from ``backward``. Their ``gradient()`` gives either a tuple with one Jacobian
+per input (ConcatLayer) or a single Jacobian shared by every input (AddLayer).
+"""
+from dataclasses import dataclass
+from typing import Callable, Optional, Tuple
+
+import numpy as np
+
+from graphnn import (
+    AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, InputLayer, LinearLayer,
+    LogisticSigmoidLayer, LogLoss,
+    ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
+)
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    name: str
+    make: Callable[[], object]
+    input_widths: Tuple[int, ...]
+    make_inputs: Callable[[np.random.Generator, int], tuple]
+    make_float32: Optional[Callable[[], object]] = None
+
+    @property
+    def n_inputs(self):
+        return len(self.input_widths)
+
+
+def standard_normal_inputs(*widths):
+    """``make_inputs`` drawing each input from a standard normal."""
+    def make_inputs(rng, n):
+        return tuple(rng.standard_normal((n, width)) for width in widths)
+    return make_inputs
+
+
+def away_from_zero_inputs(*widths, margin=0.1):
+    """``make_inputs`` for layers with a kink at 0 (ReLU): normal values with ``|x| >= margin``,
+    so that a central-difference step never crosses the kink."""
+    def make_inputs(rng, n):
+        inputs = []
+        for width in widths:
+            x = rng.standard_normal((n, width))
+            inputs.append(np.where(x >= 0, 1.0, -1.0) * np.maximum(np.abs(x), margin))
+        return tuple(inputs)
+    return make_inputs
+
+
+# --- InputLayer: statistics from a fixed 20 x 4 matrix; column 2 is constant (std = 0). ---
+_INPUT_DATA = np.random.default_rng(1234).normal(
+    loc=[3.0, -1.0, 0.0, 10.0], scale=[2.0, 0.5, 1.0, 4.0], size=(20, 4))
+_INPUT_DATA[:, 2] = 7.0
+
+
+def make_input_layer():
+    return InputLayer(_INPUT_DATA)
+
+
+def make_input_layer_float32():
+    return InputLayer(_INPUT_DATA.astype(np.float32))
+
+
+# --- FullyConnectedLayer 4 -> 3, with O(1) weights so its gradients are well scaled. ---
+_FC_WEIGHTS = np.array([[0.5, -1.2, 0.8],
+                        [1.1, 0.3, -0.7],
+                        [-0.4, 0.9, 1.3],
+                        [0.2, -0.6, 0.45]])
+_FC_BIASES = np.array([[0.1, -0.3, 0.25]])
+
+
+def make_fc(dtype=np.float64):
+    layer = FullyConnectedLayer(4, 3, seed=0, dtype=dtype)
+    layer.setWeights(_FC_WEIGHTS)
+    layer.setBiases(_FC_BIASES)
+    return layer
+
+
+LAYER_CASES = [
+    LayerCase("InputLayer", make_input_layer, (4,), standard_normal_inputs(4),
+              make_float32=make_input_layer_float32),
+    LayerCase("FullyConnectedLayer", make_fc, (4,), standard_normal_inputs(4),
+              make_float32=lambda: make_fc(np.float32)),
+    LayerCase("LinearLayer", LinearLayer, (3,), standard_normal_inputs(3)),
+    LayerCase("ReLULayer", ReLULayer, (3,), away_from_zero_inputs(3)),
+    LayerCase("LogisticSigmoidLayer", LogisticSigmoidLayer, (3,), standard_normal_inputs(3)),
+    LayerCase("TanhLayer", TanhLayer, (3,), standard_normal_inputs(3)),
+    LayerCase("SoftmaxLayer", SoftmaxLayer, (4,), standard_normal_inputs(4)),
+    LayerCase("AddLayer", AddLayer, (3, 3), standard_normal_inputs(3, 3)),
+    LayerCase("AddLayer-3-inputs", lambda: AddLayer(3), (2, 2, 2), standard_normal_inputs(2, 2, 2)),
+    LayerCase("ConcatLayer", ConcatLayer, (2, 3), standard_normal_inputs(2, 3)),
+    LayerCase("ConcatLayer-3-inputs", lambda: ConcatLayer(3), (1, 3, 2),
+              standard_normal_inputs(1, 3, 2)),
+]
+
+
+# --- Objectives ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ObjectiveCase:
+    name: str
+    make: Callable[[], object]
+    make_pair: Callable[[np.random.Generator, int, int], tuple]  # (rng, N, K) -> (Y, Yhat)
+
+
+def squared_error_pair(rng, n, k):
+    return rng.standard_normal((n, k)), rng.standard_normal((n, k))
+
+
+def log_loss_pair(rng, n, k):
+    """Y in {0, 1} (both values present when there is room), Yhat in (0.05, 0.95)."""
+    Y = rng.integers(0, 2, size=(n, k)).astype(np.float64)
+    if Y.size > 1:
+        Y.flat[0], Y.flat[1] = 0.0, 1.0
+    return Y, rng.uniform(0.05, 0.95, size=(n, k))
+
+
+def _softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def cross_entropy_pair(rng, n, k):
+    """Y: one-hot rows (even rows) and random distributions (odd rows); Yhat: a softmax of
+    random numbers. With K = 1 the only distribution is [1]; Yhat is then drawn in
+    (0.05, 0.95) so that it has room for a central difference inside [0, 1]."""
+    if k == 1:
+        return np.ones((n, 1)), rng.uniform(0.05, 0.95, size=(n, 1))
+    Y = np.zeros((n, k))
+    Y[np.arange(n), rng.integers(0, k, size=n)] = 1.0
+    Y[1::2] = _softmax(rng.standard_normal((len(Y[1::2]), k)))
+    return Y, _softmax(rng.standard_normal((n, k)))
+
+
+OBJECTIVE_CASES = [
+    ObjectiveCase("SquaredError", SquaredError, squared_error_pair),
+    ObjectiveCase("LogLoss", LogLoss, log_loss_pair),
+    ObjectiveCase("CrossEntropy", CrossEntropy, cross_entropy_pair),
+]
