@@ -287,6 +287,10 @@ class Graph:
                         f"{', '.join(map(str, missing))} left empty"
                     )
                 plan.append((name, node["op"], node["kind"], tuple(slots[k] for k in range(node["n_inputs"]))))
+            # What every pass needs, looked up once here rather than in the graph each pass.
+            self._input_names = frozenset(n for n, _, kind, _ in plan if kind == INPUT)
+            self._weights = {n: self._graph.nodes[n]["weight"] for n, _, kind, _ in plan if kind == OBJECTIVE}
+            self._layer_ops = [op for _, op, kind, _ in plan if kind == LAYER]
             self._plan = plan
         return self._plan
 
@@ -302,10 +306,14 @@ class Graph:
         feed = {**(feed or {}), **named_feed}
         plan = self._compiled()
         values = {}
-        for name in feed:
-            if name not in self._graph or self._graph.nodes[name]["kind"] != INPUT:
-                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
-        total = 0.0 if self.objectives else None
+        if not self._input_names.issuperset(feed):
+            name = next(name for name in feed if name not in self._input_names)
+            raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
+        # Forget the last pass before any layer runs: if this pass fails half-way, some layers
+        # already hold its state, and backward() must not mix them with the old values.
+        self._values, self._grads, self._sent = {}, None, None
+        weights = self._weights
+        total = 0.0 if weights else None
         for name, op, kind, sources in plan:
             if kind == INPUT:
                 if name not in feed:
@@ -318,7 +326,7 @@ class Graph:
                 except ValueError as err:
                     raise self._node_error(name, op, sources, args, err) from None
                 if kind == OBJECTIVE:
-                    total += self._graph.nodes[name]["weight"] * out
+                    total += weights[name] * out
             if check_finite:
                 self._check_finite(name, op, out, "output")
             values[name] = out
@@ -337,10 +345,11 @@ class Graph:
         if not self._values:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
         plan = self._compiled()
-        if not self.objectives:
+        weights = self._weights
+        if not weights:
             raise GraphError("backward: the graph has no objective to differentiate")
-        for parameter in self.parameters():
-            parameter.zero_grad()
+        for op in self._layer_ops:
+            op.zero_grad()  # a parameter shared by two layers is zeroed twice: harmless
         values, grads, sent = self._values, {}, {}
         for name, op, kind, sources in reversed(plan):
             if kind == INPUT:
@@ -348,7 +357,7 @@ class Graph:
             if kind == OBJECTIVE:
                 target, estimate = sources
                 g_estimate = op.gradient(values[target], values[estimate])
-                weight = self._graph.nodes[name]["weight"]
+                weight = weights[name]
                 if weight != 1.0:
                     g_estimate = weight * g_estimate
                 # Targets are constants of the loss: nothing flows back into them.
@@ -393,3 +402,21 @@ class Graph:
                 f"node {where!r} ({kind}): {what} {describe_shape(array.shape)} holds "
                 f"{int(bad.sum())} NaN or inf entries of {array.size}"
             )
+
+    # ------------------------------------------------------------------ drawing
+    def to_dot(self, view="network", rankdir="LR"):
+        """A ``graphviz.Digraph`` of the graph (shown inline in Jupyter; ``.source`` is the
+        DOT text): ``view="network"`` (layers, shapes, parameter counts) or
+        ``view="gradients"`` (after ``backward``: the gradient along every edge).
+        ``rankdir``: ``"LR"``, ``"TB"``, ``"RL"`` or ``"BT"``. See ``graphnn.render``."""
+        from .render import to_dot  # imported here: graphnn.render imports this module
+
+        return to_dot(self, view, rankdir)
+
+    def render(self, path, view="network", rankdir="LR"):
+        """Write the ``view`` to ``path``: ``.dot``/``.gv`` (DOT source, no Graphviz needed),
+        or ``.svg``/``.png``/``.pdf`` (the ``.dot`` beside it, then Graphviz's ``dot``).
+        Returns the written ``pathlib.Path``. See ``graphnn.render.render``."""
+        from .render import render
+
+        return render(self, path, view, rankdir)

@@ -1,0 +1,516 @@
+"""Graphviz drawings of a ``Graph``: the network view and the gradient-flow view.
+
+- ``network_diagram(graph)``: one box per input, layer and objective (name, class, output
+  shape ``N x D`` -- ``?`` before a forward pass -- and parameter count), each edge labelled
+  with the shape of the value it carries, and the total parameter count in the legend.
+- ``gradient_diagram(graph)``, after ``forward`` and ``backward``: each edge shows the gradient
+  that flowed back along it (its mean and its mean absolute value), coloured and thickened on
+  a log scale of the mean absolute value, and flagged as vanishing (below ``1e-6``) or
+  exploding (above ``1e3``); nodes with parameters show the norms of their parameter
+  gradients; a value that fans out says its gradient is a sum.
+- ``render(graph, path)`` writes either view; the file extension picks the format.
+
+Both diagrams are ``graphviz.Digraph`` objects (Jupyter shows them inline) whose ``source``
+is deterministic: the same graph gives the same bytes, with no ids or addresses in it, so it
+can be compared in tests. Writing ``.dot``/``.gv`` needs no Graphviz programs; SVG, PNG and
+PDF are made by Graphviz's ``dot``. Usually reached through ``Graph.to_dot`` and
+``Graph.render``; see docs/rendering.md.
+
+>>> import graphnn as gn
+>>> g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1), gn.LogisticSigmoidLayer())
+>>> diagram = network_diagram(g)      # before a forward pass: shapes are "?"
+>>> "FullyConnectedLayer 2-&gt;1" in diagram.source, "3 params" in diagram.source
+(True, True)
+"""
+import html
+import math
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+from ._validation import describe_shape
+from .graph import INPUT, LAYER, OBJECTIVE, GraphError
+from .layers.Layer import Layer
+
+__all__ = [
+    "RenderError", "network_diagram", "gradient_diagram", "render", "format_number",
+    "RANKDIRS", "VIEWS", "SOURCE_FORMATS", "IMAGE_FORMATS", "VANISHING", "EXPLODING",
+    "LEGEND_NODE",
+]
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+VIEWS = ("network", "gradients")
+SOURCE_FORMATS = (".dot", ".gv")          # written by Python alone
+IMAGE_FORMATS = (".svg", ".png", ".pdf")  # made by Graphviz's `dot` program
+
+#: an edge whose mean |gradient| is below VANISHING is flagged "vanishing", above EXPLODING
+#: "exploding"
+VANISHING = 1e-6
+EXPLODING = 1e3
+
+#: the id of the legend's node; it contains characters no graph node name may have
+LEGEND_NODE = "(legend)"
+
+# The colour scale of the gradient view: log10(mean |gradient|) from 1e-8 to 1e4. Pale grey
+# where gradients die out, blues through the small-but-alive range, green around 1, orange
+# and red where they blow up. Values outside the range take the end colours.
+LOG_MIN, LOG_MAX = -8, 4
+_PALETTE = (  # (log10 magnitude, colour), interpolated linearly in RGB
+    (-8, "#c8c8c8"), (-6, "#9ecae1"), (-4, "#4292c6"), (-2, "#08519c"),
+    (0, "#238b45"), (2, "#f08c2a"), (3, "#e31a1c"), (4, "#99000d"),
+)
+_PENWIDTH = (1.0, 5.0)
+
+_FONT = "Helvetica"
+_KIND_STYLE = {  # inputs, layers and objectives styled apart
+    INPUT: dict(shape="box", style="rounded,filled", fillcolor="#e5f5e0", color="#41ab5d"),
+    LAYER: dict(shape="box", style="rounded,filled", fillcolor="#deebf7", color="#4a80c0"),
+    OBJECTIVE: dict(
+        shape="box", style="filled", fillcolor="#fee6ce", color="#e6550d", peripheries="2",
+    ),
+}
+_KIND_WORD = {INPUT: "input", LAYER: "layer", OBJECTIVE: "objective"}
+_NO_GRADIENT = dict(style="dashed", color="#9a9a9a", fontcolor="#7a7a7a", dir="none")
+_FLAG_COLOUR = {"vanishing": "#3b6fb6", "exploding": "#c00000"}
+_SMALL = 10  # point size of the secondary lines in labels
+_EDGE_FONTSIZE = "9"
+
+
+class RenderError(RuntimeError):
+    """A diagram could not be turned into an image: Graphviz's ``dot`` is missing or failed."""
+
+
+def format_number(x):
+    """A number with 4 significant digits, as every diagram shows them.
+
+    >>> [format_number(x) for x in (0.31428, -4.7142e-07, 1.2e6, -0.0)]
+    ['0.3143', '-4.714e-7', '1.2e6', '0']
+    """
+    x = float(x)
+    if x == 0:
+        return "0"  # also for -0.0
+    text = f"{x:.4g}"
+    if "e" in text:  # 4.714e-07 -> 4.714e-7, 1.2e+06 -> 1.2e6: shorter labels
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+# ---------------------------------------------------------------------------- public API
+def network_diagram(graph, rankdir="LR"):
+    """The network: a ``graphviz.Digraph`` with one node per input, layer and objective.
+
+    Each node shows its name, its class (``describe()``), its output shape after a forward
+    pass (``?`` before one) and, for layers, its parameter count; objectives show ``J``. Each
+    edge is labelled with the shape of the value it carries (and, into a node with several
+    inputs, the slot it fills). ``rankdir`` is ``"LR"`` (left to right), ``"TB"``, ``"RL"``
+    or ``"BT"``.
+    """
+    dot = _digraph(graph, rankdir, "network")
+    for name in graph.nodes:
+        rows = _node_rows(graph, name)
+        dot.node(name, label=_table(rows), **_KIND_STYLE[_kind(graph, name)])
+    for source, target, slot in _edges(graph):
+        text = _shape_of(graph, source)
+        slot_name = _slot_name(graph, target, slot)
+        if slot_name:
+            text = f"{slot_name}: {text}"
+        dot.edge(source, target, label=_edge_label([_esc(text)]))
+    total, shared = _parameter_total(graph)
+    legend = [
+        ("<b>Network</b>", None),
+        (_swatches(), None),
+        (f"total parameters: <b>{total:,}</b>"
+         + (" (shared counted once)" if shared else ""), None),
+        ("edge label: shape (N x D) of the value it carries", _SMALL),
+    ]
+    if not _has_values(graph):
+        legend.append(("shapes are ? until a forward pass", _SMALL))
+    _add_legend(dot, legend)
+    return dot
+
+
+def gradient_diagram(graph, rankdir="LR"):
+    """The gradient flow after ``graph.forward(...)`` and ``graph.backward()``.
+
+    Each edge ``u -> v`` (arrow pointing back, the way gradients flow) shows the gradient
+    ``graph.edge_grad(u, v, slot)`` that ``v`` sent back to ``u``: its mean (over
+    observations; over all entries when it has several columns) and its mean absolute value,
+    which sets the edge's colour and width on a log scale. Mean |gradient| below ``1e-6`` is
+    flagged *vanishing*, above ``1e3`` *exploding*. Edges that carry no gradient (an
+    objective's targets, nodes that do not reach an objective) are grey and dashed. Nodes
+    with parameters show the norm of each parameter's gradient; a value read by several
+    consumers shows that its gradient is the sum of theirs.
+    """
+    _check_rankdir(rankdir)
+    if not _has_gradients(graph):
+        raise GraphError(
+            "gradient diagram: the graph has no gradients yet; call graph.forward(...) and "
+            "then graph.backward() first (the network view, view='network', needs neither)"
+        )
+    dot = _digraph(graph, rankdir, "gradients")
+    flagged = {"vanishing": 0, "exploding": 0}
+    order = {name: i for i, name in enumerate(graph.nodes)}
+    for name in graph.nodes:
+        rows = _node_rows(graph, name, with_params=False) + _gradient_rows(graph, name, order)
+        dot.node(name, label=_table(rows), **_KIND_STYLE[_kind(graph, name)])
+    for source, target, slot in _edges(graph):
+        attrs, flag = _gradient_edge(graph, source, target, slot)
+        if flag:
+            flagged[flag] += 1
+        dot.edge(source, target, **attrs)
+    legend = [
+        ("<b>Gradient flow</b> (arrows point the way gradients flow, back from J)", None),
+        ("on each edge, per observation: mean = mean gradient, "
+         "mean|g| = mean absolute gradient", _SMALL),
+        ("colour and width: mean|g| on a log scale", _SMALL),
+        (_colour_bar(), None),
+        (f'<font color="{_FLAG_COLOUR["vanishing"]}"><b>VANISHING</b></font> (dotted): '
+         f'mean|g| &lt; {_decade(VANISHING)}, {flagged["vanishing"]} edge(s)', _SMALL),
+        (f'<font color="{_FLAG_COLOUR["exploding"]}"><b>EXPLODING</b></font> (bold): '
+         f'mean|g| &gt; {_decade(EXPLODING)}, {flagged["exploding"]} edge(s)', _SMALL),
+        ("grey dashed: no gradient (an objective's target, or no path to J)", _SMALL),
+        ("|grad| weights 0.1 (in a node): norm of dJ/dweights, for each parameter", _SMALL),
+        ("grad = sum of k: the value feeds k consumers, its gradient sums theirs", _SMALL),
+    ]
+    _add_legend(dot, legend)
+    return dot
+
+
+def render(graph, path, view="network", rankdir="LR"):
+    """Write ``view`` (``"network"`` or ``"gradients"``) of ``graph`` to ``path``; returns
+    the written path as a ``pathlib.Path``.
+
+    The extension picks the format: ``.dot`` or ``.gv`` writes the DOT source, which needs no
+    Graphviz programs; ``.svg``, ``.png`` or ``.pdf`` first writes the source next to it
+    (``model.svg`` -> ``model.dot``), then runs Graphviz's ``dot``. Without ``dot`` on the
+    ``PATH`` that raises ``RenderError`` saying how to install Graphviz; the ``.dot`` file is
+    there all the same.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SOURCE_FORMATS + IMAGE_FORMATS:
+        raise ValueError(
+            f"render: cannot tell the format of {str(path)!r} from its extension "
+            f"{suffix or '(none)'!r}; supported: {', '.join(SOURCE_FORMATS + IMAGE_FORMATS)}"
+        )
+    diagram = to_dot(graph, view, rankdir)
+    source_path = path if suffix in SOURCE_FORMATS else path.with_suffix(".dot")
+    source_path.write_text(diagram.source, encoding="utf-8")
+    if suffix in SOURCE_FORMATS:
+        return path
+    try:
+        image = diagram.pipe(format=suffix[1:])
+    except graphviz.ExecutableNotFound:
+        raise RenderError(
+            f"rendering {str(path)!r} needs the program 'dot' from Graphviz, which is not on "
+            "the PATH (the Python package 'graphviz' alone only writes DOT source). Install "
+            "Graphviz: 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' "
+            "(macOS) or 'conda install -c conda-forge graphviz'. The DOT source was written "
+            f"to {str(source_path)!r}; once Graphviz is installed, run: "
+            f"dot -T{suffix[1:]} {source_path} -o {path}"
+        ) from None
+    except graphviz.CalledProcessError as err:
+        stderr = err.stderr
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode(errors="replace").strip()
+        raise RenderError(
+            f"Graphviz 'dot' failed to write {str(path)!r} (exit status {err.returncode}): "
+            f"{stderr}; the DOT source is in {str(source_path)!r}"
+        ) from None
+    path.write_bytes(image)
+    return path
+
+
+def to_dot(graph, view="network", rankdir="LR"):
+    """``network_diagram`` or ``gradient_diagram``, by ``view`` name."""
+    if view == "network":
+        return network_diagram(graph, rankdir)
+    if view == "gradients":
+        return gradient_diagram(graph, rankdir)
+    raise ValueError(f"unknown view {view!r}; choose one of {', '.join(map(repr, VIEWS))}")
+
+
+# ---------------------------------------------------------------------------- building blocks
+def _check_rankdir(rankdir):
+    if rankdir not in RANKDIRS:
+        raise ValueError(
+            f"rankdir must be one of {', '.join(map(repr, RANKDIRS))} (LR: left to right, "
+            f"TB: top to bottom), got {rankdir!r}"
+        )
+
+
+def _digraph(graph, rankdir, view):
+    _check_rankdir(rankdir)
+    return graphviz.Digraph(
+        name=f"graphnn_{view}",
+        graph_attr=dict(
+            rankdir=rankdir, fontname=_FONT, nodesep="0.25", ranksep="0.35",
+            newrank="true", bgcolor="white",
+        ),
+        node_attr=dict(fontname=_FONT, fontsize="12", margin="0.08,0.04"),
+        edge_attr=dict(fontname=_FONT, fontsize=_EDGE_FONTSIZE, color="#555555",
+                       fontcolor="#333333", arrowsize="0.7"),
+    )
+
+
+def _kind(graph, name):
+    return graph.nx.nodes[name]["kind"]
+
+
+def _edges(graph):
+    """Every edge ``(source, target, slot)``: targets in topological order, slots ascending,
+    so the DOT text does not depend on the order the graph was built in."""
+    view = graph.nx
+    for target in graph.nodes:
+        for source, _, slot in sorted(view.in_edges(target, keys=True), key=lambda e: e[2]):
+            yield source, target, slot
+
+
+def _out_edges(graph, name, order):
+    """The edges out of ``name``, consumers in topological order (``order``: name -> index)."""
+    return sorted(graph.nx.out_edges(name, keys=True), key=lambda e: (order[e[1]], e[2]))
+
+
+def _slot_name(graph, target, slot):
+    """How an edge into ``target`` names its slot: objectives read (target, estimate);
+    nodes with several inputs number them; single-input nodes need no name."""
+    node = graph.nx.nodes[target]
+    if node["kind"] == OBJECTIVE:
+        return ("target", "estimate")[slot]
+    if node["n_inputs"] > 1:
+        return f"in {slot}"
+    return ""
+
+
+def _has_values(graph):
+    try:
+        graph.value(graph.nodes[0])
+    except (GraphError, IndexError):
+        return False
+    return True
+
+
+def _has_gradients(graph):
+    names = [n for n in graph.nodes if _kind(graph, n) != OBJECTIVE]
+    try:
+        graph.grad(names[0])
+    except (GraphError, IndexError):
+        return False
+    return True
+
+
+def _value(graph, name):
+    try:
+        return graph.value(name)
+    except GraphError:
+        return None
+
+
+def _shape_of(graph, name):
+    value = _value(graph, name)
+    if value is None:
+        return "?"
+    return describe_shape(np.shape(value))
+
+
+def _parameter_count(op):
+    return sum(int(p.size) for p in op.parameters()) if isinstance(op, Layer) else 0
+
+
+def _parameter_total(graph):
+    """Distinct parameters' total size, and whether some are shared between nodes."""
+    total = sum(int(p.size) for p in graph.parameters())
+    per_node = sum(_parameter_count(graph.op(n)) for n in graph.nodes if _kind(graph, n) == LAYER)
+    return total, per_node != total
+
+
+def _node_rows(graph, name, with_params=True):
+    """The label rows of a node: name, class, output shape and (for layers, unless
+    ``with_params`` is false) parameter count; ``J`` for objectives."""
+    kind = _kind(graph, name)
+    op = graph.op(name)
+    rows = [(f"<b>{_esc(name)}</b>", None)]
+    if kind == INPUT:
+        rows.append(("input", _SMALL))
+        rows.append((f"out {_shape_of(graph, name)}", _SMALL))
+    elif kind == LAYER:
+        rows.append((_esc(op.describe()), _SMALL))
+        line = f"out {_shape_of(graph, name)}"
+        if with_params:
+            count = _parameter_count(op)
+            line += " | 1 param" if count == 1 else f" | {count:,} params"
+        rows.append((line, _SMALL))
+    else:
+        rows.append((_esc(op.describe()), _SMALL))
+        value = _value(graph, name)
+        line = "J = ?" if value is None else f"J = {format_number(value)}"
+        weight = graph.nx.nodes[name].get("weight", 1.0)
+        if weight != 1.0:
+            line += f" | weight {format_number(weight)}"
+        rows.append((line, _SMALL))
+    return rows
+
+
+def _gradient_rows(graph, name, order):
+    """Extra label rows of the gradient view: parameter gradient norms, fan-out sums."""
+    rows = []
+    kind = _kind(graph, name)
+    if kind == LAYER:
+        params = graph.op(name).parameters()
+        if params:
+            norms = ", ".join(
+                f"{_esc(p.name)} {format_number(_norm(p.grad))}" for p in params
+            )
+            rows.append((f"|grad| {norms}", _SMALL))
+    if kind != OBJECTIVE:
+        carrying = [e for e in _out_edges(graph, name, order) if graph.edge_grad(*e) is not None]
+        if len(carrying) > 1:
+            total = graph.grad(name)
+            rows.append((
+                f"<b>grad = sum of {len(carrying)}</b>: mean {format_number(_mean(total))}, "
+                f"mean|g| {format_number(_mean_abs(total))}",
+                _SMALL,
+            ))
+    return rows
+
+
+def _gradient_edge(graph, source, target, slot):
+    """Attributes of one edge of the gradient view, and its flag (or ``None``)."""
+    slot_name = _slot_name(graph, target, slot)
+    grad = graph.edge_grad(source, target, slot)
+    if grad is None:
+        if _kind(graph, target) == OBJECTIVE and slot == 0:
+            lines = ["no gradient (target)"]
+        else:
+            lines = ([f"<i>{slot_name}</i>"] if slot_name else []) + ["no gradient (no path to J)"]
+        return dict(label=_edge_label(lines), **_NO_GRADIENT), None
+    prefix = [f"<i>{slot_name}</i>"] if slot_name else []
+    grad = np.asarray(grad)
+    mean, magnitude = _mean(grad), _mean_abs(grad)
+    width = grad.shape[1] if grad.ndim == 2 else grad.size
+    over = f" (over {width} cols)" if width > 1 else ""
+    lines = prefix + [f"mean {format_number(mean)}{over}", f"mean|g| {format_number(magnitude)}"]
+    attrs = dict(dir="back", color=_colour(magnitude), penwidth=_penwidth(magnitude))
+    flag = None
+    if not math.isfinite(magnitude) or magnitude > EXPLODING:
+        flag, attrs["style"] = "exploding", "bold"
+    elif magnitude < VANISHING:
+        flag, attrs["style"] = "vanishing", "dotted"
+    if flag:
+        lines.append(f'<font color="{_FLAG_COLOUR[flag]}"><b>{flag.upper()}</b></font>')
+    attrs["label"] = _edge_label(lines)
+    return attrs, flag
+
+
+# Statistics of gradients that may hold huge values, inf or NaN: the drawing shows them (and
+# flags them) rather than letting numpy warn, which the test suite turns into errors.
+def _mean(array):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(array))
+
+
+def _mean_abs(array):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(np.abs(array)))
+
+
+def _norm(array):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(array))
+
+
+# ---------------------------------------------------------------------------- colours and labels
+def _scale(magnitude):
+    """``magnitude`` as a position in ``[0, 1]`` on the log scale (0 for 0 or tiny, 1 for
+    huge or non-finite)."""
+    if not math.isfinite(magnitude):
+        return 1.0
+    if magnitude <= 0:
+        return 0.0
+    return min(max((math.log10(magnitude) - LOG_MIN) / (LOG_MAX - LOG_MIN), 0.0), 1.0)
+
+
+def _colour(magnitude):
+    position = LOG_MIN + _scale(magnitude) * (LOG_MAX - LOG_MIN)
+    for (lo, c_lo), (hi, c_hi) in zip(_PALETTE, _PALETTE[1:]):
+        if position <= hi:
+            t = (position - lo) / (hi - lo)
+            rgb = [round(a + t * (b - a)) for a, b in zip(_rgb(c_lo), _rgb(c_hi))]
+            return "#" + "".join(f"{v:02x}" for v in rgb)
+    return _PALETTE[-1][1]
+
+
+def _decade(x):
+    """``1e-06`` -> ``'1e-6'``, as the colour bar names them."""
+    return f"1e{round(math.log10(x))}"
+
+
+def _rgb(colour):
+    return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+def _penwidth(magnitude):
+    lo, hi = _PENWIDTH
+    return f"{lo + _scale(magnitude) * (hi - lo):.2f}"
+
+
+def _esc(text):
+    return html.escape(str(text), quote=False)
+
+
+_TABLE = '<table border="0" cellborder="0" cellspacing="0" cellpadding="{padding}">{body}</table>'
+
+
+def _table(rows, align="CENTER", padding=None):
+    """An HTML-like label: one row per ``(html text, point size or None)``, in a border-free
+    table; with ``padding``, that many points of blank space around it."""
+    cells = []
+    for text, size in rows:
+        if size is not None:
+            text = f'<font point-size="{size}">{text}</font>'
+        cells.append(f'<tr><td align="{align}">{text}</td></tr>')
+    table = _TABLE.format(padding=1, body="".join(cells))
+    if padding is not None:
+        table = _TABLE.format(padding=padding, body=f"<tr><td>{table}</td></tr>")
+    return f"<{table}>"
+
+
+def _edge_label(lines):
+    """An HTML-like edge label, one line per entry (each already HTML), padded so that a
+    thick edge does not run into the text."""
+    return _table([(line, None) for line in lines], padding=3)
+
+
+def _swatches():
+    """The network view's key: how inputs, layers and objectives are drawn."""
+    cells = "".join(
+        f'<td bgcolor="{_KIND_STYLE[kind]["fillcolor"]}" border="1" '
+        f'color="{_KIND_STYLE[kind]["color"]}">'
+        f'<font point-size="{_SMALL}"> {_KIND_WORD[kind]} </font></td>'
+        for kind in (INPUT, LAYER, OBJECTIVE)
+    )
+    return f'<table border="0" cellspacing="4" cellpadding="2"><tr>{cells}</tr></table>'
+
+
+def _colour_bar():
+    """One swatch per decade from 1e-8 to 1e4, with the flag thresholds marked."""
+    decades = range(LOG_MIN, LOG_MAX + 1)
+    swatch = "".join(
+        f'<td bgcolor="{_colour(10.0 ** d)}" width="26" height="10" fixedsize="true"></td>'
+        for d in decades
+    )
+    names = "".join(f'<td><font point-size="8">{_decade(10.0 ** d)}</font></td>' for d in decades)
+    return (
+        '<table border="0" cellspacing="1" cellpadding="1">'
+        f"<tr>{swatch}</tr><tr>{names}</tr></table>"
+    )
+
+
+def _add_legend(dot, rows):
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="", style="rounded", color="#bbbbbb", margin="6")
+        legend.node(
+            LEGEND_NODE, label=_table(rows, align="LEFT"), shape="plaintext", margin="0",
+        )
