@@ -30,6 +30,7 @@ except ImportError:  # run from a checkout in which graphnn is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
 from graphnn.datasets import KIDCREATIVE_FEATURES, DatasetError, load_kidcreative
+from graphnn.render import RenderError
 
 # The numbers the seed reports in its Part 3 ("Forwards-Backwards Propagate a Dataset"):
 # the mean, over the 673 observations, of the gradient coming backwards out of each module.
@@ -43,6 +44,8 @@ SEED_MEAN_FC = np.array([
 ])
 
 REPORT_FILE = "report.txt"
+#: the two diagrams (graphnn.render): the network, and the gradient flowing back through it
+DIAGRAMS = (("network", "network.svg"), ("gradients", "gradients.svg"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,12 +172,22 @@ def format_report(report):
 # rendering issue lands (the graph is passed in for that).
 # ---------------------------------------------------------------------------------------------
 def write_outputs(graph, report, out_dir):
-    """Write the example's files into ``out_dir`` (created if needed); returns their paths."""
+    """Write the report and both diagrams into ``out_dir`` (created if needed); returns the
+    paths written. Without Graphviz's ``dot`` the diagrams stay as ``.dot`` source and a
+    note on stderr says how to install it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report_path = out_dir / REPORT_FILE
     report_path.write_text(format_report(report))
-    return [report_path]
+    written = [report_path]
+    for view, filename in DIAGRAMS:
+        path = out_dir / filename
+        try:
+            written.append(graph.render(path, view=view))
+        except RenderError as err:
+            written.append(path.with_suffix(".dot"))
+            print(f"note: {err}", file=sys.stderr)
+    return written
 
 
 def _seed(text):

@@ -1,6 +1,7 @@
 """examples/kidcreative.py: the seed's Part 3 (one forward-backward pass over Kid Creative)."""
 import importlib.util
 import subprocess
+import xml.etree.ElementTree as ET
 import sys
 from pathlib import Path
 
@@ -143,12 +144,30 @@ def test_format_report_shows_the_three_reports_seed_values_and_explanation(repor
     assert "2 (548 - 125) / 673" in text
 
 
-def test_write_outputs_creates_the_folder_and_the_report(tmp_path, data, report):
+def test_write_outputs_creates_the_folder_the_report_and_both_diagrams(tmp_path, data):
     out = tmp_path / "a" / "b"
-    graph = kc.build_graph(data[0], seed=0)
+    X, Y = data
+    graph = kc.build_graph(X, seed=0)
+    report = kc.forward_backward(graph, X, Y)
     written = kc.write_outputs(graph, report, out)
-    assert written == [out / "report.txt"]
+    assert written == [out / "report.txt", out / "network.svg", out / "gradients.svg"]
     assert (out / "report.txt").read_text() == kc.format_report(report)
+    for name in ("network", "gradients"):
+        svg = ET.parse(out / f"{name}.svg").getroot()  # valid XML
+        titles = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")}
+        assert {"X", "Y", "input", "fc", "sigmoid", "logloss"} <= titles
+        assert (out / f"{name}.dot").read_text() == graph.to_dot(view=name).source
+
+
+def test_without_dot_the_example_keeps_the_dot_files_and_says_how_to_install(tmp_path, data, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    X, Y = data
+    graph = kc.build_graph(X, seed=0)
+    report = kc.forward_backward(graph, X, Y)
+    written = kc.write_outputs(graph, report, tmp_path / "out")
+    assert written == [tmp_path / "out" / n for n in ("report.txt", "network.dot", "gradients.dot")]
+    assert all(path.exists() for path in written)
+    assert "apt-get install graphviz" in capsys.readouterr().err
 
 
 # --- the script ------------------------------------------------------------------------------
