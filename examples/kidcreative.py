@@ -216,6 +216,11 @@ def _parser():
         help="seed of the FC layer's initial weights (default: 0)",
     )
     parser.add_argument(
+        "--train", action="store_true",
+        help="then train the network on a stratified 2/3-1/3 split and report log loss and "
+        "accuracy against always answering 'no' (examples/kidcreative_training.py)",
+    )
+    parser.add_argument(
         "--out", metavar="DIR", default="out",
         help=f"folder for the files the example writes ({REPORT_FILE}); default: out/",
     )
@@ -241,6 +246,13 @@ def main(argv=None):
     print()
     for path in written:
         print(f"wrote {path}")
+    if args.train:
+        # Beside this file; imported only when asked, as it needs the training machinery.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from kidcreative_training import run_training
+
+        print()
+        run_training(X, Y, seed=args.seed, out_dir=args.out)
     return 0
 
 

@@ -8,15 +8,21 @@ from .layers import (
     ReLULayer, SoftmaxLayer, TanhLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
+from .optim import SGD, Adam
 from .parameter import Parameter
+from .persistence import load_parameters, save_parameters
+from .training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
-_LAZY = {"load_kidcreative": "datasets", "DatasetError": "datasets"}
+_LAZY = {
+    "load_kidcreative": "datasets", "DatasetError": "datasets",  # pandas: slow to import
+    "plot_history": "plotting",  # matplotlib: optional
+}
 
 
 def __getattr__(name):
-    # The data loader needs pandas, which is slow to import: load it on first use only.
+    # Modules with heavy or optional dependencies are imported on first use only.
     if name in _LAZY:
         import importlib
 
@@ -27,5 +33,7 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
-    "Parameter", "Graph", "GraphError", "load_kidcreative", "DatasetError", "__version__",
+    "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
+    "save_parameters", "load_parameters", "plot_history", "load_kidcreative", "DatasetError",
+    "__version__",
 ]

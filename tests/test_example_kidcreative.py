@@ -243,3 +243,17 @@ def test_bad_seed_is_an_argparse_error(seed, capsys):
         kc.main(["--seed", seed])
     assert excinfo.value.code == 2
     assert "--seed" in capsys.readouterr().err
+
+
+def test_script_with_train_reports_the_trained_model_against_the_baseline(tmp_path):
+    result = run_script("--data", REAL_FILE, "--out", tmp_path, "--train")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "Mean gradient coming backwards out of each module" in text  # the pass comes first
+    assert "449 training / 224 validation rows" in text
+    assert "81.4%" in text  # always answering "no"
+    validation = next(line for line in text.splitlines() if line.startswith("validation"))
+    val_loss, val_accuracy = validation.split()[1:3]
+    assert float(val_loss) < 0.4826  # beats predicting the buy rate for everyone
+    assert float(val_accuracy.rstrip("%")) > 81.4
+    assert (tmp_path / "kidcreative_learning_curve.png").stat().st_size > 0

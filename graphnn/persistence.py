@@ -1,0 +1,162 @@
+"""Saving and loading a graph's parameters as a ``.npz`` file.
+
+The file holds one array per parameter, keyed ``"<node>/<parameter>"``, e.g. ``"fc1/weights"``
+and ``"fc1/biases"``: the node's name in the graph and the ``Parameter``'s name. A parameter
+shared by several layers (weight tying) is stored once, under the first node (in topological
+order) that uses it. Arrays are stored with their dtype, so a round trip is bit-exact.
+
+``save_parameters`` writes atomically: the arrays go to a temporary file in the same
+directory, which is flushed to disk and then renamed over the target with ``os.replace``. A
+crash or an error mid-write leaves either the old file or the new one, never half a file, and
+the temporary file is removed on error.
+
+``load_parameters`` checks the whole file against the graph before changing anything: the
+same keys (missing and unexpected ones are listed by node), the same shapes and the same
+dtypes. Any difference raises ``ParameterFileError`` (a ``ValueError``) naming every problem,
+and the graph is left untouched. Values are copied into the existing arrays, so layers see
+them at once.
+
+>>> import os, tempfile, graphnn as gn
+>>> g = gn.Graph.sequential(gn.FullyConnectedLayer(3, 2, seed=0))
+>>> path = os.path.join(tempfile.mkdtemp(), "params.npz")
+>>> save_parameters(g, path)
+>>> sorted(np.load(path).files)
+['fc1/biases', 'fc1/weights']
+>>> load_parameters(g, path)
+"""
+import os
+import uuid
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import describe_shape
+from .graph import Graph
+
+__all__ = ["ParameterFileError", "save_parameters", "load_parameters", "parameter_keys"]
+
+
+class ParameterFileError(ValueError):
+    """A parameter file that does not fit the graph (keys, shapes, dtypes) or cannot be read."""
+
+
+def parameter_keys(graph):
+    """``{"node/param": Parameter}`` for every distinct parameter of ``graph``, in node order."""
+    if not isinstance(graph, Graph):
+        raise TypeError(f"expected a graphnn Graph, got {type(graph).__name__}")
+    keys, seen = {}, set()
+    for node in graph.nodes:
+        op = graph.op(node)
+        parameters = op.parameters() if hasattr(op, "parameters") else ()
+        for p in parameters:
+            if id(p) in seen:
+                continue  # shared: stored under its first node only
+            seen.add(id(p))
+            key = f"{node}/{p.name}"
+            if key in keys:
+                raise ParameterFileError(
+                    f"node {node!r} has two parameters named {p.name!r}; they would share the "
+                    f"key {key!r}: give them distinct names"
+                )
+            keys[key] = p
+    return keys
+
+
+def save_parameters(graph, path):
+    """Write every parameter of ``graph`` to the ``.npz`` file ``path`` (exactly that name:
+    no suffix is added), atomically."""
+    arrays = {key: p.value for key, p in parameter_keys(graph).items()}
+    path = Path(path)
+    directory = path.parent
+    # The temporary file must be in the target's directory: os.replace is atomic only
+    # within one file system. os.open with mode 0o666 lets the umask set the permissions,
+    # as for any new file (mkstemp would make it 0o600).
+    tmp = directory / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Make the rename itself durable (POSIX); not possible, nor needed, on Windows."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_parameters(graph, path):
+    """Copy the parameters saved in ``path`` into ``graph``; raises ``ParameterFileError``
+    (changing nothing) if the file's keys, shapes or dtypes differ from the graph's."""
+    expected = parameter_keys(graph)
+    # The file is opened here, not by np.load, which leaks its handle when the zip is broken.
+    try:
+        with open(path, "rb") as handle:
+            data = np.load(handle, allow_pickle=False)
+            if not hasattr(data, "files"):
+                raise ParameterFileError(f"{path}: holds a single array (.npy), not a .npz parameter file")
+            with data:
+                stored = {key: data[key] for key in data.files}
+    except ParameterFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, ValueError) as err:
+        # ValueError: numpy's "pickled data" refusal for a file that is not an array at all.
+        raise ParameterFileError(f"{path}: not a readable .npz parameter file ({err})") from None
+
+    problems = []
+    missing = [key for key in expected if key not in stored]
+    unexpected = [key for key in stored if key not in expected]
+    if missing:
+        problems.append(f"missing from the file: {_by_node(missing)}")
+    if unexpected:
+        problems.append(f"in the file but not in the graph: {_by_node(unexpected)}")
+    for key, p in expected.items():
+        if key not in stored:
+            continue
+        node, name = key.split("/", 1)
+        array = stored[key]
+        if array.shape != p.value.shape:
+            problems.append(
+                f"node {node!r} parameter {name!r}: the file has shape "
+                f"{describe_shape(array.shape)}, the graph {describe_shape(p.value.shape)}"
+            )
+        elif array.dtype != p.value.dtype:
+            problems.append(
+                f"node {node!r} parameter {name!r}: the file has dtype {array.dtype}, the graph "
+                f"{p.value.dtype}"
+            )
+    if problems:
+        raise ParameterFileError(
+            f"{path} does not fit this graph (nodes with parameters: "
+            f"{', '.join(dict.fromkeys(key.split('/', 1)[0] for key in expected)) or 'none'}): "
+            + "; ".join(problems)
+        )
+    for key, p in expected.items():
+        p.value[...] = stored[key]
+
+
+def _by_node(keys):
+    """``["fc2/weights", "fc2/biases"]`` -> ``"node 'fc2' (weights, biases)"``."""
+    grouped = {}
+    for key in keys:
+        node, _, name = key.partition("/")
+        grouped.setdefault(node, []).append(name or "?")
+    return "; ".join(f"node {node!r} ({', '.join(names)})" for node, names in grouped.items())

@@ -1,0 +1,92 @@
+"""Learning curves: ``plot_history(history, path)`` draws the per-epoch losses (and
+accuracies, for classifiers) that ``fit`` returns, and saves them as PNG or SVG.
+
+matplotlib is an optional extra (``pip install graphnn[plot]``), imported only when a plot is
+asked for. The figure is drawn on matplotlib's non-interactive Agg canvas, built directly
+rather than through ``pyplot``, so plotting never opens a window, works without a display,
+and leaves the global matplotlib backend of the caller (a notebook, say) alone.
+"""
+from pathlib import Path
+
+__all__ = ["plot_history"]
+
+_FORMATS = {".png": "png", ".svg": "svg"}
+
+
+def _matplotlib():
+    try:
+        from matplotlib import rc_context
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    except ImportError as err:
+        raise ImportError(
+            "plot_history needs matplotlib, an optional extra of graphnn: "
+            "pip install graphnn[plot]  (or: pip install matplotlib)"
+        ) from err
+    return Figure, FigureCanvasAgg, rc_context, MaxNLocator
+
+
+def plot_history(history, path=None, title=None):
+    """Draw the learning curves of ``history`` and return the matplotlib ``Figure``.
+
+    ``history``: a ``graphnn.training.History`` or any mapping with a ``"loss"`` list and
+    optionally ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"`` (one entry per epoch). The
+    loss panel is always drawn; an accuracy panel is added when the history has accuracies.
+    The best epoch (``history.best_epoch``, if set) is marked with a dashed line.
+
+    ``path``: where to save the figure, a ``.png`` or ``.svg`` file (the suffix chooses the
+    format); ``None`` only returns the figure. SVG files carry no creation date, so the same
+    history gives the same bytes.
+    """
+    if "loss" not in history or not len(history["loss"]):
+        raise ValueError("plot_history: the history has no 'loss' values (no epoch completed?)")
+    if path is not None:
+        path = Path(path)
+        fmt = _FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"plot_history: cannot tell the format of {str(path)!r}; use a .png or .svg file name"
+            )
+    Figure, FigureCanvasAgg, rc_context, MaxNLocator = _matplotlib()
+
+    panels = [("loss", "loss")]
+    if "accuracy" in history or "val_accuracy" in history:
+        panels.append(("accuracy", "accuracy"))
+    figure = Figure(figsize=(5.5 * len(panels), 4.0), layout="constrained")
+    FigureCanvasAgg(figure)
+    best = getattr(history, "best_epoch", None)
+    for index, (key, label) in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), index + 1)
+        for name, style in ((key, "-"), (f"val_{key}", "--")):
+            values = history.get(name) if hasattr(history, "get") else None
+            if values is not None and len(values):
+                epochs = range(1, len(values) + 1)
+                axes.plot(epochs, values, style, marker="." if len(values) <= 30 else None,
+                          label="training" if name == key else "validation")
+        if best is not None:
+            axes.axvline(best, color="grey", linestyle=":", linewidth=1, label=f"best epoch ({best})")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(label)
+        axes.grid(True, alpha=0.3)
+        axes.legend()
+    notes = [
+        note for note, flag in (
+            ("stopped early", getattr(history, "stopped_early", False)),
+            ("interrupted", getattr(history, "interrupted", False)),
+            ("best weights restored", getattr(history, "restored_best", False)),
+        ) if flag
+    ]
+    heading = title or "learning curves"
+    if notes:
+        heading += f" ({', '.join(notes)})"
+    figure.suptitle(heading)
+    if path is not None:
+        if fmt == "svg":
+            # No date, and ids hashed with a fixed salt instead of a random one.
+            with rc_context({"svg.hashsalt": "graphnn"}):
+                figure.savefig(path, format="svg", metadata={"Date": None})
+        else:
+            figure.savefig(path, format=fmt, dpi=100)
+    return figure
