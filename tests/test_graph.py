@@ -1,0 +1,738 @@
+"""Tests of graphnn.Graph: the seed's chain, gradients of DAGs, build-time errors, names.
+
+1. On the seed's chain (InputLayer -> FullyConnectedLayer(16, 1) -> LogisticSigmoidLayer ->
+   LogLoss) and the real Kid Creative data, a Graph gives *bitwise* the numbers of the seed's
+   hand-written loop over identical, separately built layer objects.
+2. On small DAGs (fan-out, residual, concat, one value fed twice, tied weights, two weighted
+   objectives) the analytic gradients match central differences in float64, checked both with
+   ``graphnn.gradcheck.gradcheck`` and independently with ``numerical_gradient``.
+3. Backward bookkeeping: idempotent backward, fan-out sums, tuples for multi-input nodes, the
+   read-only networkx view.
+4. Every build-time and run-time error of the graph: its type and a message naming the culprit.
+"""
+import re
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from graphnn import (
+    AddLayer, ConcatLayer, FullyConnectedLayer, Graph, GraphError, InputLayer, LinearLayer,
+    LogisticSigmoidLayer, LogLoss, Parameter, SquaredError, TanhLayer,
+)
+from graphnn.datasets import load_kidcreative
+from graphnn.gradcheck import gradcheck, numerical_gradient, relative_error
+
+SEED = 20240917
+TOLERANCE = 1e-6  # relative error of analytic against central differences, float64
+
+
+# ---------------------------------------------------------------------------------- helpers
+@pytest.fixture(scope="module")
+def kidcreative():
+    X, Y = load_kidcreative()
+    assert X.shape == (673, 16) and Y.shape == (673, 1)
+    return X, Y
+
+
+def seed_layers(X):
+    """The seed's layers, freshly built: equal weights every time (same seed)."""
+    return [InputLayer(X), FullyConnectedLayer(16, 1, seed=SEED), LogisticSigmoidLayer()], LogLoss()
+
+
+def seed_loop(layers, objective, X, Y):
+    """The seed's loop, by hand: forward, eval, gradient, backward in reverse.
+
+    Returns ``J``, the output of every layer, and the gradient coming backwards out of the
+    objective and then out of each layer in reverse order.
+    """
+    for layer in layers:
+        layer.zero_grad()
+    h, outputs = X, []
+    for layer in layers:
+        h = layer.forward(h)
+        outputs.append(h)
+    J = objective.eval(Y, h)
+    grad = objective.gradient(Y, h)
+    grads_out = [grad]
+    for layer in reversed(layers):
+        grad = layer.backward(grad)
+        grads_out.append(grad)
+    return J, outputs, grads_out
+
+
+def seed_graph(X, builder):
+    layers, objective = seed_layers(X)
+    if builder == "sequential":
+        g = Graph.sequential(*layers, objective=objective)
+    else:
+        g = Graph()
+        x, y = g.input("X"), g.input("Y")
+        h = g.add(layers[0], x)
+        h = g.add(layers[1], h)
+        p = g.add(layers[2], h)
+        g.add(objective, y, p)
+    return g, layers
+
+
+def randomize(graph, rng):
+    """O(1) parameters, so gradients are well scaled for finite differences (in place, so
+    shared parameters stay shared)."""
+    for parameter in graph.parameters():
+        parameter.value[...] = rng.standard_normal(parameter.shape)
+
+
+# Small DAGs: each builder returns (graph, feed) with O(1) weights and inputs, N in 3..6.
+def fan_out_graph(rng):
+    """``h`` is read by two branches that meet again in an AddLayer."""
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    h = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 4), x, name="h_fc"), name="h")
+    a = g.add(TanhLayer(), g.add(FullyConnectedLayer(4, 2), h, name="a_fc"), name="a")
+    b = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(4, 2), h, name="b_fc"), name="b")
+    merged = g.add(AddLayer(), a, b, name="merge")
+    out = g.add(FullyConnectedLayer(2, 1), merged, name="out")
+    g.add(SquaredError(), y, out, name="loss")
+    randomize(g, rng)
+    return g, {"x": rng.standard_normal((5, 3)), "y": rng.standard_normal((5, 1))}
+
+
+def residual_graph(rng):
+    """``x -> fc -> tanh -> add(tanh, x)``, then a head."""
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    t = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 3), x, name="fc"), name="tanh")
+    r = g.add(AddLayer(), t, x, name="residual")
+    out = g.add(FullyConnectedLayer(3, 2), r, name="out")
+    g.add(SquaredError(), y, out, name="loss")
+    randomize(g, rng)
+    return g, {"x": rng.standard_normal((4, 3)), "y": rng.standard_normal((4, 2))}
+
+
+def concat_graph(rng):
+    """Two branches of different widths, side by side."""
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    a = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 2), x, name="a_fc"), name="a")
+    b = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(3, 3), x, name="b_fc"), name="b")
+    c = g.add(ConcatLayer(), a, b, name="concat")
+    out = g.add(FullyConnectedLayer(5, 1), c, name="out")
+    g.add(SquaredError(), y, out, name="loss")
+    randomize(g, rng)
+    return g, {"x": rng.standard_normal((6, 3)), "y": rng.standard_normal((6, 1))}
+
+
+def twice_graph(rng):
+    """``h + h``: one value fills both slots of one AddLayer."""
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    h = g.add(TanhLayer(), g.add(FullyConnectedLayer(2, 3), x, name="fc"), name="h")
+    s = g.add(AddLayer(), h, h, name="double")
+    out = g.add(FullyConnectedLayer(3, 1), s, name="out")
+    g.add(SquaredError(), y, out, name="loss")
+    randomize(g, rng)
+    return g, {"x": rng.standard_normal((3, 2)), "y": rng.standard_normal((3, 1))}
+
+
+def tied_graph(rng, tie=True):
+    """Two FullyConnectedLayers sharing one weight Parameter (``tie=False``: the same network
+    with the weights left untied, each layer holding its own Parameter)."""
+    fc1, fc2 = FullyConnectedLayer(3, 3), FullyConnectedLayer(3, 3)
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    h = g.add(TanhLayer(), g.add(fc1, x, name="fc1"), name="t1")
+    h = g.add(TanhLayer(), g.add(fc2, h, name="fc2"), name="t2")
+    out = g.add(FullyConnectedLayer(3, 1), h, name="out")
+    g.add(SquaredError(), y, out, name="loss")
+    if tie:
+        fc2.weights = fc1.weights
+    randomize(g, rng)
+    return g, {"x": rng.standard_normal((4, 3)), "y": rng.standard_normal((4, 1))}
+
+
+def weighted_objectives_graph(rng):
+    """Two objectives reading one estimate; the second weighs 0.3."""
+    g = Graph()
+    x, y, t = g.input("x"), g.input("y"), g.input("t")
+    p = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(3, 2), x, name="fc"), name="p")
+    g.add(SquaredError(), y, p, name="se")
+    g.add(LogLoss(), t, p, name="ll", weight=0.3)
+    randomize(g, rng)
+    feed = {
+        "x": rng.standard_normal((5, 3)),
+        "y": rng.standard_normal((5, 2)),
+        "t": (rng.random((5, 2)) < 0.5).astype(float),
+    }
+    return g, feed
+
+
+DAGS = {
+    "fan_out": fan_out_graph,
+    "residual": residual_graph,
+    "concat": concat_graph,
+    "fed_twice": twice_graph,
+    "tied_weights": tied_graph,
+    "weighted_objectives": weighted_objectives_graph,
+}
+
+
+# ------------------------------------------------------------ 1. the seed's chain, bitwise
+@pytest.mark.parametrize("builder", ["sequential", "add"])
+def test_graph_matches_the_seed_loop_bitwise(kidcreative, builder):
+    X, Y = kidcreative
+    g, graph_layers = seed_graph(X, builder)
+    hand_layers, hand_objective = seed_layers(X)
+    assert graph_layers[1] is not hand_layers[1]
+    assert np.array_equal(graph_layers[1].getWeights(), hand_layers[1].getWeights())
+    assert np.array_equal(graph_layers[1].getBiases(), hand_layers[1].getBiases())
+
+    J_hand, outputs, grads_out = seed_loop(hand_layers, hand_objective, X, Y)
+    J = g.forward(X=X, Y=Y)
+    g.backward()
+
+    assert g.nodes == ["X", "Y", "input1", "fc1", "sigmoid1", "logloss1"]
+    assert type(J) is float and J == J_hand
+    assert g.value("logloss1") == J_hand
+    assert np.array_equal(g.value("X"), X)
+    for name, expected in zip(["input1", "fc1", "sigmoid1"], outputs):
+        assert np.array_equal(g.value(name), expected), name
+    # The gradient coming backwards out of each module (the seed's Part 3).
+    for name, expected in zip(["logloss1", "sigmoid1", "fc1", "input1"], grads_out):
+        assert np.array_equal(g.grad_out(name), expected), name
+    fc_graph, fc_hand = graph_layers[1], hand_layers[1]
+    assert np.array_equal(fc_graph.weights.grad, fc_hand.weights.grad)
+    assert np.array_equal(fc_graph.biases.grad, fc_hand.biases.grad)
+    assert np.any(fc_graph.weights.grad != 0)
+    # Gradients on nodes are the ones on their out-edges (a chain: one edge each).
+    assert np.array_equal(g.grad("sigmoid1"), grads_out[0])
+    assert np.array_equal(g.edge_grad("fc1", "sigmoid1"), grads_out[1])
+    assert np.array_equal(g.grad("X"), grads_out[3])
+    assert g.edge_grad("Y", "logloss1", 0) is None  # targets are constants of the loss
+
+
+def test_seed_chain_again_after_a_parameter_update(kidcreative):
+    """A second pass (after a gradient step, as in training) still agrees bitwise."""
+    X, Y = kidcreative
+    g, graph_layers = seed_graph(X, "sequential")
+    hand_layers, hand_objective = seed_layers(X)
+    for _ in range(3):
+        g.forward(X=X, Y=Y)
+        g.backward()
+        seed_loop(hand_layers, hand_objective, X, Y)
+        for fc in (graph_layers[1], hand_layers[1]):
+            for parameter in fc.parameters():
+                parameter.value = parameter.value - 0.1 * parameter.grad
+    J_hand, outputs, grads_out = seed_loop(hand_layers, hand_objective, X, Y)
+    assert g.forward(X=X, Y=Y) == J_hand
+    g.backward()
+    assert np.array_equal(g.value("sigmoid1"), outputs[2])
+    assert np.array_equal(g.grad_out("fc1"), grads_out[2])
+    assert np.array_equal(graph_layers[1].weights.grad, hand_layers[1].weights.grad)
+
+
+# ------------------------------------------------------ 2. gradients against differences
+def test_numerical_gradient_itself_on_a_known_function():
+    """The reference is right before anything is checked against it: d/dx sum(x^3) = 3 x^2."""
+    x = np.random.default_rng(SEED).standard_normal((3, 4))
+    numeric = numerical_gradient(lambda: float(np.sum(x ** 3)), x)
+    assert relative_error(3 * x ** 2, numeric) < 1e-9
+    assert relative_error(3 * x ** 2, 3 * x ** 2 + 1e-3) > 1e-5  # and it does see a mistake
+
+
+@pytest.mark.parametrize("name", DAGS)
+def test_gradcheck_passes_on_dags(name):
+    g, feed = DAGS[name](np.random.default_rng(SEED))
+    report = gradcheck(g, feed)
+    assert report.passed, str(report)
+    assert report.worst < TOLERANCE
+    checked = {node for node, _, _ in report.rows}
+    assert "x" in checked  # the input gradient was checked, not only parameters
+    assert any(what == "weights" for _, what, _ in report.rows)
+
+
+@pytest.mark.parametrize("name", DAGS)
+def test_gradients_match_numerical_differences_independently(name):
+    """The same claim without gradcheck: every parameter and the input, one by one."""
+    g, feed = DAGS[name](np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    analytic = [(p, p.grad.copy()) for p in g.parameters()]
+    grad_x = g.grad("x") / feed["x"].shape[0]  # grad() is per observation: N dJ/dx
+
+    def J():
+        return g.forward(feed)
+
+    for parameter, grad in analytic:
+        numeric = numerical_gradient(J, parameter.value)
+        assert relative_error(grad, numeric) < TOLERANCE, parameter
+    assert relative_error(grad_x, numerical_gradient(J, feed["x"])) < TOLERANCE
+
+
+def test_weighted_objectives_forward_returns_the_weighted_sum():
+    g, feed = weighted_objectives_graph(np.random.default_rng(SEED))
+    J = g.forward(feed)
+    p = g.value("p")
+    se, ll = SquaredError().eval(feed["y"], p), LogLoss().eval(feed["t"], p)
+    assert g.value("se") == se and g.value("ll") == ll
+    assert J == pytest.approx(se + 0.3 * ll, rel=1e-15)
+    g.backward()
+    # Gradient into p: the first objective's as is, the second's times 0.3.
+    assert np.allclose(g.grad_out("ll"), 0.3 * LogLoss().gradient(feed["t"], p), rtol=1e-14, atol=0)
+    assert np.allclose(
+        g.grad("p"), SquaredError().gradient(feed["y"], p) + 0.3 * LogLoss().gradient(feed["t"], p),
+        rtol=1e-14, atol=0,
+    )
+
+
+def test_tied_weights_receive_the_sum_of_both_uses():
+    g, feed = tied_graph(np.random.default_rng(SEED))
+    fc1, fc2 = g.op("fc1"), g.op("fc2")
+    assert fc1.weights is fc2.weights and fc1.biases is not fc2.biases
+    params = g.parameters()
+    assert sum(p is fc1.weights for p in params) == 1  # listed once
+    assert len(params) == 5  # shared weights, two biases, the head's weights and biases
+    g.forward(feed)
+    g.backward()
+    shared = fc1.weights.grad.copy()
+
+    # (a) Each use's contribution from its own input and output gradient: X^T G / N.
+    n = feed["x"].shape[0]
+    use1 = g.value("x").T @ g.grad("fc1") / n
+    use2 = g.value("t1").T @ g.grad("fc2") / n
+    assert np.allclose(shared, use1 + use2, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(use1, 0) and not np.allclose(use2, 0)
+
+    # (b) The same network untied (equal copies of the weights): by central differences on
+    # each copy separately, then summed.
+    untied, _ = tied_graph(np.random.default_rng(SEED + 1), tie=False)
+    u1, u2 = untied.op("fc1"), untied.op("fc2")
+    assert u1.weights is not u2.weights
+    for node in ("fc1", "fc2", "out"):
+        for mine, theirs in zip(untied.op(node).parameters(), g.op(node).parameters()):
+            mine.value[...] = theirs.value
+    assert np.array_equal(u1.weights.value, u2.weights.value)
+    assert untied.forward(feed) == g.forward(feed)
+
+    def J():
+        return untied.forward(feed)
+
+    numeric1 = numerical_gradient(J, u1.weights.value)
+    numeric2 = numerical_gradient(J, u2.weights.value)
+    assert relative_error(use1, numeric1) < TOLERANCE
+    assert relative_error(use2, numeric2) < TOLERANCE
+    assert relative_error(shared, numeric1 + numeric2) < TOLERANCE
+    untied.forward(feed)
+    untied.backward()
+    assert np.allclose(shared, u1.weights.grad + u2.weights.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_parameters_replaced_after_a_pass_are_zeroed_and_tied():
+    """Tying (or replacing a Parameter) after the graph has run: backward sees the new objects."""
+    g, feed = tied_graph(np.random.default_rng(SEED), tie=False)
+    g.forward(feed)
+    g.backward()
+    fc1, fc2 = g.op("fc1"), g.op("fc2")
+    fc2.weights = fc1.weights
+    head = g.op("out")
+    head.biases = Parameter(head.biases.value.copy(), "biases")
+    head.biases.grad[...] = 1e3  # stale garbage that backward must clear
+    assert sum(p is fc1.weights for p in g.parameters()) == 1
+    assert any(p is head.biases for p in g.parameters())
+    report = gradcheck(g, feed)
+    assert report.passed, str(report)
+    n = feed["x"].shape[0]
+    expected = g.value("x").T @ g.grad("fc1") / n + g.value("t1").T @ g.grad("fc2") / n
+    assert np.allclose(fc1.weights.grad, expected, rtol=1e-12, atol=1e-15)
+    assert np.allclose(head.biases.grad, g.grad("out").mean(axis=0, keepdims=True), rtol=1e-12, atol=0)
+
+
+# ------------------------------------------------------------- 3. backward bookkeeping
+@pytest.mark.parametrize("name", ["tied_weights", "fan_out", "fed_twice"])
+def test_backward_twice_gives_the_same_gradients(name):
+    g, feed = DAGS[name](np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    first = [p.grad.copy() for p in g.parameters()]
+    first_x = g.grad("x").copy()
+    g.backward()
+    for p, before in zip(g.parameters(), first):
+        assert np.array_equal(p.grad, before), p
+    assert np.array_equal(g.grad("x"), first_x)
+
+
+def test_backward_twice_on_the_seed_chain(kidcreative):
+    X, Y = kidcreative
+    g, layers = seed_graph(X, "sequential")
+    g.forward(X=X, Y=Y)
+    g.backward()
+    weights, biases = layers[1].weights.grad.copy(), layers[1].biases.grad.copy()
+    g.backward()
+    assert np.array_equal(layers[1].weights.grad, weights)
+    assert np.array_equal(layers[1].biases.grad, biases)
+
+
+def test_fan_out_gradient_is_the_sum_of_its_edges():
+    g, feed = fan_out_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    to_a, to_b = g.edge_grad("h", "a_fc"), g.edge_grad("h", "b_fc")
+    assert to_a.shape == to_b.shape == (5, 4)
+    assert np.array_equal(g.grad("h"), to_a + to_b)
+    assert np.array_equal(to_a, g.grad_out("a_fc")) and np.array_equal(to_b, g.grad_out("b_fc"))
+    # The input x also fans out in the residual block: through fc and straight into the sum.
+    g, feed = residual_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    assert np.array_equal(g.grad("x"), g.edge_grad("x", "fc") + g.edge_grad("x", "residual", 1))
+    assert np.array_equal(g.edge_grad("x", "residual", 1), g.grad("residual"))
+
+
+def test_value_fed_twice_gets_both_edges():
+    g, feed = twice_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    assert np.array_equal(g.value("double"), 2 * g.value("h"))
+    g.backward()
+    slot0, slot1 = g.edge_grad("h", "double", 0), g.edge_grad("h", "double", 1)
+    assert np.array_equal(slot0, g.grad("double")) and np.array_equal(slot1, g.grad("double"))
+    assert np.array_equal(g.grad("h"), 2 * g.grad("double"))
+    assert g.predecessors("double") == ["h", "h"]
+
+
+def test_grad_out_of_a_multi_input_node_is_a_tuple():
+    g, feed = concat_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    out = g.grad_out("concat")
+    assert isinstance(out, tuple) and len(out) == 2
+    assert out[0].shape == (6, 2) and out[1].shape == (6, 3)
+    assert np.array_equal(np.hstack(out), g.grad("concat"))
+    g, feed = fan_out_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    g.backward()
+    merged = g.grad_out("merge")
+    assert isinstance(merged, tuple) and len(merged) == 2
+    # One-input layers and objectives give a plain array.
+    assert isinstance(g.grad_out("out"), np.ndarray)
+    assert isinstance(g.grad_out("loss"), np.ndarray)
+
+
+def test_nx_view_has_parallel_edges_and_is_read_only():
+    g, _ = twice_graph(np.random.default_rng(SEED))
+    view = g.nx
+    assert isinstance(view, nx.MultiDiGraph)
+    assert view.number_of_edges("h", "double") == 2
+    assert sorted(key for _, _, key in view.edges("h", keys=True)) == [0, 1]
+    assert view.nodes["double"]["kind"] == "layer"
+    assert view.nodes["loss"]["op"] is g.op("loss")
+    with pytest.raises(nx.NetworkXError):
+        view.add_node("intruder")
+    with pytest.raises(nx.NetworkXError):
+        view.add_edge("x", "loss", key=5)
+    with pytest.raises(nx.NetworkXError):
+        view.remove_node("h")
+    assert "intruder" not in g.nx and g.nx.number_of_edges("h", "double") == 2
+
+
+def test_a_node_that_does_not_reach_the_objective():
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    g.add(TanhLayer(), x, name="dead_end")
+    g.add(SquaredError(), y, x, name="loss")
+    feed = {"x": np.ones((2, 2)), "y": np.zeros((2, 2))}
+    g.forward(feed)
+    g.backward()
+    assert np.array_equal(g.grad("dead_end"), np.zeros((2, 2)))
+    with pytest.raises(GraphError, match="'dead_end' does not reach any objective"):
+        g.grad_out("dead_end")
+
+
+# -------------------------------------------------------------------- 4. errors, named
+def test_graph_error_is_a_value_error():
+    assert issubclass(GraphError, ValueError)
+
+
+def test_cycle_through_connect_names_the_nodes_on_it():
+    g = Graph()
+    x = g.input("x")
+    a = g.add(AddLayer(), x, name="a")  # slot 1 left for connect
+    b = g.add(TanhLayer(), a, name="b")
+    c = g.add(LinearLayer(), b, name="c")
+    with pytest.raises(GraphError, match=re.escape("'c' -> 'a' would close a cycle: a -> b -> c -> a")):
+        g.connect(c, a, 1)
+    with pytest.raises(GraphError, match="cycle: a -> a"):
+        g.connect(a, a, 1)
+    # The graph is unchanged and still acyclic; the slot can then be filled properly.
+    assert nx.is_directed_acyclic_graph(g.nx)
+    g.connect(x, a, 1)
+    g.forward(x=np.ones((2, 3)))
+    assert np.array_equal(g.value("c"), np.tanh(2 * np.ones((2, 3))))
+
+
+def test_unknown_input_in_add_is_named():
+    g = Graph()
+    g.input("x")
+    with pytest.raises(GraphError, match="'tanh1' reads 'nope', which is not in the graph"):
+        g.add(TanhLayer(), "nope")
+    assert "tanh1" not in g.nx  # nothing was added
+    with pytest.raises(GraphError, match="connect: unknown node 'ghost'"):
+        g.connect("x", "ghost", 0)
+
+
+def test_slot_filled_twice_via_connect_names_slot_and_node():
+    g = Graph()
+    x, z = g.input("x"), g.input("z")
+    a = g.add(AddLayer(), x, name="a")
+    with pytest.raises(GraphError, match="slot 0 of node 'a' is already filled by 'x'"):
+        g.connect(z, a, 0)
+    g.connect(z, a, 1)
+    with pytest.raises(GraphError, match="slot 1 of node 'a' is already filled by 'z'"):
+        g.connect(x, a, 1)
+    with pytest.raises(GraphError, match=re.escape("node 'a' has input slots 0..1, got slot 2")):
+        g.connect(x, a, 2)
+
+
+def test_slot_left_empty_fails_at_first_forward():
+    g = Graph()
+    x = g.input("x")
+    g.add(AddLayer(3), x, name="sum3")
+    with pytest.raises(GraphError, match=re.escape("node 'sum3' (AddLayer 3 inputs) has input slot(s) 1, 2 left empty")):
+        g.forward(x=np.ones((2, 2)))
+    g2 = Graph()
+    g2.add(LogLoss(), name="loss")  # an objective with neither target nor estimate
+    with pytest.raises(GraphError, match="'loss' .*slot\\(s\\) 0, 1 left empty"):
+        g2.forward()
+
+
+def test_one_layer_object_at_two_nodes_names_the_first():
+    g = Graph()
+    x = g.input("x")
+    fc = FullyConnectedLayer(2, 2)
+    g.add(fc, x, name="first")
+    with pytest.raises(GraphError, match="FullyConnectedLayer 2->2 is already node 'first'"):
+        g.add(fc, "first", name="second")
+    loss = SquaredError()
+    g.add(loss, x, "first", name="loss")
+    with pytest.raises(GraphError, match="SquaredError is already node 'loss'"):
+        g.add(loss, x, "first")
+
+
+def test_an_objective_cannot_feed_another_node():
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    g.add(SquaredError(), y, x, name="loss")
+    with pytest.raises(GraphError, match="node 'tanh1' reads objective 'loss'"):
+        g.add(TanhLayer(), "loss")
+    a = g.add(AddLayer(), x, name="a")
+    with pytest.raises(GraphError, match="node 'a' reads objective 'loss'"):
+        g.connect("loss", a, 1)
+
+
+def test_duplicate_node_names():
+    g = Graph()
+    x = g.input("x")
+    with pytest.raises(GraphError, match="node name 'x' is already used"):
+        g.input("x")
+    g.add(TanhLayer(), x, name="h")
+    with pytest.raises(GraphError, match="node name 'h' is already used"):
+        g.add(TanhLayer(), x, name="h")
+    with pytest.raises(GraphError, match="node name 'h' is already used"):
+        g.input("h")
+
+
+@pytest.mark.parametrize("bad", ["", "1st", "a b", "fc/1", "x=y", 3, None, ("a",)])
+def test_bad_names(bad):
+    g = Graph()
+    with pytest.raises(GraphError, match=re.escape(f"node name {bad!r} must be a string")):
+        g.input(bad)
+    x = g.input("x")
+    if bad is not None:  # name=None means "generate one"
+        with pytest.raises(GraphError, match=re.escape(f"node name {bad!r}")):
+            g.add(TanhLayer(), x, name=bad)
+
+
+@pytest.mark.parametrize("reserved", ["feed", "outputs", "check_finite"])
+def test_input_names_reserved_by_forward(reserved):
+    with pytest.raises(GraphError, match=f"input name '{reserved}' is reserved"):
+        Graph().input(reserved)
+
+
+def test_too_many_inputs():
+    g = Graph()
+    x, z = g.input("x"), g.input("z")
+    with pytest.raises(GraphError, match=re.escape("node 'tanh1' (TanhLayer) takes 1 input(s), got 2: 'x', 'z'")):
+        g.add(TanhLayer(), x, z)
+    with pytest.raises(GraphError, match=re.escape("node 'loss' (LogLoss) takes 2 input(s), got 3")):
+        g.add(LogLoss(), x, z, x, name="loss")
+
+
+def test_add_refuses_what_is_not_a_layer_and_misplaced_weights():
+    g = Graph()
+    x = g.input("x")
+    with pytest.raises(GraphError, match="add\\(\\) takes a Layer or an Objective, got function"):
+        g.add(lambda h: h, x)
+    with pytest.raises(GraphError, match="node 'tanh1': only objectives take a weight"):
+        g.add(TanhLayer(), x, weight=0.5)
+    with pytest.raises(GraphError, match="node 'loss': objective weight must be finite, got nan"):
+        g.add(SquaredError(), x, x, name="loss", weight=float("nan"))
+
+
+def test_forward_with_a_missing_feed_names_the_input(kidcreative):
+    X, Y = kidcreative
+    g, _ = seed_graph(X, "add")
+    with pytest.raises(GraphError, match="no value fed for input 'Y'"):
+        g.forward(X=X)
+    with pytest.raises(GraphError, match="no value fed for input 'X'"):
+        g.forward({"Y": Y})
+
+
+def test_forward_with_an_unknown_feed_name(kidcreative):
+    X, Y = kidcreative
+    g, _ = seed_graph(X, "add")
+    with pytest.raises(GraphError, match="'Z' is not an input of the graph; inputs: \\['X', 'Y'\\]"):
+        g.forward(X=X, Y=Y, Z=X)
+    with pytest.raises(GraphError, match="'fc1' is not an input of the graph"):
+        g.forward({"X": X, "Y": Y, "fc1": Y})
+
+
+def test_forward_with_a_shape_mismatch_names_node_layer_and_shapes(kidcreative):
+    X, Y = kidcreative
+    g = Graph.sequential(FullyConnectedLayer(16, 1, seed=SEED), LogisticSigmoidLayer(), objective=LogLoss())
+    with pytest.raises(GraphError) as caught:
+        g.forward(X=X[:, :15], Y=Y)
+    message = str(caught.value)
+    for part in ["'fc1'", "FullyConnectedLayer 16->1", "673 x 15", "16 columns"]:
+        assert part in message, message
+    # Targets shaped unlike the estimates: the objective's node and both shapes.
+    with pytest.raises(GraphError) as caught:
+        g.forward(X=X, Y=Y[:600])
+    message = str(caught.value)
+    for part in ["'logloss1'", "LogLoss", "600 x 1", "673 x 1"]:
+        assert part in message, message
+    # Through the InputLayer first: that node complains.
+    g, _ = seed_graph(X, "sequential")
+    with pytest.raises(GraphError, match=re.escape("node 'input1' (InputLayer 16) reading [X 673 x 15]")):
+        g.forward(X=X[:, :15], Y=Y)
+
+
+def test_backward_before_forward():
+    g, feed = residual_graph(np.random.default_rng(SEED))
+    with pytest.raises(GraphError, match="backward: call forward first"):
+        g.backward()
+    g.forward(feed)
+    g.add(TanhLayer(), "out", name="extra")  # changing the graph forgets the pass
+    with pytest.raises(GraphError, match="backward: call forward first"):
+        g.backward()
+
+
+def test_backward_after_a_failed_forward_refuses_stale_values(kidcreative):
+    """A forward that fails half-way has already changed some layers' state: the values of
+    the pass before must not be mixed with it."""
+    X, Y = kidcreative
+    g, _ = seed_graph(X, "sequential")
+    g.forward(X=X, Y=Y)
+    with pytest.raises(GraphError, match="'logloss1'.*must lie in \\[0, 1\\]"):
+        g.forward(X=X[::-1], Y=3 * Y)  # fc1 and sigmoid1 ran on the new X, then the loss failed
+    with pytest.raises(GraphError, match="backward: call forward first"):
+        g.backward()
+    with pytest.raises(GraphError, match="'fc1' has no value yet"):
+        g.value("fc1")
+
+
+def test_backward_without_an_objective():
+    g = Graph()
+    g.add(TanhLayer(), g.input("x"))
+    assert g.forward(x=np.ones((1, 2))) is None
+    with pytest.raises(GraphError, match="no objective"):
+        g.backward()
+
+
+def test_grad_and_value_of_unknown_nodes_and_before_the_passes():
+    g, feed = residual_graph(np.random.default_rng(SEED))
+    with pytest.raises(GraphError, match="'fc' has no value yet: call forward first"):
+        g.value("fc")
+    with pytest.raises(GraphError, match="no gradients for 'fc' yet"):
+        g.grad("fc")
+    g.forward(feed)
+    with pytest.raises(GraphError, match="no gradients for 'fc' yet: call forward, then backward"):
+        g.grad_out("fc")
+    g.backward()
+    for method in (g.grad, g.grad_out, g.value, g.op, g.predecessors):
+        with pytest.raises(GraphError, match="unknown node 'nope'"):
+            method("nope")
+    with pytest.raises(GraphError, match="'loss' is an objective"):
+        g.grad("loss")
+    with pytest.raises(GraphError, match="'x' is an input"):
+        g.grad_out("x")
+    with pytest.raises(GraphError, match="no edge 'x' -> 'out' into slot 0"):
+        g.edge_grad("x", "out")
+
+
+def test_check_finite_names_the_node():
+    g = Graph()
+    x = g.input("x")
+    h = g.add(LinearLayer(), g.add(LinearLayer(), x, name="lin_a"), name="lin_b")
+    bad = np.ones((3, 2))
+    bad[1, 0] = np.nan
+    # Without the check, NaN flows through silently ...
+    g.forward(x=bad)
+    assert np.isnan(g.value(h)[1, 0])
+    # ... with it, the first node holding it is named.
+    with pytest.raises(FloatingPointError, match=re.escape("node 'x' (input): output 3 x 2 holds 1 NaN or inf")):
+        g.forward(x=bad, check_finite=True)
+    # Non-finite values arising inside the graph: the layer that produced them.
+    g = Graph()
+    fc = FullyConnectedLayer(2, 1)
+    g.add(LinearLayer(), g.add(fc, g.input("x"), name="fc"), name="lin")
+    fc.weights.value[...] = np.inf
+    with pytest.raises(FloatingPointError, match=re.escape("node 'fc' (FullyConnectedLayer 2->1): output 3 x 1 holds 3 NaN or inf")):
+        g.forward(x=np.ones((3, 2)), check_finite=True)
+    fc.weights.value[...] = 1.0
+    assert g.forward(x=np.ones((3, 2)), check_finite=True) is None  # finite again: no error
+
+
+def test_check_finite_in_backward_names_the_edge():
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    fc = FullyConnectedLayer(2, 1)
+    g.add(SquaredError(), y, g.add(fc, x, name="fc"), name="loss")
+    feed = {"x": np.ones((3, 2)), "y": np.zeros((3, 1))}
+    g.forward(feed)
+    fc.weights.value[...] = np.inf  # only backward reads it now: dJ/dx = G W^T
+    with pytest.raises(FloatingPointError, match="node 'fc -> x' \\(FullyConnectedLayer 2->1\\): gradient"):
+        g.backward(check_finite=True)
+
+
+# ----------------------------------------------------------------------- 5. generated names
+def test_generated_names():
+    g = Graph()
+    x, y = g.input("X"), g.input("Y")
+    h1 = g.add(FullyConnectedLayer(16, 4), x)
+    t = g.add(TanhLayer(), h1)
+    h2 = g.add(FullyConnectedLayer(4, 1), t)
+    p = g.add(LogisticSigmoidLayer(), h2)
+    loss = g.add(LogLoss(), y, p)
+    assert (h1, t, h2, p, loss) == ("fc1", "tanh1", "fc2", "sigmoid1", "logloss1")
+    assert g.add(InputLayer(np.ones((2, 2))), x) == "input1"
+    assert g.add(AddLayer(), t, t) == "add1"
+    assert g.add(ConcatLayer(), t, t) == "concat1"
+    assert g.add(SquaredError(), y, h2) == "squarederror1"
+    assert g.objectives == ["logloss1", "squarederror1"]
+
+
+def test_generated_names_skip_names_taken_by_the_user():
+    g = Graph()
+    x = g.input("x")
+    g.add(FullyConnectedLayer(2, 2), x, name="fc2")
+    assert g.add(FullyConnectedLayer(2, 2), x) == "fc1"
+    assert g.add(FullyConnectedLayer(2, 2), x) == "fc3"
+    assert g.add(FullyConnectedLayer(2, 2), x) == "fc4"
+
+
+def test_sequential_names_and_parameters(kidcreative):
+    X, _ = kidcreative
+    g, layers = seed_graph(X, "sequential")
+    assert g.inputs == ["X", "Y"] and g.objectives == ["logloss1"]
+    assert g.predecessors("logloss1") == ["Y", "sigmoid1"]
+    assert g.op("fc1") is layers[1] and g.op("X") is None
+    assert g.parameters() == [layers[1].weights, layers[1].biases]
+    assert all(isinstance(p, Parameter) for p in g.parameters())
