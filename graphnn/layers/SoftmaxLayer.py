@@ -20,7 +20,8 @@ class SoftmaxLayer(Layer):
 
     def forward(self, dataIn):
         X = self._checked_input(dataIn)
-        shifted = np.exp(X - X.max(axis=1, keepdims=True))
+        with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: exp gives 0
+            shifted = np.exp(X - X.max(axis=1, keepdims=True))
         shifted /= shifted.sum(axis=1, keepdims=True)
         self._prevIn = X
         self._prevOut = shifted

@@ -14,7 +14,8 @@ class Objective(ABC):
     - ``gradient(Y, Yhat)``: ``N x K``, row ``n`` being ``dl/dyhat_n`` for that observation,
       i.e. ``N * dJ/dYhat``. It is *not* divided by ``N``: the gradients that flow backward are
       per observation, as in the seed; layers divide by ``N`` when they turn them into parameter
-      gradients (docs/conventions.md).
+      gradients (docs/conventions.md). It has ``Yhat``'s dtype: ``Y`` is converted to it, so
+      float32 estimates give float32 gradients even for integer or float64 targets.
     """
 
     #: how many input arrays an objective reads, in order: targets, then estimates
@@ -41,6 +42,10 @@ class Objective(ABC):
         Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
         if Y.shape != Yhat.shape:
             require_same_shape(Yhat, Y.shape, name, "Yhat (estimates), shaped like Y (targets),")
+        if Y.dtype != Yhat.dtype:
+            # Targets are constants: they take the estimates' dtype, so that the gradient of a
+            # float32 network stays float32 even when the labels were integers (fed as float64).
+            Y = Y.astype(Yhat.dtype)
         return Y, Yhat
 
     def _require_between_0_and_1(self, array, what):
