@@ -81,7 +81,8 @@ class Graph:
             raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
         if id(op) in self._ops:
             raise GraphError(
-                f"{op.describe()} is already node {self._ops[id(op)]!r}: a layer object keeps "
+                f"cannot add node {name or '(unnamed)'!r}: this {op.describe()} is already "
+                f"node {self._ops[id(op)]!r}, and a layer object keeps "
                 "the state of one forward pass, so it can sit at one node only (to share "
                 "weights, give two layers the same Parameter)"
             )

@@ -117,9 +117,13 @@ def load_parameters(graph, path):
                 stored = {key: data[key] for key in data.files}
     except ParameterFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, ValueError) as err:
-        # ValueError: numpy's "pickled data" refusal for a file that is not an array at all.
-        raise ParameterFileError(f"{path}: not a readable .npz parameter file ({err})") from None
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        # ValueError: numpy's refusal to unpickle a file that is not an array file at all. Its
+        # advice (allow_pickle) is wrong here: a parameter file never holds pickles.
+        raise ParameterFileError(
+            f"{path}: not a readable .npz parameter file (graphnn.save_parameters writes a .npz archive of "
+            "numeric arrays; this file is not one, or is damaged)"
+        ) from None
 
     problems = []
     missing = [key for key in expected if key not in stored]

@@ -92,10 +92,16 @@ def connect(g, *args):
 
 
 def set_nan_weight(g):
+    # setWeights refuses NaN (see 'set-weights-nan'): a weight can still turn NaN in place,
+    # as a diverging optimizer would make it, and check_finite is what catches that.
+    g.op("fc").getWeights()[1, 0] = np.nan
+    return g
+
+
+def set_nan_weight_by_setter(g):
     weights = g.op("fc").getWeights().copy()
     weights[1, 0] = np.nan
     g.op("fc").setWeights(weights)
-    return g
 
 
 def kidcreative_file(env, lines):
@@ -306,6 +312,9 @@ CATALOGUE = [
     BadInput("feed-nan-with-check-finite",
              lambda env: small_graph().forward(**feed(X=with_nan((4, 3), (2, 1))), check_finite=True),
              FloatingPointError, ("node 'X'", "input", "4 x 3", "1 NaN or inf entries of 12")),
+    BadInput("set-weights-nan",
+             lambda env: set_nan_weight_by_setter(small_graph()),
+             ValueError, ("FullyConnectedLayer 3->2", "weights", "3 x 2", "NaN or inf")),
     BadInput("nan-weight-with-check-finite",
              lambda env: set_nan_weight(small_graph()).forward(**feed(), check_finite=True),
              FloatingPointError, ("node 'fc'", "FullyConnectedLayer 3->2", "output 4 x 2",
@@ -468,7 +477,7 @@ def test_check_finite_reports_the_first_bad_node_in_topological_order():
     g.add(FullyConnectedLayer(2, 2, seed=0), "X", name="fc")
     g.add(TanhLayer(), "fc", name="t")  # NaN in, NaN out: the check must stop at fc
     g.add(SquaredError(), g.input("Y"), "t", name="se")
-    g.op("fc").setBiases(np.array([[np.inf, 0.0]]))
+    g.op("fc").getBiases()[0, 0] = np.inf  # in place: setBiases refuses inf
     with pytest.raises(FloatingPointError, match=r"node 'fc' \(FullyConnectedLayer 2->2\): "
                                                  r"output 3 x 2 holds 3 NaN or inf entries of 6"):
         g.forward(X=np.ones((3, 2)), Y=np.zeros((3, 2)), check_finite=True)

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_matrix, require_same_shape, require_width
+from .._validation import as_matrix, require_finite, require_same_shape, require_width
 from ..parameter import Parameter
 from .Layer import Layer
 
@@ -73,6 +73,7 @@ class FullyConnectedLayer(Layer):
     def _checked_parameter(self, value, parameter, what):
         array = as_matrix(value, self.describe(), what)
         require_same_shape(array, parameter.shape, self.describe(), what)
+        require_finite(array, self.describe(), what)
         return array.astype(parameter.value.dtype)  # a copy: the caller's array stays theirs
 
     def forward(self, dataIn):
