@@ -85,8 +85,12 @@ def build_graph(X, seed=0):
     ``"input"``, ``"fc"``, ``"sigmoid"``, ``"logloss"``.
     """
     X = np.asarray(X)
-    graph = gn.Graph()
-    x, y = graph.input("X"), graph.input("Y")
+    # fuse=False: every module runs its own backward, exactly the seed's loop (a fused graph
+    # would send Yhat - Y past the sigmoid in one step; the same numbers up to rounding).
+    graph = gn.Graph(fuse=False)
+    # requires_grad: the data is a constant, but the seed's report asks for the gradient the
+    # FC layer sends back to its input, so the pass must compute it.
+    x, y = graph.input("X", requires_grad=True), graph.input("Y")
     h = graph.add(gn.InputLayer(X), x, name="input")
     h = graph.add(gn.FullyConnectedLayer(X.shape[1], 1, seed=seed), h, name="fc")
     p = graph.add(gn.LogisticSigmoidLayer(), h, name="sigmoid")

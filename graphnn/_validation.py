@@ -15,13 +15,26 @@ def describe_shape(shape):
     return str(tuple(shape))
 
 
+#: the floating dtypes graphnn computes in; float16 is converted to float32 (numpy computes
+#: half precision through float32 anyway, and its range is too small for exp and log)
+COMPUTE_DTYPES = frozenset({np.float32, np.float64, np.longdouble})
+
+
+def is_matrix(value):
+    """Whether ``value`` is already what ``as_matrix`` returns: a 2-D float array, ``N >= 1``."""
+    return (
+        type(value) is np.ndarray and value.ndim == 2 and value.dtype.type in COMPUTE_DTYPES
+        and value.shape[0] > 0
+    )
+
+
 def as_matrix(value, owner, what="input"):
     """Return ``value`` as a 2-D floating-point ``N x D`` array with ``N >= 1``.
 
-    Floating-point arrays keep their dtype (float32 stays float32); integers and booleans are
-    converted once, to float64. ``owner`` is a string naming the caller, used in messages.
+    Floating-point arrays keep their dtype (float32 stays float32, float64 stays float64);
+    integers and booleans are converted once, to float64, and float16 to float32. ``owner`` is a string naming the caller, used in messages.
     """
-    if type(value) is np.ndarray and value.ndim == 2 and value.dtype.kind == "f" and value.shape[0]:
+    if is_matrix(value):
         return value  # the hot path: already what we need
     try:
         array = np.asarray(value)
@@ -37,8 +50,8 @@ def as_matrix(value, owner, what="input"):
         raise ValueError(f"{owner}: {what} must be numeric, got dtype {array.dtype}")
     if array.shape[0] == 0:
         raise ValueError(f"{owner}: {what} has no observations (shape {describe_shape(array.shape)})")
-    if array.dtype.kind != "f":
-        array = array.astype(np.float64)
+    if array.dtype.type not in COMPUTE_DTYPES:
+        array = array.astype(np.float32 if array.dtype == np.float16 else np.float64)
     return array
 
 

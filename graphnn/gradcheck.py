@@ -102,11 +102,24 @@ def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
                 f"gradcheck: parameter {parameter.name!r} is {parameter.value.dtype}; "
                 "finite differences need float64 (build the layers with dtype=np.float64)"
             )
+    targets = {graph.predecessors(objective)[0] for objective in graph.objectives}
+    checked_inputs = [name for name in graph.inputs if name not in targets and name in feed]
+    constants = [name for name in checked_inputs if not graph.requires_grad(name)]
+    for name in constants:  # for the check only: the caller's graph is restored below
+        graph.set_requires_grad(name, True)
+    try:
+        report = _gradcheck(graph, feed, checked_inputs, eps, tolerance)
+    finally:
+        for name in constants:
+            graph.set_requires_grad(name, False)
     graph.forward(feed)
     graph.backward()
-    targets = {
-        graph.predecessors(objective)[0] for objective in graph.objectives
-    }
+    return report
+
+
+def _gradcheck(graph, feed, checked_inputs, eps, tolerance):
+    graph.forward(feed)
+    graph.backward()
     checks = {}  # node -> list of (what, analytic, array to perturb)
     owners = {}
     for node in graph.nodes:
@@ -116,9 +129,7 @@ def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
                 continue  # a shared parameter is checked once, at its first node
             owners[id(parameter)] = node
             checks.setdefault(node, []).append((parameter.name, parameter.grad.copy(), parameter.value))
-    for name in graph.inputs:
-        if name in targets or name not in feed:
-            continue
+    for name in checked_inputs:
         analytic = graph.grad(name) / feed[name].shape[0]
         checks.setdefault(name, []).append(("input", analytic.copy(), feed[name]))
 
@@ -130,6 +141,4 @@ def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
         for what, analytic, array in checks.get(node, ()):
             numeric = numerical_gradient(objective, array, eps)
             rows.append((node, what, relative_error(analytic, numeric)))
-    graph.forward(feed)
-    graph.backward()
     return GradcheckReport(rows, tolerance)

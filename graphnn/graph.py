@@ -20,13 +20,14 @@ import re
 import networkx as nx
 import numpy as np
 
-from ._validation import as_matrix, describe_shape
+from ._validation import as_matrix, describe_shape, is_matrix
 from .layers.Layer import Layer
 from .objectives.Objective import Objective
 
 INPUT, LAYER, OBJECTIVE = "input", "layer", "objective"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
+_DEFERRED = object()  # stands for a fused objective's own gradient until someone asks for it
 
 
 class GraphError(ValueError):
@@ -49,21 +50,48 @@ class Graph:
     (3, 1)
     """
 
-    def __init__(self):
+    def __init__(self, fuse=True):
+        """``fuse``: when an objective reads a sigmoid (``LogLoss``) or a softmax
+        (``CrossEntropy``) that feeds nothing else, ``backward`` sends ``Yhat - Y`` straight to
+        the activation's input instead of multiplying the two local gradients (see
+        ``Objective.fused_gradient``). The numbers agree to rounding; ``fuse=False`` runs
+        every module's own ``backward``, bit for bit the seed's hand-written loop."""
         self._graph = nx.MultiDiGraph()
         self._counters = {}
         self._ops = {}  # id(layer or objective) -> node name, so one object sits at one node
+        self.fuse = bool(fuse)
         self._invalidate()
 
     # ------------------------------------------------------------------ building
-    def input(self, name):
-        """Add a named input (data or targets fed to ``forward``); returns its name."""
+    def input(self, name, requires_grad=False):
+        """Add a named input (data or targets fed to ``forward``); returns its name.
+
+        Inputs are constants by default, as data is: ``backward`` computes no gradient for
+        them, nor for layers that only they feed, which saves the work nobody asked for. With
+        ``requires_grad=True`` the gradient with respect to the fed value is computed too
+        (``grad(name)``), and so is every gradient on the way to it (as the seed's Part 3
+        report of the fully connected layer's input gradient needs).
+        """
         self._check_new_name(name)
         if name in _RESERVED:
             raise GraphError(f"input name {name!r} is reserved (a keyword of Graph.forward)")
-        self._graph.add_node(name, kind=INPUT, op=None, n_inputs=0)
+        self._graph.add_node(name, kind=INPUT, op=None, n_inputs=0, requires_grad=bool(requires_grad))
         self._invalidate()
         return name
+
+    def set_requires_grad(self, name, requires_grad=True):
+        """Change whether input ``name`` gets a gradient (see ``input``)."""
+        if self._node(name)["kind"] != INPUT:
+            raise GraphError(f"set_requires_grad: node {name!r} is not an input; inputs: {self.inputs}")
+        self._graph.nodes[name]["requires_grad"] = bool(requires_grad)
+        self._invalidate()
+
+    def requires_grad(self, name):
+        """Whether ``backward`` computes the gradient of node ``name``'s output: inputs as
+        set, layers when they or anything upstream has parameters or requires a gradient."""
+        self._compiled()
+        self._node(name)
+        return name in self._requiring
 
     def add(self, op, *inputs, name=None, weight=1.0):
         """Add ``op`` (a ``Layer`` or an ``Objective``) reading ``inputs``, in slot order.
@@ -132,13 +160,13 @@ class Graph:
         self._invalidate()
 
     @classmethod
-    def sequential(cls, *layers, objective=None, input="X", target="Y"):
+    def sequential(cls, *layers, objective=None, input="X", target="Y", requires_grad=False, fuse=True):
         """A chain ``input -> layers[0] -> ... -> layers[-1]`` and, if given, ``objective``
         reading ``(target, last layer)``: the seed's
         ``Graph.sequential(InputLayer(X), FullyConnectedLayer(16, 1), LogisticSigmoidLayer(),
-        objective=LogLoss())``."""
-        graph = cls()
-        node = graph.input(input)
+        objective=LogLoss())``. ``requires_grad`` is the input's, ``fuse`` the graph's."""
+        graph = cls(fuse=fuse)
+        node = graph.input(input, requires_grad=requires_grad)
         for layer in layers:
             node = graph.add(layer, node)
         if objective is not None:
@@ -210,12 +238,22 @@ class Graph:
     def parameters(self):
         """Every distinct ``Parameter`` of the graph's layers (shared ones once), in node order."""
         seen, params = set(), []
-        for name, op, _, _ in self._compiled():
-            for parameter in op.parameters() if isinstance(op, Layer) else ():
+        for _, kind, op, _ in self._compiled():
+            for parameter in op.parameters() if kind == LAYER else ():
                 if id(parameter) not in seen:
                     seen.add(id(parameter))
                     params.append(parameter)
         return params
+
+    @property
+    def has_values(self):
+        """Whether a forward pass has run since the graph last changed."""
+        return bool(self._values)
+
+    @property
+    def has_gradients(self):
+        """Whether a backward pass has run since the last forward pass."""
+        return self._grads is not None
 
     def value(self, name):
         """The output of node ``name`` in the last forward pass (a float for an objective)."""
@@ -231,7 +269,17 @@ class Graph:
         node = self._node(name)
         if node["kind"] == OBJECTIVE:
             raise GraphError(f"node {name!r} is an objective: its output is J itself")
+        if name not in self._requiring and node["kind"] == INPUT:
+            raise GraphError(
+                f"input {name!r} is a constant: no gradient is computed for it. Build it with "
+                f"g.input({name!r}, requires_grad=True), or call g.set_requires_grad({name!r})"
+            )
         grad = self._grads.get(name)
+        if grad is None and name in self._fused_estimates:
+            sent = self._sent_by(self._fused_estimates[name])  # None in a constant branch
+            grad = None if sent is None else sent[1]
+        if grad is None and name not in self._requiring:
+            raise GraphError(self._no_gradient_message(name, f"the gradient of node {name!r}"))
         return np.zeros_like(self._values[name]) if grad is None else grad
 
     def grad_out(self, name):
@@ -242,20 +290,50 @@ class Graph:
         node = self._node(name)
         if node["kind"] == INPUT:
             raise GraphError(f"node {name!r} is an input: nothing flows out of it backwards")
-        sent = self._sent.get(name)
-        if sent is None:
+        sent = self._sent_by(name)
+        if sent is None and node["kind"] == LAYER and name in self._requiring:
             raise GraphError(f"node {name!r} does not reach any objective: no gradient flows through it")
+        if sent is None:
+            raise GraphError(self._no_gradient_message(name, f"the gradient out of node {name!r}"))
         if node["kind"] == OBJECTIVE:
             return sent[1]
+        if all(g is None for g in sent):
+            raise GraphError(self._no_gradient_message(name, f"the gradient out of node {name!r}"))
         return sent[0] if node["n_inputs"] == 1 else sent
 
     def edge_grad(self, source, target, slot=0):
-        """The gradient that flowed back along edge ``source -> target`` (input ``slot``)."""
+        """The gradient that flowed back along edge ``source -> target`` (input ``slot``);
+        ``None`` where none does (into a target, or into a constant input's branch)."""
         self._require_backward(target)
         if not self._graph.has_edge(source, target, key=slot):
             raise GraphError(f"there is no edge {source!r} -> {target!r} into slot {slot}")
-        sent = self._sent.get(target)
+        sent = self._sent_by(target)
         return None if sent is None else sent[slot]
+
+    def _sent_by(self, name):
+        """What node ``name`` sent back, per slot; an objective fused with its activation
+        computes its own gradient only now, when someone asks for it."""
+        sent = self._sent.get(name)
+        if sent is not None and sent[-1] is _DEFERRED:
+            target, estimate = self._sources[name]
+            gradient = self.op(name).gradient(self._values[target], self._values[estimate])
+            weight = self._weights[name]
+            sent = self._sent[name] = (None, gradient if weight == 1.0 else weight * gradient)
+        return sent
+
+    def _no_gradient_message(self, name, what):
+        if self._graph.nodes[name]["kind"] == OBJECTIVE:  # its target never gets a gradient
+            estimate = self._sources[name][1]
+            upstream = nx.ancestors(self._graph, estimate) | {estimate}
+        else:
+            upstream = nx.ancestors(self._graph, name)
+        constants = [n for n in upstream if self._graph.nodes[n]["kind"] == INPUT]
+        return (
+            f"{what} was not computed: nothing upstream of it has parameters or requires a "
+            f"gradient. To get it, build the input(s) {', '.join(map(repr, sorted(constants)))} "
+            "with requires_grad=True (or call g.set_requires_grad(name)) and run forward and "
+            "backward again"
+        )
 
     def _node(self, name):
         try:
@@ -274,8 +352,9 @@ class Graph:
         self._sent = None
 
     def _compiled(self):
-        """The cached plan: ``(name, op, kind, input names in slot order)`` in topological
-        order. Checked once per change of the graph, so passes do no graph work."""
+        """The cached plan: ``(name, kind, op, input names in slot order)`` in topological
+        order, and what backward needs to know. Built once per change of the graph, so
+        passes do no graph work."""
         if self._plan is None:
             plan = []
             for name in nx.lexicographical_topological_sort(self._graph):
@@ -287,13 +366,57 @@ class Graph:
                         f"node {name!r} ({node['op'].describe()}) has input slot(s) "
                         f"{', '.join(map(str, missing))} left empty"
                     )
-                plan.append((name, node["op"], node["kind"], tuple(slots[k] for k in range(node["n_inputs"]))))
-            # What every pass needs, looked up once here rather than in the graph each pass.
-            self._input_names = frozenset(n for n, _, kind, _ in plan if kind == INPUT)
-            self._weights = {n: self._graph.nodes[n]["weight"] for n, _, kind, _ in plan if kind == OBJECTIVE}
-            self._layer_ops = [op for _, op, kind, _ in plan if kind == LAYER]
+                plan.append((name, node["kind"], node["op"], tuple(slots[k] for k in range(node["n_inputs"]))))
             self._plan = plan
+            self._plan_backward(plan)
         return self._plan
+
+    def _plan_backward(self, plan):
+        """Decide once what each backward pass computes.
+
+        A node's output gradient is needed when the node, or anything upstream of it, has
+        parameters or is an input that requires a gradient (``self._requiring``). A layer whose
+        inputs need none runs only its parameter part (``backward_parameters``): the first
+        fully connected layer skips its ``X^T``-sized input gradient. A fused objective sends
+        ``Yhat - Y`` past its activation (``self._fused``).
+        """
+        nodes = self._graph.nodes
+        requiring = set()
+        for name, kind, op, sources in plan:
+            if kind == INPUT and nodes[name]["requires_grad"]:
+                requiring.add(name)
+            elif kind == LAYER and (op.parameters() or any(s in requiring for s in sources)):
+                requiring.add(name)
+        fused = {}  # objective -> its activation, when fusing applies
+        if self.fuse:
+            for name, kind, op, sources in plan:
+                activation = sources[1] if kind == OBJECTIVE else None
+                partner = getattr(op, "fuses_with", None)
+                if (partner is not None and isinstance(nodes[activation]["op"], partner)
+                        and self._graph.out_degree(activation) == 1):
+                    fused[name] = activation
+        steps = []
+        for name, kind, op, sources in reversed(plan):
+            if kind == OBJECTIVE:
+                if sources[1] in requiring:
+                    activation = fused.get(name)
+                    if activation is not None:  # what the fused step hands its gradient to
+                        activation = (activation, nodes[activation]["op"], self._inputs_of(activation)[0])
+                    steps.append((name, kind, op, sources, activation))
+            elif kind == LAYER and name in requiring and name not in fused.values():
+                wanted = tuple(s in requiring for s in sources)
+                steps.append((name, kind, op, sources, wanted if any(wanted) else None))
+        self._requiring = requiring
+        self._fused_estimates = {activation: objective for objective, activation in fused.items()}
+        self._backward_steps = steps
+        self._sources = {name: sources for name, _, _, sources in plan}
+        self._input_names = frozenset(n for n, kind, _, _ in plan if kind == INPUT)
+        self._weights = {n: nodes[n]["weight"] for n, kind, _, _ in plan if kind == OBJECTIVE}
+        self._forward_steps = [
+            (name, kind == OBJECTIVE, op.eval if kind == OBJECTIVE else op.forward, sources)
+            for name, kind, op, sources in plan if kind != INPUT
+        ]
+        self._layer_ops = [op for _, kind, op, _ in plan if kind == LAYER]
 
     def forward(self, feed=None, *, outputs=None, check_finite=False, **named_feed):
         """Run every node in topological order; returns ``J``, the weighted sum of the
@@ -304,75 +427,95 @@ class Graph:
         output stays available through ``value(name)``. With ``check_finite=True`` the first
         node whose output holds NaN or inf raises a ``FloatingPointError`` naming it.
         """
-        feed = {**(feed or {}), **named_feed}
-        plan = self._compiled()
-        values = {}
-        if not self._input_names.issuperset(feed):
-            name = next(name for name in feed if name not in self._input_names)
-            raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
+        if named_feed:
+            feed = {**(feed or {}), **named_feed}
+        elif feed is None:
+            feed = {}
+        if self._plan is None:
+            self._compiled()
         # Forget the last pass before any layer runs: if this pass fails half-way, some layers
         # already hold its state, and backward() must not mix them with the old values.
         self._values, self._grads, self._sent = {}, None, None
+        input_names = self._input_names
+        if len(feed) != len(input_names) or not input_names.issuperset(feed):
+            self._complain_about_feed(feed)
+        values = {
+            name: value if is_matrix(value) else as_matrix(value, f"input {name!r}", "fed value")
+            for name, value in feed.items()
+        }
+        if check_finite:
+            for name, value in values.items():
+                self._check_finite(name, None, value, "output")
         weights = self._weights
         total = 0.0 if weights else None
-        for name, op, kind, sources in plan:
-            if kind == INPUT:
-                if name not in feed:
-                    raise GraphError(f"forward: no value fed for input {name!r}; inputs: {self.inputs}")
-                out = as_matrix(feed[name], f"input {name!r}", "fed value")
-            else:
-                args = [values[s] for s in sources]
-                try:
-                    out = op.eval(*args) if kind == OBJECTIVE else op.forward(*args)
-                except ValueError as err:
-                    raise self._node_error(name, op, sources, args, err) from None
-                if kind == OBJECTIVE:
-                    total += weights[name] * out
-            if check_finite:
-                self._check_finite(name, op, out, "output")
+        for name, is_objective, run, sources in self._forward_steps:
+            args = [values[s] for s in sources]
+            try:
+                out = run(*args)
+            except ValueError as err:
+                raise self._node_error(name, sources, args, err) from None
+            if is_objective:
+                total += weights[name] * out
+            elif check_finite:
+                self._check_finite(name, self.op(name), out, "output")
             values[name] = out
-        self._values, self._grads, self._sent = values, None, None
+        self._values = values
         if outputs is None:
             return total
         return total, {name: self.value(name) for name in ([outputs] if isinstance(outputs, str) else outputs)}
 
+    def _complain_about_feed(self, feed):
+        for name in feed:
+            if name not in self._input_names:
+                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
+        missing = sorted(self._input_names.difference(feed))
+        raise GraphError(f"forward: no value fed for input {missing[0]!r}; inputs: {self.inputs}")
+
     def backward(self, *, check_finite=False):
-        """Send gradients from the objectives back to every node, in reverse topological order.
+        """Send gradients from the objectives back, in reverse topological order.
 
         Zeroes every parameter's gradient first, so two calls after one forward agree.
-        Afterwards ``grad``, ``grad_out``, ``edge_grad`` and each ``Parameter.grad`` hold the
-        results. With ``check_finite=True`` the first NaN or inf gradient raises.
+        Computes what the parameters (and inputs with ``requires_grad``) need; afterwards
+        ``grad``, ``grad_out``, ``edge_grad`` and each ``Parameter.grad`` hold the results.
+        With ``check_finite=True`` the first NaN or inf gradient raises.
         """
         if not self._values:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
-        plan = self._compiled()
-        weights = self._weights
-        if not weights:
+        if not self._weights:
             raise GraphError("backward: the graph has no objective to differentiate")
         for op in self._layer_ops:
             op.zero_grad()  # a parameter shared by two layers is zeroed twice: harmless
-        values, grads, sent = self._values, {}, {}
-        for name, op, kind, sources in reversed(plan):
-            if kind == INPUT:
-                continue
+        values, weights, grads, sent = self._values, self._weights, {}, {}
+        for name, kind, op, sources, how in self._backward_steps:
             if kind == OBJECTIVE:
                 target, estimate = sources
-                g_estimate = op.gradient(values[target], values[estimate])
                 weight = weights[name]
-                if weight != 1.0:
-                    g_estimate = weight * g_estimate
-                # Targets are constants of the loss: nothing flows back into them.
-                back = (None, g_estimate)
+                if how is None:
+                    g = op.gradient(values[target], values[estimate])
+                    # Targets are constants of the loss: nothing flows back into them.
+                    back = (None, g if weight == 1.0 else weight * g)
+                else:  # fused with its activation: straight to the activation's input
+                    g = op.fused_gradient(values[target], values[estimate])
+                    sent[name] = (None, _DEFERRED)
+                    name, op, source = how
+                    sources = (source,)
+                    back = (g if weight == 1.0 else weight * g,)
             else:
                 g_out = grads.get(name)
                 if g_out is None:
                     continue  # this node does not reach any objective
-                back = op.backward(g_out)
-                if op.n_inputs == 1:
-                    back = (back,)
+                if how is None:
+                    op.backward_parameters(g_out)
+                    back = (None,) * len(sources)
+                else:
+                    back = op.backward(g_out)
+                    if len(sources) == 1:
+                        back = (back,)
+                    elif not all(how):  # a constant source carries no gradient (edge_grad None)
+                        back = tuple(g if wanted else None for g, wanted in zip(back, how))
             sent[name] = back
             for source, g in zip(sources, back):
-                if g is None:
+                if g is None or source not in self._requiring:
                     continue
                 if check_finite:
                     self._check_finite(f"{name} -> {source}", op, g, "gradient")
@@ -386,7 +529,8 @@ class Graph:
         if self._grads is None:
             raise GraphError(f"no gradients for {name!r} yet: call forward, then backward")
 
-    def _node_error(self, name, op, sources, args, err):
+    def _node_error(self, name, sources, args, err):
+        op = self.op(name)
         shapes = ", ".join(
             f"{s} {describe_shape(a.shape) if hasattr(a, 'shape') else type(a).__name__}"
             for s, a in zip(sources, args)

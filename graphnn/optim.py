@@ -100,7 +100,7 @@ class Optimizer:
             if self.weight_decay:
                 grad = grad + self.weight_decay * p.value
             update = self._update(index, p, grad)
-            p.value -= (self.lr * update).astype(p.value.dtype, copy=False)
+            p.value -= self.lr * update  # a Python float keeps float32 arrays float32
 
     def _state(self, index, p, name):
         """The state array ``name`` of parameter ``index``, created as zeros on first use."""

@@ -5,18 +5,29 @@ import numpy as np
 class Parameter:
     """A trainable array owned by a layer, with its accumulated gradient.
 
-    ``value`` is the array itself; ``grad`` has the same shape and holds ``dJ/dvalue``, where
-    ``J`` is the objective (a mean over observations). Layers *add* to ``grad`` in their
-    ``backward``, so that a parameter shared by two layers (weight tying) receives the sum;
-    whoever drives the pass (a ``Graph``, or you by hand) calls ``zero_grad`` first.
+    ``value`` is the array itself; ``grad`` has the same shape and dtype and holds
+    ``dJ/dvalue``, where ``J`` is the objective (a mean over observations). Layers *add* to the
+    gradient in their ``backward`` (``accumulate``), so that a parameter shared by two layers
+    (weight tying) receives the sum; whoever drives the pass (a ``Graph``, or you by hand) calls
+    ``zero_grad`` first.
     """
 
-    __slots__ = ("name", "value", "grad")
+    __slots__ = ("name", "value", "_grad")
 
     def __init__(self, value, name="param"):
         self.name = name
         self.value = value
-        self.grad = np.zeros_like(value)
+        self._grad = None  # None stands for zeros, made only when someone reads them
+
+    @property
+    def grad(self):
+        if self._grad is None:
+            self._grad = np.zeros_like(self.value)
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        self._grad = grad
 
     @property
     def shape(self):
@@ -27,7 +38,17 @@ class Parameter:
         return self.value.size
 
     def zero_grad(self):
-        self.grad[...] = 0
+        self._grad = None
+
+    def accumulate(self, grad):
+        """Add ``grad`` to the gradient. After ``zero_grad`` the array itself is kept, not
+        copied (so the caller hands over a fresh array it will not change)."""
+        if grad.dtype != self.value.dtype:
+            grad = grad.astype(self.value.dtype)
+        if self._grad is None:
+            self._grad = grad
+        else:
+            self._grad += grad
 
     def __repr__(self):
         return f"Parameter({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"

@@ -125,7 +125,7 @@ def network_diagram(graph, rankdir="LR"):
          + (" (shared counted once)" if shared else ""), None),
         ("edge label: shape (N x D) of the value it carries", _SMALL),
     ]
-    if not _has_values(graph):
+    if not graph.has_values:
         legend.append(("shapes are ? until a forward pass", _SMALL))
     _add_legend(dot, legend)
     return dot
@@ -139,12 +139,13 @@ def gradient_diagram(graph, rankdir="LR"):
     observations; over all entries when it has several columns) and its mean absolute value,
     which sets the edge's colour and width on a log scale. Mean |gradient| below ``1e-6`` is
     flagged *vanishing*, above ``1e3`` *exploding*. Edges that carry no gradient (an
-    objective's targets, nodes that do not reach an objective) are grey and dashed. Nodes
+    objective's targets, branches fed only by constant inputs, nodes that do not reach an
+    objective) are grey and dashed. Nodes
     with parameters show the norm of each parameter's gradient; a value read by several
     consumers shows that its gradient is the sum of theirs.
     """
     _check_rankdir(rankdir)
-    if not _has_gradients(graph):
+    if not graph.has_gradients:
         raise GraphError(
             "gradient diagram: the graph has no gradients yet; call graph.forward(...) and "
             "then graph.backward() first (the network view, view='network', needs neither)"
@@ -170,7 +171,7 @@ def gradient_diagram(graph, rankdir="LR"):
          f'mean|g| &lt; {_decade(VANISHING)}, {flagged["vanishing"]} edge(s)', _SMALL),
         (f'<font color="{_FLAG_COLOUR["exploding"]}"><b>EXPLODING</b></font> (bold): '
          f'mean|g| &gt; {_decade(EXPLODING)}, {flagged["exploding"]} edge(s)', _SMALL),
-        ("grey dashed: no gradient (an objective's target, or no path to J)", _SMALL),
+        ("grey dashed: no gradient (an objective's target, a constant branch, or no path to J)", _SMALL),
         ("|grad| weights 0.1 (in a node): norm of dJ/dweights, for each parameter", _SMALL),
         ("grad = sum of k: the value feeds k consumers, its gradient sums theirs", _SMALL),
     ]
@@ -284,23 +285,6 @@ def _slot_name(graph, target, slot):
     return ""
 
 
-def _has_values(graph):
-    try:
-        graph.value(graph.nodes[0])
-    except (GraphError, IndexError):
-        return False
-    return True
-
-
-def _has_gradients(graph):
-    names = [n for n in graph.nodes if _kind(graph, n) != OBJECTIVE]
-    try:
-        graph.grad(names[0])
-    except (GraphError, IndexError):
-        return False
-    return True
-
-
 def _value(graph, name):
     try:
         return graph.value(name)
@@ -384,7 +368,8 @@ def _gradient_edge(graph, source, target, slot):
         if _kind(graph, target) == OBJECTIVE and slot == 0:
             lines = ["no gradient (target)"]
         else:
-            lines = ([f"<i>{slot_name}</i>"] if slot_name else []) + ["no gradient (no path to J)"]
+            why = "no path to J" if graph.requires_grad(source) else "constant: nothing upstream trains"
+            lines = ([f"<i>{slot_name}</i>"] if slot_name else []) + [f"no gradient ({why})"]
         return dict(label=_edge_label(lines), **_NO_GRADIENT), None
     prefix = [f"<i>{slot_name}</i>"] if slot_name else []
     grad = np.asarray(grad)

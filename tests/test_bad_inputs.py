@@ -50,10 +50,10 @@ def ones(*shape):
     return np.ones(shape)
 
 
-def small_graph(width=3, out=2, dtype=np.float64, fc_name="fc"):
+def small_graph(width=3, out=2, dtype=np.float64, fc_name="fc", requires_grad=False):
     """X (N x 3) -> fc (3 -> 2) -> sigmoid -> loss (LogLoss, reading Y)."""
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=requires_grad), g.input("Y")
     g.add(FullyConnectedLayer(width, out, seed=0, dtype=dtype), x, name=fc_name)
     g.add(LogisticSigmoidLayer(), fc_name, name="sigmoid")
     g.add(LogLoss(), y, "sigmoid", name="loss")
@@ -333,6 +333,16 @@ CATALOGUE = [
     BadInput("graph-value-of-unknown-node",
              lambda env: small_graph().value("fc2"),
              GraphError, ("unknown node 'fc2'", "'fc'", "'sigmoid'")),
+    BadInput("graph-gradient-of-a-constant-input",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.grad("X")))(small_graph()),
+             GraphError, ("input 'X' is a constant", "g.input('X', requires_grad=True)",
+                          "g.set_requires_grad('X')")),
+    BadInput("graph-gradient-out-of-a-layer-reading-a-constant",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.grad_out("fc")))(small_graph()),
+             GraphError, ("gradient out of node 'fc' was not computed", "'X'", "requires_grad=True")),
+    BadInput("graph-set-requires-grad-on-a-layer",
+             lambda env: small_graph().set_requires_grad("fc"),
+             GraphError, ("set_requires_grad", "node 'fc' is not an input", "['X', 'Y']")),
     BadInput("graph-missing-edge",
              lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.edge_grad("X", "loss")))(
                  small_graph()),
@@ -450,7 +460,7 @@ class HoleyLayer(Layer):
 
 def holey_graph():
     g = Graph()
-    g.input("X")
+    g.input("X", requires_grad=True)  # the NaN is followed all the way back
     g.add(FullyConnectedLayer(3, 2, seed=0), "X", name="fc")
     g.add(HoleyLayer(), "fc", name="holey")
     g.add(SquaredError(), g.input("Y"), "holey", name="se")
@@ -484,7 +494,7 @@ def test_check_finite_reports_the_first_bad_node_in_topological_order():
 
 
 def test_check_finite_passes_finite_values_unchanged():
-    g = small_graph()
+    g = small_graph(requires_grad=True)
     J_checked = g.forward(**feed(), check_finite=True)
     g.backward(check_finite=True)
     checked = g.grad("X").copy()

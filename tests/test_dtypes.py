@@ -117,10 +117,12 @@ def test_objective_gradients_take_the_estimates_dtype(name, target_dtype, dtype)
     assert J == pytest.approx(reference, rel=1e-6)
 
 
-def float32_dag():
-    """A graph with fan-out, a residual addition, a concatenation and two objectives."""
-    g = Graph()
-    g.input("X")
+def float32_dag(fuse=True):
+    """A graph with fan-out, a residual addition, a concatenation and two objectives, both
+    fused with their activations unless ``fuse=False``. X requires a gradient, so that every
+    gradient is computed."""
+    g = Graph(fuse=fuse)
+    g.input("X", requires_grad=True)
     g.add(FullyConnectedLayer(4, 3, seed=1, dtype=np.float32), "X", name="fc1")
     g.add(TanhLayer(), "fc1", name="tanh")
     g.add(AddLayer(), "fc1", "tanh", name="residual")
@@ -142,9 +144,10 @@ def float32_feed(labels_dtype):
     }
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
 @pytest.mark.parametrize("labels_dtype", [np.int64, np.float64, np.float32])
-def test_a_float32_graph_stays_float32_end_to_end(labels_dtype):
-    g = float32_dag()
+def test_a_float32_graph_stays_float32_end_to_end(labels_dtype, fuse):
+    g = float32_dag(fuse)
     J = g.forward(float32_feed(labels_dtype), check_finite=True)
     g.backward(check_finite=True)
     assert type(J) is float and np.isfinite(J)

@@ -54,13 +54,20 @@ def check_layer(layer, X):
 # --- activations ----------------------------------------------------------------------------
 
 @DTYPES
-def test_sigmoid_saturates_to_exactly_0_and_1_with_zero_derivative(dtype):
+def test_sigmoid_saturates_to_1_and_to_the_smallest_normal_number_it_reaches(dtype):
+    """The upper tail is exactly 1 with a zero derivative. The lower tail stops at
+    ``1 / (1 + exp(cap))``, ``exp``'s argument being capped so that it cannot overflow and the
+    result stays normal: about 9e-308 in float64, 4.5e-38 in float32, within 5 times the
+    smallest normal number; the derivative there is the same tiny number."""
+    tiny = np.finfo(dtype).tiny
     for m in magnitudes(dtype):
         X = huge(dtype, m)
         out, back = check_layer(LogisticSigmoidLayer(), X)
         assert (out >= 0).all() and (out <= 1).all()
-        assert (out[X >= 1e4] == 1).all() and (out[X <= -1e4] == 0).all()
-        assert (back[np.abs(X) >= 1e4] == 0).all()
+        assert (out[X >= 1e4] == 1).all() and (back[X >= 1e4] == 0).all()
+        low = out[X <= -1e4]
+        assert ((low >= tiny) & (low < 5 * tiny)).all()  # normal, and as small as that allows
+        assert (np.abs(back[X <= -1e4]) < 5 * tiny).all()
         np.testing.assert_allclose(out[0, 3:], [0.5, 1 / (1 + np.exp(-1.0))], rtol=1e-6)
 
 
@@ -141,9 +148,9 @@ def test_cross_entropy_at_estimates_of_exactly_0_and_1(dtype):
 
 # --- whole graphs driven into saturation ---------------------------------------------------
 
-def saturated_graph(activation, objective, dtype, width):
-    g = Graph()
-    g.input("X")
+def saturated_graph(activation, objective, dtype, width, fuse=True):
+    g = Graph(fuse=fuse)
+    g.input("X", requires_grad=True)  # every gradient, down to the input, must be finite
     g.add(FullyConnectedLayer(width, width, seed=0, dtype=dtype), "X", name="fc")
     g.op("fc").setWeights(np.eye(width))
     g.op("fc").setBiases(np.zeros((1, width)))
@@ -161,19 +168,21 @@ CHAINS = {
 
 
 @DTYPES
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
 @pytest.mark.parametrize("chain", sorted(CHAINS))
-def test_graph_at_logits_of_magnitude_1e4_is_finite_forward_and_backward(chain, dtype):
+def test_graph_at_logits_of_magnitude_1e4_is_finite_forward_and_backward(chain, fuse, dtype):
     activation, objective, targets = CHAINS[chain]
     n, k = 8, 3
     signs = np.where(np.arange(n * k).reshape(n, k) % 3 == 0, 1.0, -1.0)
     X = (1e4 * signs).astype(dtype)
-    g = saturated_graph(activation(), objective(), dtype, k)
+    g = saturated_graph(activation(), objective(), dtype, k, fuse)
     J = g.forward(X=X, Y=targets(n, k).astype(dtype), check_finite=True)  # raises on NaN/inf
     g.backward(check_finite=True)
     assert np.isfinite(J)
     assert g.value("act").dtype == dtype
     for name in ("X", "fc", "act"):
         assert np.isfinite(g.grad(name)).all() and g.grad(name).dtype == dtype
+    assert np.isfinite(g.grad_out("loss")).all() and g.grad_out("loss").dtype == dtype
     for parameter in g.parameters():
         assert np.isfinite(parameter.grad).all() and parameter.grad.dtype == dtype
     if chain != "tanh-squared-error":  # wrong and sure: the loss is large but finite

@@ -1,14 +1,23 @@
 """Tests of graphnn.Graph: the seed's chain, gradients of DAGs, build-time errors, names.
 
 1. On the seed's chain (InputLayer -> FullyConnectedLayer(16, 1) -> LogisticSigmoidLayer ->
-   LogLoss) and the real Kid Creative data, a Graph gives *bitwise* the numbers of the seed's
-   hand-written loop over identical, separately built layer objects.
+   LogLoss) and the real Kid Creative data, a ``Graph(fuse=False)`` whose input X requires a
+   gradient gives *bitwise* the numbers of the seed's hand-written loop over identical,
+   separately built layer objects.
 2. On small DAGs (fan-out, residual, concat, one value fed twice, tied weights, two weighted
-   objectives) the analytic gradients match central differences in float64, checked both with
-   ``graphnn.gradcheck.gradcheck`` and independently with ``numerical_gradient``.
+   objectives, two weighted fused heads) the analytic gradients match central differences in
+   float64, checked both with ``graphnn.gradcheck.gradcheck`` and independently with
+   ``numerical_gradient``.
 3. Backward bookkeeping: idempotent backward, fan-out sums, tuples for multi-input nodes, the
    read-only networkx view.
 4. Every build-time and run-time error of the graph: its type and a message naming the culprit.
+5. Generated names.
+6. What backward computes (issue 7): inputs are constants unless built with
+   ``requires_grad=True``, and nothing is computed for them or for the branches only they feed;
+   an objective fused with its activation (``Graph(fuse=True)``, the default) sends
+   ``Yhat - Y`` straight to the activation's input and computes its own gradient only when
+   asked. ``Graph(fuse=False)`` with ``requires_grad=True`` on ``X`` is the seed's loop, bit for
+   bit (section 1); the default graph agrees with it to rounding.
 """
 import re
 
@@ -17,8 +26,8 @@ import numpy as np
 import pytest
 
 from graphnn import (
-    AddLayer, ConcatLayer, FullyConnectedLayer, Graph, GraphError, InputLayer, LinearLayer,
-    LogisticSigmoidLayer, LogLoss, Parameter, SquaredError, TanhLayer,
+    AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, Graph, GraphError, InputLayer,
+    LinearLayer, LogisticSigmoidLayer, LogLoss, Parameter, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.datasets import load_kidcreative
 from graphnn.gradcheck import gradcheck, numerical_gradient, relative_error
@@ -61,13 +70,15 @@ def seed_loop(layers, objective, X, Y):
     return J, outputs, grads_out
 
 
-def seed_graph(X, builder):
+def seed_graph(X, builder, fuse=False, requires_grad=True):
+    """The seed's chain as a Graph. By default as the seed's loop computes it: every module's
+    own backward (``fuse=False``) and the gradient all the way back to ``X``."""
     layers, objective = seed_layers(X)
     if builder == "sequential":
-        g = Graph.sequential(*layers, objective=objective)
+        g = Graph.sequential(*layers, objective=objective, requires_grad=requires_grad, fuse=fuse)
     else:
-        g = Graph()
-        x, y = g.input("X"), g.input("Y")
+        g = Graph(fuse=fuse)
+        x, y = g.input("X", requires_grad=requires_grad), g.input("Y")
         h = g.add(layers[0], x)
         h = g.add(layers[1], h)
         p = g.add(layers[2], h)
@@ -82,11 +93,12 @@ def randomize(graph, rng):
         parameter.value[...] = rng.standard_normal(parameter.shape)
 
 
-# Small DAGs: each builder returns (graph, feed) with O(1) weights and inputs, N in 3..6.
+# Small DAGs: each builder returns (graph, feed) with O(1) weights and inputs, N in 3..6. The
+# input x is built with requires_grad=True: these tests check its gradient too.
 def fan_out_graph(rng):
     """``h`` is read by two branches that meet again in an AddLayer."""
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     h = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 4), x, name="h_fc"), name="h")
     a = g.add(TanhLayer(), g.add(FullyConnectedLayer(4, 2), h, name="a_fc"), name="a")
     b = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(4, 2), h, name="b_fc"), name="b")
@@ -100,7 +112,7 @@ def fan_out_graph(rng):
 def residual_graph(rng):
     """``x -> fc -> tanh -> add(tanh, x)``, then a head."""
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     t = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 3), x, name="fc"), name="tanh")
     r = g.add(AddLayer(), t, x, name="residual")
     out = g.add(FullyConnectedLayer(3, 2), r, name="out")
@@ -112,7 +124,7 @@ def residual_graph(rng):
 def concat_graph(rng):
     """Two branches of different widths, side by side."""
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     a = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 2), x, name="a_fc"), name="a")
     b = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(3, 3), x, name="b_fc"), name="b")
     c = g.add(ConcatLayer(), a, b, name="concat")
@@ -125,7 +137,7 @@ def concat_graph(rng):
 def twice_graph(rng):
     """``h + h``: one value fills both slots of one AddLayer."""
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     h = g.add(TanhLayer(), g.add(FullyConnectedLayer(2, 3), x, name="fc"), name="h")
     s = g.add(AddLayer(), h, h, name="double")
     out = g.add(FullyConnectedLayer(3, 1), s, name="out")
@@ -139,7 +151,7 @@ def tied_graph(rng, tie=True):
     with the weights left untied, each layer holding its own Parameter)."""
     fc1, fc2 = FullyConnectedLayer(3, 3), FullyConnectedLayer(3, 3)
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     h = g.add(TanhLayer(), g.add(fc1, x, name="fc1"), name="t1")
     h = g.add(TanhLayer(), g.add(fc2, h, name="fc2"), name="t2")
     out = g.add(FullyConnectedLayer(3, 1), h, name="out")
@@ -153,7 +165,7 @@ def tied_graph(rng, tie=True):
 def weighted_objectives_graph(rng):
     """Two objectives reading one estimate; the second weighs 0.3."""
     g = Graph()
-    x, y, t = g.input("x"), g.input("y"), g.input("t")
+    x, y, t = g.input("x", requires_grad=True), g.input("y"), g.input("t")
     p = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(3, 2), x, name="fc"), name="p")
     g.add(SquaredError(), y, p, name="se")
     g.add(LogLoss(), t, p, name="ll", weight=0.3)
@@ -166,6 +178,25 @@ def weighted_objectives_graph(rng):
     return g, feed
 
 
+def fused_heads_graph(rng, fuse=True):
+    """Two heads whose objectives fuse with their activations (``Graph(fuse=True)``), with
+    weights other than 1: sigmoid -> LogLoss (0.7) and softmax -> CrossEntropy (2.5)."""
+    g = Graph(fuse=fuse)
+    x, y, t = g.input("x", requires_grad=True), g.input("y"), g.input("t")
+    h = g.add(TanhLayer(), g.add(FullyConnectedLayer(3, 4), x, name="fc"), name="h")
+    p = g.add(LogisticSigmoidLayer(), g.add(FullyConnectedLayer(4, 2), h, name="p_fc"), name="p")
+    q = g.add(SoftmaxLayer(), g.add(FullyConnectedLayer(4, 3), h, name="q_fc"), name="q")
+    g.add(LogLoss(), y, p, name="ll", weight=0.7)
+    g.add(CrossEntropy(), t, q, name="ce", weight=2.5)
+    randomize(g, rng)
+    feed = {
+        "x": rng.standard_normal((5, 3)),
+        "y": (rng.random((5, 2)) < 0.5).astype(float),
+        "t": np.eye(3)[rng.integers(0, 3, 5)],
+    }
+    return g, feed
+
+
 DAGS = {
     "fan_out": fan_out_graph,
     "residual": residual_graph,
@@ -173,6 +204,7 @@ DAGS = {
     "fed_twice": twice_graph,
     "tied_weights": tied_graph,
     "weighted_objectives": weighted_objectives_graph,
+    "fused_weighted_heads": fused_heads_graph,
 }
 
 
@@ -360,9 +392,10 @@ def test_backward_twice_gives_the_same_gradients(name):
     assert np.array_equal(g.grad("x"), first_x)
 
 
-def test_backward_twice_on_the_seed_chain(kidcreative):
+@pytest.mark.parametrize("fuse, requires_grad", [(False, True), (True, False)], ids=["seed-loop", "default"])
+def test_backward_twice_on_the_seed_chain(kidcreative, fuse, requires_grad):
     X, Y = kidcreative
-    g, layers = seed_graph(X, "sequential")
+    g, layers = seed_graph(X, "sequential", fuse=fuse, requires_grad=requires_grad)
     g.forward(X=X, Y=Y)
     g.backward()
     weights, biases = layers[1].weights.grad.copy(), layers[1].biases.grad.copy()
@@ -434,16 +467,46 @@ def test_nx_view_has_parallel_edges_and_is_read_only():
 
 
 def test_a_node_that_does_not_reach_the_objective():
+    """``x`` requires a gradient, so ``dead_end`` (reading it) would carry one, but no path
+    leads from it to J: its gradient is zero and nothing flows out of it."""
     g = Graph()
-    x, y = g.input("x"), g.input("y")
+    x, y = g.input("x", requires_grad=True), g.input("y")
     g.add(TanhLayer(), x, name="dead_end")
     g.add(SquaredError(), y, x, name="loss")
     feed = {"x": np.ones((2, 2)), "y": np.zeros((2, 2))}
     g.forward(feed)
     g.backward()
+    assert g.requires_grad("dead_end")
     assert np.array_equal(g.grad("dead_end"), np.zeros((2, 2)))
     with pytest.raises(GraphError, match="'dead_end' does not reach any objective"):
         g.grad_out("dead_end")
+    assert g.edge_grad("x", "dead_end") is None
+    # x's gradient is the loss's alone: 2 (x - y) per observation.
+    assert np.array_equal(g.grad("x"), 2 * feed["x"])
+
+
+def test_a_branch_fed_only_by_a_constant_input_gets_no_gradient():
+    """The same graph with ``x`` left constant (the default): nothing is differentiated, and
+    asking for a gradient explains why, instead of returning zeros that look computed."""
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    g.add(TanhLayer(), x, name="dead_end")
+    g.add(SquaredError(), y, g.add(TanhLayer(), x, name="t"), name="loss")
+    feed = {"x": np.ones((2, 2)), "y": np.zeros((2, 2))}
+    g.forward(feed)
+    g.backward()  # an objective on constants only: nothing to do, and no error
+    assert not any(g.requires_grad(n) for n in ("x", "y", "dead_end", "t"))
+    for name in ("dead_end", "t"):
+        with pytest.raises(GraphError, match=f"gradient of node '{name}' was not computed.*requires_grad"):
+            g.grad(name)
+        with pytest.raises(GraphError, match=f"out of node '{name}' was not computed.*requires_grad"):
+            g.grad_out(name)
+    with pytest.raises(GraphError, match="input 'x' is a constant.*g.input\\('x', requires_grad=True\\)"):
+        g.grad("x")
+    with pytest.raises(GraphError, match="'loss' was not computed.*requires_grad"):
+        g.grad_out("loss")
+    for edge in (("x", "dead_end", 0), ("x", "t", 0), ("t", "loss", 1), ("y", "loss", 0)):
+        assert g.edge_grad(*edge) is None, edge
 
 
 # -------------------------------------------------------------------- 4. errors, named
@@ -698,6 +761,13 @@ def test_check_finite_in_backward_names_the_edge():
     feed = {"x": np.ones((3, 2)), "y": np.zeros((3, 1))}
     g.forward(feed)
     fc.weights.value[...] = np.inf  # only backward reads it now: dJ/dx = G W^T
+    # x is a constant: backward computes no G W^T, reads no weight, and finds nothing wrong.
+    g.backward(check_finite=True)
+    assert np.isfinite(fc.weights.grad).all()
+    g.set_requires_grad("x")
+    fc.weights.value[...] = 1.0
+    g.forward(feed)
+    fc.weights.value[...] = np.inf
     with pytest.raises(FloatingPointError, match="node 'fc -> x' \\(FullyConnectedLayer 2->1\\): gradient"):
         g.backward(check_finite=True)
 
@@ -736,3 +806,441 @@ def test_sequential_names_and_parameters(kidcreative):
     assert g.op("fc1") is layers[1] and g.op("X") is None
     assert g.parameters() == [layers[1].weights, layers[1].biases]
     assert all(isinstance(p, Parameter) for p in g.parameters())
+
+
+# ------------------------------------------------------- 6. what backward computes (issue 7)
+def counting(monkeypatch, owner, method):
+    """Replace ``owner.method`` (on an instance, or on a class) by a spy that records each
+    call and then calls the original; returns the list of calls."""
+    calls = []
+    original = getattr(owner, method)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, spy)
+    return calls
+
+
+def test_a_constant_input_prunes_its_gradients_and_changes_nothing_else(kidcreative, monkeypatch):
+    """The seed's chain with X a constant (the default): the InputLayer never runs backward,
+    the fully connected layer runs only its parameter part (no G W^T), and every other number
+    is bit for bit that of the same chain with ``requires_grad=True`` on X."""
+    X, Y = kidcreative
+    const, const_layers = seed_graph(X, "add", requires_grad=False)
+    full, full_layers = seed_graph(X, "add", requires_grad=True)
+    calls = {
+        label: {
+            "input backward": counting(monkeypatch, layers[0], "backward"),
+            "fc backward": counting(monkeypatch, layers[1], "backward"),
+            "fc backward_parameters": counting(monkeypatch, layers[1], "backward_parameters"),
+        }
+        for label, layers in (("const", const_layers), ("full", full_layers))
+    }
+    assert const.forward(X=X, Y=Y) == full.forward(X=X, Y=Y)
+    const.backward()
+    full.backward()
+    counts = {label: {k: len(v) for k, v in spied.items()} for label, spied in calls.items()}
+    assert counts["const"] == {"input backward": 0, "fc backward": 0, "fc backward_parameters": 1}
+    assert counts["full"] == {"input backward": 1, "fc backward": 1, "fc backward_parameters": 1}
+
+    expected = {"X": False, "Y": False, "input1": False, "fc1": True, "sigmoid1": True}
+    assert {n: const.requires_grad(n) for n in expected} == expected
+    assert full.requires_grad("X") and full.requires_grad("input1") and not full.requires_grad("Y")
+
+    # Nothing flows into the constant branch, and asking for it says why.
+    assert const.edge_grad("X", "input1") is None and const.edge_grad("input1", "fc1") is None
+    assert full.edge_grad("X", "input1") is not None and full.edge_grad("input1", "fc1") is not None
+    for name in ("fc1", "input1"):
+        with pytest.raises(GraphError, match=f"out of node '{name}' was not computed.*requires_grad=True"):
+            const.grad_out(name)
+    with pytest.raises(GraphError, match="gradient of node 'input1' was not computed.*'X' with requires_grad"):
+        const.grad("input1")
+    with pytest.raises(GraphError, match="input 'X' is a constant.*set_requires_grad\\('X'\\)"):
+        const.grad("X")
+
+    # Everything that is computed is the same, bit for bit.
+    fc_const, fc_full = const_layers[1], full_layers[1]
+    assert np.any(fc_const.weights.grad != 0)
+    assert np.array_equal(fc_const.weights.grad, fc_full.weights.grad)
+    assert np.array_equal(fc_const.biases.grad, fc_full.biases.grad)
+    for name in ("logloss1", "sigmoid1"):
+        assert np.array_equal(const.grad_out(name), full.grad_out(name)), name
+    for name in ("fc1", "sigmoid1"):
+        assert np.array_equal(const.grad(name), full.grad(name)), name
+
+    # Switching the input to requires_grad afterwards gives the full chain's numbers.
+    const.set_requires_grad("X")
+    const.forward(X=X, Y=Y)
+    const.backward()
+    assert len(calls["const"]["input backward"]) == 1
+    assert np.array_equal(const.grad_out("fc1"), full.grad_out("fc1"))
+    assert np.array_equal(const.grad("X"), full.grad("X"))
+
+
+def test_requires_grad_is_reported_for_every_node_and_set_on_inputs_only():
+    g = Graph()
+    x, y, c = g.input("x"), g.input("y"), g.input("c", requires_grad=True)
+    g.add(TanhLayer(), x, name="t_const")  # reads a constant only
+    g.add(TanhLayer(), c, name="t_c")  # reads an input that requires a gradient
+    g.add(FullyConnectedLayer(2, 2), "t_const", name="fc")  # has parameters
+    g.add(TanhLayer(), "fc", name="after_fc")  # downstream of parameters
+    g.add(AddLayer(), "after_fc", "t_c", name="sum")
+    g.add(SquaredError(), y, "sum", name="loss")
+    expected = {"x": False, "y": False, "c": True, "t_const": False, "t_c": True, "fc": True,
+                "after_fc": True, "sum": True}
+    assert {n: g.requires_grad(n) for n in expected} == expected
+    g.set_requires_grad("x")
+    assert g.requires_grad("x") and g.requires_grad("t_const")
+    g.set_requires_grad("x", False)
+    assert not g.requires_grad("x") and not g.requires_grad("t_const")
+    g.set_requires_grad("c", False)
+    assert not g.requires_grad("t_c") and g.requires_grad("sum")  # sum still reads fc's branch
+    for node in ("fc", "t_c", "loss"):
+        with pytest.raises(GraphError, match=re.escape(
+                f"set_requires_grad: node '{node}' is not an input; inputs: ['x', 'y', 'c']")):
+            g.set_requires_grad(node)
+    for method in (g.set_requires_grad, g.requires_grad):
+        with pytest.raises(GraphError, match="unknown node 'nope'"):
+            method("nope")
+
+
+def test_a_constant_source_of_a_trained_layer_carries_no_gradient():
+    """``t`` reads only the constant ``x``, but feeds two layers whose other input trains:
+    they compute a gradient for ``t``'s slot along with the other, and it is not reported,
+    so that edges agree with ``grad`` (which refuses ``t``) and with the drawing."""
+    def build(requires_grad):
+        g = Graph()
+        x, y = g.input("x", requires_grad=requires_grad), g.input("y")
+        t = g.add(TanhLayer(), x, name="t")
+        fc = g.add(FullyConnectedLayer(2, 2, seed=SEED), x, name="fc")
+        g.add(AddLayer(), t, fc, name="add")
+        g.add(ConcatLayer(), t, "add", name="cat")
+        g.add(SquaredError(), y, "cat", name="loss")
+        g.forward(x=np.arange(6.0).reshape(3, 2) / 6, y=np.ones((3, 4)))
+        g.backward()
+        return g
+
+    const, full = build(False), build(True)
+    assert not const.requires_grad("t") and const.requires_grad("add")
+    assert const.edge_grad("t", "add", 0) is None and const.edge_grad("t", "cat", 0) is None
+    assert const.grad_out("add")[0] is None and const.grad_out("cat")[0] is None
+    with pytest.raises(GraphError, match="gradient of node 't' was not computed"):
+        const.grad("t")
+    for edge in (("fc", "add", 1), ("add", "cat", 1)):
+        assert np.array_equal(const.edge_grad(*edge), full.edge_grad(*edge)), edge
+    for p, q in zip(const.parameters(), full.parameters()):
+        assert np.array_equal(p.grad, q.grad)
+    # With x requiring a gradient, t carries one along both edges.
+    assert np.array_equal(full.grad("t"), full.edge_grad("t", "add", 0) + full.edge_grad("t", "cat", 0))
+
+
+def test_a_fused_activation_in_a_constant_branch_says_it_has_no_gradient():
+    """A sigmoid reading the constant ``x`` directly, fused with its LogLoss: there is nothing
+    to differentiate on that branch, and asking says so (a GraphError, not a crash)."""
+    g = Graph()
+    x, y, t = g.input("x"), g.input("y"), g.input("t")
+    g.add(LogisticSigmoidLayer(), x, name="p")
+    g.add(LogLoss(), y, "p", name="ll")
+    g.add(SquaredError(), t, g.add(FullyConnectedLayer(2, 2, seed=SEED), x, name="fc"), name="se")
+    g.forward(x=np.ones((3, 2)), y=np.zeros((3, 2)), t=np.zeros((3, 2)))
+    g.backward()
+    with pytest.raises(GraphError, match="gradient of node 'p' was not computed.*requires_grad"):
+        g.grad("p")
+    with pytest.raises(GraphError, match="out of node 'll' was not computed.*requires_grad"):
+        g.grad_out("ll")
+    assert g.edge_grad("p", "ll", 1) is None
+    assert np.any(g.op("fc").weights.grad != 0)  # the other branch did train
+
+
+def test_the_default_graph_agrees_with_the_seed_loop_to_rounding(kidcreative):
+    """``Graph.sequential`` as the seed writes it (fused, X constant) against the hand loop:
+    J and every value bit for bit, the objective's own gradient (computed on request) bit for
+    bit, the fused gradient into the fully connected layer and the parameters to rounding."""
+    X, Y = kidcreative
+    g, graph_layers = seed_graph(X, "sequential", fuse=True, requires_grad=False)
+    assert g.fuse and not g.requires_grad("X")
+    hand_layers, hand_objective = seed_layers(X)
+    J_hand, outputs, grads_out = seed_loop(hand_layers, hand_objective, X, Y)
+    assert g.forward(X=X, Y=Y) == J_hand
+    g.backward()
+    for name, expected in zip(["input1", "fc1", "sigmoid1"], outputs):
+        assert np.array_equal(g.value(name), expected), name
+    assert np.array_equal(g.grad_out("logloss1"), grads_out[0])
+    assert np.array_equal(g.grad("sigmoid1"), grads_out[0])
+    assert relative_error(g.grad_out("sigmoid1"), grads_out[1]) < 1e-12
+    assert relative_error(g.grad("fc1"), grads_out[1]) < 1e-12
+    for mine, theirs in zip(graph_layers[1].parameters(), hand_layers[1].parameters()):
+        assert relative_error(mine.grad, theirs.grad) < 1e-12
+
+
+# Heads whose objective fuses with the activation: (activation, objective, targets(rng, n, k)).
+HEADS = {
+    "sigmoid-logloss": (LogisticSigmoidLayer, LogLoss,
+                        lambda rng, n, k: (rng.random((n, k)) < 0.5).astype(float)),
+    "softmax-crossentropy": (SoftmaxLayer, CrossEntropy,
+                             lambda rng, n, k: np.eye(k)[rng.integers(0, k, n)]),
+}
+
+
+def head_graph(head, fuse, dtype=np.float64, weight=1.0, also_feeds=False):
+    """``x -> fc (4 -> 3) -> act -> loss(y, act)``, ``x`` requiring a gradient, the same
+    weights on every call. ``also_feeds``: ``act`` also feeds a second objective (``se``,
+    reading ``z``), so its objective cannot be fused."""
+    activation, objective, _ = HEADS[head]
+    g = Graph(fuse=fuse)
+    x, y = g.input("x", requires_grad=True), g.input("y")
+    fc = FullyConnectedLayer(4, 3, dtype=dtype)
+    fc.setWeights(np.random.default_rng(SEED).standard_normal((4, 3)))
+    fc.setBiases(np.random.default_rng(SEED + 1).uniform(-0.5, 0.5, (1, 3)))
+    g.add(fc, x, name="fc")
+    g.add(activation(), "fc", name="act")
+    g.add(objective(), y, "act", name="loss", weight=weight)
+    if also_feeds:
+        g.add(SquaredError(), g.input("z"), "act", name="se")
+    return g
+
+
+def head_feed(head, dtype=np.float64, n=12, also_feeds=False):
+    rng = np.random.default_rng(SEED + 2)
+    feed = {"x": rng.standard_normal((n, 4)).astype(dtype), "y": HEADS[head][2](rng, n, 3).astype(dtype)}
+    if also_feeds:
+        feed["z"] = rng.uniform(size=(n, 3)).astype(dtype)
+    return feed
+
+
+def run_both(head, dtype=np.float64, **options):
+    """The fused and the unfused head, forward and backward on the same feed."""
+    feed = head_feed(head, dtype, also_feeds=options.get("also_feeds", False))
+    graphs = head_graph(head, True, dtype, **options), head_graph(head, False, dtype, **options)
+    J = [g.forward(feed) for g in graphs]
+    assert J[0] == J[1]
+    for g in graphs:
+        g.backward()
+    return graphs + (feed,)
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.3])
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-5)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("head", HEADS)
+def test_fused_and_unfused_gradients_agree_to_rounding(head, dtype, tolerance, weight):
+    """Inside the objectives' clipping range, ``Yhat - Y`` is the product of the two local
+    gradients: parameters and the gradient into the activation's input agree to rounding
+    (measured: 2e-15 in float64, 2e-6 in float32, relative to the largest entry)."""
+    fused, unfused, feed = run_both(head, dtype, weight=weight)
+    P = fused.value("act")
+    assert 1e-7 < P.min() and P.max() < 1 - 1e-7  # no clipping: the two must agree
+    # The fused graph skipped the activation: weight (Yhat - Y) went straight into fc.
+    expected = P - feed["y"]
+    assert np.array_equal(fused.edge_grad("fc", "act"), expected if weight == 1.0 else weight * expected)
+    assert not np.array_equal(unfused.grad("fc"), fused.grad("fc"))  # computed another way
+    for p, q in zip(fused.parameters(), unfused.parameters()):
+        assert p.grad.dtype == q.grad.dtype == dtype
+        assert relative_error(p.grad, q.grad) < tolerance, p
+        assert np.any(p.grad != 0)
+    for name in ("fc", "x"):
+        assert fused.grad(name).dtype == dtype
+        assert relative_error(fused.grad(name), unfused.grad(name)) < tolerance, name
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.3])
+@pytest.mark.parametrize("head", HEADS)
+def test_the_fused_objectives_own_gradient_is_the_unfused_one_exactly(head, weight):
+    fused, unfused, feed = run_both(head, weight=weight)
+    assert np.array_equal(fused.value("act"), unfused.value("act"))
+    expected = HEADS[head][1]().gradient(feed["y"], unfused.value("act"))
+    if weight != 1.0:
+        expected = weight * expected
+    for g in (fused, unfused):
+        assert np.array_equal(g.grad_out("loss"), expected)
+        assert np.array_equal(g.edge_grad("act", "loss", 1), expected)
+        assert np.array_equal(g.grad("act"), expected)
+        assert g.edge_grad("y", "loss", 0) is None
+
+
+def test_fused_gradients_match_central_differences_with_weights():
+    """Objective weights other than 1 on fused heads: gradcheck, and the graph with fusion
+    switched off gives the same gradients to rounding."""
+    fused, feed = fused_heads_graph(np.random.default_rng(SEED))
+    unfused, _ = fused_heads_graph(np.random.default_rng(SEED), fuse=False)
+    report = gradcheck(fused, feed)
+    assert report.passed and report.worst < TOLERANCE, str(report)
+    unfused.forward(feed)
+    unfused.backward()
+    for p, q in zip(fused.parameters(), unfused.parameters()):
+        assert relative_error(p.grad, q.grad) < 1e-12
+    assert relative_error(fused.grad("x"), unfused.grad("x")) < 1e-12
+    assert relative_error(fused.grad("h"), unfused.grad("h")) < 1e-12
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_no_fusion_when_the_activation_feeds_another_node(head, monkeypatch):
+    calls = counting(monkeypatch, HEADS[head][1], "fused_gradient")
+    fused, unfused, _ = run_both(head, also_feeds=True)
+    assert calls == []
+    for p, q in zip(fused.parameters(), unfused.parameters()):
+        assert np.array_equal(p.grad, q.grad)
+    for name in ("x", "fc", "act"):
+        assert np.array_equal(fused.grad(name), unfused.grad(name)), name
+    assert np.array_equal(fused.grad_out("loss"), unfused.grad_out("loss"))
+    # The same head without the second consumer is fused.
+    run_both(head)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_at_saturation_unfused_input_gradient_vanishes_while_fused_is_yhat_minus_y(head):
+    """Logits of +-50 push the activation beyond the objectives' clipping epsilon (1e-7). The
+    unfused product (the objective's gradient at the clipped estimate, times the activation's
+    derivative, which is 0 or underflows) is 0 to within 1e-14 -- as is the derivative of the
+    clipped J that forward computes; the fused gradient is ``Yhat - Y``, the derivative of the
+    unclipped loss, +-1 where the estimate is confidently wrong. This is the one place the two
+    differ by more than rounding, and the fused one keeps a wrong saturated unit learning."""
+    activation, objective, _ = HEADS[head]
+    logits = 50.0 * np.array([[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0]])
+    Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # both rows confidently wrong
+    graphs = []
+    for fuse in (True, False):
+        g = Graph(fuse=fuse)
+        g.add(LinearLayer(), g.input("x", requires_grad=True), name="logits")
+        g.add(activation(), "logits", name="act")
+        g.add(objective(), g.input("y"), "act", name="loss")
+        g.forward(x=logits, y=Y)
+        g.backward()
+        graphs.append(g)
+    fused, unfused = graphs
+    assert fused.value("loss") == unfused.value("loss") > 5  # -ln(1e-7) ~ 16 per miss
+    Yhat = fused.value("act")
+    assert np.array_equal(fused.grad("logits"), Yhat - Y)
+    assert np.abs(fused.grad("logits")).max() == 1.0
+    assert np.abs(unfused.grad("logits")).max() < 1e-14
+    # The objective's own gradient is the same exact (clipped) one in both.
+    assert np.array_equal(fused.grad_out("loss"), unfused.grad_out("loss"))
+
+    # Central differences of J (the clipped loss) see the unfused answer.
+    def J():
+        return unfused.forward(x=logits, y=Y)
+
+    assert np.abs(numerical_gradient(J, logits)).max() < 1e-9
+
+
+def test_an_unfused_graph_never_calls_fused_gradient(monkeypatch):
+    calls = {cls.__name__: counting(monkeypatch, cls, "fused_gradient") for cls in (LogLoss, CrossEntropy)}
+    g, feed = fused_heads_graph(np.random.default_rng(SEED), fuse=False)
+    assert g.fuse is False
+    for _ in range(2):
+        g.forward(feed)
+        g.backward()
+    g.grad_out("ll"), g.grad_out("ce"), g.grad("p"), g.grad("q")
+    assert calls == {"LogLoss": [], "CrossEntropy": []}
+    g, feed = fused_heads_graph(np.random.default_rng(SEED))
+    assert g.fuse is True and Graph().fuse is True  # the default
+    g.forward(feed)
+    g.backward()
+    assert {k: len(v) for k, v in calls.items()} == {"LogLoss": 1, "CrossEntropy": 1}
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_a_fused_objective_computes_its_own_gradient_only_when_asked(head, monkeypatch):
+    g = head_graph(head, True)
+    feed = head_feed(head)
+    calls = counting(monkeypatch, g.op("loss"), "gradient")
+    g.forward(feed)
+    g.backward()
+    assert calls == []  # backward did not need it
+    before = [p.grad.copy() for p in g.parameters()]
+    into_fc, into_x = g.grad("fc").copy(), g.grad("x").copy()
+    first = g.grad_out("loss").copy()
+    second = g.grad_out("loss")
+    assert len(calls) == 1  # computed once, then kept
+    assert np.array_equal(first, second)
+    assert np.array_equal(g.grad("act"), first) and np.array_equal(g.edge_grad("act", "loss", 1), first)
+    assert len(calls) == 1
+    # Asking changed nothing that backward computed.
+    for p, grad in zip(g.parameters(), before):
+        assert np.array_equal(p.grad, grad)
+    assert np.array_equal(g.grad("fc"), into_fc) and np.array_equal(g.grad("x"), into_x)
+    # A new backward pass forgets it; asked again, it is computed again, equal.
+    g.backward()
+    assert len(calls) == 1
+    assert np.array_equal(g.grad_out("loss"), first) and len(calls) == 2
+
+
+def test_has_values_and_has_gradients_follow_the_passes():
+    g, feed = residual_graph(np.random.default_rng(SEED))
+    assert (g.has_values, g.has_gradients) == (False, False)
+    g.forward(feed)
+    assert (g.has_values, g.has_gradients) == (True, False)
+    g.backward()
+    assert (g.has_values, g.has_gradients) == (True, True)
+    g.forward(feed)  # a new pass: the old gradients are gone
+    assert (g.has_values, g.has_gradients) == (True, False)
+    g.backward()
+    g.set_requires_grad("x", False)  # changes what backward computes: run both passes again
+    assert (g.has_values, g.has_gradients) == (False, False)
+    with pytest.raises(GraphError, match="backward: call forward first"):
+        g.backward()
+    g.forward(feed)
+    g.backward()
+    assert (g.has_values, g.has_gradients) == (True, True)
+    with pytest.raises(GraphError):
+        g.forward(x=feed["x"][:, :2], y=feed["y"])  # fails half-way
+    assert (g.has_values, g.has_gradients) == (False, False)
+    g.forward(feed)
+    g.backward()
+    g.add(TanhLayer(), "out", name="extra")  # changing the graph forgets both passes
+    assert (g.has_values, g.has_gradients) == (False, False)
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_gradcheck_checks_inputs_and_leaves_requires_grad_as_it_was(requires_grad):
+    g, feed = residual_graph(np.random.default_rng(SEED))
+    g.set_requires_grad("x", requires_grad)
+    report = gradcheck(g, feed)
+    assert report.passed, str(report)
+    assert ("x", "input") in {(node, what) for node, what, _ in report.rows}
+    assert g.requires_grad("x") is requires_grad and not g.requires_grad("y")
+    # Left as after forward(feed) and backward(), with the caller's flags.
+    assert g.has_values and g.has_gradients
+    if requires_grad:
+        assert g.grad("x").shape == feed["x"].shape
+    else:
+        with pytest.raises(GraphError, match="input 'x' is a constant"):
+            g.grad("x")
+    # Also when the check fails half-way through.
+    with pytest.raises(GraphError, match="node 'fc'"):
+        gradcheck(g, {"x": feed["x"][:, :2], "y": feed["y"]})
+    assert g.requires_grad("x") is requires_grad
+
+
+def test_sequential_passes_fuse_and_requires_grad_on():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 3))
+    g = Graph.sequential(FullyConnectedLayer(3, 1), LogisticSigmoidLayer(), objective=LogLoss(),
+                         requires_grad=True, fuse=False)
+    assert g.fuse is False and g.requires_grad("X") and not g.requires_grad("Y")
+    assert Graph.sequential(FullyConnectedLayer(3, 1)).fuse is True
+    assert not Graph.sequential(FullyConnectedLayer(3, 1)).requires_grad("X")
+
+
+def test_fused_cross_entropy_stays_exact_for_targets_inside_the_row_sum_tolerance():
+    """CrossEntropy accepts rows summing to 1 within 1e-6 K; the fused gradient
+    ``Yhat * sum(Y) - Y`` then still equals the two-step product (which ``Yhat - Y`` would not)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 3))
+    Y = rng.dirichlet(np.ones(4), size=5) * (1 + 2e-6)  # each row sums to 1.000002
+    grads = {}
+    for fuse in (True, False):
+        g = Graph(fuse=fuse)
+        x, y = g.input("X", requires_grad=True), g.input("Y")
+        fc = FullyConnectedLayer(3, 4, seed=1)
+        fc.setWeights(rng.standard_normal((3, 4)) if fuse else grads["W"])
+        grads.setdefault("W", fc.getWeights())
+        g.add(CrossEntropy(), y, g.add(SoftmaxLayer(), g.add(fc, x, name="fc"), name="softmax"))
+        g.forward(X=X, Y=Y)
+        g.backward()
+        grads[fuse] = g.grad_out("softmax")
+    np.testing.assert_allclose(grads[True], grads[False], rtol=1e-12, atol=1e-15)
+    assert np.abs(grads[True] - grads[False]).max() < 1e-14

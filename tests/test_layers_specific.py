@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphnn
-from graphnn import FullyConnectedLayer, InputLayer, LogisticSigmoidLayer, SoftmaxLayer
+from graphnn import FullyConnectedLayer, InputLayer, LogisticSigmoidLayer, SoftmaxLayer, TanhLayer
 
 SEED_CLASSES = [
     "InputLayer", "FullyConnectedLayer", "LinearLayer", "ReLULayer", "LogisticSigmoidLayer",
@@ -180,6 +180,53 @@ def test_parameter_gradients_accumulate_until_zero_grad():
     assert [p.name for p in layer.parameters()] == ["weights", "biases"]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_fully_connected_backward_parameters_is_backward_without_the_input_gradient(dtype):
+    """``backward_parameters(G)`` (what a Graph runs when the layer's input is a constant)
+    accumulates bit for bit the parameter gradients of ``backward(G)``, returns ``G``, and
+    leaves the weights alone."""
+    rng = np.random.default_rng(6)
+    X, G = rng.normal(size=(7, 4)).astype(dtype), rng.normal(size=(7, 3)).astype(dtype)
+    full = FullyConnectedLayer(4, 3, seed=1, dtype=dtype)
+    part = FullyConnectedLayer(4, 3, seed=1, dtype=dtype)
+    weights_before = part.getWeights().copy()
+    for layer in (full, part):
+        layer.zero_grad()
+        layer.forward(X)
+    for calls in (1, 2):  # once, then accumulated on top
+        back = full.backward(G)
+        returned = part.backward_parameters(G)
+        np.testing.assert_array_equal(returned, G)
+        np.testing.assert_array_equal(back, G @ full.getWeights().T)  # what part skipped
+        for mine, theirs in zip(part.parameters(), full.parameters()):
+            assert mine.grad.dtype == dtype
+            np.testing.assert_array_equal(mine.grad, theirs.grad)
+        assert np.abs(part.weights.grad).max() > 0 and np.abs(part.biases.grad).max() > 0
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(part.weights.grad, 2 * X.T @ G / 7, rtol=rtol)
+    np.testing.assert_array_equal(part.getWeights(), weights_before)
+    # Checked like backward: before forward, or with a gradient of the wrong shape.
+    with pytest.raises(ValueError, match="backward called before forward"):
+        FullyConnectedLayer(4, 3).backward_parameters(G)
+    with pytest.raises(ValueError, match="FullyConnectedLayer 4->3"):
+        part.backward_parameters(G[:, :2])
+
+
+def test_the_default_backward_parameters_runs_backward():
+    """Layers without their own ``backward_parameters`` run ``backward`` and drop its result."""
+    calls = []
+
+    class Spy(TanhLayer):
+        def backward(self, gradIn):
+            calls.append(gradIn)
+            return super().backward(gradIn)
+
+    layer = Spy()
+    layer.forward(np.ones((2, 3)))
+    assert layer.backward_parameters(np.ones((2, 3))) is None
+    assert len(calls) == 1
+
+
 # --- the package layout ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", SEED_CLASSES)
@@ -225,5 +272,7 @@ def test_sigmoid_saturates_exactly_without_warnings():
         warnings.simplefilter("error")
         out = layer.forward(np.array([[1e4, -1e4, 0.0]]))
         grad = layer.backward(np.ones((1, 3)))
-    assert out[0, 0] == 1.0 and out[0, 1] == 0.0 and out[0, 2] == 0.5
-    np.testing.assert_array_equal(grad, [[0.0, 0.0, 0.25]])
+    # exp(-x) is capped at exp(707), so the lower tail stops at 1/(1 + e^707) ~ 9e-308, the
+    # smallest normal number the formula reaches, instead of the true (underflowing) e^-10000.
+    assert out[0, 0] == 1.0 and 0.0 <= out[0, 1] < 1e-307 and out[0, 2] == 0.5
+    np.testing.assert_allclose(grad, [[0.0, 0.0, 0.25]], rtol=0, atol=1e-307)

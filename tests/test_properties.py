@@ -1,9 +1,10 @@
 """Property-based gradient checks (issue 8): every layer, every objective, random graphs.
 
 Hypothesis draws the shapes and values; each property is checked on 200 examples under the
-``ci`` profile (tests/conftest.py). Everything is float64 and compared with
-``graphnn.gradcheck.relative_error`` (the worst absolute error over the gradient's largest
-entry), which must stay below 1e-6.
+``ci`` profile (tests/conftest.py). Random graphs are checked both with objectives fused with
+their activations (``Graph(fuse=True)``, the default) and without (``fuse=False``). Everything
+is float64 and compared with ``graphnn.gradcheck.relative_error`` (the worst absolute error
+over the gradient's largest entry), which must stay below 1e-6.
 
 How the values are chosen so that central differences (step 1e-6) are accurate:
 
@@ -255,8 +256,8 @@ class DagBuilder:
     """Grows a ``Graph`` node by node while tracking each node's value on the fed ``X``, so
     that weights can be scaled to keep every squashing layer out of saturation."""
 
-    def __init__(self, X, rng):
-        self.graph = Graph()
+    def __init__(self, X, rng, fuse=True):
+        self.graph = Graph(fuse=fuse)
         self.rng = rng
         self.names = [self.graph.input("X")]
         self.values = [X]
@@ -335,18 +336,19 @@ class DagBuilder:
 
 
 @st.composite
-def random_dags(draw):
+def random_dags(draw, fuse=True):
     """A graph of 2 to 12 layer nodes and its feed, as ``(graph, feed, features)``.
 
     The body is a random DAG over ``X``; then come the objective (``FC(->1) -> sigmoid ->
     LogLoss``, or ``SquaredError`` on the last node) and possibly a second, weighted one on any
-    node (``SquaredError``, or ``softmax -> CrossEntropy``).
+    node (``SquaredError``, or ``softmax -> CrossEntropy``). ``fuse`` builds ``Graph(fuse=...)``:
+    the draws, and so the graphs, are the same either way.
     """
     n = draw(st.integers(1, 6), label="N")
     width0 = draw(st.integers(1, 5), label="width of X")
     rng = np.random.default_rng(draw(SEEDS, label="seed"))
     X = rng.choice([-1.0, 1.0], (n, width0)) * rng.uniform(0.25, 2.0, (n, width0))
-    builder = DagBuilder(X, rng)
+    builder = DagBuilder(X, rng, fuse)
     head = draw(st.sampled_from(["sigmoid-logloss", "squared-error"]), label="objective")
     second = draw(st.sampled_from(["none", "squared-error", "softmax-cross-entropy"]),
                   label="second objective")
@@ -409,12 +411,20 @@ def random_dags(draw):
             feed["T"] = T / T.sum(axis=1, keepdims=True)
             graph.add(CrossEntropy(), graph.input("T"), estimate, name="loss2", weight=weight)
         builder.features.add(f"second objective: {second}")
+    for objective in graph.objectives:  # would Graph(fuse=True) fuse it with its activation?
+        estimate = graph.predecessors(objective)[1]
+        partner = graph.op(objective).fuses_with
+        if partner is not None and isinstance(graph.op(estimate), partner):
+            fusable = "fusable" if graph.nx.out_degree(estimate) == 1 else "not fusable"
+            builder.features.add(f"{type(graph.op(objective)).__name__} {fusable}")
     return graph, feed, builder.features
 
 
-@given(dag=random_dags())
-def test_random_graph_gradients_agree_with_central_differences(dag):
-    graph, feed, features = dag
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "unfused"])
+@given(data=st.data())
+def test_random_graph_gradients_agree_with_central_differences(fuse, data):
+    graph, feed, features = data.draw(random_dags(fuse), label="dag")
+    assert graph.fuse is fuse
     for feature in sorted(features):
         event(feature)
     report = gradcheck(graph, feed, eps=DAG_EPS)
@@ -441,6 +451,7 @@ def test_the_random_graphs_cover_every_feature():
     expected = {
         "fc", "tanh", "sigmoid", "linear", "softmax", "add", "add (same node twice)", "concat",
         "fan-out", "second objective: squared-error", "second objective: softmax-cross-entropy",
+        "LogLoss fusable", "LogLoss not fusable", "CrossEntropy fusable",
     }
     assert expected <= seen, f"never generated: {sorted(expected - seen)}"
     assert min(sizes) <= 3 and max(sizes) >= 12

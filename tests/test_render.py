@@ -40,10 +40,11 @@ def kidcreative():
     return load_kidcreative()
 
 
-def seed_chain(X):
-    """The seed's chain: X -> InputLayer -> FC 16->1 -> sigmoid -> LogLoss(Y, .)."""
+def seed_chain(X, requires_grad=True):
+    """The seed's chain: X -> InputLayer -> FC 16->1 -> sigmoid -> LogLoss(Y, .). X requires a
+    gradient, so that the diagram shows every gradient of the seed's Part 3."""
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=requires_grad), g.input("Y")
     h = g.add(InputLayer(X), x, name="input")
     h = g.add(FullyConnectedLayer(16, 1, seed=0), h, name="fc")
     p = g.add(LogisticSigmoidLayer(), h, name="sigmoid")
@@ -66,7 +67,7 @@ def fanout_dag(seed=0):
     rng = np.random.default_rng(seed)
     X, Y = rng.normal(size=(20, 3)), rng.uniform(size=(20, 1))
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     z = g.add(InputLayer(X), x, name="z")
     a = g.add(FullyConnectedLayer(3, 4, seed=1), z, name="fa")
     b = g.add(FullyConnectedLayer(3, 4, seed=2), z, name="fb")
@@ -294,7 +295,7 @@ def test_gradient_view_of_a_dag_shows_fanout_sums(dag):
 
 def test_x_fed_twice_into_add_draws_two_edges():
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     s = g.add(AddLayer(), x, x, name="sum")
     g.add(SquaredError(), y, s, name="se")
     g.forward(X=np.array([[1.0], [2.0]]), Y=np.zeros((2, 1)))
@@ -316,6 +317,7 @@ def test_vanishing_gradients_are_flagged():
         FullyConnectedLayer(4, 4, seed=1), FullyConnectedLayer(4, 4, seed=2),
         FullyConnectedLayer(4, 1, seed=3), objective=SquaredError(),
     )
+    g.set_requires_grad("X")
     g.forward(X=rng.normal(size=(10, 4)), Y=rng.normal(size=(10, 1)))
     g.backward()
     source = gradient_diagram(g).source
@@ -336,7 +338,7 @@ def test_vanishing_gradients_are_flagged():
 
 def test_exploding_gradients_are_flagged():
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     h = g.add(LinearLayer(), x, name="h")
     g.add(SquaredError(), y, h, name="se")
     g.forward(X=np.zeros((3, 1)), Y=np.full((3, 1), 1e4))  # gradient -2 (Y - Yhat) = -2e4
@@ -351,7 +353,7 @@ def test_exploding_gradients_are_flagged():
 
 def test_colour_and_width_grow_with_the_gradient():
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     small = g.add(LinearLayer(), x, name="small")
     big = g.add(LinearLayer(), x, name="big")
     g.add(SquaredError(), g.input("Y1"), small, name="se1", weight=1e-5)
@@ -372,14 +374,56 @@ def test_colour_and_width_grow_with_the_gradient():
 
 def test_nodes_that_do_not_reach_an_objective_carry_no_gradient():
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     g.add(TanhLayer(), x, name="dead_end")
     h = g.add(LinearLayer(), x, name="h")
     g.add(SquaredError(), y, h)
     g.forward(X=np.ones((2, 1)), Y=np.zeros((2, 1)))
     g.backward()
-    line = edge_lines(gradient_diagram(g).source, "X", "dead_end")[0]
+    source = gradient_diagram(g).source
+    line = edge_lines(source, "X", "dead_end")[0]
     assert "no gradient (no path to J)" in line and "dashed" in line
+    assert ">mean 2<" in edge_lines(source, "X", "h")[0]  # X's other edge does carry one
+
+
+def test_branches_fed_only_by_constants_carry_no_gradient(kidcreative):
+    """The seed's chain with X a constant (the default): no gradient flows into X or the
+    InputLayer, and the view says why; the rest is drawn as with requires_grad=True."""
+    X, Y = kidcreative
+    const, full = seed_chain(X, requires_grad=False), seed_chain(X)
+    for g in (const, full):
+        g.forward(X=X, Y=Y)
+        g.backward()
+    const_source, full_source = gradient_diagram(const).source, gradient_diagram(full).source
+    for u, v in (("X", "input"), ("input", "fc")):
+        line = edge_lines(const_source, u, v)[0]
+        assert "no gradient (constant: nothing upstream trains)" in line, line
+        assert "dashed" in line and "mean" not in line and "dir=back" not in line
+        assert "mean" in edge_lines(full_source, u, v)[0]
+    for u, v in (("fc", "sigmoid"), ("sigmoid", "loss"), ("Y", "loss")):
+        assert edge_lines(const_source, u, v) == edge_lines(full_source, u, v), (u, v)
+    assert node_line(const_source, "fc") == node_line(full_source, "fc")  # same |grad| norms
+    assert "a constant branch" in node_line(const_source, LEGEND_NODE)
+
+
+def test_a_constant_value_read_by_trained_layers_is_drawn_without_gradient():
+    """``t`` reads the constant X only, but feeds two layers whose other input trains: its
+    edges carry no gradient, and it shows no fan-out sum (it has no gradient to sum)."""
+    g = Graph()
+    x, y = g.input("X"), g.input("Y")
+    t = g.add(TanhLayer(), x, name="t")
+    fc = g.add(FullyConnectedLayer(2, 2, seed=0), x, name="fc")
+    a = g.add(AddLayer(), t, fc, name="add")
+    c = g.add(ConcatLayer(), t, a, name="cat")
+    g.add(SquaredError(), y, c, name="se")
+    g.forward(X=np.ones((3, 2)), Y=np.zeros((3, 4)))
+    g.backward()
+    source = gradient_diagram(g).source
+    for v in ("add", "cat"):
+        line = edge_lines(source, "t", v)[0]
+        assert "no gradient (constant: nothing upstream trains)" in line and "in 0" in line, line
+    assert "sum of" not in node_line(source, "t")
+    assert ">mean " in edge_lines(source, "fc", "add")[0] and ">mean " in edge_lines(source, "add", "cat")[0]
 
 
 def test_gradient_view_needs_a_backward_pass(kidcreative):
@@ -514,6 +558,7 @@ def test_a_50_layer_chain_renders(kidcreative, tmp_path):
     layers += [FullyConnectedLayer(8, 1, seed=24), LogisticSigmoidLayer()]
     assert len(layers) == 51
     g = Graph.sequential(*layers, objective=LogLoss())
+    g.set_requires_grad("X")
     g.forward(X=X, Y=Y)
     g.backward()
     for view, rankdir in (("network", "LR"), ("gradients", "TB")):
@@ -534,7 +579,7 @@ def test_parameter_objects_are_what_the_nodes_report(seed):
 
 def test_non_finite_gradients_are_flagged_as_exploding():
     g = Graph()
-    x, y = g.input("X"), g.input("Y")
+    x, y = g.input("X", requires_grad=True), g.input("Y")
     h = g.add(LinearLayer(), x, name="h")
     g.add(SquaredError(), y, h, name="se")
     # Targets of +-1e308: the gradients -2 (Y - Yhat) overflow to +-inf, their mean is NaN.

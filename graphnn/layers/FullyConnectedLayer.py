@@ -89,8 +89,20 @@ class FullyConnectedLayer(Layer):
         return self.weights.value.T
 
     def backward(self, gradIn):
+        G = self.backward_parameters(gradIn)
+        return G @ self.weights.value.T
+
+    def backward_parameters(self, gradIn):
+        """Add ``dW = X^T G / N`` and ``db = mean(G)`` to the parameters' gradients, without
+        the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data). Returns
+        the checked ``G``."""
         G = self._checked_gradIn(gradIn)
         X = self._prevIn
-        self.weights.grad += (X.T @ G) / X.shape[0]
-        self.biases.grad += G.mean(axis=0, keepdims=True)
-        return G @ self.weights.value.T
+        scale = 1.0 / X.shape[0]
+        grad_weights = X.T @ G
+        grad_weights *= scale
+        self.weights.accumulate(grad_weights)
+        grad_biases = np.add.reduce(G, axis=0, keepdims=True)
+        grad_biases *= scale  # the column mean of G
+        self.biases.accumulate(grad_biases)
+        return G

@@ -1,7 +1,7 @@
 """The abstract base of every layer."""
 from abc import ABC, abstractmethod
 
-from .._validation import as_matrix, require_same_shape
+from .._validation import as_matrix, is_matrix, require_same_shape
 
 
 class Layer(ABC):
@@ -54,6 +54,13 @@ class Layer(ABC):
     def backward(self, gradIn):
         """``N x K`` gradient of the objective w.r.t. the output -> ``N x D`` w.r.t. the input."""
 
+    def backward_parameters(self, gradIn):
+        """Only the parameter part of ``backward``: add ``dJ/dparameter`` to each
+        ``Parameter.grad`` without computing the gradient for the input, for a ``Graph`` whose
+        input needs none (data). This default runs ``backward`` and drops its result; layers
+        whose input gradient costs real work override it."""
+        self.backward(gradIn)
+
     def parameters(self):
         """The layer's trainable ``Parameter`` objects, as a tuple (empty for most layers)."""
         return ()
@@ -72,6 +79,8 @@ class Layer(ABC):
 
     # Helpers for subclasses: every check names this layer and the shapes.
     def _checked_input(self, dataIn, what="input"):
+        if is_matrix(dataIn):
+            return dataIn  # the hot path: no description string to build
         return as_matrix(dataIn, self.describe(), what)
 
     def _checked_gradIn(self, gradIn):
@@ -79,7 +88,8 @@ class Layer(ABC):
         out = self._prevOut
         if out is None:
             raise ValueError(f"{self.describe()}: backward called before forward")
-        gradIn = as_matrix(gradIn, self.describe(), "gradIn")
+        if not is_matrix(gradIn):
+            gradIn = as_matrix(gradIn, self.describe(), "gradIn")
         if gradIn.shape != out.shape:
             require_same_shape(gradIn, out.shape, self.describe(), "gradIn (shaped like the output)")
         return gradIn

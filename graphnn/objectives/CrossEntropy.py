@@ -1,6 +1,7 @@
 """Cross entropy between target and estimated distributions."""
 import numpy as np
 
+from ..layers.SoftmaxLayer import SoftmaxLayer
 from .Objective import Objective
 
 #: ``Yhat`` is raised to at least ``EPSILON`` before ``ln`` and division, so an estimate of
@@ -22,6 +23,16 @@ class CrossEntropy(Objective):
     >>> round(CrossEntropy().eval(Y, Yhat), 6)
     0.983056
     """
+
+    #: ``SoftmaxLayer`` followed by CrossEntropy: a ``Graph`` sends ``Yhat - Y`` straight to the
+    #: activation's input (``Objective.fused_gradient``)
+    fuses_with = SoftmaxLayer
+
+    def fused_gradient(self, Y, Yhat):
+        """Through the softmax: ``Yhat * sum_k Y - Y``, which is ``Yhat - Y`` for targets summing
+        to 1 and stays exact for rows that miss 1 by the allowed tolerance."""
+        Y, Yhat = self._checked_pair(Y, Yhat)
+        return Yhat * np.add.reduce(Y, axis=1, keepdims=True) - Y
 
     def _clipped(self, Y, Yhat):
         Y, Yhat = self._checked_pair(Y, Yhat)

@@ -1,6 +1,7 @@
 """Log loss (the negative log likelihood of Bernoulli targets)."""
 import numpy as np
 
+from ..layers.LogisticSigmoidLayer import LogisticSigmoidLayer
 from .Objective import Objective
 
 #: ``Yhat`` is clipped to ``[EPSILON, 1 - EPSILON]`` so that a sigmoid that saturates at exactly
@@ -19,17 +20,23 @@ class LogLoss(Objective):
     0.71356
     """
 
+    #: ``LogisticSigmoidLayer`` followed by LogLoss: a ``Graph`` sends ``Yhat - Y`` straight to the
+    #: activation's input (``Objective.fused_gradient``)
+    fuses_with = LogisticSigmoidLayer
+
     def _clipped(self, Y, Yhat):
         Y, Yhat = self._checked_pair(Y, Yhat)
         self._require_between_0_and_1(Y, "Y (targets)")
-        self._require_between_0_and_1(Yhat, "Yhat (estimates)")
-        return Y, np.clip(Yhat, EPSILON, 1.0 - EPSILON)
+        low, high = self._require_between_0_and_1(Yhat, "Yhat (estimates)")
+        if low < EPSILON or high > 1.0 - EPSILON:  # clipping costs a copy: only when needed
+            Yhat = np.clip(Yhat, EPSILON, 1.0 - EPSILON)
+        return Y, Yhat
 
     def eval(self, Y, Yhat):
         Y, P = self._clipped(Y, Yhat)
-        total = np.einsum("nk,nk->", Y, np.log(P)) + np.einsum("nk,nk->", 1.0 - Y, np.log1p(-P))
+        total = np.vdot(Y, np.log(P)) + np.vdot(1.0 - Y, np.log1p(-P))
         return float(-total / Y.shape[0])
 
     def gradient(self, Y, Yhat):
         Y, P = self._clipped(Y, Yhat)
-        return -(Y - P) / (P * (1.0 - P))
+        return (P - Y) / (P * (1.0 - P))

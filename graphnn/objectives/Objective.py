@@ -3,7 +3,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, require_same_shape
+from .._validation import as_matrix, is_matrix, require_same_shape
 
 
 class Objective(ABC):
@@ -21,6 +21,24 @@ class Objective(ABC):
     #: how many input arrays an objective reads, in order: targets, then estimates
     n_inputs = 2
 
+    #: the activation layer whose output this objective can be fused with (see
+    #: ``fused_gradient``); ``None`` for objectives that fuse with nothing
+    fuses_with = None
+
+    def fused_gradient(self, Y, Yhat):
+        """The gradient with respect to the *input* of the ``fuses_with`` activation whose
+        output is ``Yhat``, per observation: the product of this objective's ``gradient`` and
+        the activation's ``backward``, simplified to ``Yhat - Y``. A ``Graph`` uses it when
+        the activation feeds only this objective.
+
+        It agrees with the two-step product to rounding wherever ``Yhat`` lies inside the
+        objective's clipping range ``[EPSILON, 1 - EPSILON]``. Where the activation saturates
+        beyond it, the two-step product vanishes (the activation's derivative underflows)
+        while ``Yhat - Y`` stays the exact derivative of the unclipped loss in the logits.
+        """
+        Y, Yhat = self._checked_pair(Y, Yhat)
+        return Yhat - Y
+
     @abstractmethod
     def eval(self, Y, Yhat):
         """The mean loss over observations, a float."""
@@ -37,11 +55,12 @@ class Objective(ABC):
 
     def _checked_pair(self, Y, Yhat):
         """Both arrays as ``N x K`` floats of one shape, or a ``ValueError`` naming them."""
-        name = self.describe()
-        Y = as_matrix(Y, name, "Y (targets)")
-        Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
+        if not (is_matrix(Y) and is_matrix(Yhat)):
+            name = self.describe()
+            Y = as_matrix(Y, name, "Y (targets)")
+            Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
         if Y.shape != Yhat.shape:
-            require_same_shape(Yhat, Y.shape, name, "Yhat (estimates), shaped like Y (targets),")
+            require_same_shape(Yhat, Y.shape, self.describe(), "Yhat (estimates), shaped like Y (targets),")
         if Y.dtype != Yhat.dtype:
             # Targets are constants: they take the estimates' dtype, so that the gradient of a
             # float32 network stays float32 even when the labels were integers (fed as float64).
@@ -49,10 +68,13 @@ class Objective(ABC):
         return Y, Yhat
 
     def _require_between_0_and_1(self, array, what):
-        if array.min() < 0 or array.max() > 1 or np.isnan(array).any():
+        """Raise unless every entry lies in ``[0, 1]`` (NaN does not); returns (min, max)."""
+        low, high = array.min(), array.max()
+        if not (low >= 0 and high <= 1):  # written so that NaN fails it
             bad = ~((array >= 0) & (array <= 1))
             row, col = np.argwhere(bad)[0]
             raise ValueError(
                 f"{self.describe()}: {what} must lie in [0, 1]; {int(bad.sum())} entries do not, "
                 f"the first at row {row}, column {col} ({array[row, col]})"
             )
+        return low, high
