@@ -28,6 +28,10 @@ INPUT, LAYER, OBJECTIVE = "input", "layer", "objective"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
 _DEFERRED = object()  # stands for a fused objective's own gradient until someone asks for it
+# Kinds of steps in a compiled pass (compared with `is`: plain module constants).
+_ONE_INPUT, _SEVERAL_INPUTS, _PARAMETERS_ONLY, _OBJECTIVE, _FUSED = (
+    "one input", "several inputs", "parameters only", "objective", "fused objective"
+)
 
 
 class GraphError(ValueError):
@@ -395,17 +399,25 @@ class Graph:
                 if (partner is not None and isinstance(nodes[activation]["op"], partner)
                         and self._graph.out_degree(activation) == 1):
                     fused[name] = activation
-        steps = []
+        steps = []  # (step kind, node name, op, sources, extra), in reverse topological order
         for name, kind, op, sources in reversed(plan):
             if kind == OBJECTIVE:
-                if sources[1] in requiring:
-                    activation = fused.get(name)
-                    if activation is not None:  # what the fused step hands its gradient to
-                        activation = (activation, nodes[activation]["op"], self._inputs_of(activation)[0])
-                    steps.append((name, kind, op, sources, activation))
+                if sources[1] not in requiring:
+                    continue
+                activation = fused.get(name)
+                if activation is None:
+                    steps.append((_OBJECTIVE, name, op, sources, None))
+                else:  # what the fused step hands its gradient to
+                    source = self._inputs_of(activation)[0]
+                    steps.append((_FUSED, name, op, sources, (activation, nodes[activation]["op"], source)))
             elif kind == LAYER and name in requiring and name not in fused.values():
                 wanted = tuple(s in requiring for s in sources)
-                steps.append((name, kind, op, sources, wanted if any(wanted) else None))
+                if not any(wanted):
+                    steps.append((_PARAMETERS_ONLY, name, op, sources, None))
+                elif len(sources) == 1:
+                    steps.append((_ONE_INPUT, name, op, sources[0], None))
+                else:
+                    steps.append((_SEVERAL_INPUTS, name, op, sources, wanted))
         self._requiring = requiring
         self._fused_estimates = {activation: objective for objective, activation in fused.items()}
         self._backward_steps = steps
@@ -413,10 +425,13 @@ class Graph:
         self._input_names = frozenset(n for n, kind, _, _ in plan if kind == INPUT)
         self._weights = {n: nodes[n]["weight"] for n, kind, _, _ in plan if kind == OBJECTIVE}
         self._forward_steps = [
-            (name, kind == OBJECTIVE, op.eval if kind == OBJECTIVE else op.forward, sources)
+            (_OBJECTIVE, name, op.eval, sources) if kind == OBJECTIVE
+            else (_ONE_INPUT, name, op.forward, sources[0]) if len(sources) == 1
+            else (_SEVERAL_INPUTS, name, op.forward, sources)
             for name, kind, op, sources in plan if kind != INPUT
         ]
-        self._layer_ops = [op for _, kind, op, _ in plan if kind == LAYER]
+        # Only layers that own parameters need zeroing (a layer never gains parameters).
+        self._layers_with_parameters = [op for _, kind, op, _ in plan if kind == LAYER and op.parameters()]
 
     def forward(self, feed=None, *, outputs=None, check_finite=False, **named_feed):
         """Run every node in topological order; returns ``J``, the weighted sum of the
@@ -448,13 +463,15 @@ class Graph:
                 self._check_finite(name, None, value, "output")
         weights = self._weights
         total = 0.0 if weights else None
-        for name, is_objective, run, sources in self._forward_steps:
-            args = [values[s] for s in sources]
+        for step, name, run, sources in self._forward_steps:
             try:
-                out = run(*args)
+                if step is _ONE_INPUT:
+                    out = run(values[sources])
+                else:
+                    out = run(*[values[s] for s in sources])
             except ValueError as err:
-                raise self._node_error(name, sources, args, err) from None
-            if is_objective:
+                raise self._node_error(name, values, err) from None
+            if step is _OBJECTIVE:
                 total += weights[name] * out
             elif check_finite:
                 self._check_finite(name, self.op(name), out, "output")
@@ -483,44 +500,52 @@ class Graph:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
         if not self._weights:
             raise GraphError("backward: the graph has no objective to differentiate")
-        for op in self._layer_ops:
+        for op in self._layers_with_parameters:
             op.zero_grad()  # a parameter shared by two layers is zeroed twice: harmless
-        values, weights, grads, sent = self._values, self._weights, {}, {}
-        for name, kind, op, sources, how in self._backward_steps:
-            if kind == OBJECTIVE:
-                target, estimate = sources
-                weight = weights[name]
-                if how is None:
-                    g = op.gradient(values[target], values[estimate])
-                    # Targets are constants of the loss: nothing flows back into them.
-                    back = (None, g if weight == 1.0 else weight * g)
-                else:  # fused with its activation: straight to the activation's input
-                    g = op.fused_gradient(values[target], values[estimate])
-                    sent[name] = (None, _DEFERRED)
-                    name, op, source = how
-                    sources = (source,)
-                    back = (g if weight == 1.0 else weight * g,)
-            else:
+        values, weights, requiring, grads, sent = self._values, self._weights, self._requiring, {}, {}
+        for step, name, op, sources, extra in self._backward_steps:
+            if step is _ONE_INPUT:  # the common case, kept short
                 g_out = grads.get(name)
                 if g_out is None:
                     continue  # this node does not reach any objective
-                if how is None:
+                g = op.backward(g_out)
+                sent[name] = (g,)
+                if check_finite:
+                    self._check_finite(f"{name} -> {sources}", op, g, "gradient")
+                previous = grads.get(sources)
+                # A new array rather than +=: `g` is also kept as this edge's gradient.
+                grads[sources] = g if previous is None else previous + g
+                continue
+            if step is _OBJECTIVE:
+                target, estimate = sources
+                g = op.gradient(values[target], values[estimate])
+                weight = weights[name]
+                # Targets are constants of the loss: nothing flows back into them.
+                back = (None, g if weight == 1.0 else weight * g)
+            elif step is _FUSED:  # straight past the activation, to its input
+                target, estimate = sources
+                g = op.fused_gradient(values[target], values[estimate])
+                weight = weights[name]
+                sent[name] = (None, _DEFERRED)
+                name, op, source = extra
+                sources = (source,)
+                back = (g if weight == 1.0 else weight * g,)
+            else:
+                g_out = grads.get(name)
+                if g_out is None:
+                    continue
+                if step is _PARAMETERS_ONLY:
                     op.backward_parameters(g_out)
                     back = (None,) * len(sources)
-                else:
-                    back = op.backward(g_out)
-                    if len(sources) == 1:
-                        back = (back,)
-                    elif not all(how):  # a constant source carries no gradient (edge_grad None)
-                        back = tuple(g if wanted else None for g, wanted in zip(back, how))
+                else:  # several inputs; a constant one carries no gradient (edge_grad None)
+                    back = tuple(g if wanted else None for g, wanted in zip(op.backward(g_out), extra))
             sent[name] = back
             for source, g in zip(sources, back):
-                if g is None or source not in self._requiring:
+                if g is None or source not in requiring:
                     continue
                 if check_finite:
                     self._check_finite(f"{name} -> {source}", op, g, "gradient")
                 previous = grads.get(source)
-                # A new array rather than +=: `g` is also kept as this edge's gradient.
                 grads[source] = g if previous is None else previous + g
         self._grads, self._sent = grads, sent
 
@@ -529,8 +554,9 @@ class Graph:
         if self._grads is None:
             raise GraphError(f"no gradients for {name!r} yet: call forward, then backward")
 
-    def _node_error(self, name, sources, args, err):
-        op = self.op(name)
+    def _node_error(self, name, values, err):
+        op, sources = self.op(name), self._sources[name]
+        args = [values[s] for s in sources]
         shapes = ", ".join(
             f"{s} {describe_shape(a.shape) if hasattr(a, 'shape') else type(a).__name__}"
             for s, a in zip(sources, args)

@@ -143,6 +143,13 @@ class SGD(Optimizer):
         if self.nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
 
+    def step(self):
+        if self.momentum or self.weight_decay:
+            return super().step()
+        lr = self.lr  # plain SGD, the most common step, without the general machinery
+        for p in self.params:
+            p.value -= lr * p.grad
+
     def _update(self, index, p, grad):
         if not self.momentum:
             return grad

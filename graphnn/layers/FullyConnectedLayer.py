@@ -58,6 +58,10 @@ class FullyConnectedLayer(Layer):
     def parameters(self):
         return (self.weights, self.biases)
 
+    def zero_grad(self):
+        self.weights.zero_grad()  # the two parameters by name: a Graph calls this every pass
+        self.biases.zero_grad()
+
     def getWeights(self):
         return self.weights.value
 
@@ -81,7 +85,9 @@ class FullyConnectedLayer(Layer):
         if X.shape[1] != self.sizeIn:
             require_width(X, self.sizeIn, self.describe())
         self._prevIn = X
-        self._prevOut = out = X @ self.weights.value + self.biases.value
+        out = X @ self.weights.value
+        out += self.biases.value  # in place: no second N x sizeOut array
+        self._prevOut = out
         return out
 
     def gradient(self):
@@ -98,11 +104,18 @@ class FullyConnectedLayer(Layer):
         the checked ``G``."""
         G = self._checked_gradIn(gradIn)
         X = self._prevIn
-        scale = 1.0 / X.shape[0]
-        grad_weights = X.T @ G
-        grad_weights *= scale
+        n, size_in = X.shape
+        # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both
+        # gradients) when there are no more observations than inputs, else on the results.
+        if n <= size_in:
+            G_mean = G * (1.0 / n)
+            grad_weights = X.T @ G_mean
+            grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
+        else:
+            grad_weights = X.T @ G
+            grad_weights *= 1.0 / n
+            grad_biases = np.add.reduce(G, axis=0, keepdims=True)
+            grad_biases *= 1.0 / n  # the column mean of G
         self.weights.accumulate(grad_weights)
-        grad_biases = np.add.reduce(G, axis=0, keepdims=True)
-        grad_biases *= scale  # the column mean of G
         self.biases.accumulate(grad_biases)
         return G

@@ -20,3 +20,11 @@ class TanhLayer(ElementwiseLayer):
     def derivative(self):
         out = self._prevOut
         return 1.0 - out * out
+
+    def backward(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        out = self._prevOut
+        grad = out * out  # then, in place: gradIn * (1 - out^2), one array instead of three
+        np.subtract(1.0, grad, out=grad)
+        grad *= gradIn
+        return grad
