@@ -11,6 +11,7 @@ from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
 from .optim import SGD, Adam
 from .parameter import Parameter
 from .persistence import load_parameters, save_parameters
+from .profiler import Profile, profile
 from .training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
-    "save_parameters", "load_parameters", "plot_history", "load_kidcreative", "DatasetError",
+    "save_parameters", "load_parameters", "profile", "Profile", "plot_history", "load_kidcreative",
+    "DatasetError",
     "__version__",
 ]

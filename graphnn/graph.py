@@ -575,19 +575,20 @@ class Graph:
             )
 
     # ------------------------------------------------------------------ drawing
-    def to_dot(self, view="network", rankdir="LR"):
+    def to_dot(self, view="network", rankdir="LR", profile=None):
         """A ``graphviz.Digraph`` of the graph (shown inline in Jupyter; ``.source`` is the
-        DOT text): ``view="network"`` (layers, shapes, parameter counts) or
-        ``view="gradients"`` (after ``backward``: the gradient along every edge).
-        ``rankdir``: ``"LR"``, ``"TB"``, ``"RL"`` or ``"BT"``. See ``graphnn.render``."""
+        DOT text): ``view="network"`` (layers, shapes, parameter counts; with a
+        ``graphnn.profile`` result, time and bytes per node) or ``view="gradients"`` (after
+        ``backward``: the gradient along every edge). ``rankdir``: ``"LR"``, ``"TB"``,
+        ``"RL"`` or ``"BT"``. See ``graphnn.render``."""
         from .render import to_dot  # imported here: graphnn.render imports this module
 
-        return to_dot(self, view, rankdir)
+        return to_dot(self, view, rankdir, profile=profile)
 
-    def render(self, path, view="network", rankdir="LR"):
+    def render(self, path, view="network", rankdir="LR", profile=None):
         """Write the ``view`` to ``path``: ``.dot``/``.gv`` (DOT source, no Graphviz needed),
         or ``.svg``/``.png``/``.pdf`` (the ``.dot`` beside it, then Graphviz's ``dot``).
         Returns the written ``pathlib.Path``. See ``graphnn.render.render``."""
         from .render import render
 
-        return render(self, path, view, rankdir)
+        return render(self, path, view, rankdir, profile=profile)

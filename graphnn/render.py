@@ -98,7 +98,7 @@ def format_number(x):
 
 
 # ---------------------------------------------------------------------------- public API
-def network_diagram(graph, rankdir="LR"):
+def network_diagram(graph, rankdir="LR", profile=None):
     """The network: a ``graphviz.Digraph`` with one node per input, layer and objective.
 
     Each node shows its name, its class (``describe()``), its output shape after a forward
@@ -106,11 +106,22 @@ def network_diagram(graph, rankdir="LR"):
     edge is labelled with the shape of the value it carries (and, into a node with several
     inputs, the slot it fills). ``rankdir`` is ``"LR"`` (left to right), ``"TB"``, ``"RL"``
     or ``"BT"``.
+
+    ``profile``: a ``graphnn.profiler.Profile`` of this graph. Each node then shows its
+    forward and backward time, its output size, its share of the pass and the bytes of the
+    gradients it sent back; its fill is darker (and its border wider) the larger its share
+    of the pass time, on a linear scale up to the largest share; the legend gives the pass
+    time and the graph overhead. The same profile gives the same DOT text.
     """
     dot = _digraph(graph, rankdir, "network")
+    largest = _largest_share(profile) if profile is not None else 0.0
     for name in graph.nodes:
         rows = _node_rows(graph, name)
-        dot.node(name, label=_table(rows), **_KIND_STYLE[_kind(graph, name)])
+        style = _KIND_STYLE[_kind(graph, name)]
+        if profile is not None:
+            rows += _profile_rows(profile, name)
+            style = _profile_style(profile, name, style, largest)
+        dot.node(name, label=_table(rows), **style)
     for source, target, slot in _edges(graph):
         text = _shape_of(graph, source)
         slot_name = _slot_name(graph, target, slot)
@@ -119,14 +130,16 @@ def network_diagram(graph, rankdir="LR"):
         dot.edge(source, target, label=_edge_label([_esc(text)]))
     total, shared = _parameter_total(graph)
     legend = [
-        ("<b>Network</b>", None),
-        (_swatches(), None),
+        ("<b>Network</b>" + (" with a profile" if profile is not None else ""), None),
+        (_swatches(filled=profile is None), None),
         (f"total parameters: <b>{total:,}</b>"
          + (" (shared counted once)" if shared else ""), None),
         ("edge label: shape (N x D) of the value it carries", _SMALL),
     ]
     if not graph.has_values:
         legend.append(("shapes are ? until a forward pass", _SMALL))
+    if profile is not None:
+        legend += _profile_legend(profile, largest)
     _add_legend(dot, legend)
     return dot
 
@@ -179,7 +192,7 @@ def gradient_diagram(graph, rankdir="LR"):
     return dot
 
 
-def render(graph, path, view="network", rankdir="LR"):
+def render(graph, path, view="network", rankdir="LR", profile=None):
     """Write ``view`` (``"network"`` or ``"gradients"``) of ``graph`` to ``path``; returns
     the written path as a ``pathlib.Path``.
 
@@ -187,7 +200,7 @@ def render(graph, path, view="network", rankdir="LR"):
     Graphviz programs; ``.svg``, ``.png`` or ``.pdf`` first writes the source next to it
     (``model.svg`` -> ``model.dot``), then runs Graphviz's ``dot``. Without ``dot`` on the
     ``PATH`` that raises ``RenderError`` saying how to install Graphviz; the ``.dot`` file is
-    there all the same.
+    there all the same. ``profile`` (network view only): see ``network_diagram``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -196,7 +209,7 @@ def render(graph, path, view="network", rankdir="LR"):
             f"render: cannot tell the format of {str(path)!r} from its extension "
             f"{suffix or '(none)'!r}; supported: {', '.join(SOURCE_FORMATS + IMAGE_FORMATS)}"
         )
-    diagram = to_dot(graph, view, rankdir)
+    diagram = to_dot(graph, view, rankdir, profile=profile)
     source_path = path if suffix in SOURCE_FORMATS else path.with_suffix(".dot")
     source_path.write_text(diagram.source, encoding="utf-8")
     if suffix in SOURCE_FORMATS:
@@ -224,11 +237,17 @@ def render(graph, path, view="network", rankdir="LR"):
     return path
 
 
-def to_dot(graph, view="network", rankdir="LR"):
-    """``network_diagram`` or ``gradient_diagram``, by ``view`` name."""
+def to_dot(graph, view="network", rankdir="LR", profile=None):
+    """``network_diagram`` or ``gradient_diagram``, by ``view`` name; ``profile`` (a
+    ``graphnn.profiler.Profile``) is drawn on the network view only."""
     if view == "network":
-        return network_diagram(graph, rankdir)
+        return network_diagram(graph, rankdir, profile=profile)
     if view == "gradients":
+        if profile is not None:
+            raise ValueError(
+                "a profile is drawn on the network view only: use view='network' "
+                "(or network_diagram(graph, profile=profile))"
+            )
         return gradient_diagram(graph, rankdir)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(map(repr, VIEWS))}")
 
@@ -389,6 +408,96 @@ def _gradient_edge(graph, source, target, slot):
     return attrs, flag
 
 
+# ---------------------------------------------------------------------------- profile overlay
+# The fill of a profiled node: pale for no time, dark orange for the largest share.
+_HEAT = ((0.0, "#fff5eb"), (0.5, "#fdae6b"), (1.0, "#f16913"))
+_HEAT_STEPS = 5  # swatches in the legend's scale
+
+
+def _largest_share(profile):
+    return max((profile.share(row.name) for row in profile.rows), default=0.0)
+
+
+def _position(profile, name, largest):
+    """Node ``name``'s share of the pass as a position in ``[0, 1]``, 1 for the largest."""
+    if name not in profile.by_node or largest <= 0:
+        return 0.0
+    return min(profile.share(name) / largest, 1.0)
+
+
+def _heat(position):
+    for (lo, c_lo), (hi, c_hi) in zip(_HEAT, _HEAT[1:]):
+        if position <= hi:
+            t = (position - lo) / (hi - lo)
+            rgb = [round(a + t * (b - a)) for a, b in zip(_rgb(c_lo), _rgb(c_hi))]
+            return "#" + "".join(f"{v:02x}" for v in rgb)
+    return _HEAT[-1][1]
+
+
+def _profile_style(profile, name, style, largest):
+    position = _position(profile, name, largest)
+    return dict(style, fillcolor=_heat(position), penwidth=f"{1.0 + 2.0 * position:.2f}")
+
+
+def _profile_rows(profile, name):
+    """The label rows a profile adds to node ``name``: times and output size, then share and
+    gradient bytes, then how the pass treated the node."""
+    from .profiler import format_bytes, format_seconds
+
+    row = profile.by_node.get(name)
+    if row is None:
+        return [("<i>not profiled</i>", _SMALL)]
+    if row.kind == INPUT:
+        return [(f"fed {format_bytes(row.output_bytes)}", _SMALL)]
+    rows = [
+        (f"fwd {format_seconds(row.forward)} | bwd {format_seconds(row.backward)} | "
+         f"out {format_bytes(row.output_bytes)}", _SMALL),
+        (f"<b>{100.0 * profile.share(name):.1f} %</b> of the pass | "
+         f"grad back {format_bytes(row.gradient_bytes)}", _SMALL),
+    ]
+    if row.note:
+        rows.append((f"<i>{_esc(row.note)}</i>", _SMALL))
+    return rows
+
+
+def _profile_legend(profile, largest):
+    from .profiler import format_seconds
+
+    def percent(seconds):
+        return f"{100.0 * seconds / profile.total:.1f} %" if profile.total > 0 else "-"
+
+    rows = [
+        (f"<b>Profile</b>, median of {profile.repeat} passes: forward "
+         f"{format_seconds(profile.total_forward)} + backward "
+         f"{format_seconds(profile.total_backward)} = <b>{format_seconds(profile.total)}</b>", None),
+        (f"in the nodes {format_seconds(profile.node_total)} ({percent(profile.node_total)}); "
+         f"<b>graph overhead {format_seconds(profile.overhead)}</b> ({percent(profile.overhead)}): "
+         "the graph's own work between nodes, and the profiler's timers", _SMALL),
+    ]
+    if profile.plain_total is not None:
+        rows.append((f"the same pass without the profiler's timers: "
+                     f"{format_seconds(profile.plain_total)}", _SMALL))
+    rows += [
+        ("time: darker = larger share of the pass (linear, up to the largest)", _SMALL),
+        (_heat_bar(largest), None),
+        ("in a node: fwd | bwd time | output size; share of the pass | bytes of the "
+         "gradients it sent back", _SMALL),
+    ]
+    return rows
+
+
+def _heat_bar(largest):
+    steps = [i / (_HEAT_STEPS - 1) for i in range(_HEAT_STEPS)]
+    swatch = "".join(
+        f'<td bgcolor="{_heat(t)}" width="40" height="10" fixedsize="true"></td>' for t in steps
+    )
+    names = "".join(f'<td><font point-size="8">{100.0 * t * largest:.1f} %</font></td>' for t in steps)
+    return (
+        '<table border="0" cellspacing="1" cellpadding="1">'
+        f"<tr>{swatch}</tr><tr>{names}</tr></table>"
+    )
+
+
 # Statistics of gradients that may hold huge values, inf or NaN: the drawing shows them (and
 # flags them) rather than letting numpy warn, which the test suite turns into errors.
 def _mean(array):
@@ -468,10 +577,11 @@ def _edge_label(lines):
     return _table([(line, None) for line in lines], padding=3)
 
 
-def _swatches():
-    """The network view's key: how inputs, layers and objectives are drawn."""
+def _swatches(filled=True):
+    """The network view's key: how inputs, layers and objectives are drawn (with a profile,
+    the fill shows time, so the key shows the borders only)."""
     cells = "".join(
-        f'<td bgcolor="{_KIND_STYLE[kind]["fillcolor"]}" border="1" '
+        f'<td bgcolor="{_KIND_STYLE[kind]["fillcolor"] if filled else "white"}" border="1" '
         f'color="{_KIND_STYLE[kind]["color"]}">'
         f'<font point-size="{_SMALL}"> {_KIND_WORD[kind]} </font></td>'
         for kind in (INPUT, LAYER, OBJECTIVE)

@@ -11,6 +11,9 @@
    node group per graph node (plus the legend); without ``dot`` a ``RenderError`` says how to
    install Graphviz and the ``.dot`` file is still written.
 4. Determinism (same graph, same bytes), argument checks, a 50-layer chain.
+5. A ``graphnn.profiler.Profile`` drawn on the network view: each node's times, bytes and
+   share, its fill darker the larger its share; the pass time and graph overhead in the legend;
+   the same profile gives the same text.
 """
 import re
 import shutil
@@ -25,9 +28,10 @@ from graphnn import (
     LogisticSigmoidLayer, LogLoss, Parameter, SquaredError, TanhLayer,
 )
 from graphnn.datasets import load_kidcreative
+from graphnn.profiler import NodeProfile, Profile, profile
 from graphnn.render import (
     EXPLODING, LEGEND_NODE, VANISHING, RenderError, format_number, gradient_diagram,
-    network_diagram, render,
+    network_diagram, render, to_dot,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -588,3 +592,78 @@ def test_non_finite_gradients_are_flagged_as_exploding():
         g.backward()
     line = edge_lines(gradient_diagram(g).source, "h", "se")[0]
     assert ">mean nan<" in line and ">mean|g| inf<" in line and "EXPLODING" in line
+
+
+# ---------------------------------------------------------------------------------- profile overlay
+def hand_made_profile(g):
+    """A ``Profile`` of the seed chain with chosen numbers (no timing: exact text)."""
+    us = 1e-6
+    rows = [
+        NodeProfile("X", "input", "input", 0.0, 0.0, 86144, 0),
+        NodeProfile("Y", "input", "input", 0.0, 0.0, 5384, 0),
+        NodeProfile("input", "layer", "InputLayer 16", 20 * us, 2 * us, 86144, 86144),
+        NodeProfile("fc", "layer", "FullyConnectedLayer 16->1", 12.3 * us, 30.1 * us, 5384, 86144,
+                    zero_grad=0.5 * us),
+        NodeProfile("sigmoid", "layer", "LogisticSigmoidLayer", 5 * us, 0.0, 5384, 5384,
+                    note="backward fused into loss"),
+        NodeProfile("loss", "objective", "LogLoss", 10 * us, 2 * us, 8, 0, note="fused: Yhat - Y sent past sigmoid"),
+    ]
+    return Profile(rows, total_forward=60 * us, total_backward=40 * us, repeat=7,
+                   plain_forward=50 * us, plain_backward=35 * us)
+
+
+def test_profile_is_drawn_on_the_network_view(seed):
+    p = hand_made_profile(seed)
+    source = network_diagram(seed, profile=p).source
+    fc = node_line(source, "fc")
+    assert "fwd 12.3 µs | bwd 30.1 µs | out 5.3 KiB" in fc
+    assert "<b>42.4 %</b> of the pass | grad back 84.1 KiB" in fc
+    assert "FullyConnectedLayer 16-&gt;1" in fc and "17 params" in fc  # the usual rows stay
+    assert "fwd 10.0 µs | bwd 2.0 µs | out 8 B" in node_line(source, "loss")
+    assert "<i>backward fused into loss</i>" in node_line(source, "sigmoid")
+    assert "fed 84.1 KiB" in node_line(source, "X") and "fwd" not in node_line(source, "X")
+    # The largest share is darkest and widest; no time is palest; in between, in between.
+    assert 'fillcolor="#f16913"' in fc and "penwidth=3.00" in fc
+    assert 'fillcolor="#fff5eb"' in node_line(source, "X") and "penwidth=1.00" in node_line(source, "X")
+    assert "penwidth=2.04" in node_line(source, "input")  # 1 + 2 x (22 % / 42.4 %)
+    legend = node_line(source, LEGEND_NODE)
+    assert "median of 7 passes: forward 60.0 µs + backward 40.0 µs = <b>100.0 µs</b>" in legend
+    assert "<b>graph overhead 18.6 µs</b> (18.6 %)" in legend  # 100 - 81.4 µs in the nodes
+    assert "in the nodes 81.4 µs (81.4 %)" in legend
+    assert "without the profiler's timers: 85.0 µs" in legend
+    assert "time: darker = larger share of the pass" in legend and ">42.4 %<" in legend
+    # Deterministic: the same profile, the same text; no profile, the plain view.
+    assert network_diagram(seed, profile=p).source == source
+    assert seed.to_dot().source == network_diagram(seed).source != source
+    assert "fwd" not in network_diagram(seed).source
+
+
+def test_a_measured_profile_on_the_network_view(kidcreative, tmp_path):
+    X, Y = kidcreative
+    g = seed_chain(X, requires_grad=False)
+    p = profile(g, {"X": X, "Y": Y}, repeat=3)
+    source = network_diagram(g, profile=p).source
+    for name in ("input", "fc", "sigmoid", "loss"):
+        line = node_line(source, name)
+        assert "fwd " in line and " | bwd " in line and " | out " in line and "of the pass" in line
+    assert "graph overhead" in node_line(source, LEGEND_NODE)
+    assert network_diagram(g, profile=p).source == source
+    assert to_dot(g, "network", "TB", profile=p).source == network_diagram(g, "TB", profile=p).source
+    path = render(g, tmp_path / "profile.dot", profile=p)
+    assert path.read_text(encoding="utf-8") == source
+    with pytest.raises(ValueError, match="network view only"):
+        to_dot(g, "gradients", profile=p)
+
+
+def test_nodes_missing_from_the_profile_say_so(seed):
+    p = hand_made_profile(seed)
+    p.rows = [r for r in p.rows if r.name != "sigmoid"]
+    del p.by_node["sigmoid"]
+    line = node_line(network_diagram(seed, profile=p).source, "sigmoid")
+    assert "not profiled" in line and 'fillcolor="#fff5eb"' in line
+
+
+@needs_dot
+def test_svg_with_a_profile_has_one_group_per_node(seed, tmp_path):
+    path = render(seed, tmp_path / "profile.svg", profile=hand_made_profile(seed))
+    assert svg_node_titles(path) == set(seed.nodes) | {LEGEND_NODE}
