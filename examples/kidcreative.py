@@ -18,7 +18,7 @@ The functions are importable (``build_graph``, ``forward_backward``, ``format_re
 """
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 

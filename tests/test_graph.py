@@ -1221,6 +1221,9 @@ def test_sequential_passes_fuse_and_requires_grad_on():
     g = Graph.sequential(FullyConnectedLayer(3, 1), LogisticSigmoidLayer(), objective=LogLoss(),
                          requires_grad=True, fuse=False)
     assert g.fuse is False and g.requires_grad("X") and not g.requires_grad("Y")
+    g.forward(X=X, Y=(X[:, :1] > 0).astype(float))
+    g.backward()
+    assert g.grad_out("fc1").shape == (4, 3)  # computed: X requires a gradient
     assert Graph.sequential(FullyConnectedLayer(3, 1)).fuse is True
     assert not Graph.sequential(FullyConnectedLayer(3, 1)).requires_grad("X")
 

@@ -22,10 +22,11 @@ import pytest
 
 import graphnn
 from graphnn import (
-    AddLayer, CrossEntropy, FullyConnectedLayer, Graph, GraphError, InputLayer, LogisticSigmoidLayer,
-    LogLoss, ReLULayer, SoftmaxLayer, TanhLayer,
+    AddLayer, CrossEntropy, FullyConnectedLayer, Graph, GraphError, InputLayer, ReLULayer,
+    SoftmaxLayer, TanhLayer,
 )
 from graphnn.datasets import load_kidcreative
+from graphs import kidcreative_chain
 from graphnn.profiler import NodeProfile, Profile, format_bytes, profile
 
 WRAPPED = {"forward", "backward", "backward_parameters", "zero_grad", "eval", "gradient", "fused_gradient"}
@@ -38,15 +39,7 @@ def kidcreative():
     return load_kidcreative()
 
 
-def seed_chain(X, requires_grad=False, fuse=True):
-    """X -> InputLayer -> FC 16->1 -> sigmoid -> LogLoss(Y, .), the seed's chain."""
-    g = Graph(fuse=fuse)
-    x, y = g.input("X", requires_grad=requires_grad), g.input("Y")
-    h = g.add(InputLayer(X), x, name="input")
-    h = g.add(FullyConnectedLayer(16, 1, seed=0), h, name="fc")
-    p = g.add(LogisticSigmoidLayer(), h, name="sigmoid")
-    g.add(LogLoss(), y, p, name="loss")
-    return g
+seed_chain = kidcreative_chain
 
 
 def mlp(requires_grad=False, n=40, seed=0):

@@ -28,6 +28,7 @@ from graphnn import (
     LogisticSigmoidLayer, LogLoss, Parameter, SquaredError, TanhLayer,
 )
 from graphnn.datasets import load_kidcreative
+from graphs import kidcreative_chain
 from graphnn.profiler import NodeProfile, Profile, profile
 from graphnn.render import (
     EXPLODING, LEGEND_NODE, VANISHING, RenderError, format_number, gradient_diagram,
@@ -45,15 +46,9 @@ def kidcreative():
 
 
 def seed_chain(X, requires_grad=True):
-    """The seed's chain: X -> InputLayer -> FC 16->1 -> sigmoid -> LogLoss(Y, .). X requires a
-    gradient, so that the diagram shows every gradient of the seed's Part 3."""
-    g = Graph()
-    x, y = g.input("X", requires_grad=requires_grad), g.input("Y")
-    h = g.add(InputLayer(X), x, name="input")
-    h = g.add(FullyConnectedLayer(16, 1, seed=0), h, name="fc")
-    p = g.add(LogisticSigmoidLayer(), h, name="sigmoid")
-    g.add(LogLoss(), y, p, name="loss")
-    return g
+    """The seed's chain, X requiring a gradient so that the diagram shows every gradient of
+    the seed's Part 3."""
+    return kidcreative_chain(X, requires_grad=requires_grad)
 
 
 @pytest.fixture
