@@ -63,8 +63,18 @@ class Graph:
         self._graph = nx.MultiDiGraph()
         self._counters = {}
         self._ops = {}  # id(layer or objective) -> node name, so one object sits at one node
-        self.fuse = bool(fuse)
+        self._fuse = bool(fuse)
         self._invalidate()
+
+    @property
+    def fuse(self):
+        """Whether backward fuses an objective with its activation (see ``Graph()``)."""
+        return self._fuse
+
+    @fuse.setter
+    def fuse(self, fuse):
+        self._fuse = bool(fuse)
+        self._invalidate()  # the plan decided what to fuse
 
     # ------------------------------------------------------------------ building
     def input(self, name, requires_grad=False):
@@ -392,7 +402,7 @@ class Graph:
             elif kind == LAYER and (op.parameters() or any(s in requiring for s in sources)):
                 requiring.add(name)
         fused = {}  # objective -> its activation, when fusing applies
-        if self.fuse:
+        if self._fuse:
             for name, kind, op, sources in plan:
                 activation = sources[1] if kind == OBJECTIVE else None
                 partner = getattr(op, "fuses_with", None)

@@ -1247,3 +1247,22 @@ def test_fused_cross_entropy_stays_exact_for_targets_inside_the_row_sum_toleranc
         grads[fuse] = g.grad_out("softmax")
     np.testing.assert_allclose(grads[True], grads[False], rtol=1e-12, atol=1e-15)
     assert np.abs(grads[True] - grads[False]).max() < 1e-14
+
+
+def test_switching_fuse_after_a_pass_takes_effect():
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((6, 3)), (rng.random((6, 1)) < 0.5).astype(float)
+    g = Graph.sequential(FullyConnectedLayer(3, 1, seed=0), LogisticSigmoidLayer(), objective=LogLoss())
+    g.forward(X=X, Y=Y)
+    g.backward()
+    fused = g.op("fc1").weights.grad.copy()
+    g.fuse = False
+    assert not g.has_values  # the plan, and with it the last pass, is gone
+
+    def fused_gradient(*args):
+        raise AssertionError("fuse=False must not call fused_gradient")
+
+    g.op("logloss1").fused_gradient = fused_gradient
+    g.forward(X=X, Y=Y)
+    g.backward()
+    np.testing.assert_allclose(g.op("fc1").weights.grad, fused, rtol=1e-12)
