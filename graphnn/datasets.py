@@ -107,17 +107,18 @@ def _read_text(path):
         raw = path.read_bytes()
     except OSError as err:
         raise DatasetError(f"{path}: could not be read ({err.strerror or err}).") from None
-    if not raw.strip():
-        raise DatasetError(f"{path}: the file is empty. {_ABOUT}")
     try:
         # utf-8-sig: spreadsheet programs often prepend a byte-order mark, which would
         # otherwise end up glued to the first column name.
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DatasetError(
             f"{path}: not a UTF-8 text file (undecodable byte at offset {err.start}). "
             "Is it really the CSV and not, say, a spreadsheet? Re-save it as UTF-8 CSV."
         ) from None
+    if not text.strip():  # after decoding: a file holding only a byte-order mark is empty too
+        raise DatasetError(f"{path}: the file is empty. {_ABOUT}")
+    return text
 
 
 def _parse(text, path, nrows=None):

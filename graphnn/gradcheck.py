@@ -22,11 +22,13 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
     flat, flat_grad = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):
         original = flat[i]
-        flat[i] = original + eps
-        plus = f()
-        flat[i] = original - eps
-        minus = f()
-        flat[i] = original
+        try:
+            flat[i] = original + eps
+            plus = f()
+            flat[i] = original - eps
+            minus = f()
+        finally:  # restored even when f raises (or Ctrl-C): x may be a parameter's value
+            flat[i] = original
         flat_grad[i] = (plus - minus) / (2 * eps)
     return grad
 
@@ -87,8 +89,9 @@ def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
     For every parameter (``Parameter.grad``, the derivative of ``J``) and every fed input
     that is not an objective's target (``graph.grad(input) / N``; targets are constants of the
     loss), the relative error of the analytic gradient against the numerical one, worst per
-    node. Parameters and fed values must be float64. Leaves the graph as after one
-    ``forward(feed)`` and ``backward()``.
+    node. Parameters must be float64; the fed values are copied to float64 (the caller's
+    arrays are never perturbed). Leaves the graph as after one ``forward(feed)`` and
+    ``backward()``, with every input's ``requires_grad`` as it was.
 
     >>> import graphnn as gn, numpy as np
     >>> g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0), objective=gn.SquaredError())

@@ -27,6 +27,7 @@ them at once.
 import os
 import uuid
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -108,22 +109,27 @@ def load_parameters(graph, path):
     (changing nothing) if the file's keys, shapes or dtypes differ from the graph's."""
     expected = parameter_keys(graph)
     # The file is opened here, not by np.load, which leaks its handle when the zip is broken.
-    try:
-        with open(path, "rb") as handle:
+    # A missing or unreadable file raises the usual OSError; what follows reads its content.
+    with open(path, "rb") as handle:
+        try:
             data = np.load(handle, allow_pickle=False)
             if not hasattr(data, "files"):
                 raise ParameterFileError(f"{path}: holds a single array (.npy), not a .npz parameter file")
             with data:
                 stored = {key: data[key] for key in data.files}
-    except ParameterFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, ValueError):
-        # ValueError: numpy's refusal to unpickle a file that is not an array file at all. Its
-        # advice (allow_pickle) is wrong here: a parameter file never holds pickles.
-        raise ParameterFileError(
-            f"{path}: not a readable .npz parameter file (graphnn.save_parameters writes a .npz archive of "
-            "numeric arrays; this file is not one, or is damaged)"
-        ) from None
+        except ParameterFileError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+                RuntimeError):
+            # ValueError: numpy's refusal to unpickle a file that is not an array file at all
+            # (its advice, allow_pickle, is wrong here: a parameter file never holds pickles).
+            # The others come from a damaged archive: zlib (a compressed member), OSError (a
+            # seek to a bad offset), NotImplementedError and RuntimeError (header flags claiming
+            # a compression method or an encryption the zipfile module does not handle).
+            raise ParameterFileError(
+                f"{path}: not a readable .npz parameter file (graphnn.save_parameters writes a .npz "
+                "archive of numeric arrays; this file is not one, or is damaged)"
+            ) from None
 
     problems = []
     missing = [key for key in expected if key not in stored]

@@ -282,9 +282,8 @@ def _kind(graph, name):
 def _edges(graph):
     """Every edge ``(source, target, slot)``: targets in topological order, slots ascending,
     so the DOT text does not depend on the order the graph was built in."""
-    view = graph.nx
-    for target in graph.nodes:
-        for source, _, slot in sorted(view.in_edges(target, keys=True), key=lambda e: e[2]):
+    for target in graph.nodes:  # a compiled graph: every slot is filled
+        for slot, source in enumerate(graph.predecessors(target)):
             yield source, target, slot
 
 
@@ -426,12 +425,7 @@ def _position(profile, name, largest):
 
 
 def _heat(position):
-    for (lo, c_lo), (hi, c_hi) in zip(_HEAT, _HEAT[1:]):
-        if position <= hi:
-            t = (position - lo) / (hi - lo)
-            rgb = [round(a + t * (b - a)) for a, b in zip(_rgb(c_lo), _rgb(c_hi))]
-            return "#" + "".join(f"{v:02x}" for v in rgb)
-    return _HEAT[-1][1]
+    return _interpolate(_HEAT, position)
 
 
 def _profile_style(profile, name, style, largest):
@@ -527,13 +521,17 @@ def _scale(magnitude):
 
 
 def _colour(magnitude):
-    position = LOG_MIN + _scale(magnitude) * (LOG_MAX - LOG_MIN)
-    for (lo, c_lo), (hi, c_hi) in zip(_PALETTE, _PALETTE[1:]):
+    return _interpolate(_PALETTE, LOG_MIN + _scale(magnitude) * (LOG_MAX - LOG_MIN))
+
+
+def _interpolate(stops, position):
+    """The colour at ``position`` on a scale of ``(position, colour)`` stops, linear in RGB."""
+    for (lo, c_lo), (hi, c_hi) in zip(stops, stops[1:]):
         if position <= hi:
             t = (position - lo) / (hi - lo)
             rgb = [round(a + t * (b - a)) for a, b in zip(_rgb(c_lo), _rgb(c_hi))]
             return "#" + "".join(f"{v:02x}" for v in rgb)
-    return _PALETTE[-1][1]
+    return stops[-1][1]
 
 
 def _decade(x):

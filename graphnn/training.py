@@ -139,6 +139,7 @@ class _Roles:
     def __init__(self, graph, input_name, target_name, output, need_objective=True):
         if not isinstance(graph, Graph):
             raise TypeError(f"expected a graphnn Graph, got {type(graph).__name__}")
+        graph.nodes  # compiles the graph: one with an empty slot fails here, naming it
         objectives = graph.objectives
         if need_objective and not objectives:
             raise GraphError("the graph has no objective to train or evaluate")
@@ -362,12 +363,12 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
                 else:
                     rows = order[start:start + batch]
                     Xb, Yb = X[rows], Y[rows]
-                J, outputs = graph.forward({input_name: Xb, target_name: Yb}, outputs=[roles.output])
+                J = graph.forward({input_name: Xb, target_name: Yb})
                 graph.backward()
                 optimizer.step()
                 loss_sum += J * len(Xb)
-                if roles.kind is not None:
-                    correct_sum += _accuracy(roles.kind, Yb, outputs[roles.output]) * len(Xb)
+                if roles.kind is not None:  # the prediction is read only when it is scored
+                    correct_sum += _accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)
             record = {"loss": loss_sum / n}
             if roles.kind is not None:
                 record["accuracy"] = correct_sum / n

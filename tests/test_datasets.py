@@ -129,6 +129,13 @@ def test_empty_file(tmp_path, content):
     assert "empty" in load_error(path)
 
 
+@pytest.mark.parametrize("content", [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n\n"], ids=["bom", "bom-blank"])
+def test_file_with_only_a_byte_order_mark_is_empty(tmp_path, content):
+    path = tmp_path / "kc.csv"
+    path.write_bytes(content)
+    assert "empty" in load_error(path)  # not an IndexError from an empty first line
+
+
 def test_not_utf8(tmp_path):
     path = tmp_path / "kc.xlsx"
     path.write_bytes(b"PK\x03\x04\xff\xfe\x00binary")

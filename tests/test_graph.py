@@ -271,6 +271,21 @@ def test_numerical_gradient_itself_on_a_known_function():
     assert relative_error(3 * x ** 2, 3 * x ** 2 + 1e-3) > 1e-5  # and it does see a mistake
 
 
+def test_numerical_gradient_restores_x_when_f_raises():
+    x = np.arange(3.0)
+    calls = []
+
+    def f():
+        calls.append(None)
+        if len(calls) == 2:  # while x[0] is perturbed by -eps
+            raise RuntimeError("boom")
+        return float(x.sum())
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, np.arange(3.0))
+
+
 @pytest.mark.parametrize("name", DAGS)
 def test_gradcheck_passes_on_dags(name):
     g, feed = DAGS[name](np.random.default_rng(SEED))

@@ -140,6 +140,35 @@ def test_files_that_are_not_parameter_files(tmp_path):
         load_parameters(mlp(), tmp_path / "absent.npz")
 
 
+def _damaged(raw, where, data):
+    """``raw`` with ``data`` written at ``where`` (a function of the bytes giving an offset)."""
+    raw = bytearray(raw)
+    start = where(raw)
+    raw[start:start + len(data)] = data
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("saver, where, data", [
+    # a compressed member whose deflate stream is broken: zlib.error
+    (np.savez_compressed, lambda raw: 60, bytes(10)),
+    # the central directory claims encryption (RuntimeError) or an unknown method (NotImplementedError)
+    (np.savez, lambda raw: raw.find(b"PK\x01\x02") + 8, b"\x01\x00"),
+    (np.savez, lambda raw: raw.find(b"PK\x01\x02") + 10, b"\x63\x00"),
+    # the end record points the central directory before the file's start: OSError from seek
+    (np.savez, lambda raw: raw.find(b"PK\x05\x06") + 16, b"\x00\x00\x00\x80"),
+], ids=["deflate", "encrypted", "method", "offset"])
+def test_a_damaged_archive_is_a_parameter_file_error(tmp_path, saver, where, data):
+    path = tmp_path / "damaged.npz"
+    graph = mlp()
+    saver(path, **{key: p.value for key, p in parameter_keys(graph).items()})
+    path.write_bytes(_damaged(path.read_bytes(), where, data))
+    before = [p.value.copy() for p in graph.parameters()]
+    with pytest.raises(ParameterFileError, match="damaged"):
+        load_parameters(graph, path)
+    for p, value in zip(graph.parameters(), before):
+        np.testing.assert_array_equal(p.value, value)
+
+
 def test_shared_parameters_are_stored_once_and_loaded_into_every_user(tmp_path):
     def tied(seed):
         a = gn.FullyConnectedLayer(3, 3, seed=seed)

@@ -365,6 +365,17 @@ def test_fit_names_what_is_wrong(kidcreative):
         fit(no_objective, X, Y, epochs=1)
 
 
+def test_an_objective_with_an_empty_slot_is_named_not_an_index_error():
+    g = gn.Graph()
+    x, y = g.input("X"), g.input("Y")
+    g.add(gn.LogisticSigmoidLayer(), g.add(gn.FullyConnectedLayer(2, 1, seed=0), x))
+    g.add(gn.LogLoss(), y, name="loss")  # the estimate slot is never connected
+    X, Y = np.ones((4, 2)), np.ones((4, 1))
+    for call in (lambda: fit(g, X, Y, epochs=1), lambda: evaluate(g, X, Y), lambda: predict(g, X)):
+        with pytest.raises(gn.GraphError, match="'loss'.*slot.*1 left empty"):
+            call()
+
+
 def test_history_is_a_dict_with_facts():
     h = History(loss=[1.0, 0.5])
     h.best_epoch = 2
