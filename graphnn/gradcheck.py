@@ -33,17 +33,35 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
     return grad
 
 
-def relative_error(analytic, numeric):
-    """``max |a - n| / max(max |a|, max |n|)``: the worst error relative to the gradient's scale.
+def relative_error(analytic, numeric, floor=0.0):
+    """``max |a - n| / max(max |a|, max |n|, floor)``: the worst error relative to the
+    gradient's scale.
 
     Measured against the largest entry rather than entry by entry, so that entries that are
-    zero in exact arithmetic do not turn rounding noise into huge ratios. Two all-zero arrays
-    give 0.
+    zero in exact arithmetic do not turn rounding noise into huge ratios. ``floor`` is the
+    smallest scale to divide by: gradients below it are judged by their absolute error (see
+    ``noise_floor``). Two all-zero arrays give 0.
     """
     analytic, numeric = np.asarray(analytic, float), np.asarray(numeric, float)
     error = float(np.max(np.abs(analytic - numeric), initial=0.0))
-    scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)))
+    scale = max(float(np.max(np.abs(analytic), initial=0.0)), float(np.max(np.abs(numeric), initial=0.0)), floor)
     return error / scale if scale > 0 else error
+
+
+#: rounding error of one forward pass, in units of ``machine eps * |J|``: a pass rounds many
+#: times, and the observed noise of central differences runs at a few such units
+ROUNDING_UNITS = 10
+
+
+def noise_floor(value, eps=DEFAULT_EPS, tolerance=1e-6):
+    """The gradient scale below which central differences cannot resolve a relative error of
+    ``tolerance``: rounding ``J`` (of size ``value``) costs about ``ROUNDING_UNITS * machine
+    eps * |J|``, which the difference quotient divides by ``eps``. The seed's freshly
+    initialised network has input gradients near 1e-5, measured with a noise near 1e-10:
+    relative to themselves that is 1e-5 however right they are; relative to this floor
+    (about 2e-3 for J near 1) it is within the tolerance, while an error of 2e-9 or more
+    still fails."""
+    return ROUNDING_UNITS * np.finfo(np.float64).eps * max(1.0, abs(value)) / eps / tolerance
 
 
 #: a gradient passes when its relative error (see ``relative_error``) is below this
@@ -139,9 +157,10 @@ def _gradcheck(graph, feed, checked_inputs, eps, tolerance):
     def objective():
         return graph.forward(feed)
 
+    floor = noise_floor(objective(), eps, tolerance)
     rows = []
     for node in graph.nodes:
         for what, analytic, array in checks.get(node, ()):
             numeric = numerical_gradient(objective, array, eps)
-            rows.append((node, what, relative_error(analytic, numeric)))
+            rows.append((node, what, relative_error(analytic, numeric, floor)))
     return GradcheckReport(rows, tolerance)

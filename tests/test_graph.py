@@ -1281,3 +1281,24 @@ def test_switching_fuse_after_a_pass_takes_effect():
     g.forward(X=X, Y=Y)
     g.backward()
     np.testing.assert_allclose(g.op("fc1").weights.grad, fused, rtol=1e-12)
+
+
+def test_gradcheck_passes_the_seeds_freshly_initialised_network_and_still_fails_a_wrong_gradient():
+    """With weights in [-1e-4, 1e-4] the input gradients are near 1e-5, where the rounding noise
+    of central differences alone is 1e-5 relative; the noise floor judges them absolutely."""
+    X, Y = load_kidcreative()
+    X, Y = X[:30], Y[:30]
+    g = Graph.sequential(InputLayer(X), FullyConnectedLayer(16, 1, seed=0), LogisticSigmoidLayer(),
+                         objective=LogLoss())
+    report = gradcheck(g, {"X": X, "Y": Y})
+    assert report.passed, str(report)
+    assert [row[:2] for row in report.rows] == [("X", "input"), ("fc1", "weights"), ("fc1", "biases")]
+
+    class OffByOnePercent(InputLayer):
+        def backward(self, gradIn):
+            return super().backward(gradIn) * 1.01
+
+    wrong = Graph.sequential(OffByOnePercent(X), FullyConnectedLayer(16, 1, seed=0),
+                             LogisticSigmoidLayer(), objective=LogLoss())
+    report = gradcheck(wrong, {"X": X, "Y": Y})
+    assert not report.passed and report.rows[0][0] == "X"
