@@ -61,7 +61,7 @@ def noise_floor(value, eps=DEFAULT_EPS, tolerance=1e-6):
     relative to themselves that is 1e-5 however right they are; relative to this floor
     (about 2e-3 for J near 1) it is within the tolerance, while an error of 2e-9 or more
     still fails."""
-    return ROUNDING_UNITS * np.finfo(np.float64).eps * max(1.0, abs(value)) / eps / tolerance
+    return float(ROUNDING_UNITS * np.finfo(np.float64).eps * max(1.0, abs(value)) / eps / tolerance)
 
 
 #: a gradient passes when its relative error (see ``relative_error``) is below this
@@ -79,7 +79,7 @@ class GradcheckReport:
         self.rows = rows
         self.tolerance = tolerance
         self.worst = max((error for _, _, error in rows), default=0.0)
-        self.passed = self.worst < tolerance
+        self.passed = bool(self.worst < tolerance)
 
     def __bool__(self):
         return self.passed
