@@ -260,6 +260,18 @@ class Graph:
         return params
 
     @property
+    def fused(self):
+        """``{objective: activation}``: the pairs whose backward is fused (see ``Graph()``)."""
+        self._compiled()
+        return {objective: activation for activation, objective in self._fused_estimates.items()}
+
+    def recompile(self):
+        """Drop the compiled plan (and the last pass's values and gradients): the next pass
+        builds it again, e.g. after an op's methods were replaced (the plan holds bound
+        methods, as ``graphnn.profile`` does with its timers)."""
+        self._invalidate()
+
+    @property
     def has_values(self):
         """Whether a forward pass has run since the graph last changed."""
         return bool(self._values)

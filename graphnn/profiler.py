@@ -254,7 +254,7 @@ def profile(graph, feed, repeat=20, backward=True):
         for name in names:
             if kinds[name] != INPUT:
                 _install(graph.op(name), _TIMED[kinds[name]], cells[name], installed)
-        graph._invalidate()  # the compiled plan holds bound methods: rebuild it with the timers
+        graph.recompile()  # the compiled plan holds bound methods: rebuild it with the timers
         for index in range(repeat + 1):
             for cell in cells.values():
                 cell[:] = (0.0, 0.0, 0.0)
@@ -270,7 +270,7 @@ def profile(graph, feed, repeat=20, backward=True):
                 delattr(op, attribute)
             else:
                 setattr(op, attribute, before)
-        graph._invalidate()  # ... and again without them
+        graph.recompile()  # ... and again without them
 
     plain = [_one_pass(graph, feed, backward) for _ in range(repeat + 1)][1:]
 
@@ -355,16 +355,17 @@ def _row(graph, name, kind, medians, backward):
 
 def _sent_bytes(graph, name):
     """Bytes of what node ``name`` sent back in the last pass: the ``edge_grad`` of each
-    in-edge, read from the graph's record of the pass so that a fused objective's deferred
-    gradient is not computed for the sake of measuring it (read only)."""
-    sent = (graph._sent or {}).get(name)
-    if sent is None:
+    in-edge. A fused objective sent nothing itself (its ``Yhat - Y`` counts at the activation),
+    and asking would compute its deferred gradient just to measure it."""
+    if not graph.has_gradients or name in graph.fused:
         return 0
-    return sum(int(g.nbytes) for g in sent if isinstance(g, np.ndarray))
+    sources = graph.predecessors(name)
+    grads = (graph.edge_grad(source, name, slot) for slot, source in enumerate(sources))
+    return sum(int(g.nbytes) for g in grads if g is not None)
 
 
 def _note(graph, name, kind):
-    fused = getattr(graph, "_fused_estimates", {})  # activation -> objective (read only)
+    fused = {activation: objective for objective, activation in graph.fused.items()}
     if kind == OBJECTIVE:
         estimate = graph.predecessors(name)[1]
         if fused.get(estimate) == name:

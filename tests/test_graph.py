@@ -1302,3 +1302,22 @@ def test_gradcheck_passes_the_seeds_freshly_initialised_network_and_still_fails_
                              LogisticSigmoidLayer(), objective=LogLoss())
     report = gradcheck(wrong, {"X": X, "Y": Y})
     assert not report.passed and report.rows[0][0] == "X"
+
+
+def test_fused_names_the_fused_pairs_and_recompile_drops_the_plan():
+    g = Graph.sequential(FullyConnectedLayer(3, 2, seed=0), SoftmaxLayer(), objective=CrossEntropy())
+    assert g.fused == {"crossentropy1": "softmax1"}
+    assert Graph.sequential(FullyConnectedLayer(3, 2), SoftmaxLayer(), objective=CrossEntropy(),
+                            fuse=False).fused == {}
+    X, Y = np.ones((2, 3)), np.eye(2)
+    g.forward(X=X, Y=Y)
+    calls = []
+    softmax = g.op("softmax1")
+    original = softmax.forward
+    softmax.forward = lambda data: calls.append(1) or original(data)
+    g.forward(X=X, Y=Y)
+    assert calls == []  # the plan still holds the bound method it compiled
+    g.recompile()
+    assert not g.has_values
+    g.forward(X=X, Y=Y)
+    assert calls == [1]
