@@ -247,7 +247,8 @@ class Graph:
     def predecessors(self, name):
         """The nodes ``name`` reads, in slot order."""
         self._node(name)
-        return [self._inputs_of(name)[slot] for slot in sorted(self._inputs_of(name))]
+        slots = self._inputs_of(name)
+        return [slots[slot] for slot in sorted(slots)]
 
     def parameters(self):
         """Every distinct ``Parameter`` of the graph's layers (shared ones once), in node order."""
