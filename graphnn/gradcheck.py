@@ -142,14 +142,8 @@ def _gradcheck(graph, feed, checked_inputs, eps, tolerance):
     graph.forward(feed)
     graph.backward()
     checks = {}  # node -> list of (what, analytic, array to perturb)
-    owners = {}
-    for node in graph.nodes:
-        op = graph.op(node)
-        for parameter in op.parameters() if hasattr(op, "parameters") else ():
-            if id(parameter) in owners:
-                continue  # a shared parameter is checked once, at its first node
-            owners[id(parameter)] = node
-            checks.setdefault(node, []).append((parameter.name, parameter.grad.copy(), parameter.value))
+    for node, parameter in graph.named_parameters():  # a shared one once, at its first node
+        checks.setdefault(node, []).append((parameter.name, parameter.grad.copy(), parameter.value))
     for name in checked_inputs:
         analytic = graph.grad(name) / feed[name].shape[0]
         checks.setdefault(name, []).append(("input", analytic.copy(), feed[name]))

@@ -252,13 +252,18 @@ class Graph:
 
     def parameters(self):
         """Every distinct ``Parameter`` of the graph's layers (shared ones once), in node order."""
-        seen, params = set(), []
-        for _, kind, op, _ in self._compiled():
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def named_parameters(self):
+        """``[(node, Parameter)]`` for every distinct parameter, in node order; a parameter
+        shared by several layers appears once, with the first node that owns it."""
+        seen, named = set(), []
+        for name, kind, op, _ in self._compiled():
             for parameter in op.parameters() if kind == LAYER else ():
                 if id(parameter) not in seen:
                     seen.add(id(parameter))
-                    params.append(parameter)
-        return params
+                    named.append((name, parameter))
+        return named
 
     @property
     def fused(self):

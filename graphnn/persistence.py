@@ -46,21 +46,15 @@ def parameter_keys(graph):
     """``{"node/param": Parameter}`` for every distinct parameter of ``graph``, in node order."""
     if not isinstance(graph, Graph):
         raise TypeError(f"expected a graphnn Graph, got {type(graph).__name__}")
-    keys, seen = {}, set()
-    for node in graph.nodes:
-        op = graph.op(node)
-        parameters = op.parameters() if hasattr(op, "parameters") else ()
-        for p in parameters:
-            if id(p) in seen:
-                continue  # shared: stored under its first node only
-            seen.add(id(p))
-            key = f"{node}/{p.name}"
-            if key in keys:
-                raise ParameterFileError(
-                    f"node {node!r} has two parameters named {p.name!r}; they would share the "
-                    f"key {key!r}: give them distinct names"
-                )
-            keys[key] = p
+    keys = {}
+    for node, p in graph.named_parameters():  # a shared one under its first node only
+        key = f"{node}/{p.name}"
+        if key in keys:
+            raise ParameterFileError(
+                f"node {node!r} has two parameters named {p.name!r}; they would share the "
+                f"key {key!r}: give them distinct names"
+            )
+        keys[key] = p
     return keys
 
 

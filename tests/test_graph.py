@@ -1321,3 +1321,16 @@ def test_fused_names_the_fused_pairs_and_recompile_drops_the_plan():
     assert not g.has_values
     g.forward(X=X, Y=Y)
     assert calls == [1]
+
+
+def test_named_parameters_lists_a_tied_parameter_once_under_its_first_node():
+    g = Graph()
+    x, y = g.input("x"), g.input("y")
+    first, second = FullyConnectedLayer(2, 2, seed=0), FullyConnectedLayer(2, 2, seed=1)
+    second.weights = first.weights
+    h = g.add(second, g.add(first, x, name="a"), name="b")
+    g.add(SquaredError(), y, h)
+    named = [(node, p.name, p) for node, p in g.named_parameters()]
+    assert [(node, name) for node, name, _ in named] == [("a", "weights"), ("a", "biases"), ("b", "biases")]
+    assert named[0][2] is first.weights and named[2][2] is second.biases
+    assert g.parameters() == [p for _, _, p in named]
