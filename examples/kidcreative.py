@@ -122,6 +122,12 @@ def forward_backward(graph, X, Y, *, data=None, seed=None):
     )
 
 
+def _rounding(value, floor=1e-15):
+    """A difference that should be rounding error; below ``floor`` its digits vary with the
+    machine's BLAS, so it is printed as "below 1e-15"."""
+    return f"below {floor:.0e}, rounding only" if value < floor else f"{value:.1e}"
+
+
 def format_report(report):
     """The printed report: ``J``, the three mean gradients beside the seed's, and why they
     agree or not."""
@@ -166,7 +172,7 @@ def format_report(report):
         "  times W^T: the numbers scale with the random initial weights and cannot match",
         "  another run's draw. (The seed's numbers divided by its 0.31424251 are its own",
         f"  weights: at most {implied:.1e} in size, inside [-1e-4, 1e-4] as a draw should be.)",
-        f"- check: max |mean_fc - mean_sigmoid * W^T| = {r.linearity_error:.1e}",
+        f"- check: max |mean_fc - mean_sigmoid * W^T| = {_rounding(r.linearity_error)}",
     ]
     return "\n".join(lines) + "\n"
 
