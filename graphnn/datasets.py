@@ -21,11 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+#: the 16 feature columns, in file order: the columns of ``X`` from ``load_kidcreative``
 KIDCREATIVE_FEATURES = (
     "Income", "Is Female", "Is Married", "Has College", "Is Professional", "Is Retired",
     "Unemployed", "Residence Length", "Dual Income", "Minors", "Own", "House", "White",
     "English", "Prev Child Mag", "Prev Parent Mag",
 )
+#: the 18 columns the CSV header must have, in this order: the row id, the target, the features
 KIDCREATIVE_COLUMNS = ("Obs No.", "Buy") + KIDCREATIVE_FEATURES
 
 _DEFAULT_PATH = "data/KidCreative.csv"

@@ -12,9 +12,14 @@ DEFAULT_EPS = 1e-6
 def numerical_gradient(f, x, eps=DEFAULT_EPS):
     """``df/dx`` by central differences, an array shaped like ``x``.
 
-    ``f()`` takes no argument and returns a float computed from the array ``x``, which is
-    perturbed in place one entry at a time and restored afterwards (so ``x`` may be a
-    parameter's value that ``f`` reads). ``x`` must be float64.
+    ``f()`` takes no argument and returns a float computed from the array ``x`` (any shape,
+    e.g. ``N x D`` data or ``sizeIn x sizeOut`` weights), which is perturbed in place one
+    entry at a time and restored afterwards (so ``x`` may be a parameter's value that ``f``
+    reads). ``x`` must be float64, else ``ValueError``. Costs ``2 * x.size`` calls of ``f``.
+
+    >>> x = np.array([[1.0, 2.0]])
+    >>> np.round(numerical_gradient(lambda: float((x ** 2).sum()), x), 6)
+    array([[2., 4.]])
     """
     if x.dtype != np.float64:
         raise ValueError(f"numerical_gradient: x must be float64 for accurate differences, got {x.dtype}")
@@ -35,7 +40,7 @@ def numerical_gradient(f, x, eps=DEFAULT_EPS):
 
 def relative_error(analytic, numeric, floor=0.0):
     """``max |a - n| / max(max |a|, max |n|, floor)``: the worst error relative to the
-    gradient's scale.
+    gradient's scale, a float, for two arrays of one shape (``analytic`` and ``numeric``).
 
     Measured against the largest entry rather than entry by entry, so that entries that are
     zero in exact arithmetic do not turn rounding noise into huge ratios. ``floor`` is the
@@ -59,8 +64,8 @@ def noise_floor(value, eps=DEFAULT_EPS, tolerance=1e-6):
     eps * |J|``, which the difference quotient divides by ``eps``. The seed's freshly
     initialised network has input gradients near 1e-5, measured with a noise near 1e-10:
     relative to themselves that is 1e-5 however right they are; relative to this floor
-    (about 2e-3 for J near 1) it is within the tolerance, while an error of 2e-9 or more
-    still fails."""
+    (about 2.2e-3 for ``|J| <= 1``) it is within the tolerance, while an error above
+    ``tolerance * floor``, about 2.2e-9, still fails. Returns a float."""
     return float(ROUNDING_UNITS * np.finfo(np.float64).eps * max(1.0, abs(value)) / eps / tolerance)
 
 
@@ -71,8 +76,10 @@ DEFAULT_TOLERANCE = 1e-6
 class GradcheckReport:
     """The result of ``gradcheck``: one row per node, its worst relative error, a verdict.
 
-    ``rows`` is a list of ``(node, what, relative_error)``; ``passed`` is True when every
-    row is within ``tolerance``; ``str(report)`` is a table to print.
+    ``rows`` is a list of ``(node, what, relative_error)`` (``what``: a parameter's name or
+    ``'input'``); ``worst`` is the largest error (0.0 without rows); ``passed`` is True when
+    ``worst`` is below ``tolerance``, and so is ``bool(report)``; ``str(report)`` is a table
+    to print.
     """
 
     def __init__(self, rows, tolerance):
@@ -104,12 +111,15 @@ class GradcheckReport:
 def gradcheck(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE):
     """Compare the graph's analytic gradients with central differences of its objective.
 
-    For every parameter (``Parameter.grad``, the derivative of ``J``) and every fed input
-    that is not an objective's target (``graph.grad(input) / N``; targets are constants of the
-    loss), the relative error of the analytic gradient against the numerical one, worst per
-    node. Parameters must be float64; the fed values are copied to float64 (the caller's
-    arrays are never perturbed). Leaves the graph as after one ``forward(feed)`` and
-    ``backward()``, with every input's ``requires_grad`` as it was.
+    ``feed``: ``{input name: N x D array}``, as ``graph.forward`` takes it. For every
+    parameter (``Parameter.grad``, the derivative of ``J``) and every fed input that is not an
+    objective's target (``graph.grad(input) / N``; targets are constants of the loss), the
+    relative error of the analytic gradient against the numerical one, worst per node;
+    returns a ``GradcheckReport``. Parameters must be float64 (else ``ValueError``); the fed
+    values are copied to float64 (the caller's arrays are never perturbed). Leaves the graph
+    as after one ``forward(feed)`` and ``backward()``, with every input's ``requires_grad`` as
+    it was. Costs two forward passes per parameter entry and per fed input entry: keep ``N``
+    small.
 
     >>> import graphnn as gn, numpy as np
     >>> g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0), objective=gn.SquaredError())

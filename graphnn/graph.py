@@ -24,6 +24,8 @@ from ._validation import as_matrix, describe_shape, is_matrix
 from .layers.Layer import Layer
 from .objectives.Objective import Objective
 
+#: the kinds of node, as ``Graph.nx`` node attribute ``kind`` and ``NodeProfile.kind`` name
+#: them: an input (data fed to ``forward``), a ``Layer``, an ``Objective``
 INPUT, LAYER, OBJECTIVE = "input", "layer", "objective"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
@@ -40,6 +42,11 @@ class GraphError(ValueError):
 
 class Graph:
     """A directed acyclic graph of layers and objectives.
+
+    Build it with ``input`` and ``add`` (or ``Graph.sequential``), run it with
+    ``forward(X=..., Y=...)`` (every fed value ``N x D``, one row per observation) and
+    ``backward()``, then read ``value``, ``grad``, ``grad_out``, ``edge_grad`` and each
+    ``Parameter.grad``. Mistakes in building or feeding raise ``GraphError`` naming the node.
 
     >>> import graphnn as gn
     >>> g = gn.Graph()
@@ -85,6 +92,9 @@ class Graph:
         ``requires_grad=True`` the gradient with respect to the fed value is computed too
         (``grad(name)``), and so is every gradient on the way to it (as the seed's Part 3
         report of the fully connected layer's input gradient needs).
+
+        Raises ``GraphError`` for a name that is taken, reserved (``feed``, ``outputs``,
+        ``check_finite``) or not made of letters, digits, ``_``, ``.`` and ``-``.
         """
         self._check_new_name(name)
         if name in _RESERVED:
@@ -94,7 +104,8 @@ class Graph:
         return name
 
     def set_requires_grad(self, name, requires_grad=True):
-        """Change whether input ``name`` gets a gradient (see ``input``)."""
+        """Change whether input ``name`` gets a gradient (see ``input``); ``GraphError`` if
+        ``name`` is not an input."""
         if self._node(name)["kind"] != INPUT:
             raise GraphError(f"set_requires_grad: node {name!r} is not an input; inputs: {self.inputs}")
         self._graph.nodes[name]["requires_grad"] = bool(requires_grad)
@@ -114,6 +125,10 @@ class Graph:
         slots may also be left out here and filled later with ``connect``. ``weight`` scales an
         objective's contribution to the total ``J``. Returns the node's name: ``name``, or one
         generated from the class (``fc1``, ``sigmoid1``, ...).
+
+        Raises ``GraphError`` for an ``op`` that is neither, or is already in the graph; a
+        name that is taken or invalid; more inputs than the op takes; an input that is not a
+        node, or is an objective; a non-finite ``weight``, or a ``weight`` on a layer.
         """
         if isinstance(op, Objective):
             kind = OBJECTIVE
@@ -152,7 +167,11 @@ class Graph:
         return name
 
     def connect(self, source, target, slot):
-        """Feed the output of node ``source`` into input ``slot`` of node ``target``."""
+        """Feed the output of node ``source`` into input ``slot`` of node ``target``.
+
+        Raises ``GraphError`` for an unknown node, a slot out of range or already filled,
+        an objective as ``source``, or an edge that would close a cycle (the message shows it).
+        """
         if target not in self._graph:
             raise GraphError(f"connect: unknown node {target!r}; nodes: {self._known()}")
         self._check_source(source, target)
@@ -229,19 +248,23 @@ class Graph:
 
     @property
     def nodes(self):
-        """Node names in topological order."""
+        """Node names in topological order (ties broken by name, so the order is stable).
+        Raises ``GraphError`` if some node has an input slot left empty."""
         return [step[0] for step in self._compiled()]
 
     @property
     def inputs(self):
+        """The names of the input nodes, in the order they were added."""
         return [n for n, kind in self._graph.nodes(data="kind") if kind == INPUT]
 
     @property
     def objectives(self):
+        """The names of the objective nodes, in the order they were added."""
         return [n for n, kind in self._graph.nodes(data="kind") if kind == OBJECTIVE]
 
     def op(self, name):
-        """The layer or objective at node ``name`` (``None`` for an input)."""
+        """The layer or objective at node ``name`` (``None`` for an input); ``GraphError`` for
+        an unknown name."""
         return self._node(name)["op"]
 
     def predecessors(self, name):
@@ -288,7 +311,8 @@ class Graph:
         return self._grads is not None
 
     def value(self, name):
-        """The output of node ``name`` in the last forward pass (a float for an objective)."""
+        """The output of node ``name`` in the last forward pass: ``N x D`` (the fed value, as
+        a float array, for an input; a float for an objective). Raises ``GraphError`` before a forward pass."""
         self._node(name)
         if name not in self._values:
             raise GraphError(f"node {name!r} has no value yet: call forward first")
@@ -296,7 +320,11 @@ class Graph:
 
     def grad(self, name):
         """``N x D``: the gradient of ``J`` with respect to node ``name``'s output, per
-        observation, summed over every consumer (fan-out). Zeros if it does not reach ``J``."""
+        observation, summed over every consumer (fan-out). Zeros if it does not reach ``J``.
+
+        Raises ``GraphError`` before ``backward``, for an objective, and for a node whose
+        gradient was not computed (an input without ``requires_grad``, or a node that only
+        such inputs feed): the message says how to get it."""
         self._require_backward(name)
         node = self._node(name)
         if node["kind"] == OBJECTIVE:
@@ -316,8 +344,11 @@ class Graph:
 
     def grad_out(self, name):
         """The gradient node ``name`` sends back to its input(s): the seed's "gradient coming
-        backwards out of" a module. An array for one-input layers and for objectives (the
-        gradient with respect to the estimate); a tuple, one per slot, for several inputs."""
+        backwards out of" a module. An ``N x D`` array (``D`` the input's width) for one-input
+        layers, ``N x K`` for objectives (the gradient with respect to the estimate, times the
+        objective's weight); a tuple, one per slot (``None`` for a constant one), for several
+        inputs. Raises ``GraphError`` before ``backward``, for an input, and where no gradient
+        flowed back."""
         self._require_backward(name)
         node = self._node(name)
         if node["kind"] == INPUT:
@@ -334,8 +365,10 @@ class Graph:
         return sent[0] if node["n_inputs"] == 1 else sent
 
     def edge_grad(self, source, target, slot=0):
-        """The gradient that flowed back along edge ``source -> target`` (input ``slot``);
-        ``None`` where none does (into a target, or into a constant input's branch)."""
+        """The gradient that flowed back along edge ``source -> target`` (input ``slot``),
+        shaped like ``source``'s output (``N x D``); ``None`` where none does (into a target,
+        or into a constant input's branch). ``GraphError`` before ``backward`` or for an edge
+        that does not exist."""
         self._require_backward(target)
         if not self._graph.has_edge(source, target, key=slot):
             raise GraphError(f"there is no edge {source!r} -> {target!r} into slot {slot}")
@@ -466,9 +499,13 @@ class Graph:
         objectives (``None`` if there is none), or ``(J, {name: output})`` when ``outputs``
         names nodes to return.
 
-        Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``. Every node's
-        output stays available through ``value(name)``. With ``check_finite=True`` the first
-        node whose output holds NaN or inf raises a ``FloatingPointError`` naming it.
+        Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``, each an
+        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). Every node's output
+        stays available through ``value(name)``. With ``check_finite=True`` the first fed
+        value or layer output that holds NaN or inf raises a ``FloatingPointError`` naming it.
+
+        Raises ``GraphError`` for a missing or unknown input, an empty input slot, or a node
+        that refuses its inputs (the message names the node and the shapes it read).
         """
         if named_feed:
             feed = {**(feed or {}), **named_feed}
@@ -522,7 +559,9 @@ class Graph:
         Zeroes every parameter's gradient first, so two calls after one forward agree.
         Computes what the parameters (and inputs with ``requires_grad``) need; afterwards
         ``grad``, ``grad_out``, ``edge_grad`` and each ``Parameter.grad`` hold the results.
-        With ``check_finite=True`` the first NaN or inf gradient raises.
+        With ``check_finite=True`` the first NaN or inf gradient raises a
+        ``FloatingPointError`` naming the edge. Raises ``GraphError`` before ``forward`` (or
+        after the graph changed) and for a graph without an objective. Returns ``None``.
         """
         if not self._values:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
@@ -608,7 +647,7 @@ class Graph:
         DOT text): ``view="network"`` (layers, shapes, parameter counts; with a
         ``graphnn.profile`` result, time and bytes per node) or ``view="gradients"`` (after
         ``backward``: the gradient along every edge). ``rankdir``: ``"LR"``, ``"TB"``,
-        ``"RL"`` or ``"BT"``. See ``graphnn.render``."""
+        ``"RL"`` or ``"BT"``. See ``graphnn.render.to_dot`` for what it raises."""
         from .render import to_dot  # imported here: graphnn.render imports this module
 
         return to_dot(self, view, rankdir, profile=profile)

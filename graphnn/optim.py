@@ -144,6 +144,7 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
 
     def step(self):
+        """Update every parameter in place from its current gradient, as above."""
         if self.momentum or self.weight_decay:
             return super().step()
         lr = self.lr  # plain SGD, the most common step, without the general machinery
@@ -185,6 +186,7 @@ class Adam(Optimizer):
         self.t = 0  # steps taken; shared by every parameter, since step() updates them all
 
     def step(self):
+        """Count one more step (``t``), then update every parameter in place as above."""
         self.t += 1
         super().step()
 

@@ -10,6 +10,14 @@ class Parameter:
     gradient in their ``backward`` (``accumulate``), so that a parameter shared by two layers
     (weight tying) receives the sum; whoever drives the pass (a ``Graph``, or you by hand) calls
     ``zero_grad`` first.
+
+    ``value``: the array (a layer's weights are ``sizeIn x sizeOut``, its biases
+    ``1 x sizeOut``); ``name``: a short name used in messages and in saved files.
+
+    >>> p = Parameter(np.zeros((1, 2)), "biases")
+    >>> p.accumulate(np.array([[1.0, 2.0]])); p.accumulate(np.array([[1.0, 2.0]]))
+    >>> p.grad
+    array([[2., 4.]])
     """
 
     __slots__ = ("name", "value", "_grad")
@@ -21,6 +29,8 @@ class Parameter:
 
     @property
     def grad(self):
+        """``dJ/dvalue``, an array shaped like ``value`` (zeros until something accumulates;
+        assignable)."""
         if self._grad is None:
             self._grad = np.zeros_like(self.value)
         return self._grad
@@ -31,18 +41,22 @@ class Parameter:
 
     @property
     def shape(self):
+        """The shape of ``value``, e.g. ``(sizeIn, sizeOut)`` for a layer's weights."""
         return self.value.shape
 
     @property
     def size(self):
+        """The number of entries in ``value``, an ``int``."""
         return self.value.size
 
     def zero_grad(self):
+        """Reset the gradient to zero (the zeros are made only when ``grad`` is next read)."""
         self._grad = None
 
     def accumulate(self, grad):
-        """Add ``grad`` to the gradient. After ``zero_grad`` the array itself is kept, not
-        copied (so the caller hands over a fresh array it will not change)."""
+        """Add ``grad`` (an array shaped like ``value``; converted to its dtype) to the
+        gradient. After ``zero_grad`` the array itself is kept, not copied (so the caller
+        hands over a fresh array it will not change)."""
         if grad.dtype != self.value.dtype:
             grad = grad.astype(self.value.dtype)
         if self._grad is None:

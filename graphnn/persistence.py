@@ -18,11 +18,14 @@ them at once.
 
 >>> import os, tempfile, graphnn as gn
 >>> g = gn.Graph.sequential(gn.FullyConnectedLayer(3, 2, seed=0))
->>> path = os.path.join(tempfile.mkdtemp(), "params.npz")
+>>> folder = tempfile.TemporaryDirectory()
+>>> path = os.path.join(folder.name, "params.npz")
 >>> save_parameters(g, path)
->>> sorted(np.load(path).files)
+>>> with np.load(path) as saved:
+...     sorted(saved.files)
 ['fc1/biases', 'fc1/weights']
 >>> load_parameters(g, path)
+>>> folder.cleanup()
 """
 import os
 import uuid
@@ -43,7 +46,9 @@ class ParameterFileError(ValueError):
 
 
 def parameter_keys(graph):
-    """``{"node/param": Parameter}`` for every distinct parameter of ``graph``, in node order."""
+    """``{"node/param": Parameter}`` for every distinct parameter of ``graph``, in node order:
+    the keys of the file ``save_parameters`` writes. Raises ``TypeError`` for anything but a
+    ``Graph``, ``ParameterFileError`` when one node has two parameters of the same name."""
     if not isinstance(graph, Graph):
         raise TypeError(f"expected a graphnn Graph, got {type(graph).__name__}")
     keys = {}
@@ -60,7 +65,10 @@ def parameter_keys(graph):
 
 def save_parameters(graph, path):
     """Write every parameter of ``graph`` to the ``.npz`` file ``path`` (exactly that name:
-    no suffix is added), atomically."""
+    no suffix is added), atomically: one array per parameter, with its shape (weights
+    ``sizeIn x sizeOut``, biases ``1 x sizeOut``) and dtype. ``path``: a ``str`` or
+    ``os.PathLike``. Errors of the file system (``OSError``) propagate, leaving any old file
+    in place. Returns ``None``."""
     arrays = {key: p.value for key, p in parameter_keys(graph).items()}
     path = Path(path)
     directory = path.parent
@@ -99,8 +107,11 @@ def _sync_directory(directory):
 
 
 def load_parameters(graph, path):
-    """Copy the parameters saved in ``path`` into ``graph``; raises ``ParameterFileError``
-    (changing nothing) if the file's keys, shapes or dtypes differ from the graph's."""
+    """Copy the parameters saved in ``path`` into ``graph``, in place; returns ``None``.
+
+    Raises ``ParameterFileError`` (changing nothing) if the file is not a readable ``.npz``
+    archive of arrays, or if its keys, shapes or dtypes differ from the graph's; a missing
+    file raises the usual ``FileNotFoundError``."""
     expected = parameter_keys(graph)
     # The file is opened here, not by np.load, which leaks its handle when the zip is broken.
     # A missing or unreadable file raises the usual OSError; what follows reads its content.

@@ -33,11 +33,16 @@ def plot_history(history, path=None, title=None):
     ``history``: a ``graphnn.training.History`` or any mapping with a ``"loss"`` list and
     optionally ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"`` (one entry per epoch). The
     loss panel is always drawn; an accuracy panel is added when the history has accuracies.
-    The best epoch (``history.best_epoch``, if set) is marked with a dashed line.
+    Training curves are solid, validation curves dashed; the best epoch
+    (``history.best_epoch``, if set) is marked with a dotted grey line.
 
     ``path``: where to save the figure, a ``.png`` or ``.svg`` file (the suffix chooses the
     format); ``None`` only returns the figure. SVG files carry no creation date, so the same
-    history gives the same bytes.
+    history gives the same bytes. ``title``: the heading (default ``"learning curves"``),
+    followed by notes such as "stopped early".
+
+    Raises ``ValueError`` for a history without losses or a path of another format, and
+    ``ImportError`` (saying how to install it) when matplotlib is missing.
     """
     if "loss" not in history or not len(history["loss"]):
         raise ValueError("plot_history: the history has no 'loss' values (no epoch completed?)")

@@ -138,10 +138,12 @@ class Profile:
 
     @property
     def overhead_forward(self):
+        """Seconds per forward pass outside every node's forward work."""
         return self.total_forward - sum(row.forward for row in self.rows)
 
     @property
     def overhead_backward(self):
+        """Seconds per backward pass outside every node's backward work."""
         return self.total_backward - sum(row.backward for row in self.rows)
 
     @property
@@ -151,6 +153,8 @@ class Profile:
 
     @property
     def plain_total(self):
+        """Median seconds of a pass without any timer, forward and backward; ``None`` when
+        not measured."""
         if self.plain_forward is None:
             return None
         return self.plain_forward + (self.plain_backward or 0.0)
@@ -236,6 +240,9 @@ def profile(graph, feed, repeat=20, backward=True):
     gradients those of ``feed`` (as after ``graph.forward(feed); graph.backward()``), the
     parameter values untouched (no optimizer runs). If a pass raises, the timers are removed
     and the graph's plan dropped before the error propagates.
+
+    Raises ``ValueError`` when ``repeat`` is not a positive integer, ``GraphError`` when
+    ``backward`` is asked of a graph without an objective (or the graph cannot run).
     """
     if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) or repeat < 1:
         raise ValueError(f"profile: repeat must be a positive integer, got {repeat!r}")

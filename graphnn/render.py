@@ -39,22 +39,28 @@ __all__ = [
     "LEGEND_NODE",
 ]
 
+#: the directions a diagram may run in (Graphviz's ``rankdir``): left to right, top to
+#: bottom, right to left, bottom to top
 RANKDIRS = ("LR", "TB", "RL", "BT")
+#: the two diagrams: ``network_diagram`` and ``gradient_diagram``
 VIEWS = ("network", "gradients")
-SOURCE_FORMATS = (".dot", ".gv")          # written by Python alone
-IMAGE_FORMATS = (".svg", ".png", ".pdf")  # made by Graphviz's `dot` program
+#: file extensions ``render`` writes as DOT source, with Python alone
+SOURCE_FORMATS = (".dot", ".gv")
+#: file extensions ``render`` makes with Graphviz's ``dot`` program
+IMAGE_FORMATS = (".svg", ".png", ".pdf")
 
-#: an edge whose mean |gradient| is below VANISHING is flagged "vanishing", above EXPLODING
-#: "exploding"
+#: an edge whose mean |gradient| is below ``VANISHING`` is flagged "vanishing"
 VANISHING = 1e-6
+#: an edge whose mean |gradient| is above ``EXPLODING`` (or not finite) is flagged "exploding"
 EXPLODING = 1e3
 
 #: the id of the legend's node; it contains characters no graph node name may have
 LEGEND_NODE = "(legend)"
 
-# The colour scale of the gradient view: log10(mean |gradient|) from 1e-8 to 1e4. Pale grey
-# where gradients die out, blues through the small-but-alive range, green around 1, orange
-# and red where they blow up. Values outside the range take the end colours.
+#: the colour scale of the gradient view: log10(mean |gradient|) from ``LOG_MIN`` to
+#: ``LOG_MAX`` (1e-8 to 1e4). Pale grey where gradients die out, blues through the
+#: small-but-alive range, green around 1, orange and red where they blow up. Values outside
+#: the range take the end colours.
 LOG_MIN, LOG_MAX = -8, 4
 _PALETTE = (  # (log10 magnitude, colour), interpolated linearly in RGB
     (-8, "#c8c8c8"), (-6, "#9ecae1"), (-4, "#4292c6"), (-2, "#08519c"),
@@ -105,7 +111,7 @@ def network_diagram(graph, rankdir="LR", profile=None):
     pass (``?`` before one) and, for layers, its parameter count; objectives show ``J``. Each
     edge is labelled with the shape of the value it carries (and, into a node with several
     inputs, the slot it fills). ``rankdir`` is ``"LR"`` (left to right), ``"TB"``, ``"RL"``
-    or ``"BT"``.
+    or ``"BT"`` (``RANKDIRS``; anything else is a ``ValueError``).
 
     ``profile``: a ``graphnn.profiler.Profile`` of this graph. Each node then shows its
     forward and backward time, its output size, its share of the pass and the bytes of the
@@ -153,9 +159,11 @@ def gradient_diagram(graph, rankdir="LR"):
     which sets the edge's colour and width on a log scale. Mean |gradient| below ``1e-6`` is
     flagged *vanishing*, above ``1e3`` *exploding*. Edges that carry no gradient (an
     objective's targets, branches fed only by constant inputs, nodes that do not reach an
-    objective) are grey and dashed. Nodes
-    with parameters show the norm of each parameter's gradient; a value read by several
-    consumers shows that its gradient is the sum of theirs.
+    objective) are grey and dashed. Nodes with parameters show the norm of each parameter's
+    gradient; a value read by several consumers shows that its gradient is the sum of theirs.
+
+    Raises ``GraphError`` when the graph has no gradients yet, ``ValueError`` for a
+    ``rankdir`` not in ``RANKDIRS``.
     """
     _check_rankdir(rankdir)
     if not graph.has_gradients:
@@ -200,7 +208,9 @@ def render(graph, path, view="network", rankdir="LR", profile=None):
     Graphviz programs; ``.svg``, ``.png`` or ``.pdf`` first writes the source next to it
     (``model.svg`` -> ``model.dot``), then runs Graphviz's ``dot``. Without ``dot`` on the
     ``PATH`` that raises ``RenderError`` saying how to install Graphviz; the ``.dot`` file is
-    there all the same. ``profile`` (network view only): see ``network_diagram``.
+    there all the same; a failing ``dot`` raises ``RenderError`` with its message. An
+    unsupported extension is a ``ValueError``. ``profile`` (network view only): see
+    ``network_diagram``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -238,8 +248,10 @@ def render(graph, path, view="network", rankdir="LR", profile=None):
 
 
 def to_dot(graph, view="network", rankdir="LR", profile=None):
-    """``network_diagram`` or ``gradient_diagram``, by ``view`` name; ``profile`` (a
-    ``graphnn.profiler.Profile``) is drawn on the network view only."""
+    """``network_diagram`` or ``gradient_diagram``, by ``view`` name (``VIEWS``); ``profile``
+    (a ``graphnn.profiler.Profile``) is drawn on the network view only. Raises ``ValueError``
+    for an unknown ``view`` or a profile with ``view="gradients"``, and whatever the chosen
+    diagram raises."""
     if view == "network":
         return network_diagram(graph, rankdir, profile=profile)
     if view == "gradients":

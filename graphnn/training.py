@@ -72,14 +72,16 @@ class History(dict):
 
 # ---------------------------------------------------------------------------- splitting
 def train_validation_split(X, Y, fraction, seed=0, stratify=True):
-    """Split ``(X, Y)`` into ``(X_train, Y_train), (X_val, Y_val)`` with a seeded generator.
+    """Split ``(X, Y)`` (``N x D`` and ``N x K``) into ``(X_train, Y_train), (X_val, Y_val)``
+    with a seeded generator.
 
     ``fraction`` (in ``(0, 1)``) of the ``N`` rows, rounded to the nearest integer, go to the
     validation part; both parts keep the original row order. With ``stratify=True`` each class
     (each distinct row of ``Y``: a 0/1 column or one-hot rows) is split in the same proportion,
     its validation count being ``fraction * n_class`` rounded so that the counts add up to the
     total (largest remainders first); every class needs at least two rows. Use
-    ``stratify=False`` for continuous targets.
+    ``stratify=False`` for continuous targets. A ``ValueError`` says what is wrong when the
+    rows do not match, ``fraction`` leaves either part empty, or a class is too small.
 
     >>> X = np.arange(12.0).reshape(6, 2); Y = np.array([[0.], [0.], [0.], [0.], [1.], [1.]])
     >>> (Xt, Yt), (Xv, Yv) = train_validation_split(X, Y, 0.5, seed=0)
@@ -194,12 +196,17 @@ def _checked_data(X, Y, where):
 
 # ---------------------------------------------------------------------------- predict / evaluate
 def predict(graph, X, output=None, input_name="X"):
-    """The output of node ``output`` for data ``X``, without targets.
+    """The output of node ``output`` for data ``X`` (``N x D``), without targets: ``N x K``.
 
     ``output`` defaults to the estimate the (single) objective reads. Only ``output`` and the
     nodes it depends on are run, so no ``Y`` is needed. The layers' remembered inputs and
     outputs are put back afterwards, so a ``predict`` between ``graph.forward`` and
     ``graph.backward`` does not change the gradients; ``graph.value`` is untouched too.
+
+    Raises ``GraphError`` when ``output`` is unknown or an objective, when it is left out and
+    the graph has not exactly one objective, or when it depends on an input other than
+    ``input_name``, or when a node refuses ``X`` (naming the node); ``ValueError`` for ``X``
+    that is not a 2-D numeric array.
     """
     roles = _Roles(graph, input_name, None, output, need_objective=output is None)
     X, _ = _checked_data(X, None, "predict")
@@ -237,9 +244,14 @@ def predict(graph, X, output=None, input_name="X"):
 def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y"):
     """``{"loss": J, "accuracy": a}`` on ``(X, Y)``: one ``graph.forward`` on all rows.
 
+    ``X`` is ``N x D`` and ``Y`` ``N x K``, fed to the inputs ``input_name`` and
+    ``target_name``; both values are Python floats.
+
     ``loss`` is the graph's objective ``J`` (a mean over the rows); ``accuracy`` is there for
     classifiers only (``LogLoss``: prediction ``> 0.5``; ``CrossEntropy``: argmax). The graph
-    keeps the values of this pass, as after any ``forward``.
+    keeps the values of this pass, as after any ``forward``. Raises ``GraphError`` for a
+    graph without an objective or with unknown ``input_name``/``target_name``/``output``, and
+    ``ValueError`` for ``X`` and ``Y`` with different numbers of rows.
     """
     roles = _Roles(graph, input_name, target_name, output)
     X, Y = _checked_data(X, Y, "evaluate")
@@ -275,6 +287,9 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
         progress=True, input_name="X", target_name="Y", output=None):
     """Train ``graph`` on ``(X, Y)`` for up to ``epochs`` passes; returns a ``History``.
 
+    ``X`` (``N x D``) is fed to the input ``input_name`` and ``Y`` (``N x K``) to
+    ``target_name``, one row per observation.
+
     - ``batch_size``: rows per minibatch; ``None`` (the default) is one full batch per epoch.
       The last minibatch of an epoch may be smaller.
     - ``optimizer``: an optimizer from ``graphnn.optim`` built on (some of) the graph's
@@ -299,6 +314,12 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     the weights go back to the end of the last completed epoch (or of the best one, with early
     stopping), and the history so far is returned with ``interrupted=True``. The optimizer's
     state is not rolled back.
+
+    Raises ``ValueError`` for a bad argument (``epochs``, ``batch_size`` or
+    ``early_stopping_patience`` not a positive integer, a negative ``min_delta``, both kinds
+    of validation, an optimizer holding parameters of another graph, ``X`` and ``Y`` with
+    different numbers of rows) and ``GraphError`` for a graph that cannot be trained (no
+    objective, unknown input names) -- all before the first epoch.
     """
     roles = _Roles(graph, input_name, target_name, output)
     X, Y = _checked_data(X, Y, "fit")

@@ -10,6 +10,7 @@ class AddLayer(Layer):
 
     Each input's Jacobian is the identity, so ``backward(G)`` returns ``G`` once per input
     (a tuple). ``gradient()`` returns the ``N x D x D`` identity tensor shared by every input.
+    ``n_inputs`` (an integer ``>= 2``, default 2) is how many arrays ``forward`` takes.
 
     >>> AddLayer().forward(np.ones((1, 2)), np.ones((1, 2)))
     array([[2., 2.]])
@@ -22,9 +23,12 @@ class AddLayer(Layer):
         self.n_inputs = n_inputs
 
     def describe(self):
+        """``'AddLayer k inputs'``."""
         return f"AddLayer {self.n_inputs} inputs"
 
     def forward(self, *dataIn):
+        """The sum of the ``n_inputs`` arrays, each ``N x D``: ``N x D``. Raises
+        ``ValueError`` for another number of arrays or arrays of different shapes."""
         arrays = self._checked_inputs(dataIn)
         out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
         for array in arrays[2:]:
@@ -48,5 +52,7 @@ class AddLayer(Layer):
         return np.broadcast_to(np.eye(width, dtype=self._prevOut.dtype), (n, width, width)).copy()
 
     def backward(self, gradIn):
+        """``(gradIn,) * n_inputs``: the ``N x D`` gradient, unchanged, once per input (the
+        same array each time)."""
         gradIn = self._checked_gradIn(gradIn)
         return (gradIn,) * self.n_inputs

@@ -9,7 +9,9 @@ class ConcatLayer(Layer):
     ``N x (D_1 + ... + D_k)``.
 
     ``backward(G)`` splits ``G`` back into the column blocks, one per input (a tuple).
-    ``gradient()`` returns, per input, the ``N x D x D_i`` Jacobian (a selection matrix).
+    ``gradient()`` returns, per input, the ``N x D x D_i`` Jacobian (a selection matrix),
+    where ``D = D_1 + ... + D_k``. ``n_inputs`` (an integer ``>= 2``, default 2) is how many
+    arrays ``forward`` takes.
 
     >>> ConcatLayer().forward(np.zeros((1, 1)), np.ones((1, 2)))
     array([[0., 1., 1.]])
@@ -23,9 +25,12 @@ class ConcatLayer(Layer):
         self._splits = None
 
     def describe(self):
+        """``'ConcatLayer k inputs'``."""
         return f"ConcatLayer {self.n_inputs} inputs"
 
     def forward(self, *dataIn):
+        """The ``n_inputs`` arrays (``N x D_i``) side by side: ``N x (D_1 + ... + D_k)``.
+        Raises ``ValueError`` for another number of arrays or different numbers of rows."""
         if len(dataIn) != self.n_inputs:
             raise ValueError(f"{self.describe()}: forward takes {self.n_inputs} arrays, got {len(dataIn)}")
         arrays = [self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn)]
@@ -50,5 +55,7 @@ class ConcatLayer(Layer):
         )
 
     def backward(self, gradIn):
+        """``gradIn`` (``N x (D_1 + ... + D_k)``) split into its column blocks: a tuple of
+        ``N x D_i`` arrays, one per input."""
         gradIn = self._checked_gradIn(gradIn)
         return tuple(np.split(gradIn, self._splits, axis=1))

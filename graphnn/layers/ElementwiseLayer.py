@@ -15,6 +15,8 @@ class ElementwiseLayer(Layer):
     """
 
     def forward(self, dataIn):
+        """``f(dataIn)`` entry by entry: ``N x D`` in, ``N x D`` out. Raises ``ValueError``
+        for an input that is not a 2-D numeric array with at least one row."""
         X = self._checked_input(dataIn)
         self._prevIn = X
         self._prevOut = out = self._activate(X)
@@ -38,4 +40,6 @@ class ElementwiseLayer(Layer):
         return jacobians
 
     def backward(self, gradIn):
+        """``gradIn * f'(x)``: ``N x D`` in (shaped like the last output), ``N x D`` out.
+        Raises ``ValueError`` before any ``forward`` or for a ``gradIn`` of another shape."""
         return self._checked_gradIn(gradIn) * self.derivative()

@@ -22,6 +22,8 @@ class FullyConnectedLayer(Layer):
     ``W`` is ``sizeIn x sizeOut`` and ``b`` is ``1 x sizeOut``, both drawn uniformly in
     ``[-1e-4, 1e-4]`` from a numpy ``Generator``: pass ``seed`` for a reproducible draw, or
     your own ``rng``. ``dtype`` (float64 by default) is the dtype of the parameters.
+    A ``ValueError`` says so when ``sizeIn`` or ``sizeOut`` is not a positive integer,
+    ``dtype`` is not a floating type, or both ``seed`` and ``rng`` are given.
 
     ``gradient()`` is ``W^T`` (``sizeOut x sizeIn``), the Jacobian of every observation.
     ``backward(G)`` returns ``G W^T`` (``N x sizeIn``) and adds the gradients of the mean
@@ -53,25 +55,35 @@ class FullyConnectedLayer(Layer):
         )
 
     def describe(self):
+        """``'FullyConnectedLayer sizeIn->sizeOut'``, e.g. ``'FullyConnectedLayer 16->1'``."""
         return f"FullyConnectedLayer {self.sizeIn}->{self.sizeOut}"
 
     def parameters(self):
+        """``(weights, biases)``: the two ``Parameter`` objects, ``sizeIn x sizeOut`` and
+        ``1 x sizeOut``."""
         return (self.weights, self.biases)
 
     def zero_grad(self):
+        """Reset the gradients of ``weights`` and ``biases`` to zero."""
         self.weights.zero_grad()  # the two parameters by name: a Graph calls this every pass
         self.biases.zero_grad()
 
     def getWeights(self):
+        """``W``, ``sizeIn x sizeOut``: the parameter's array itself, not a copy."""
         return self.weights.value
 
     def setWeights(self, weights):
+        """Replace ``W`` by a copy of ``weights`` (``sizeIn x sizeOut``), in the parameters'
+        dtype. Raises ``ValueError`` for another shape or for NaN or inf entries."""
         self.weights.value = self._checked_parameter(weights, self.weights, "weights")
 
     def getBiases(self):
+        """``b``, ``1 x sizeOut``: the parameter's array itself, not a copy."""
         return self.biases.value
 
     def setBiases(self, biases):
+        """Replace ``b`` by a copy of ``biases`` (``1 x sizeOut``), in the parameters' dtype.
+        Raises ``ValueError`` for another shape or for NaN or inf entries."""
         self.biases.value = self._checked_parameter(biases, self.biases, "biases")
 
     def _checked_parameter(self, value, parameter, what):
@@ -81,6 +93,8 @@ class FullyConnectedLayer(Layer):
         return array.astype(parameter.value.dtype)  # a copy: the caller's array stays theirs
 
     def forward(self, dataIn):
+        """``X W + b``: ``N x sizeIn`` in, ``N x sizeOut`` out. Raises ``ValueError`` for an
+        input that is not a 2-D numeric array with ``sizeIn`` columns."""
         X = self._checked_input(dataIn)
         if X.shape[1] != self.sizeIn:
             require_width(X, self.sizeIn, self.describe())
@@ -95,13 +109,18 @@ class FullyConnectedLayer(Layer):
         return self.weights.value.T
 
     def backward(self, gradIn):
+        """``G W^T`` for ``G = gradIn`` (``N x sizeOut``): ``N x sizeIn``. Also adds
+        ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
+        ``backward_parameters``)."""
         G = self.backward_parameters(gradIn)
         return G @ self.weights.value.T
 
     def backward_parameters(self, gradIn):
-        """Add ``dW = X^T G / N`` and ``db = mean(G)`` to the parameters' gradients, without
-        the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data). Returns
-        the checked ``G``."""
+        """Add ``dW = X^T G / N`` (``sizeIn x sizeOut``) and ``db = mean(G)`` (the column mean,
+        ``1 x sizeOut``) to the parameters' gradients, for ``G = gradIn`` (``N x sizeOut``),
+        without the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data).
+        Returns the checked ``G``. Raises ``ValueError`` before any ``forward`` or for a
+        ``gradIn`` not shaped like the last output."""
         G = self._checked_gradIn(gradIn)
         X = self._prevIn
         n, size_in = X.shape

@@ -11,7 +11,8 @@ class InputLayer(ElementwiseLayer):
 
     Input ``N x D`` (``D`` as in ``dataIn``), output ``N x D``. A column whose standard
     deviation is 0 (constant, or a single observation) maps to 0 rather than NaN. NaN or inf
-    in the data is refused with a ``ValueError``.
+    in ``dataIn`` or in a later input, or an input of another width, is refused with a
+    ``ValueError``.
 
     The layer is affine, so its Jacobian is ``diag(1 / std)`` (0 for constant columns) and
     ``backward`` scales the gradient by ``1 / std``.
@@ -35,6 +36,7 @@ class InputLayer(ElementwiseLayer):
         self.width = data.shape[1]
 
     def describe(self):
+        """``'InputLayer D'``, e.g. ``'InputLayer 16'``: the class and the number of columns."""
         return f"InputLayer {self.width}"
 
     def _activate(self, X):
@@ -43,7 +45,10 @@ class InputLayer(ElementwiseLayer):
         return (X - self.meanX) * self.inverse_std
 
     def derivative(self):
+        """``1 / std`` per column (0 for constant columns), repeated for each of the ``N``
+        rows of the last input: ``N x D``."""
         return np.broadcast_to(self.inverse_std, self._prevIn.shape).copy()
 
     def backward(self, gradIn):
+        """``gradIn / std`` column by column (0 for constant columns): ``N x D`` in and out."""
         return self._checked_gradIn(gradIn) * self.inverse_std

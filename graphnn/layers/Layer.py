@@ -31,34 +31,53 @@ class Layer(ABC):
 
     # The course's accessors, kept for the seed's interface.
     def setPrevIn(self, dataIn):
+        """Store ``dataIn`` as the last input (the seed's accessor; ``forward`` does this)."""
         self._prevIn = dataIn
 
     def getPrevIn(self):
+        """The input of the last ``forward``: ``N x D`` (a list of arrays for several
+        inputs), or ``None`` before the first."""
         return self._prevIn
 
     def setPrevOut(self, out):
+        """Store ``out`` as the last output (the seed's accessor; ``forward`` does this)."""
         self._prevOut = out
 
     def getPrevOut(self):
+        """The output of the last ``forward``, ``N x K``, or ``None`` before the first."""
         return self._prevOut
 
     @abstractmethod
     def forward(self, dataIn):
-        """``N x D`` input -> ``N x K`` output."""
+        """The layer's output for ``dataIn``: ``N x D`` in, ``N x K`` out (layers with
+        ``n_inputs > 1`` take one array per input). Remembers both for ``backward``.
+
+        Raises ``ValueError``, naming the layer and the shape, for an input that is not a
+        2-D numeric array with at least one row (or not as wide as the layer expects).
+        """
 
     @abstractmethod
     def gradient(self):
-        """Jacobian of the last forward pass (see the class docstring for its shape)."""
+        """The Jacobian of each observation's output with respect to its input, at the last
+        ``forward``: ``N x K x D`` (``N x D x D`` for the element-wise layers and softmax),
+        or ``K x D`` (``W^T``) for the fully connected layer, whose Jacobian is the same for
+        every observation; ``ConcatLayer`` gives a tuple, one ``N x K x D_i`` per input.
+        Raises ``ValueError`` when there was no ``forward`` yet."""
 
     @abstractmethod
     def backward(self, gradIn):
-        """``N x K`` gradient of the objective w.r.t. the output -> ``N x D`` w.r.t. the input."""
+        """``gradIn``, ``N x K``: the gradient with respect to the last output, per
+        observation -> ``N x D``, the gradient with respect to the input (a tuple, one per
+        input, for layers with several). Layers with parameters also add their gradients to
+        ``Parameter.grad``. Raises ``ValueError`` before any ``forward``, or when ``gradIn`` is
+        not shaped like the last output."""
 
     def backward_parameters(self, gradIn):
         """Only the parameter part of ``backward``: add ``dJ/dparameter`` to each
         ``Parameter.grad`` without computing the gradient for the input, for a ``Graph`` whose
-        input needs none (data). This default runs ``backward`` and drops its result; layers
-        whose input gradient costs real work override it."""
+        input needs none (data). ``gradIn`` is ``N x K``, as for ``backward``. This default runs
+        ``backward`` and drops its result (returning ``None``); layers whose input gradient
+        costs real work override it."""
         self.backward(gradIn)
 
     def parameters(self):

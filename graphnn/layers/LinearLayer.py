@@ -15,7 +15,9 @@ class LinearLayer(ElementwiseLayer):
         return X
 
     def derivative(self):
+        """Ones, ``N x D``, shaped like the last input."""
         return np.ones_like(self._prevIn)
 
     def backward(self, gradIn):
+        """``gradIn`` itself (checked, not copied): ``N x D`` in and out."""
         return self._checked_gradIn(gradIn)  # times one, without the multiplication

@@ -27,6 +27,7 @@ class LogisticSigmoidLayer(ElementwiseLayer):
         return np.reciprocal(out, out=out)
 
     def derivative(self):
+        """``y (1 - y)`` at the last output ``y``: ``N x D``."""
         out = self._prevOut
         return out * (1.0 - out)
 

@@ -17,9 +17,11 @@ class ReLULayer(ElementwiseLayer):
         return np.maximum(X, 0)
 
     def derivative(self):
+        """1 where the last input was ``> 0``, else 0: ``N x D``, the input's dtype."""
         return (self._prevIn > 0).astype(self._prevIn.dtype)
 
     def backward(self, gradIn):
+        """``gradIn`` where the last input was ``> 0``, 0 elsewhere: ``N x D`` in and out."""
         # A product with the 0/1 mask: three times faster than np.where, whose data-dependent
         # branches mispredict on random signs.
         return self._checked_gradIn(gradIn) * (self._prevIn > 0)

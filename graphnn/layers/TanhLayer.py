@@ -18,10 +18,12 @@ class TanhLayer(ElementwiseLayer):
         return np.tanh(X)
 
     def derivative(self):
+        """``1 - y^2`` at the last output ``y``: ``N x D``."""
         out = self._prevOut
         return 1.0 - out * out
 
     def backward(self, gradIn):
+        """``gradIn * (1 - y^2)``: ``N x D`` in and out."""
         gradIn = self._checked_gradIn(gradIn)
         out = self._prevOut
         grad = out * out  # then, in place: gradIn * (1 - out^2), one array instead of three

@@ -1,4 +1,10 @@
-"""Layers: one class per file, named after the class (as the seed asks)."""
+"""Layers: differentiable functions of ``N x D`` arrays, one class per file, named after the
+class (as the seed asks).
+
+Every layer keeps the course interface described on ``Layer`` (``forward``, ``gradient``,
+``backward``); the activations that act entry by entry share ``ElementwiseLayer``. A layer
+with weights holds them as ``Parameter`` objects, which collect their gradients.
+"""
 from .AddLayer import AddLayer
 from .ConcatLayer import ConcatLayer
 from .ElementwiseLayer import ElementwiseLayer

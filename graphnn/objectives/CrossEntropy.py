@@ -29,8 +29,9 @@ class CrossEntropy(Objective):
     fuses_with = SoftmaxLayer
 
     def fused_gradient(self, Y, Yhat):
-        """Through the softmax: ``Yhat * sum_k Y - Y``, which is ``Yhat - Y`` for targets summing
-        to 1 and stays exact for rows that miss 1 by the allowed tolerance."""
+        """Through the softmax: ``Yhat * sum_k Y - Y`` (``N x K``, for ``Y`` and ``Yhat`` both
+        ``N x K``), which is ``Yhat - Y`` for targets summing to 1 and stays exact for rows that
+        miss 1 by the allowed tolerance."""
         Y, Yhat = self._checked_pair(Y, Yhat)
         return Yhat * np.add.reduce(Y, axis=1, keepdims=True) - Y
 
@@ -49,9 +50,13 @@ class CrossEntropy(Objective):
         return Y, np.maximum(Yhat, EPSILON)
 
     def eval(self, Y, Yhat):
+        """The mean cross entropy for ``Y``, ``Yhat`` both ``N x K``: a float. Raises
+        ``ValueError`` for entries outside ``[0, 1]`` or target rows not summing to 1."""
         Y, P = self._clipped(Y, Yhat)
         return float(-np.einsum("nk,nk->", Y, np.log(P)) / Y.shape[0])
 
     def gradient(self, Y, Yhat):
+        """``-Y / Yhat`` with ``Yhat`` raised to at least ``EPSILON``, ``N x K``: each
+        observation's gradient with respect to ``Yhat``; same checks as ``eval``."""
         Y, P = self._clipped(Y, Yhat)
         return -Y / P

@@ -33,10 +33,14 @@ class LogLoss(Objective):
         return Y, Yhat
 
     def eval(self, Y, Yhat):
+        """The mean log loss for ``Y``, ``Yhat`` both ``N x K`` in ``[0, 1]``: a float.
+        Raises ``ValueError`` for entries outside ``[0, 1]`` (or NaN), naming the first."""
         Y, P = self._clipped(Y, Yhat)
         total = np.vdot(Y, np.log(P)) + np.vdot(1.0 - Y, np.log1p(-P))
         return float(-total / Y.shape[0])
 
     def gradient(self, Y, Yhat):
+        """``-(Y - Yhat) / (Yhat (1 - Yhat))`` with ``Yhat`` clipped, ``N x K``: each
+        observation's gradient with respect to ``Yhat``; same checks as ``eval``."""
         Y, P = self._clipped(Y, Yhat)
         return (P - Y) / (P * (1.0 - P))

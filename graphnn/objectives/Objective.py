@@ -28,8 +28,9 @@ class Objective(ABC):
     def fused_gradient(self, Y, Yhat):
         """The gradient with respect to the *input* of the ``fuses_with`` activation whose
         output is ``Yhat``, per observation: the product of this objective's ``gradient`` and
-        the activation's ``backward``, simplified to ``Yhat - Y``. A ``Graph`` uses it when
-        the activation feeds only this objective.
+        the activation's ``backward``, simplified to ``Yhat - Y``: ``N x K``, for ``Y`` and
+        ``Yhat`` both ``N x K``. A ``Graph`` uses it when the activation feeds only this
+        objective.
 
         It agrees with the two-step product to rounding wherever ``Yhat`` lies inside the
         objective's clipping range ``[EPSILON, 1 - EPSILON]``. Where the activation saturates
@@ -41,13 +42,17 @@ class Objective(ABC):
 
     @abstractmethod
     def eval(self, Y, Yhat):
-        """The mean loss over observations, a float."""
+        """``J``, the mean loss over the ``N`` observations, a Python ``float``; ``Y``
+        (targets) and ``Yhat`` (estimates) are both ``N x K``. Raises ``ValueError``, naming
+        the objective, when they are not 2-D numeric arrays of one shape."""
 
     @abstractmethod
     def gradient(self, Y, Yhat):
-        """``N x K``: the gradient of each observation's loss with respect to ``Yhat``."""
+        """``N x K``: the gradient of each observation's loss with respect to ``Yhat`` (``N x
+        K``, as ``Y``), i.e. ``N * dJ/dYhat``; same checks as ``eval``."""
 
     def describe(self):
+        """The class name, e.g. ``'LogLoss'``, as messages and diagrams show it."""
         return type(self).__name__
 
     def __repr__(self):

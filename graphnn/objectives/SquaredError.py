@@ -14,10 +14,12 @@ class SquaredError(Objective):
     """
 
     def eval(self, Y, Yhat):
+        """``mean_n sum_k (y - yhat)^2`` for ``Y``, ``Yhat`` both ``N x K``: a float."""
         Y, Yhat = self._checked_pair(Y, Yhat)
         diff = Y - Yhat
         return float(np.einsum("nk,nk->", diff, diff) / Y.shape[0])
 
     def gradient(self, Y, Yhat):
+        """``-2 (Y - Yhat)``, ``N x K``: each observation's gradient with respect to ``Yhat``."""
         Y, Yhat = self._checked_pair(Y, Yhat)
         return -2.0 * (Y - Yhat)
