@@ -457,7 +457,9 @@ class Graph:
             for name, kind, op, sources in plan:
                 activation = sources[1] if kind == OBJECTIVE else None
                 partner = getattr(op, "fuses_with", None)
-                if (partner is not None and isinstance(nodes[activation]["op"], partner)
+                # The exact class, not a subclass: a subclass may change the function, and
+                # Yhat - Y is the gradient of the partner's own function only.
+                if (partner is not None and type(nodes[activation]["op"]) is partner
                         and self._graph.out_degree(activation) == 1):
                     fused[name] = activation
         steps = []  # (step kind, node name, op, sources, extra), in reverse topological order
@@ -502,7 +504,8 @@ class Graph:
         Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``, each an
         ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). Every node's output
         stays available through ``value(name)``. With ``check_finite=True`` the first fed
-        value or layer output that holds NaN or inf raises a ``FloatingPointError`` naming it.
+        value, layer output or objective value that holds NaN or inf raises a
+        ``FloatingPointError`` naming it.
 
         Raises ``GraphError`` for a missing or unknown input, an empty input slot, or a node
         that refuses its inputs (the message names the node and the shapes it read).
@@ -536,10 +539,10 @@ class Graph:
                     out = run(*[values[s] for s in sources])
             except ValueError as err:
                 raise self._node_error(name, values, err) from None
+            if check_finite:
+                self._check_finite(name, self.op(name), out, "value" if step is _OBJECTIVE else "output")
             if step is _OBJECTIVE:
                 total += weights[name] * out
-            elif check_finite:
-                self._check_finite(name, self.op(name), out, "output")
             values[name] = out
         self._values = values
         if outputs is None:
@@ -636,6 +639,8 @@ class Graph:
         bad = ~np.isfinite(array)
         if bad.any():
             kind = op.describe() if op is not None else "input"
+            if array.ndim == 0:  # an objective's value
+                raise FloatingPointError(f"node {where!r} ({kind}): {what} is {float(array)}")
             raise FloatingPointError(
                 f"node {where!r} ({kind}): {what} {describe_shape(array.shape)} holds "
                 f"{int(bad.sum())} NaN or inf entries of {array.size}"

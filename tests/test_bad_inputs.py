@@ -19,7 +19,7 @@ import pytest
 
 import graphnn
 from graphnn import (
-    AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, Graph, GraphError, InputLayer, Layer,
+    AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, Graph, GraphError, InputLayer, Layer, LinearLayer,
     LogisticSigmoidLayer, LogLoss, ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.datasets import KIDCREATIVE_COLUMNS, DatasetError, load_kidcreative
@@ -491,6 +491,14 @@ def test_check_finite_reports_the_first_bad_node_in_topological_order():
     with pytest.raises(FloatingPointError, match=r"node 'fc' \(FullyConnectedLayer 2->2\): "
                                                  r"output 3 x 2 holds 3 NaN or inf entries of 6"):
         g.forward(X=np.ones((3, 2)), Y=np.zeros((3, 2)), check_finite=True)
+
+
+def test_check_finite_catches_an_objective_that_overflows_from_finite_outputs():
+    # Every layer output is finite; only the squared error of 1e200 overflows.
+    g = Graph.sequential(LinearLayer(), objective=SquaredError())
+    assert g.forward(X=np.array([[1e200]]), Y=np.array([[0.0]])) == np.inf  # unchecked: silent
+    with pytest.raises(FloatingPointError, match=r"node 'squarederror1' \(SquaredError\): value is inf"):
+        g.forward(X=np.array([[1e200]]), Y=np.array([[0.0]]), check_finite=True)
 
 
 def test_check_finite_passes_finite_values_unchanged():

@@ -1105,6 +1105,42 @@ def test_no_fusion_when_the_activation_feeds_another_node(head, monkeypatch):
     assert len(calls) == 1
 
 
+class SharpSigmoid(LogisticSigmoidLayer):
+    """sigmoid(2x), with its own correct derivative: a subclass computing another function."""
+
+    def _activate(self, X):
+        return super()._activate(2.0 * X)
+
+    def derivative(self):
+        y = self.getPrevOut()
+        return 2.0 * y * (1.0 - y)
+
+
+class TemperedSoftmax(SoftmaxLayer):
+    """softmax(2x): its gradient is twice the softmax's."""
+
+    def forward(self, dataIn):
+        return super().forward(2.0 * np.asarray(dataIn, dtype=float))
+
+    def backward(self, gradIn):
+        return 2.0 * super().backward(gradIn)
+
+
+@pytest.mark.parametrize("activation, objective, targets", [
+    (SharpSigmoid, LogLoss, lambda rng: (rng.random((6, 1)) > 0.5) * 1.0),
+    (TemperedSoftmax, CrossEntropy, lambda rng: np.eye(3)[rng.integers(0, 3, 6)]),
+])
+def test_a_subclass_of_the_fused_activation_is_not_fused(activation, objective, targets):
+    # Yhat - Y is the gradient through the partner's own function only; fusing a subclass
+    # would silently give the wrong gradient.
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((6, 3)), targets(rng)
+    g = Graph.sequential(FullyConnectedLayer(3, Y.shape[1], seed=0), activation(), objective=objective())
+    assert g.fused == {}
+    report = gradcheck(g, {"X": X, "Y": Y})
+    assert report.passed, report
+
+
 @pytest.mark.parametrize("head", HEADS)
 def test_at_saturation_unfused_input_gradient_vanishes_while_fused_is_yhat_minus_y(head):
     """Logits of +-50 push the activation beyond the objectives' clipping epsilon (1e-7). The

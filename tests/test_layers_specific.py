@@ -276,3 +276,21 @@ def test_sigmoid_saturates_exactly_without_warnings():
     # smallest normal number the formula reaches, instead of the true (underflowing) e^-10000.
     assert out[0, 0] == 1.0 and 0.0 <= out[0, 1] < 1e-307 and out[0, 2] == 0.5
     np.testing.assert_allclose(grad, [[0.0, 0.0, 0.25]], rtol=0, atol=1e-307)
+
+
+@pytest.mark.parametrize("layer_class", [TanhLayer, graphnn.ReLULayer, graphnn.LinearLayer])
+def test_a_subclass_that_redefines_derivative_gets_a_backward_that_uses_it(layer_class):
+    # TanhLayer, ReLULayer and LinearLayer specialise backward for their own derivative; a
+    # subclass redefining derivative() alone must not keep that specialised backward.
+    class Doubled(layer_class):
+        def derivative(self):
+            return 2.0 * super().derivative()
+
+    layer = Doubled()
+    X = np.array([[0.5, -1.5, 2.0]])
+    layer.forward(X)
+    G = np.array([[1.0, -2.0, 3.0]])
+    np.testing.assert_allclose(layer.backward(G), np.einsum("nk,nkd->nd", G, layer.gradient()))
+    plain = layer_class()
+    plain.forward(X)
+    np.testing.assert_allclose(layer.backward(G), 2.0 * plain.backward(G))

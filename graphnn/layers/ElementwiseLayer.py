@@ -14,6 +14,14 @@ class ElementwiseLayer(Layer):
     ``backward`` is a plain product ``gradIn * f'`` and never builds the ``N x D x D`` tensor.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Concrete layers (TanhLayer, ReLULayer, ...) specialise backward for their own f'. A
+        # subclass of one that redefines derivative() but not backward() gets the generic
+        # product again, so that backward() keeps agreeing with gradient().
+        if "derivative" in cls.__dict__ and "backward" not in cls.__dict__:
+            cls.backward = ElementwiseLayer.backward
+
     def forward(self, dataIn):
         """``f(dataIn)`` entry by entry: ``N x D`` in, ``N x D`` out. Raises ``ValueError``
         for an input that is not a 2-D numeric array with at least one row."""

@@ -21,8 +21,9 @@ class Objective(ABC):
     #: how many input arrays an objective reads, in order: targets, then estimates
     n_inputs = 2
 
-    #: the activation layer whose output this objective can be fused with (see
-    #: ``fused_gradient``); ``None`` for objectives that fuse with nothing
+    #: the activation layer class whose output this objective can be fused with (see
+    #: ``fused_gradient``); only that exact class, since a subclass may compute another
+    #: function; ``None`` for objectives that fuse with nothing
     fuses_with = None
 
     def fused_gradient(self, Y, Yhat):
