@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def python_blocks():
@@ -15,16 +16,21 @@ def test_the_readme_snippets_run_and_their_comments_hold(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)  # the snippets write kidcreative.npz into the current folder
     blocks = python_blocks()
     assert len(blocks) == 3
+    code_lines = [line for line in blocks[0].splitlines()[1:] if line.strip()]
+    assert len(code_lines) == 10, "the README promises ten lines after the import"
     namespace = {}
     exec(compile(blocks[0], "README block 1", "exec"), namespace)
     g = namespace["g"]
-    assert abs(namespace["J"] - 0.693) < 1e-3
-    assert abs(g.grad_out("logloss").mean() - 1.257) < 1e-3     # the seed: 1.25697004
-    assert abs(g.grad_out("sigmoid").mean() - 0.3143) < 1e-3    # the seed: 0.31424251
+    assert f"{namespace['J']:.8f}" == "0.69316980"
+    assert f"{g.grad_out('sigmoid').mean():.4f}" == "0.3143"    # the seed: 0.31424251
     assert g.op("fc").weights.grad.shape == (16, 1)
 
     exec(compile(blocks[1], "README block 2", "exec"), namespace)
-    np.testing.assert_array_equal(namespace["fc"].gradient(), namespace["fc"].getWeights().T)
+    sigmoid = namespace["sigmoid"]
+    assert sigmoid.gradient().shape == (2, 3, 3)
+    np.testing.assert_allclose(sigmoid.backward(np.ones((2, 3))),
+                               np.einsum("nk,nkd->nd", np.ones((2, 3)), sigmoid.gradient()))
+    assert f"{gn_eval(namespace):.5f}" == "0.71356"
 
     J_before = namespace["J"]
     exec(compile(blocks[2], "README block 3", "exec"), namespace)
@@ -32,3 +38,22 @@ def test_the_readme_snippets_run_and_their_comments_hold(tmp_path, monkeypatch, 
     printed = capsys.readouterr().out
     assert "PASSED" in printed and "graph overhead" in printed
     assert (tmp_path / "kidcreative.npz").exists()
+
+
+def gn_eval(namespace):
+    return namespace["gn"].LogLoss().eval(np.array([[0.0], [1]]), np.array([[0.2], [0.3]]))
+
+
+def test_the_seed_table_quotes_the_generated_write_up():
+    """The numbers the README quotes for Parts 1 and 3 are those of docs/theory.md, which a
+    test keeps fresh."""
+    readme, theory = README.read_text(), (ROOT / "docs" / "theory.md").read_text()
+    agreeing = re.search(r"\*\*(\d+) of (\d+)\*\* agree", theory)
+    assert agreeing.group(1) == agreeing.group(2)
+    assert f"all {agreeing.group(1)} agree" in readme
+    for number in ("0.69316980", "1.25713060", "0.31428265"):
+        assert number in theory
+    for number in ("1.25713060", "0.31428265", "1.25697004", "0.31424251"):
+        assert number in readme and number in theory
+    for command in re.findall(r"`(python examples/\w+\.py)`", readme):
+        assert (ROOT / command.split()[1]).exists(), command
