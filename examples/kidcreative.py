@@ -122,10 +122,14 @@ def forward_backward(graph, X, Y, *, data=None, seed=None):
     )
 
 
-def _rounding(value, floor=1e-15):
-    """A difference that should be rounding error; below ``floor`` its digits vary with the
-    machine's BLAS, so it is printed as "below 1e-15"."""
-    return f"below {floor:.0e}, rounding only" if value < floor else f"{value:.1e}"
+#: differences below this are rounding error, and their digits depend on the machine's BLAS
+#: and libm: they are printed as "below 1e-15", so that the report reads the same everywhere
+ROUNDING = 1e-15
+
+
+def format_difference(value):
+    """``value`` (a non-negative difference) to two digits, or ``"below 1e-15"``."""
+    return f"below {ROUNDING:.0e}" if value < ROUNDING else f"{value:.1e}"
 
 
 def format_report(report):
@@ -172,7 +176,7 @@ def format_report(report):
         "  times W^T: the numbers scale with the random initial weights and cannot match",
         "  another run's draw. (The seed's numbers divided by its 0.31424251 are its own",
         f"  weights: at most {implied:.1e} in size, inside [-1e-4, 1e-4] as a draw should be.)",
-        f"- check: max |mean_fc - mean_sigmoid * W^T| = {_rounding(r.linearity_error)}",
+        f"- check: max |mean_fc - mean_sigmoid * W^T| = {format_difference(r.linearity_error)}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -241,13 +241,9 @@ def side_by_side(left_title, left, right_title, right, gap=6):
     return [(a.ljust(width) + b).rstrip() for a, b in zip(left, right)]
 
 
-#: differences below this are rounding, and their digits depend on the machine's BLAS and libm:
-#: the write-up says "below" it, so that it reads the same on every machine
-ROUNDING = 1e-15
-
-
-def _number(value):
-    return f"below {ROUNDING:.0e}" if value < ROUNDING else f"{value:.1e}"
+# Rounding-level differences are printed as "below 1e-15", as in the Part 3 report, so that
+# the write-up reads the same on every machine.
+_number = kidcreative.format_difference
 
 
 def answer_section(result):

@@ -30,7 +30,8 @@ def test_the_readme_snippets_run_and_their_comments_hold(tmp_path, monkeypatch, 
     assert sigmoid.gradient().shape == (2, 3, 3)
     np.testing.assert_allclose(sigmoid.backward(np.ones((2, 3))),
                                np.einsum("nk,nkd->nd", np.ones((2, 3)), sigmoid.gradient()))
-    assert f"{gn_eval(namespace):.5f}" == "0.71356"
+    loss = namespace["gn"].LogLoss().eval(np.array([[0.0], [1]]), np.array([[0.2], [0.3]]))
+    assert f"{loss:.5f}" == "0.71356"  # the seed's Part 1, as the block's last line says
 
     J_before = namespace["J"]
     exec(compile(blocks[2], "README block 3", "exec"), namespace)
@@ -38,10 +39,6 @@ def test_the_readme_snippets_run_and_their_comments_hold(tmp_path, monkeypatch, 
     printed = capsys.readouterr().out
     assert "PASSED" in printed and "graph overhead" in printed
     assert (tmp_path / "kidcreative.npz").exists()
-
-
-def gn_eval(namespace):
-    return namespace["gn"].LogLoss().eval(np.array([[0.0], [1]]), np.array([[0.2], [0.3]]))
 
 
 def test_the_seed_table_quotes_the_generated_write_up():
