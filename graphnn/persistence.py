@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import describe_shape
-from .graph import Graph
+from .core import Graph
 
 __all__ = ["ParameterFileError", "save_parameters", "load_parameters", "parameter_keys"]
 

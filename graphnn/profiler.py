@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import INPUT, LAYER, OBJECTIVE, GraphError
+from .core import INPUT, LAYER, OBJECTIVE, GraphError
 
 __all__ = ["profile", "Profile", "NodeProfile", "format_bytes", "format_seconds"]
 

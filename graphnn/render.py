@@ -30,7 +30,7 @@ import graphviz
 import numpy as np
 
 from ._validation import describe_shape
-from .graph import INPUT, LAYER, OBJECTIVE, GraphError
+from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .layers.Layer import Layer
 
 __all__ = [

@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 
 from ._validation import as_matrix, describe_shape
-from .graph import OBJECTIVE, Graph, GraphError
+from .core import OBJECTIVE, Graph, GraphError
 from .objectives.CrossEntropy import CrossEntropy
 from .objectives.LogLoss import LogLoss
 

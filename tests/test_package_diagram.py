@@ -24,7 +24,10 @@ def test_arrows_follow_the_imports_and_say_when_they_are_made():
     edges, _ = package_diagram.dependencies()
     assert edges["layers", "parameter"] is True          # at module level
     assert edges["objectives", "layers"] is True         # LogLoss knows the sigmoid it fuses with
-    assert edges["graph", "render"] is False             # inside Graph.render: breaks a cycle
+    assert edges["graph", "render"] is True              # the facade adds to_dot/render to the core
+    assert edges["render", "core"] is True               # views read the core ...
+    assert not any(source == "core" and target in ("graph", "render", "profiler", "plotting")
+                   for source, target in edges)          # ... and the core imports no view
     assert ("layers", "graph") not in edges              # layers know nothing of graphs
     assert all(importer != imported for importer, imported in edges)
 

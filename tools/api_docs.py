@@ -40,7 +40,8 @@ import graphnn  # noqa: E402  (after the path fix above)
 import numpy as np  # noqa: E402
 
 PUBLIC_MODULES = (
-    "graphnn.graph", "graphnn.parameter", "graphnn.gradcheck", "graphnn.render",
+    "graphnn.graph", "graphnn.core.errors", "graphnn.core.graph", "graphnn.core.plan",
+    "graphnn.core.record", "graphnn.core.passes", "graphnn.parameter", "graphnn.gradcheck", "graphnn.render",
     "graphnn.training", "graphnn.optim", "graphnn.plotting", "graphnn.persistence",
     "graphnn.profiler", "graphnn.datasets",
 )
@@ -48,8 +49,16 @@ PUBLIC_MODULES = (
 #: (title, modules whose docstrings introduce the section, objects in reading order).
 #: Objects are named as users import them: ``graphnn.X`` for the names in ``graphnn.__all__``.
 SECTIONS = (
-    ("Graph", ("graphnn.graph",), (
-        "graphnn.Graph", "graphnn.graph.INPUT", "graphnn.graph.LAYER", "graphnn.graph.OBJECTIVE",
+    ("Graph", ("graphnn.graph", "graphnn.core"), (
+        "graphnn.Graph", "graphnn.core.graph.Graph", "graphnn.core.errors.INPUT",
+        "graphnn.core.errors.LAYER", "graphnn.core.errors.OBJECTIVE",
+    )),
+    ("The plan and the record of a pass", ("graphnn.core.plan", "graphnn.core.record", "graphnn.core.passes"), (
+        "graphnn.core.record.PassRecord", "graphnn.core.record.ForwardStep",
+        "graphnn.core.record.BackwardStep", "graphnn.core.plan.Plan", "graphnn.core.plan.Node",
+        "graphnn.core.plan.OBJECTIVE_STEP", "graphnn.core.plan.FUSED_STEP",
+        "graphnn.core.plan.LAYER_STEP", "graphnn.core.plan.PARAMETERS_STEP",
+        "graphnn.core.passes.forward", "graphnn.core.passes.backward",
     )),
     ("Layers", ("graphnn.layers", "graphnn.parameter"), (
         "graphnn.Layer", "graphnn.ElementwiseLayer", "graphnn.InputLayer",

@@ -34,7 +34,8 @@ ROLES = {
     "objectives": "eval, gradient",
     "parameter": "a value and its gradient",
     "_validation": "input checks, dtypes, shapes",
-    "graph": "build, plan, forward, backward",
+    "core": "structure, plan, passes, record",
+    "graph": "Graph = core + to_dot/render",
     "gradcheck": "central differences",
     "render": "network and gradient diagrams",
     "profiler": "time and bytes per node",
@@ -48,6 +49,7 @@ ROLES = {
 RANKS = (
     ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render"),
     ("graph",),
+    ("core",),
     ("layers", "objectives"),
     ("parameter", "_validation"),
 )

@@ -1,0 +1,95 @@
+"""The two passes over a plan: forward in topological order, backward in reverse.
+
+Both loops are the textbook's. Every decision (what to compute, what to skip, what to fuse)
+was taken by the ``Plan``; what the passes compute goes into a ``PassRecord``.
+"""
+import numpy as np
+
+from .._validation import as_matrix, describe_shape, is_matrix
+from .errors import GraphError
+from .record import PassRecord
+
+
+def forward(plan, feed, check_finite=False):
+    """Run every layer and objective of ``plan`` on ``feed`` (``{input name: N x D}``, already
+    checked to name every input); returns the ``PassRecord``, its ``total`` the weighted sum
+    of the objectives (``None`` without one). See ``Graph.forward``."""
+    values = {
+        name: value if is_matrix(value) else as_matrix(value, f"input {name!r}", "fed value")
+        for name, value in feed.items()
+    }
+    if check_finite:
+        for name, value in values.items():
+            _check_finite(name, "input", value, "output")
+    for node, compute, sources in plan.forward_steps:
+        try:
+            if len(sources) == 1:
+                out = compute(values[sources[0]])
+            else:
+                out = compute(*[values[s] for s in sources])
+        except ValueError as err:
+            raise _node_error(plan, node, values, err) from None
+        if check_finite:
+            _check_finite(node, plan.nodes[node].op.describe(), out,
+                          "value" if node in plan.weights else "output")
+        values[node] = out
+    total = sum(weight * values[name] for name, weight in plan.weights.items()) if plan.weights else None
+    return PassRecord(plan, values, total)
+
+
+def backward(plan, record, check_finite=False):
+    """Send gradients back from the objectives, in reverse topological order, into ``record``.
+
+    Each node's output gradient is the sum of what its consumers sent back (an objective's is
+    its weight, ``dJ/dJ_i``); its step turns it into one gradient per input. Parameter
+    gradients are zeroed first, then each layer adds to its own. See ``Graph.backward``.
+    """
+    record.clear_gradients()
+    for op in plan.layers_with_parameters:
+        op.zero_grad()  # a parameter shared by two layers is zeroed twice: harmless
+    grads, sent = dict(plan.weights), {}
+    for node, send, sources in plan.backward_steps:
+        g_out = grads.get(node)
+        if g_out is None:
+            continue  # nothing this node feeds reaches an objective
+        sent[node] = g_in = send(g_out, record)
+        for source, g in zip(sources, g_in):
+            if g is not None:
+                # A new array rather than +=: `g` is also kept as this edge's gradient.
+                grads[source] = g if source not in grads else grads[source] + g
+        if check_finite:
+            _check_sent(plan, node, sources, g_in)
+        if node in plan.sharing:
+            record.keep_parameter_sums(node)
+    record.grads, record.sent = grads, sent
+
+
+def _node_error(plan, name, values, err):
+    node = plan.nodes[name]
+    shapes = ", ".join(
+        f"{s} {describe_shape(values[s].shape) if hasattr(values[s], 'shape') else type(values[s]).__name__}"
+        for s in node.sources
+    )
+    return GraphError(f"node {name!r} ({node.op.describe()}) reading [{shapes}]: {err}")
+
+
+def _check_sent(plan, node, sources, gradients):
+    step_node = plan.nodes[node]
+    activation = plan.fused.get(node)
+    if activation is not None:  # the fused step sends what the activation would have
+        node, step_node = activation, plan.nodes[activation]
+    for source, g in zip(sources, gradients):
+        if g is not None:
+            _check_finite(f"{node} -> {source}", step_node.op.describe(), g, "gradient")
+
+
+def _check_finite(where, kind, array, what):
+    array = np.asarray(array)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        if array.ndim == 0:  # an objective's value
+            raise FloatingPointError(f"node {where!r} ({kind}): {what} is {float(array)}")
+        raise FloatingPointError(
+            f"node {where!r} ({kind}): {what} {describe_shape(array.shape)} holds "
+            f"{int(bad.sum())} NaN or inf entries of {array.size}"
+        )
