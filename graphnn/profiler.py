@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
+from .core.plan import FUSED_STEP, PARAMETERS_STEP
 
 __all__ = ["profile", "Profile", "NodeProfile", "format_bytes", "format_seconds"]
 
@@ -72,7 +73,7 @@ class NodeProfile:
     - ``output_bytes``: ``nbytes`` of the node's output (``N x D``; an objective's ``J`` is
       one float64, 8 bytes; an input's is the fed array);
     - ``gradient_bytes``: the ``nbytes`` of the gradients the node sent back along its
-      in-edges in the pass (``graph.edge_grad`` of each); none sent (a constant input, a
+      in-edges in the pass (``PassRecord.sent_by``); none sent (a constant input, a
       target) counts 0. A fused objective sends ``Yhat - Y`` past its activation: those bytes
       appear on the activation's row, as its ``edge_grad``, and the objective's own gradient,
       never computed in the pass, counts 0;
@@ -349,7 +350,7 @@ def _timed(method, cell, slot, depth):
 
 def _row(graph, name, kind, medians, backward):
     forward, backward_time, zero = medians
-    value = graph.value(name)
+    value = graph.last_pass.value(name)
     gradient_bytes = _sent_bytes(graph, name) if backward and kind != INPUT else 0
     description = "input" if kind == INPUT else graph.op(name).describe()
     return NodeProfile(
@@ -361,30 +362,29 @@ def _row(graph, name, kind, medians, backward):
 
 
 def _sent_bytes(graph, name):
-    """Bytes of what node ``name`` sent back in the last pass: the ``edge_grad`` of each
-    in-edge. A fused objective sent nothing itself (its ``Yhat - Y`` counts at the activation),
-    and asking would compute its deferred gradient just to measure it."""
-    if not graph.has_gradients or name in graph.fused:
+    """Bytes of what node ``name`` sent back in the last pass (``PassRecord.sent_by``). A
+    fused objective sent nothing itself (its ``Yhat - Y`` counts at the activation), and
+    asking would compute its deferred gradient just to measure it."""
+    record = graph.last_pass
+    if not record.has_gradients or record.plan.kinds.get(name) == FUSED_STEP:
         return 0
-    sources = graph.predecessors(name)
-    grads = (graph.edge_grad(source, name, slot) for slot, source in enumerate(sources))
-    return sum(int(g.nbytes) for g in grads if g is not None)
+    return sum(int(g.nbytes) for g in record.sent_by(name) or () if g is not None)
 
 
 def _note(graph, name, kind):
-    fused = {activation: objective for objective, activation in graph.fused.items()}
-    if kind == OBJECTIVE:
-        estimate = graph.predecessors(name)[1]
-        if fused.get(estimate) == name:
-            return f"fused: Yhat - Y sent past {estimate}"
-        return "" if graph.requires_grad(estimate) else "no backward (constant estimate)"
-    if kind == LAYER:
-        if name in fused:
-            return f"backward fused into {fused[name]}"
-        if not graph.requires_grad(name):
-            return "no backward (constant branch)"
-        if not any(graph.requires_grad(s) for s in graph.predecessors(name)):
-            return "parameters only (input constant)"
+    """How the plan treats node ``name`` in backward, in a few words."""
+    plan = graph.plan
+    step = plan.kinds.get(name)
+    if step == FUSED_STEP:
+        return f"fused: Yhat - Y sent past {plan.fused[name]}"
+    if name in plan.fused_by:
+        return f"backward fused into {plan.fused_by[name]}"
+    if step == PARAMETERS_STEP:
+        return "parameters only (input constant)"
+    if step is None and kind == OBJECTIVE:
+        return "no backward (constant estimate)"
+    if step is None and kind == LAYER:
+        return "no backward (constant branch)"
     return ""
 
 

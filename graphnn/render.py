@@ -154,7 +154,7 @@ def gradient_diagram(graph, rankdir="LR"):
     """The gradient flow after ``graph.forward(...)`` and ``graph.backward()``.
 
     Each edge ``u -> v`` (arrow pointing back, the way gradients flow) shows the gradient
-    ``graph.edge_grad(u, v, slot)`` that ``v`` sent back to ``u``: its mean (over
+    ``graph.last_pass.edge_grad(u, v, slot)`` that ``v`` sent back to ``u``: its mean (over
     observations; over all entries when it has several columns) and its mean absolute value,
     which sets the edge's colour and width on a log scale. Mean |gradient| below ``1e-6`` is
     flagged *vanishing*, above ``1e3`` *exploding*. Edges that carry no gradient (an
@@ -167,9 +167,13 @@ def gradient_diagram(graph, rankdir="LR"):
     """
     _check_rankdir(rankdir)
     if not graph.has_gradients:
+        replaced = graph.has_values and graph.last_pass.replaced_gradients
         raise GraphError(
             "gradient diagram: the graph has no gradients yet; call graph.forward(...) and "
             "then graph.backward() first (the network view, view='network', needs neither)"
+            if not replaced else
+            "gradient diagram: a later forward pass (forward, predict or evaluate) replaced the "
+            "gradients of the last backward; call graph.backward() again to draw them"
         )
     dot = _digraph(graph, rankdir, "gradients")
     flagged = {"vanishing": 0, "exploding": 0}
@@ -316,10 +320,7 @@ def _slot_name(graph, target, slot):
 
 
 def _value(graph, name):
-    try:
-        return graph.value(name)
-    except GraphError:
-        return None
+    return graph.last_pass.values.get(name) if graph.has_values else None
 
 
 def _shape_of(graph, name):
@@ -379,9 +380,10 @@ def _gradient_rows(graph, name, order):
             )
             rows.append((f"|grad| {norms}", _SMALL))
     if kind != OBJECTIVE:
-        carrying = [e for e in _out_edges(graph, name, order) if graph.edge_grad(*e) is not None]
+        record = graph.last_pass
+        carrying = [e for e in _out_edges(graph, name, order) if record.edge_grad(*e) is not None]
         if len(carrying) > 1:
-            total = graph.grad(name)
+            total = record.grad(name)
             rows.append((
                 f"<b>grad = sum of {len(carrying)}</b>: mean {format_number(_mean(total))}, "
                 f"mean|g| {format_number(_mean_abs(total))}",
@@ -393,7 +395,7 @@ def _gradient_rows(graph, name, order):
 def _gradient_edge(graph, source, target, slot):
     """Attributes of one edge of the gradient view, and its flag (or ``None``)."""
     slot_name = _slot_name(graph, target, slot)
-    grad = graph.edge_grad(source, target, slot)
+    grad = graph.last_pass.edge_grad(source, target, slot)
     if grad is None:
         if _kind(graph, target) == OBJECTIVE and slot == 0:
             lines = ["no gradient (target)"]
