@@ -11,11 +11,6 @@ import mode), so ``import graphnn`` works from the temporary directory, and
 """
 import pytest
 
-# docs/api.md is generated from the docstrings (tools/api_docs.py) and quotes their `>>>`
-# examples, which already run as module doctests (--doctest-modules), in their modules'
-# namespaces; out of those namespaces they would fail, so the copy is not collected again.
-collect_ignore = ["docs/api.md"]
-
 
 @pytest.fixture(autouse=True)
 def _markdown_examples_run_in_a_temporary_directory(request):

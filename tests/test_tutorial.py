@@ -56,7 +56,9 @@ def test_the_install_commands_are_the_readmes():
 
 def test_the_install_commands_are_true():
     (commands,) = shell_commands(TUTORIAL)
-    extras = re.findall(r'pip install -e "\.\[(\w+)\]"', " ".join(commands))
+    extras = [extra for group in re.findall(r'pip install -e "\.\[([\w,]+)\]"', " ".join(commands))
+              for extra in group.split(",")]
+    assert extras
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
     for extra in extras:
