@@ -13,8 +13,27 @@ __all__ = ["Graph", "GraphError", "INPUT", "LAYER", "OBJECTIVE"]
 
 
 class Graph(_CoreGraph):
-    """A directed acyclic graph of layers and objectives that can also draw itself: see
-    ``graphnn.core.Graph`` for building and running it, ``to_dot`` and ``render`` here."""
+    """A directed acyclic graph of layers and objectives.
+
+    Build it with ``input`` and ``add`` (or ``Graph.sequential``), run it with
+    ``forward(X=..., Y=...)`` (every fed value ``N x D``, one row per observation) and
+    ``backward()``, then read ``value``, ``grad``, ``grad_out``, ``edge_grad`` and each
+    ``Parameter.grad``; ``last_pass`` is the record of what the last pass computed, step by
+    step. ``to_dot`` and ``render`` draw it. Mistakes in building or feeding raise
+    ``GraphError`` naming the node.
+
+    >>> import graphnn as gn, numpy as np
+    >>> g = gn.Graph()
+    >>> x, y = g.input("X"), g.input("Y")
+    >>> h = g.add(gn.FullyConnectedLayer(2, 1, seed=0), x, name="fc")
+    >>> p = g.add(gn.LogisticSigmoidLayer(), h)
+    >>> g.add(gn.LogLoss(), y, p)
+    'logloss1'
+    >>> J = g.forward(X=np.ones((3, 2)), Y=np.ones((3, 1)))
+    >>> g.backward()
+    >>> g.grad_out("sigmoid1").shape
+    (3, 1)
+    """
 
     def to_dot(self, view="network", rankdir="LR", profile=None):
         """A ``graphviz.Digraph`` of the graph (shown inline in Jupyter; ``.source`` is the

@@ -31,24 +31,12 @@ _RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward(
 
 
 class Graph:
-    """A directed acyclic graph of layers and objectives.
+    """A directed acyclic graph of layers and objectives: the engine's graph.
 
-    Build it with ``input`` and ``add`` (or ``Graph.sequential``), run it with
-    ``forward(X=..., Y=...)`` (every fed value ``N x D``, one row per observation) and
-    ``backward()``, then read ``value``, ``grad``, ``grad_out``, ``edge_grad`` and each
-    ``Parameter.grad``. Mistakes in building or feeding raise ``GraphError`` naming the node.
-
-    >>> import graphnn as gn
-    >>> g = gn.Graph()
-    >>> x, y = g.input("X"), g.input("Y")
-    >>> h = g.add(gn.FullyConnectedLayer(2, 1, seed=0), x, name="fc")
-    >>> p = g.add(gn.LogisticSigmoidLayer(), h)
-    >>> g.add(gn.LogLoss(), y, p)
-    'logloss1'
-    >>> J = g.forward(X=np.ones((3, 2)), Y=np.ones((3, 1)))
-    >>> g.backward()
-    >>> g.grad_out("sigmoid1").shape
-    (3, 1)
+    ``graphnn.Graph`` is this class with ``to_dot`` and ``render`` added (the core imports no
+    view): build that one. Build it with ``input`` and ``add`` (or ``Graph.sequential``), run
+    it with ``forward`` and ``backward``, then read ``value``, ``grad``, ``grad_out``,
+    ``edge_grad``, ``last_pass`` and each ``Parameter.grad``.
     """
 
     def __init__(self, fuse=True):
