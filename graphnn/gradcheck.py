@@ -69,14 +69,15 @@ def noise_floor(value, eps=DEFAULT_EPS, tolerance=1e-6):
     return float(ROUNDING_UNITS * np.finfo(np.float64).eps * max(1.0, abs(value)) / eps / tolerance)
 
 
-def mismatch_hint(analytic, numeric, *, what="backward", factors=None, gradIn=None, diagonal=None):
+def mismatch_hint(analytic, numeric, *, what="backward", factors=None, gradIn=None, diagonal=None,
+                  reference="the finite differences"):
     """A one-line guess at what went wrong when ``analytic`` (what the code gave) differs from
     ``numeric`` (central differences, or whatever it should be), or ``""``.
 
     ``factors``: ``{factor: explanation}`` for constant ratios with a known meaning (``N``:
     a missing ``1/N``); ``gradIn``: for ``backward``, the gradient it received (returning it
     unchanged means the local derivative is missing); ``diagonal``: what ``backward`` would
-    give from the diagonal of the Jacobian only.
+    give from the diagonal of the Jacobian only; ``reference``: how to call ``numeric``.
     """
     analytic, numeric = np.asarray(analytic, float), np.asarray(numeric, float)
     if analytic.shape != numeric.shape:
@@ -107,12 +108,12 @@ def mismatch_hint(analytic, numeric, *, what="backward", factors=None, gradIn=No
                     return explanation
             if abs(factor + 1) < 1e-3:
                 return f"{what} has the wrong sign everywhere"
-            return (f"{what} is about {factor:.3g} times the finite differences everywhere: "
+            return (f"{what} is about {factor:.3g} times {reference} everywhere: "
                     "is a factor of the local derivative missing?")
     resolved = np.abs(numeric) > 1e-3 * np.abs(numeric).max()
     if resolved.any():
         ratio = analytic[resolved] / numeric[resolved]
-        return (f"{what} / finite differences varies from {ratio.min():.3g} to {ratio.max():.3g}: "
+        return (f"{what} / {reference} varies from {ratio.min():.3g} to {ratio.max():.3g}: "
                 "the derivative's formula is wrong, not only a factor")
     return ""
 
@@ -310,7 +311,8 @@ def gradcheck_nodes(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE, s
             weight = graph.nx.nodes[node]["weight"]
             analytic = weight * np.asarray(op.gradient(Y, Yhat), dtype=np.float64)
             numeric = weight * Yhat.shape[0] * numerical_gradient(lambda: float(op.eval(Y, Yhat)), Yhat, eps)
-            rows.append(_node_row(node, "gradient", analytic, numeric, float(op.eval(Y, Yhat)), eps, tolerance))
+            rows.append(_node_row(node, "gradient", analytic, numeric, float(op.eval(Y, Yhat)), eps, tolerance,
+                                  what="gradient", factors=objective_factors(*Yhat.shape)))
             continue
         try:
             G = np.array(graph.grad(node), dtype=np.float64)
@@ -325,10 +327,26 @@ def gradcheck_nodes(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE, s
     return NodeGradcheckReport(rows, tolerance)
 
 
-def _node_row(node, what, analytic, numeric, value, eps, tolerance):
+def parameter_factors(n):
+    """The factors a parameter gradient of ``N`` observations is typically off by."""
+    return {n: f"off by a factor N = {n}: is the 1/N of the mean objective missing?",
+            1.0 / n: f"1/N = 1/{n} of the gradient of the mean: divided by N twice?"} if n > 1 else {}
+
+
+def objective_factors(n, k):
+    """The factors an objective's gradient of ``N x K`` estimates is typically off by."""
+    factors = {1.0 / n: f"1/N = 1/{n} of N x d eval/dYhat: the gradient is per observation, "
+                        "not divided by N (or eval is a sum, not a mean)"} if n > 1 else {}
+    if k > 1:
+        factors[float(k)] = (f"K = {k} times N x d eval/dYhat: does eval average over every entry "
+                             "(np.mean of an N x K array) rather than over the N observations?")
+    return factors
+
+
+def _node_row(node, checked, analytic, numeric, value, eps, tolerance, **hint_args):
     error = relative_error(analytic, numeric, noise_floor(value, eps, tolerance))
-    hint = "" if error < tolerance else mismatch_hint(analytic, numeric, what=what)
-    return node, what, error, hint
+    hint = "" if error < tolerance else mismatch_hint(analytic, numeric, **hint_args)
+    return node, checked, error, hint
 
 
 def _check_layer_node(graph, node, op, sources, inputs, G, from_graph, eps, tolerance):
@@ -355,11 +373,13 @@ def _check_layer_node(graph, node, op, sources, inputs, G, from_graph, eps, tole
         sent = graph.edge_grad(source, node, slot) if from_graph else None
         analytic = np.asarray(own[slot] if sent is None else sent, dtype=np.float64)
         numeric = numerical_gradient(weighted_output, inputs[slot], eps)
-        rows.append(_node_row(node, f"input {slot} (from {source})", analytic, numeric, value, eps, tolerance))
+        rows.append(_node_row(node, f"input {slot} (from {source})", analytic, numeric, value, eps, tolerance,
+                              what="backward", gradIn=G))
     for parameter, analytic in zip(parameters, parameter_grads):
         if parameter.value.dtype != np.float64:
             raise ValueError(f"gradcheck_nodes: parameter {parameter.name!r} of node {node!r} is "
                              f"{parameter.value.dtype}; finite differences need float64")
         numeric = numerical_gradient(lambda: weighted_output() / n, parameter.value, eps)
-        rows.append(_node_row(node, parameter.name, analytic, numeric, value / n, eps, tolerance))
+        rows.append(_node_row(node, parameter.name, analytic, numeric, value / n, eps, tolerance,
+                              what=f"the gradient of {parameter.name}", factors=parameter_factors(n)))
     return rows

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adapter import parameter_gradients, seed_style_parameters
-from .gradcheck import DEFAULT_TOLERANCE, mismatch_hint, numerical_gradient, relative_error
+from .gradcheck import (
+    DEFAULT_TOLERANCE, parameter_factors, objective_factors, mismatch_hint, numerical_gradient, relative_error,
+)
 
 __all__ = [
     "check_layer", "check_objective", "ContractReport", "Check",
@@ -169,11 +171,6 @@ def _compare(analytic, numeric, tolerance, label, floor=0.0, **hint_args):
             mismatch_hint(analytic, numeric, **hint_args),
         )
     return error
-
-
-def _mean_factors(n):
-    return {n: f"off by a factor N = {n}: is the 1/N of the mean objective missing?",
-            1.0 / n: f"1/N = 1/{n} of the gradient of the mean: divided by N twice?"}
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -363,7 +360,7 @@ def _check_backward_is_contraction(context):
             expected = _contract(G, jac)
             worst = max(worst, _compare(grad, expected, EXACT_TOLERANCE,
                                         f"N = {n}, {context.slot(slot)}backward(G) vs G x gradient()",
-                                        what="backward"))
+                                        what="backward", gradIn=G, reference="G x gradient()"))
     return f"N = {', '.join(map(str, LAYER_SIZES))}: worst relative difference {worst:.1e}"
 
 
@@ -428,7 +425,7 @@ def _check_parameter_gradients(context):
             if name not in names:
                 names.append(name)
             worst = max(worst, _compare(analytic, numeric, DEFAULT_TOLERANCE, f"N = {n}, d(mean)/d{name}",
-                                        what=f"the gradient of {name}", factors=_mean_factors(n)))
+                                        what=f"the gradient of {name}", factors=parameter_factors(n)))
     return f"{', '.join(names)} (gradients of the mean), N = {', '.join(map(str, LAYER_SIZES))}: worst relative error {worst:.1e}"
 
 
@@ -619,14 +616,9 @@ def _check_objective_gradient(context):
         Y, Yhat = context.pair(n, k)
         analytic = np.asarray(objective.gradient(Y, Yhat), dtype=float)
         numeric = n * numerical_gradient(lambda: float(objective.eval(Y, Yhat)), Yhat)
-        factors = {1.0 / n: f"1/N = 1/{n} of N x d eval/dYhat: the gradient is per observation, "
-                            "not divided by N (or eval is a sum, not a mean)"} if n > 1 else {}
-        if k > 1:
-            factors[float(k)] = (f"K = {k} times N x d eval/dYhat: does eval average over every entry "
-                                 "(np.mean of an N x K array) rather than over the N observations?")
         worst = max(worst, _compare(analytic, numeric, DEFAULT_TOLERANCE,
                                     f"{n} x {k}: gradient vs N x d eval/dYhat", what="gradient",
-                                    factors=factors))
+                                    factors=objective_factors(n, k)))
     return f"{_shapes_text()}: worst relative error {worst:.1e}"
 
 
@@ -644,7 +636,7 @@ def _check_mean_of_rows(context):
         raise _Failure(f"eval of {n} rows {whole:.6g}, mean of the rows alone {np.mean(rows):.6g} (ratio {ratio:.4g})", hint)
     stacked = np.vstack([objective.gradient(Y[i:i + 1], Yhat[i:i + 1]) for i in range(n)])
     _compare(objective.gradient(Y, Yhat), stacked, 1e-12, "gradient of 5 rows vs each row alone",
-             what="gradient", factors=_mean_factors(n))
+             what="gradient", factors=parameter_factors(n))
     return f"eval of {n} x {k} = mean of its rows alone, gradient = its rows alone stacked"
 
 
