@@ -123,6 +123,7 @@ class WrappedObjective(Objective):
 
     def __init__(self, wrapped):
         self.wrapped = wrapped
+        self.short_name = type(wrapped).__name__.lower() or "wrapped"
 
     def describe(self):
         """The wrapped object's class name."""

@@ -232,15 +232,16 @@ class _LayerContext:
         return np.random.default_rng([shape[0], salt, 16]).standard_normal(shape)
 
     @staticmethod
-    def forward(layer, inputs):
-        out = layer.forward(*inputs)
+    def forward(layer, inputs, copy=True):
+        # Copies, so that a layer writing into its input fails "arguments unchanged" only.
+        out = layer.forward(*[x.copy() for x in inputs] if copy else inputs)
         if not isinstance(out, np.ndarray) or out.ndim != 2:
             raise _Failure(f"forward returned {_kind_of(out)}, not a 2-D N x K array",
                            "every value is 2-D: one row per observation")
         return out
 
-    def backward(self, layer, G):
-        result = layer.backward(G)
+    def backward(self, layer, G, copy=True):
+        result = layer.backward(G.copy() if copy else G)
         if self.n_inputs == 1:
             return (result,)
         if not isinstance(result, (tuple, list)) or len(result) != self.n_inputs:
@@ -434,12 +435,12 @@ def _check_arguments_unchanged(context):
         layer = context.layer()
         inputs = context.inputs(n)
         saved = tuple(x.copy() for x in inputs)
-        out = context.forward(layer, inputs)
+        out = context.forward(layer, inputs, copy=False)
         G = context.gradIn(out.shape)
         saved_G = G.copy()
         for step in ("forward", "backward", "gradient"):
             if step == "backward":
-                context.backward(layer, G)
+                context.backward(layer, G, copy=False)
             elif step == "gradient":
                 layer.gradient()
             for k, (x, before) in enumerate(zip(inputs, saved)):
@@ -640,24 +641,34 @@ def _check_mean_of_rows(context):
     return f"eval of {n} x {k} = mean of its rows alone, gradient = its rows alone stacked"
 
 
+def _extreme_pair(context):
+    """``(Y, Yhat)``, 4 x 3: ``Y`` with one 1 per row, ``Yhat`` exactly 0 where ``y = 1`` and 1
+    elsewhere in even rows (confidently wrong), equal to ``Y`` in odd rows (right)."""
+    Y, _ = context.pair(4, 3)
+    hard = (Y == Y.max(axis=1, keepdims=True)).astype(float)
+    Yhat = hard.copy()
+    Yhat[::2] = 1.0 - hard[::2]
+    return hard, Yhat
+
+
 def _check_objective_arguments(context):
-    for n, k in OBJECTIVE_SHAPES:
+    pairs = [context.pair(n, k) for n, k in OBJECTIVE_SHAPES] + [_extreme_pair(context)]
+    for Y, Yhat in pairs:
+        n, k = Y.shape
         objective = context.objective()
-        Y, Yhat = context.pair(n, k)
         saved_Y, saved_Yhat = Y.copy(), Yhat.copy()
         for method in ("eval", "gradient"):
-            getattr(objective, method)(Y, Yhat)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # warnings are "estimates at 0 and 1"'s to report
+                getattr(objective, method)(Y, Yhat)
             if not (np.array_equal(Y, saved_Y) and np.array_equal(Yhat, saved_Yhat)):
                 raise _Failure(f"{n} x {k}: {method} changed {'Y' if not np.array_equal(Y, saved_Y) else 'Yhat'}",
                                "clip into a new array (np.clip(Yhat, ...)), not in place")
-    return f"Y and Yhat identical after eval and gradient ({_shapes_text()})"
+    return f"Y and Yhat identical after eval and gradient ({_shapes_text()}, and estimates of 0 and 1)"
 
 
 def _check_objective_extremes(context):
-    Y, _ = context.pair(4, 3)
-    hard = (Y == Y.max(axis=1, keepdims=True)).astype(float)  # one 1 per row
-    Yhat = hard.copy()
-    Yhat[::2] = 1.0 - hard[::2]  # even rows confidently wrong (estimates 0 where y = 1), odd rows right
+    hard, Yhat = _extreme_pair(context)
     objective = context.objective()
     value = float(objective.eval(hard, Yhat))
     gradient = np.asarray(objective.gradient(hard, Yhat), dtype=float)
