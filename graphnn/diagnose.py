@@ -80,7 +80,8 @@ class NonfiniteReport:
     def __str__(self):
         if not self.found:
             return "no NaN or inf: every value and gradient of the pass is finite"
-        lines = [f"{self.direction}: node {self.node!r} gives a non-finite {self.what} from finite inputs"
+        source = "finite inputs" if self.direction == "forward" else "a finite gradient"
+        lines = [f"{self.direction}: node {self.node!r} gives a non-finite {self.what} from {source}"
                  if self.error is None else f"{self.direction}: node {self.node!r} raised {self.error}"]
         if self.statistics:
             lines.append(f"  {self.what}: {self.statistics}")
