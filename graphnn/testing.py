@@ -29,7 +29,7 @@ import numpy as np
 
 from .adapter import parameter_gradients, seed_style_parameters
 from .gradcheck import (
-    DEFAULT_TOLERANCE, parameter_factors, objective_factors, mismatch_hint, numerical_gradient, relative_error,
+    DEFAULT_TOLERANCE, _parameter_factors, _objective_factors, mismatch_hint, numerical_gradient, relative_error,
 )
 
 __all__ = [
@@ -75,6 +75,7 @@ class ContractReport:
 
     @property
     def failed(self):
+        """The names of the checks that failed, in order (empty when all passed)."""
         return [row.name for row in self.rows if not row.passed]
 
     def __bool__(self):
@@ -426,7 +427,7 @@ def _check_parameter_gradients(context):
             if name not in names:
                 names.append(name)
             worst = max(worst, _compare(analytic, numeric, DEFAULT_TOLERANCE, f"N = {n}, d(mean)/d{name}",
-                                        what=f"the gradient of {name}", factors=parameter_factors(n)))
+                                        what=f"the gradient of {name}", factors=_parameter_factors(n)))
     return f"{', '.join(names)} (gradients of the mean), N = {', '.join(map(str, LAYER_SIZES))}: worst relative error {worst:.1e}"
 
 
@@ -619,7 +620,7 @@ def _check_objective_gradient(context):
         numeric = n * numerical_gradient(lambda: float(objective.eval(Y, Yhat)), Yhat)
         worst = max(worst, _compare(analytic, numeric, DEFAULT_TOLERANCE,
                                     f"{n} x {k}: gradient vs N x d eval/dYhat", what="gradient",
-                                    factors=objective_factors(n, k)))
+                                    factors=_objective_factors(n, k)))
     return f"{_shapes_text()}: worst relative error {worst:.1e}"
 
 
@@ -637,7 +638,7 @@ def _check_mean_of_rows(context):
         raise _Failure(f"eval of {n} rows {whole:.6g}, mean of the rows alone {np.mean(rows):.6g} (ratio {ratio:.4g})", hint)
     stacked = np.vstack([objective.gradient(Y[i:i + 1], Yhat[i:i + 1]) for i in range(n)])
     _compare(objective.gradient(Y, Yhat), stacked, 1e-12, "gradient of 5 rows vs each row alone",
-             what="gradient", factors=parameter_factors(n))
+             what="gradient", factors=_parameter_factors(n))
     return f"eval of {n} x {k} = mean of its rows alone, gradient = its rows alone stacked"
 
 

@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 PUBLIC_MODULES = (
     "graphnn.graph", "graphnn.parameter", "graphnn.gradcheck", "graphnn.render",
     "graphnn.training", "graphnn.optim", "graphnn.plotting", "graphnn.persistence",
-    "graphnn.profiler", "graphnn.datasets",
+    "graphnn.profiler", "graphnn.datasets", "graphnn.testing", "graphnn.adapter", "graphnn.diagnose",
 )
 
 #: (title, modules whose docstrings introduce the section, objects in reading order).
@@ -65,6 +65,19 @@ SECTIONS = (
         "graphnn.gradcheck.numerical_gradient", "graphnn.gradcheck.relative_error",
         "graphnn.gradcheck.noise_floor", "graphnn.gradcheck.DEFAULT_EPS",
         "graphnn.gradcheck.DEFAULT_TOLERANCE", "graphnn.gradcheck.ROUNDING_UNITS",
+        "graphnn.gradcheck.gradcheck_nodes", "graphnn.gradcheck.NodeGradcheckReport",
+        "graphnn.gradcheck.mismatch_hint",
+    )),
+    ("Grading and diagnosing", ("graphnn.testing", "graphnn.adapter", "graphnn.diagnose"), (
+        "graphnn.testing.check_layer", "graphnn.testing.check_objective",
+        "graphnn.testing.ContractReport", "graphnn.testing.Check", "graphnn.testing.LAYER_CHECKS",
+        "graphnn.testing.OBJECTIVE_CHECKS", "graphnn.testing.LAYER_SIZES",
+        "graphnn.testing.OBJECTIVE_SHAPES", "graphnn.testing.DEFAULT_WIDTH", "graphnn.testing.EXTREME",
+        "graphnn.testing.EXACT_TOLERANCE", "graphnn.testing.away_from_zero_inputs",
+        "graphnn.testing.distribution_pair", "graphnn.wrap", "graphnn.adapter.WrappedLayer",
+        "graphnn.adapter.WrappedObjective", "graphnn.adapter.seed_style_parameters",
+        "graphnn.adapter.parameter_gradients", "graphnn.find_nonfinite",
+        "graphnn.diagnose.NonfiniteReport", "graphnn.diagnose.array_statistics",
     )),
     ("Drawing", ("graphnn.render",), (
         "graphnn.render.render", "graphnn.render.to_dot", "graphnn.render.network_diagram",

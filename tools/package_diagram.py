@@ -36,6 +36,9 @@ ROLES = {
     "_validation": "input checks, dtypes, shapes",
     "graph": "build, plan, forward, backward",
     "gradcheck": "central differences",
+    "testing": "the contract, for anyone's layer",
+    "adapter": "wrap: duck-typed layers in a Graph",
+    "diagnose": "find_nonfinite",
     "render": "network and gradient diagrams",
     "profiler": "time and bytes per node",
     "optim": "SGD, Adam",
@@ -46,8 +49,9 @@ ROLES = {
 }
 #: what a reader meets first at the top, the helpers at the bottom
 RANKS = (
-    ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render"),
-    ("graph",),
+    ("training", "plotting", "datasets", "persistence", "optim", "testing", "diagnose", "gradcheck",
+     "profiler", "render"),
+    ("graph", "adapter"),
     ("layers", "objectives"),
     ("parameter", "_validation"),
 )
