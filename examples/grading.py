@@ -106,8 +106,9 @@ class WrongTanh(StudentLayer):
         return self.checkedGradIn(gradIn) * (1 - self.getPrevOut())
 
 
-class DiagonalSoftmax(StudentLayer):
-    """Wrong: the softmax's Jacobian diag(s) - s s^T reduced to its diagonal s (1 - s)."""
+class DiagonalSoftmax(StudentSigmoid):
+    """Wrong: a softmax whose gradient and backward are the sigmoid's ``s (1 - s)``, the
+    diagonal of the softmax's Jacobian diag(s) - s s^T only (copied from the sigmoid)."""
 
     def forward(self, dataIn):
         X = self.checked(dataIn)
@@ -115,14 +116,6 @@ class DiagonalSoftmax(StudentLayer):
         E = np.exp(X - X.max(axis=1, keepdims=True))
         self.setPrevOut(E / E.sum(axis=1, keepdims=True))
         return self.getPrevOut()
-
-    def gradient(self):
-        s = self.getPrevOut()
-        return self.diagonal(s * (1 - s))
-
-    def backward(self, gradIn):
-        s = self.getPrevOut()
-        return self.checkedGradIn(gradIn) * s * (1 - s)
 
 
 STUDENT_LAYERS = (StudentSigmoid, ForgetfulSigmoid, WrongTanh, DiagonalSoftmax)

@@ -493,6 +493,23 @@ def _shape_complaint(err, name, *needles):
     return None
 
 
+def _require_refusals(name, cases):
+    """Each ``(label, call, needles)`` must raise a ValueError naming class ``name`` and
+    every needle (a shape, in any of its spellings); else ``_Failure`` for the first that
+    does not."""
+    for label, call, needles in cases:
+        try:
+            call()
+        except Exception as err:
+            complaint = _shape_complaint(err, name, *needles)
+            if complaint:
+                raise _Failure(f"{label}: {complaint}",
+                               "check shapes first and raise ValueError(f'{type(self).__name__}: ...') naming them")
+            continue
+        raise _Failure(f"{label}: no error raised", "refuse it with a ValueError that names the class and the shapes")
+    return f"{len(cases)} wrong calls, each a ValueError naming {name} (and the shapes)"
+
+
 def _shape_forms(shape):
     return (f"{shape[0]} x {shape[1]}", str(tuple(shape)), f"{shape[0]}x{shape[1]}")
 
@@ -515,17 +532,7 @@ def _check_wrong_shapes(context):
         cases.append((f"backward with gradIn {wrong[0]} x {wrong[1]} after a {out.shape[0]} x {out.shape[1]} output",
                       lambda wrong=wrong: layer.backward(np.ones(wrong)),
                       (_shape_forms(out.shape), _shape_forms(wrong))))
-    for label, call, needles in cases:
-        try:
-            call()
-        except Exception as err:
-            complaint = _shape_complaint(err, name, *needles)
-            if complaint:
-                raise _Failure(f"{label}: {complaint}",
-                               "check shapes first and raise ValueError(f'{type(self).__name__}: ...') naming them")
-            continue
-        raise _Failure(f"{label}: no error raised", "refuse it with a ValueError that names the class and the shapes")
-    return f"{len(cases)} wrong calls, each a ValueError naming {name} (and the shapes)"
+    return _require_refusals(name, cases)
 
 
 #: ``(name, check)`` for every layer check, in the order they run
@@ -689,17 +696,9 @@ def _check_objective_shapes(context):
              for method in ("eval", "gradient")]
     for args, label in (((one_Y[0], one_Yhat), "1-D Y"), ((one_Y, one_Yhat[0]), "1-D Yhat")):
         cases += [(f"{method} of {label}", method, args, ()) for method in ("eval", "gradient")]
-    for label, method, args, needles in cases:
-        try:
-            getattr(context.objective(), method)(*args)
-        except Exception as err:
-            complaint = _shape_complaint(err, name, *needles)
-            if complaint:
-                raise _Failure(f"{label}: {complaint}",
-                               "check shapes first and raise ValueError(f'{type(self).__name__}: ...') naming them")
-            continue
-        raise _Failure(f"{label}: no error raised", "refuse it with a ValueError that names the class and the shapes")
-    return f"{len(cases)} wrong calls, each a ValueError naming {name} (and the shapes)"
+    return _require_refusals(name, [
+        (label, lambda method=method, args=args: getattr(context.objective(), method)(*args), needles)
+        for label, method, args, needles in cases])
 
 
 #: ``(name, check)`` for every objective check, in the order they run
