@@ -2,6 +2,8 @@
 
 Every public class is re-exported here: ``from graphnn import SoftmaxLayer`` works.
 """
+from .adapter import wrap
+from .diagnose import find_nonfinite
 from .graph import Graph, GraphError
 from .layers import (
     AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
@@ -36,6 +38,6 @@ __all__ = [
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "plot_history", "load_kidcreative",
-    "DatasetError",
+    "DatasetError", "wrap", "find_nonfinite",
     "__version__",
 ]

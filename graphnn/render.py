@@ -104,7 +104,7 @@ def format_number(x):
 
 
 # ---------------------------------------------------------------------------- public API
-def network_diagram(graph, rankdir="LR", profile=None):
+def network_diagram(graph, rankdir="LR", profile=None, marks=None):
     """The network: a ``graphviz.Digraph`` with one node per input, layer and objective.
 
     Each node shows its name, its class (``describe()``), its output shape after a forward
@@ -118,6 +118,10 @@ def network_diagram(graph, rankdir="LR", profile=None):
     gradients it sent back; its fill is darker (and its border wider) the larger its share
     of the pass time, on a linear scale up to the largest share; the legend gives the pass
     time and the graph overhead. The same profile gives the same DOT text.
+
+    ``marks``: ``{node: message}``, nodes to point out (``graphnn.diagnose`` uses it): a red
+    border, and the message in red in the label (``""`` for none); edges between two marked
+    nodes are drawn red, which shows a path.
     """
     dot = _digraph(graph, rankdir, "network")
     largest = _largest_share(profile) if profile is not None else 0.0
@@ -127,13 +131,14 @@ def network_diagram(graph, rankdir="LR", profile=None):
         if profile is not None:
             rows += _profile_rows(profile, name)
             style = _profile_style(profile, name, style, largest)
+        rows, style = _marked_node(marks, name, rows, style)
         dot.node(name, label=_table(rows), **style)
     for source, target, slot in _edges(graph):
         text = _shape_of(graph, source)
         slot_name = _slot_name(graph, target, slot)
         if slot_name:
             text = f"{slot_name}: {text}"
-        dot.edge(source, target, label=_edge_label([_esc(text)]))
+        dot.edge(source, target, label=_edge_label([_esc(text)]), **_marked_edge(marks, source, target))
     total, shared = _parameter_total(graph)
     legend = [
         ("<b>Network</b>" + (" with a profile" if profile is not None else ""), None),
@@ -150,7 +155,7 @@ def network_diagram(graph, rankdir="LR", profile=None):
     return dot
 
 
-def gradient_diagram(graph, rankdir="LR"):
+def gradient_diagram(graph, rankdir="LR", marks=None):
     """The gradient flow after ``graph.forward(...)`` and ``graph.backward()``.
 
     Each edge ``u -> v`` (arrow pointing back, the way gradients flow) shows the gradient
@@ -161,6 +166,8 @@ def gradient_diagram(graph, rankdir="LR"):
     objective's targets, branches fed only by constant inputs, nodes that do not reach an
     objective) are grey and dashed. Nodes with parameters show the norm of each parameter's
     gradient; a value read by several consumers shows that its gradient is the sum of theirs.
+    ``marks``: as for ``network_diagram`` (``graphnn.gradcheck.gradcheck_nodes`` marks the
+    nodes whose backward is wrong).
 
     Raises ``GraphError`` when the graph has no gradients yet, ``ValueError`` for a
     ``rankdir`` not in ``RANKDIRS``.
@@ -180,9 +187,11 @@ def gradient_diagram(graph, rankdir="LR"):
     order = {name: i for i, name in enumerate(graph.nodes)}
     for name in graph.nodes:
         rows = _node_rows(graph, name, with_params=False) + _gradient_rows(graph, name, order)
-        dot.node(name, label=_table(rows), **_KIND_STYLE[_kind(graph, name)])
+        rows, style = _marked_node(marks, name, rows, _KIND_STYLE[_kind(graph, name)])
+        dot.node(name, label=_table(rows), **style)
     for source, target, slot in _edges(graph):
         attrs, flag = _gradient_edge(graph, source, target, slot)
+        attrs.update(_marked_edge(marks, source, target))
         if flag:
             flagged[flag] += 1
         dot.edge(source, target, **attrs)
@@ -204,7 +213,7 @@ def gradient_diagram(graph, rankdir="LR"):
     return dot
 
 
-def render(graph, path, view="network", rankdir="LR", profile=None):
+def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
     """Write ``view`` (``"network"`` or ``"gradients"``) of ``graph`` to ``path``; returns
     the written path as a ``pathlib.Path``.
 
@@ -213,8 +222,8 @@ def render(graph, path, view="network", rankdir="LR", profile=None):
     (``model.svg`` -> ``model.dot``), then runs Graphviz's ``dot``. Without ``dot`` on the
     ``PATH`` that raises ``RenderError`` saying how to install Graphviz; the ``.dot`` file is
     there all the same; a failing ``dot`` raises ``RenderError`` with its message. An
-    unsupported extension is a ``ValueError``. ``profile`` (network view only): see
-    ``network_diagram``.
+    unsupported extension is a ``ValueError``. ``profile`` (network view only) and ``marks``:
+    see ``network_diagram``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -223,7 +232,7 @@ def render(graph, path, view="network", rankdir="LR", profile=None):
             f"render: cannot tell the format of {str(path)!r} from its extension "
             f"{suffix or '(none)'!r}; supported: {', '.join(SOURCE_FORMATS + IMAGE_FORMATS)}"
         )
-    diagram = to_dot(graph, view, rankdir, profile=profile)
+    diagram = to_dot(graph, view, rankdir, profile=profile, marks=marks)
     source_path = path if suffix in SOURCE_FORMATS else path.with_suffix(".dot")
     source_path.write_text(diagram.source, encoding="utf-8")
     if suffix in SOURCE_FORMATS:
@@ -251,20 +260,21 @@ def render(graph, path, view="network", rankdir="LR", profile=None):
     return path
 
 
-def to_dot(graph, view="network", rankdir="LR", profile=None):
+def to_dot(graph, view="network", rankdir="LR", profile=None, marks=None):
     """``network_diagram`` or ``gradient_diagram``, by ``view`` name (``VIEWS``); ``profile``
-    (a ``graphnn.profiler.Profile``) is drawn on the network view only. Raises ``ValueError``
+    (a ``graphnn.profiler.Profile``) is drawn on the network view only; ``marks``
+    (``{node: message}``) on either. Raises ``ValueError``
     for an unknown ``view`` or a profile with ``view="gradients"``, and whatever the chosen
     diagram raises."""
     if view == "network":
-        return network_diagram(graph, rankdir, profile=profile)
+        return network_diagram(graph, rankdir, profile=profile, marks=marks)
     if view == "gradients":
         if profile is not None:
             raise ValueError(
                 "a profile is drawn on the network view only: use view='network' "
                 "(or network_diagram(graph, profile=profile))"
             )
-        return gradient_diagram(graph, rankdir)
+        return gradient_diagram(graph, rankdir, marks=marks)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(map(repr, VIEWS))}")
 
 
@@ -419,6 +429,27 @@ def _gradient_edge(graph, source, target, slot):
         lines.append(f'<font color="{_FLAG_COLOUR[flag]}"><b>{flag.upper()}</b></font>')
     attrs["label"] = _edge_label(lines)
     return attrs, flag
+
+
+# ---------------------------------------------------------------------------- marks
+_MARK_COLOUR = "#d7191c"
+
+
+def _marked_node(marks, name, rows, style):
+    """A marked node's label rows (its message added, in red) and style (a red border)."""
+    if not marks or name not in marks:
+        return rows, style
+    message = marks[name]
+    if message:
+        rows = rows + [(f'<font color="{_MARK_COLOUR}"><b>{_esc(message)}</b></font>', _SMALL)]
+    return rows, dict(style, color=_MARK_COLOUR, penwidth="3" if message else "2")
+
+
+def _marked_edge(marks, source, target):
+    """Extra attributes of an edge between two marked nodes: red and wide."""
+    if marks and source in marks and target in marks:
+        return dict(color=_MARK_COLOUR, penwidth="2.5")
+    return {}
 
 
 # ---------------------------------------------------------------------------- profile overlay

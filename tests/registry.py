@@ -1,7 +1,8 @@
 """Registries of every layer and objective, for the shared contract suites.
 
-``tests/test_layer_contract.py`` runs every check on every entry of ``LAYER_CASES``, and
-``tests/test_objectives.py`` on every entry of ``OBJECTIVE_CASES``. A new layer gets the whole
+``tests/test_layer_contract.py`` runs ``graphnn.testing.check_layer`` (the contract, kept in
+one place) on every entry of ``LAYER_CASES``, and ``tests/test_objectives.py`` runs
+``check_objective`` on every entry of ``OBJECTIVE_CASES``. A new layer gets the whole
 contract suite by being registered here (and ``test_every_layer_is_registered`` fails until it
 is), rather than by copying tests.
 
@@ -29,6 +30,7 @@ from graphnn import (
     LogisticSigmoidLayer, LogLoss,
     ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
+from graphnn.testing import away_from_zero_inputs, distribution_pair
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,6 @@ def standard_normal_inputs(*widths):
     """``make_inputs`` drawing each input from a standard normal."""
     def make_inputs(rng, n):
         return tuple(rng.standard_normal((n, width)) for width in widths)
-    return make_inputs
-
-
-def away_from_zero_inputs(*widths, margin=0.1):
-    """``make_inputs`` for layers with a kink at 0 (ReLU): normal values with ``|x| >= margin``,
-    so that a central-difference step never crosses the kink."""
-    def make_inputs(rng, n):
-        inputs = []
-        for width in widths:
-            x = rng.standard_normal((n, width))
-            inputs.append(np.where(x >= 0, 1.0, -1.0) * np.maximum(np.abs(x), margin))
-        return tuple(inputs)
     return make_inputs
 
 
@@ -131,21 +121,8 @@ def log_loss_pair(rng, n, k):
     return Y, rng.uniform(0.05, 0.95, size=(n, k))
 
 
-def _softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
-
-
-def cross_entropy_pair(rng, n, k):
-    """Y: one-hot rows (even rows) and random distributions (odd rows); Yhat: a softmax of
-    random numbers. With K = 1 the only distribution is [1]; Yhat is then drawn in
-    (0.05, 0.95) so that it has room for a central difference inside [0, 1]."""
-    if k == 1:
-        return np.ones((n, 1)), rng.uniform(0.05, 0.95, size=(n, 1))
-    Y = np.zeros((n, k))
-    Y[np.arange(n), rng.integers(0, k, size=n)] = 1.0
-    Y[1::2] = _softmax(rng.standard_normal((len(Y[1::2]), k)))
-    return Y, _softmax(rng.standard_normal((n, k)))
+#: Y one-hot rows and distributions, Yhat a softmax (graphnn.testing's default pair)
+cross_entropy_pair = distribution_pair
 
 
 OBJECTIVE_CASES = [

@@ -1,0 +1,168 @@
+"""find_nonfinite: NaN and inf injected at each kind of node, forward and backward, and in a
+parameter gradient; the report names the node that did it and draws the route to it."""
+import numpy as np
+import pytest
+
+import graphnn as gn
+
+RNG = np.random.default_rng(0)
+FEED = {"X": RNG.normal(size=(4, 3)), "Y": RNG.normal(size=(4, 2))}
+
+
+class Sqrt:
+    """sqrt(x): NaN for negative inputs (a student's layer, nothing from graphnn)."""
+
+    def forward(self, X):
+        self.X = X
+        return np.sqrt(X)
+
+    def gradient(self):
+        return np.einsum("nd,de->nde", 0.5 / np.sqrt(self.X), np.eye(self.X.shape[1]))
+
+    def backward(self, gradIn):
+        return gradIn * 0.5 / np.sqrt(self.X)
+
+
+class Identity:
+    """Forward is fine; ``backward`` divides by a zero of its own."""
+
+    def __init__(self, broken_backward=False):
+        self.broken = broken_backward
+
+    def forward(self, X):
+        return X.copy()
+
+    def gradient(self):
+        return np.eye(2)
+
+    def backward(self, gradIn):
+        return gradIn / 0.0 if self.broken else gradIn
+
+
+class ScaleWithBrokenUpdate:
+    """y = x * w (w 1 x 2) in the seed's style, whose updateWeights computes an inf gradient."""
+
+    def __init__(self):
+        self.w = np.ones((1, 2))
+
+    def getWeights(self):
+        return self.w
+
+    def setWeights(self, w):
+        self.w = np.array(w, dtype=float)
+
+    def forward(self, X):
+        self.X = X
+        return X * self.w
+
+    def gradient(self):
+        return np.einsum("nd,de->nde", np.broadcast_to(self.w, self.X.shape), np.eye(2))
+
+    def backward(self, gradIn):
+        return gradIn * self.w
+
+    def updateWeights(self, gradIn, eta):
+        self.w = self.w - eta * (self.X * gradIn).sum(axis=0, keepdims=True) / 0.0
+
+
+class InfiniteGradient:
+    def eval(self, Y, Yhat):
+        return float(((Y - Yhat) ** 2).sum(axis=1).mean())
+
+    def gradient(self, Y, Yhat):
+        return np.full(Yhat.shape, np.inf)
+
+
+def network(middle=None, objective=None):
+    """X -> fc (3 -> 2) -> middle -> tanh -> objective(Y, .)"""
+    g = gn.Graph()
+    x, y = g.input("X"), g.input("Y")
+    h = g.add(gn.FullyConnectedLayer(3, 2, seed=1), x, name="fc")
+    if middle is not None:
+        h = g.add(gn.wrap(middle), h, name="middle")
+    h = g.add(gn.TanhLayer(), h, name="tanh")
+    g.add(gn.wrap(objective) if objective is not None else gn.SquaredError(), y, h, name="loss")
+    return g
+
+
+def test_a_finite_pass_reports_nothing():
+    report = gn.find_nonfinite(network(Identity()), FEED)
+    assert not report.found and not report
+    assert str(report) == "no NaN or inf: every value and gradient of the pass is finite"
+
+
+def test_a_nan_in_the_fed_data_is_the_input_node():
+    feed = {**FEED, "X": FEED["X"].copy()}
+    feed["X"][2, 1] = np.nan
+    report = gn.find_nonfinite(network(), feed)
+    assert (report.node, report.direction, report.what) == ("X", "forward", "fed value")
+    assert "1 NaN, 0 inf of 12" in report.statistics
+
+
+def test_a_layer_whose_output_overflows():
+    g = network()
+    g.op("fc").weights.value[...] = 1e308
+    report = gn.find_nonfinite(g, FEED)
+    assert (report.node, report.direction, report.what) == ("fc", "forward", "output")
+    assert report.path == ["X", "fc"]
+    assert report.reads[0][0] == "X" and "4 x 3" in report.reads[0][1]
+    assert "inf" in report.statistics
+
+
+def test_a_wrapped_layer_making_nan_from_finite_inputs():  # and no RuntimeWarning escapes
+    g = network(Sqrt())
+    report = gn.find_nonfinite(g, FEED)
+    assert (report.node, report.direction) == ("middle", "forward")
+    assert report.path == ["X", "fc", "middle"]
+    text = str(report)
+    assert "forward: node 'middle' gives a non-finite output from finite inputs" in text
+    assert "read fc: 4 x 2; min" in text  # statistics of what it read: negative entries
+    assert float(text.split("read fc: 4 x 2; min ")[1].split(",")[0]) < 0
+
+
+def test_an_objective_whose_value_is_not_finite():
+    class LogOfZero(InfiniteGradient):
+        def eval(self, Y, Yhat):
+            return float(np.log(0.0 * Yhat).mean())
+
+    report = gn.find_nonfinite(network(objective=LogOfZero()), FEED)
+    assert (report.node, report.direction, report.what) == ("loss", "forward", "value")
+    assert report.path == ["X", "Y", "fc", "tanh", "loss"]
+
+
+def test_a_layer_whose_backward_divides_by_zero():
+    report = gn.find_nonfinite(network(Identity(broken_backward=True)), FEED)
+    assert (report.node, report.direction, report.what) == ("middle", "backward", "gradient to input 0 (from fc)")
+    assert report.path == ["middle", "tanh", "loss"]  # the route its gradient came by
+    assert report.reads[-1][0] == "gradient received"
+    assert "0 NaN, 8 inf of 8" in report.statistics
+
+
+def test_an_objective_whose_gradient_is_not_finite():
+    report = gn.find_nonfinite(network(objective=InfiniteGradient()), FEED)
+    assert (report.node, report.direction, report.what) == ("loss", "backward", "gradient")
+
+
+def test_a_parameter_gradient_that_is_not_finite():
+    report = gn.find_nonfinite(network(ScaleWithBrokenUpdate()), FEED)
+    assert (report.node, report.direction, report.what) == ("middle", "backward", "gradient of weights")
+
+
+def test_a_graphnn_parameter_gradient_that_overflows():
+    g = network()
+    feed = {**FEED, "X": np.full((4, 3), 1e308)}
+    g.op("fc").setWeights(np.full((3, 2), 1e-308))
+    g.op("fc").setBiases(np.zeros((1, 2)))
+    feed["Y"] = np.full((4, 2), 50.0)
+    # forward: fc = 3 per entry, finite; backward: X^T G sums 4 rows of 1e308 x (about -1) -> -inf
+    report = gn.find_nonfinite(g, feed)
+    assert (report.node, report.direction, report.what) == ("fc", "backward", "gradient of weights")
+
+
+def test_the_culprit_and_its_path_are_marked_on_the_network_diagram():
+    g = network(Sqrt())
+    report = gn.find_nonfinite(g, FEED)
+    source = report.to_dot(g).source
+    assert "forward: output not finite" in source
+    assert source.count('color="#d7191c"') >= 3 + 2  # three nodes, two edges of the path
+    assert report.marks == {"X": "", "fc": "", "middle": "forward: output not finite"}
