@@ -127,6 +127,7 @@ def _graph_dtype(graph, dtype):
             raise ExportError(f"dtype must be float32 or float64, got {dtype}")
         return dtype
     dtypes = {p.value.dtype for p in graph.parameters()}
+    dtypes |= {graph.op(n).meanX.dtype for n in graph.nodes if isinstance(graph.op(n), InputLayer)}
     return np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
 
 
@@ -143,8 +144,8 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     ``node.biases``, ``node.mean``, ``node.inverse_std``. ONNX node names are graphnn's node
     names (``node.scale`` for the second operator of a z-scoring layer).
 
-    ``dtype``: ``float32`` or ``float64``; by default float32 when every parameter is, else
-    float64. ``opset`` must lie in ``EXPORT_OPSETS``. Layers map to ``Gemm`` (fully
+    ``dtype``: ``float32`` or ``float64``; by default float32 when every parameter and every
+    z-scoring layer's statistics are (a graph of activations only needs it said), else float64. ``opset`` must lie in ``EXPORT_OPSETS``. Layers map to ``Gemm`` (fully
     connected), ``Sub`` and ``Mul`` (z-scoring: ``(x - mean) * inverse_std``, 0 for constant
     columns, as ``InputLayer`` computes), ``Identity``, ``Relu``, ``Sigmoid``, ``Tanh``,
     ``Softmax`` (axis 1), ``Add``/``Sum`` and ``Concat`` (axis 1). The model passes
