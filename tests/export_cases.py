@@ -92,3 +92,11 @@ def forward_value(graph, feed, name):
     """Node ``name``'s output after ``graph.forward(feed)``."""
     graph.forward(feed)
     return graph.value(name)
+
+
+def objective_case(objective, dtype, n):
+    """``mixed_graph`` ending in a new ``OBJECTIVES[objective]``, and a feed of ``n`` rows."""
+    g = mixed_graph(dtype, OBJECTIVES[objective]())
+    feed = feed_for(g, dtype, n=n)
+    feed["Y"] = targets_for(g.op("loss"), n, dtype)
+    return g, feed

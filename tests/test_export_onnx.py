@@ -19,7 +19,7 @@ from onnx import TensorProto, helper
 
 import graphnn as gn
 from export_cases import (
-    DTYPES, LAYERS, OBJECTIVES, TOLERANCE, feed_for, forward_value, layer_graph, mixed_graph, targets_for,
+    DTYPES, LAYERS, OBJECTIVES, TOLERANCE, feed_for, forward_value, layer_graph, mixed_graph, objective_case,
 )
 from graphnn.export import OPSET, ExportError, from_onnx, to_onnx
 
@@ -63,9 +63,7 @@ def test_z_scoring_maps_a_constant_column_to_zero_in_onnxruntime(dtype):
 @FLOATS
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_the_objective_is_a_second_output_equal_to_graphnns(objective, dtype):
-    g = mixed_graph(dtype, OBJECTIVES[objective]())
-    feed = feed_for(g, dtype, n=9)
-    feed["Y"] = targets_for(g.op("loss"), 9, dtype)
+    g, feed = objective_case(objective, dtype, 9)
     J = g.forward(**feed)
     got = run_onnx(checked(to_onnx(g, objective=True)), feed)
     assert set(got) == {"loss", g.predecessors("loss")[1]}
@@ -130,9 +128,7 @@ def test_round_trip_of_every_layer(name, dtype):
 @FLOATS
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_round_trip_of_a_dag_with_every_layer_gives_the_same_values_and_diagrams(objective, dtype):
-    g = mixed_graph(dtype, OBJECTIVES[objective]())
-    feed = feed_for(g, dtype, n=8)
-    feed["Y"] = targets_for(g.op("loss"), 8, dtype)
+    g, feed = objective_case(objective, dtype, 8)
     back = same_graph_after_round_trip(g, feed)
     for (node, p), (node_back, p_back) in zip(g.named_parameters(), back.named_parameters()):
         assert node == node_back

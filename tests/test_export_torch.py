@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 import graphnn as gn
 from export_cases import (
-    DTYPES, LAYERS, OBJECTIVES, TOLERANCE, feed_for, forward_value, layer_graph, mixed_graph, targets_for,
+    DTYPES, LAYERS, OBJECTIVES, TOLERANCE, feed_for, forward_value, layer_graph, mixed_graph, objective_case,
 )
 from graphnn.export import ExportError, from_torch, to_torch
 
@@ -43,11 +43,9 @@ def test_every_layer_computes_graphnns_forward_in_torch(name, dtype):
 @FLOATS
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_autograd_gradients_of_the_objective_equal_graphnns_backward(objective, dtype):
-    g = mixed_graph(dtype, OBJECTIVES[objective]())
-    g.set_requires_grad("X")
     n = 9
-    feed = feed_for(g, dtype, n=n)
-    feed["Y"] = targets_for(g.op("loss"), n, dtype)
+    g, feed = objective_case(objective, dtype, n)
+    g.set_requires_grad("X")
     J = g.forward(**feed)
     g.backward()
     module = to_torch(g)
