@@ -238,7 +238,9 @@ class _OnnxWriter:
     def objective(self, name, op, sources):
         """``J = mean_n sum_k l(y_nk, yhat_nk)``, as the objective's ``eval`` computes it."""
         target, estimate = sources
-        part = f"{name}.".__add__
+        def part(suffix):  # the names of this objective's ONNX nodes and values
+            return f"{name}.{suffix}"
+
         if isinstance(op, SquaredError):
             diff = self.node("Sub", [target, estimate], part("diff"), part("diff"))
             loss = self.node("Mul", [diff, diff], part("terms"), part("terms"))
@@ -601,7 +603,7 @@ def _torch_parts():
         tensor, or a tuple when there are several, in ``output_names`` order);
         ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses."""
 
-        def __init__(self, graph, steps, modules, input_names, output_names, objectives):
+        def __init__(self, steps, modules, input_names, output_names, objectives):
             super().__init__()
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
@@ -707,7 +709,7 @@ def to_torch(graph):
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(_needed(graph, outputs))]
-    return GraphModule(graph, steps, modules, needed_inputs, outputs, objectives)
+    return GraphModule(steps, modules, needed_inputs, outputs, objectives)
 
 
 def from_torch(module, input="X"):
@@ -717,9 +719,8 @@ def from_torch(module, input="X"):
 
     Nodes are named after the Sequential's children when those names are valid graphnn names
     (an ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...). Add an objective
-    to train it or draw its gradients. Raises ``ExportError`` naming the child for a module
-    that is not an ``nn.Sequential`` or holds a layer graphnn cannot map (or a Linear without
-    the input width its predecessor gives is left to the first forward pass to report).
+    to train it or draw its gradients. Raises ``ExportError`` for a module that is not an
+    ``nn.Sequential``, or naming the child that graphnn cannot map.
     """
     torch = _require("torch", "torch")
     nn = torch.nn

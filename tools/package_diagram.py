@@ -43,10 +43,11 @@ ROLES = {
     "persistence": "save and load parameters",
     "plotting": "learning curves (matplotlib)",
     "datasets": "Kid Creative loader (pandas)",
+    "export": "ONNX and PyTorch, both ways",
 }
 #: what a reader meets first at the top, the helpers at the bottom
 RANKS = (
-    ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render"),
+    ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render", "export"),
     ("graph",),
     ("layers", "objectives"),
     ("parameter", "_validation"),
