@@ -1,0 +1,315 @@
+"""graphnn.export's ONNX half (issue 18): to_onnx checked by onnx's own checker and shape
+inference and run by onnxruntime; from_onnx of graphnn's own models (the round trip), of a
+``torch.onnx.export`` and of an sklearn ``MLPClassifier`` through skl2onnx; bad input.
+
+Tolerances: onnxruntime's outputs must equal graphnn's forward values to ``rtol 1e-12`` in
+float64 and ``rtol 1e-5`` in float32 (``export_cases.TOLERANCE``); a round trip through ONNX
+gives graphnn the same numpy computation again, so its values are compared exactly.
+"""
+import io
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from hypothesis import given, settings, strategies as st
+from onnx import TensorProto, helper
+
+import graphnn as gn
+from export_cases import (
+    DTYPES, LAYERS, OBJECTIVES, TOLERANCE, feed_for, forward_value, layer_graph, mixed_graph, objective_case,
+)
+from graphnn.export import OPSET, ExportError, from_onnx, to_onnx
+
+FLOATS = pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+
+
+def run_onnx(model, feed):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feed)))
+
+
+def checked(model):
+    """The model after onnx's full check and strict shape inference (which raise if it fails)."""
+    onnx.checker.check_model(model, full_check=True)
+    return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+
+
+@FLOATS
+@pytest.mark.parametrize("name", LAYERS)
+def test_every_layer_runs_in_onnxruntime_with_graphnns_values(name, dtype):
+    g = layer_graph(name, dtype)
+    model = checked(to_onnx(g, dtype=dtype))
+    for n in (1, 7):  # the batch dimension is dynamic
+        feed = feed_for(g, dtype, n=n)
+        expected = forward_value(g, feed, "out")
+        got = run_onnx(model, feed)["out"]
+        assert got.dtype == dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, **TOLERANCE[dtype])
+
+
+@FLOATS
+def test_z_scoring_maps_a_constant_column_to_zero_in_onnxruntime(dtype):
+    g = layer_graph("InputLayer", dtype)
+    got = run_onnx(to_onnx(g, dtype=dtype), feed_for(g, dtype))["out"]
+    assert np.all(got[:, 2] == 0)  # std 0: 0, as graphnn gives, not NaN or inf
+    mean, std = np.array([2.2, 0.9]), np.array([np.std([1, 2, 0, 5, 3], ddof=1), np.std([-2, 0.5, 3, 1, 2], ddof=1)])
+    np.testing.assert_allclose(got[:, :2], (feed_for(g, dtype)["X"][:, :2] - mean) / std, **TOLERANCE[dtype])
+
+
+@FLOATS
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_the_objective_is_a_second_output_equal_to_graphnns(objective, dtype):
+    g, feed = objective_case(objective, dtype, 9)
+    J = g.forward(**feed)
+    got = run_onnx(checked(to_onnx(g, objective=True)), feed)
+    assert set(got) == {"loss", g.predecessors("loss")[1]}
+    np.testing.assert_allclose(got["loss"], J, **TOLERANCE[dtype])
+    np.testing.assert_allclose(got[g.predecessors("loss")[1]], g.value(g.predecessors("loss")[1]), **TOLERANCE[dtype])
+
+
+def test_the_model_names_inputs_nodes_and_parameters_after_the_graph(tmp_path):
+    g = mixed_graph(np.float64, gn.LogLoss())
+    path = tmp_path / "model.onnx"
+    model = to_onnx(g, path)
+    assert onnx.load(str(path)) == model
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)]
+    assert [i.name for i in model.graph.input] == ["X"]  # Y is the objective's, not needed
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert (dims[0].dim_param, dims[1].dim_value) == ("N", 3)
+    assert [o.name for o in model.graph.output] == ["estimate"]
+    names = {node.name for node in model.graph.node}
+    assert {"input", "input.scale", "fc_a", "fc_b", "head", "estimate"} <= names
+    initializers = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    np.testing.assert_array_equal(initializers["head.weights"], g.op("head").weights.value)
+    np.testing.assert_array_equal(initializers["fc_a.biases"], g.op("fc_a").biases.value)
+    assert model.graph.node[[n.name for n in model.graph.node].index("head")].op_type == "Gemm"
+
+
+def test_a_float64_graph_exports_in_float32_on_request():
+    g = layer_graph("FullyConnectedLayer", np.float64)
+    model = to_onnx(g, dtype=np.float32)
+    feed = feed_for(g, np.float32)
+    np.testing.assert_allclose(run_onnx(model, feed)["out"], forward_value(g, feed, "out"), rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------- round trip
+def same_graph_after_round_trip(g, feed):
+    """Import ``to_onnx(g)``, add ``g``'s objectives back by name; compare values and DOT."""
+    back = from_onnx(to_onnx(g).SerializeToString())
+    for name in g.objectives:
+        target, estimate = g.predecessors(name)
+        back.add(type(g.op(name))(), back.input(target), estimate, name=name)
+    assert back.nodes == g.nodes
+    assert back.to_dot().source == g.to_dot().source  # before any pass
+    g.forward(**feed)
+    back.forward(**feed)
+    for name in g.nodes:
+        np.testing.assert_array_equal(back.value(name), g.value(name))
+    assert back.to_dot().source == g.to_dot().source  # with shapes
+    if g.objectives:
+        g.backward()
+        back.backward()
+        assert back.to_dot(view="gradients").source == g.to_dot(view="gradients").source
+    return back
+
+
+@FLOATS
+@pytest.mark.parametrize("name", LAYERS)
+def test_round_trip_of_every_layer(name, dtype):
+    g = layer_graph(name, dtype)
+    back = same_graph_after_round_trip(g, feed_for(g, dtype))
+    assert type(back.op("out")) is type(g.op("out"))
+
+
+@FLOATS
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_round_trip_of_a_dag_with_every_layer_gives_the_same_values_and_diagrams(objective, dtype):
+    g, feed = objective_case(objective, dtype, 8)
+    back = same_graph_after_round_trip(g, feed)
+    for (node, p), (node_back, p_back) in zip(g.named_parameters(), back.named_parameters()):
+        assert node == node_back
+        np.testing.assert_array_equal(p_back.grad, p.grad)
+
+
+ACTIVATIONS = [gn.ReLULayer, gn.LogisticSigmoidLayer, gn.TanhLayer, gn.SoftmaxLayer, gn.LinearLayer]
+
+
+@settings(max_examples=25)
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    activations=st.lists(st.sampled_from(ACTIVATIONS), min_size=4, max_size=4),
+    n=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_random_chains_agree_in_onnxruntime_and_after_the_round_trip(widths, activations, n, seed):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, (size_in, size_out) in enumerate(zip(widths, widths[1:])):
+        fc = gn.FullyConnectedLayer(size_in, size_out, rng=rng)
+        fc.setWeights(rng.normal(size=(size_in, size_out)))
+        layers += [fc, activations[k]()]
+    g = gn.Graph.sequential(*layers)
+    feed = {"X": rng.normal(size=(n, widths[0]))}
+    same_graph_after_round_trip(g, feed)
+    expected = g.value(g.nodes[-1])
+    np.testing.assert_allclose(run_onnx(to_onnx(g), feed)[g.nodes[-1]], expected, **TOLERANCE[np.float64])
+
+
+# ---------------------------------------------------------------------------- models from elsewhere
+def test_a_torch_onnx_export_of_a_sequential_loads_runs_and_draws_its_gradients():
+    import torch  # the [torch] extra: CI installs it
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.ReLU(),
+        torch.nn.Linear(4, 2), torch.nn.Softmax(dim=1),
+    ).double()
+    data = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript exporter (dynamo=False) is deprecated, and needs no onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            net, (torch.zeros(2, 3, dtype=torch.float64),), data, dynamo=False,
+            input_names=["X"], output_names=["P"], dynamic_axes={"X": {0: "N"}},
+        )
+    g = from_onnx(data.getvalue())
+    assert [type(g.op(n)).__name__ for n in g.nodes[1:]] == [
+        "FullyConnectedLayer", "TanhLayer", "FullyConnectedLayer", "ReLULayer", "FullyConnectedLayer", "SoftmaxLayer",
+    ]
+    assert g.nodes[1] == "_0_Gemm"  # torch's node "/0/Gemm", made a graphnn name
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    last = g.nodes[-1]
+    np.testing.assert_allclose(forward_value(g, {"X": X}, last), net(torch.tensor(X)).detach().numpy(), rtol=1e-12)
+    g.add(gn.CrossEntropy(), g.input("Y"), last, name="loss")
+    g.forward(X=X, Y=np.eye(2)[np.arange(10) % 2])
+    g.backward()
+    dot = g.to_dot(view="gradients").source
+    assert "_0_Gemm" in dot and "mean" in dot
+
+
+def test_an_sklearn_mlpclassifier_through_skl2onnx_loads_its_probability_path():
+    from sklearn.neural_network import MLPClassifier
+    from skl2onnx import to_onnx as skl_to_onnx
+
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    with warnings.catch_warnings():  # a few iterations only: sklearn warns it did not converge
+        warnings.simplefilter("ignore")
+        clf = MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=30, random_state=0).fit(X, labels)
+    model = skl_to_onnx(clf, X[:1], options={id(clf): {"zipmap": False}})
+    with pytest.raises(ExportError, match=r"node 'Cast1' \(Cast\) on the way to output 'label'.*'probabilities'"):
+        from_onnx(model)  # the label path (ArgMax, ArrayFeatureExtractor, Cast) has no layers
+    g = from_onnx(model, outputs=["probabilities"])
+    kinds = [type(g.op(n)).__name__ for n in g.nodes[1:]]
+    assert kinds == ["FullyConnectedLayer", "TanhLayer", "FullyConnectedLayer", "SoftmaxLayer", "LinearLayer"]
+    np.testing.assert_allclose(forward_value(g, {"X": X}, "Identity"), clf.predict_proba(X), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g.op("MatMul").weights.value, clf.coefs_[0])
+    g.add(gn.CrossEntropy(), g.input("Y"), "Identity", name="loss")
+    J = g.forward(X=X, Y=np.eye(3)[labels])
+    assert J == pytest.approx(-np.mean(np.log(clf.predict_proba(X)[np.arange(60), labels])), rel=1e-12)
+    g.backward()
+    assert "FullyConnectedLayer 4-&gt;5" in g.to_dot(view="gradients").source
+
+
+def test_a_normalisation_by_constants_becomes_an_input_layer():
+    mean, std = np.array([[1.0, -2.0]]), np.array([[2.0, 0.5]])
+    nodes = [helper.make_node("Sub", ["X", "m"], ["c"], name="centre"), helper.make_node("Div", ["c", "s"], ["Z"], name="scale")]
+    g = from_onnx(make_model(nodes, [from_array(mean, "m"), from_array(std, "s")], outputs=["Z"]))
+    assert g.nodes == ["X", "centre"] and isinstance(g.op("centre"), gn.InputLayer)
+    X = np.array([[3.0, 0.0], [1.0, -2.5]])
+    np.testing.assert_array_equal(forward_value(g, {"X": X}, "centre"), [[1.0, 4.0], [0.0, -1.0]])
+
+
+# ---------------------------------------------------------------------------- bad input
+def from_array(array, name):
+    return onnx.numpy_helper.from_array(np.asarray(array), name)
+
+
+def make_model(nodes, initializers=(), outputs=("Y",), opset=OPSET):
+    graph = helper.make_graph(
+        nodes, "test", [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["N", 2])],
+        [helper.make_tensor_value_info(o, TensorProto.DOUBLE, ["N", 2]) for o in outputs], list(initializers),
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def test_a_graph_with_no_prediction_is_refused():
+    g = gn.Graph()
+    g.input("X")
+    with pytest.raises(ExportError, match="no prediction to export"):
+        to_onnx(g)
+    g.add(gn.SquaredError(), g.input("Y"), "X")  # an objective reading the data itself
+    with pytest.raises(ExportError, match="no prediction to export"):
+        to_onnx(g)
+
+
+def test_objective_output_needs_an_objective():
+    with pytest.raises(ExportError, match="objective=True, but the graph has no objective"):
+        to_onnx(layer_graph("ReLULayer", np.float64), objective=True)
+
+
+@pytest.mark.parametrize("opset", [12, 22, 99])
+def test_to_onnx_refuses_an_opset_it_does_not_write(opset):
+    with pytest.raises(ExportError, match=rf"opset {opset} is not one graphnn writes: choose one of 13..21"):
+        to_onnx(layer_graph("ReLULayer", np.float64), opset=opset)
+
+
+def test_from_onnx_refuses_an_opset_it_does_not_know():
+    model = make_model([helper.make_node("Relu", ["X"], ["Y"])], opset=23)
+    with pytest.raises(ExportError, match="opset 23, which graphnn does not know: it reads opsets 9..22"):
+        from_onnx(model)
+
+
+def test_a_file_that_is_not_onnx_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "notes.onnx"
+    path.write_text("these are my lecture notes, not a model\n")
+    with pytest.raises(ExportError, match=r"'.*notes.onnx' is not an ONNX model, or is truncated \(40 bytes\)"):
+        from_onnx(path)
+
+
+def test_a_truncated_file_is_refused(tmp_path):
+    data = to_onnx(mixed_graph(np.float64, gn.LogLoss())).SerializeToString()
+    path = tmp_path / "cut.onnx"
+    for size in (len(data) // 2, len(data) - 3):
+        path.write_bytes(data[:size])
+        with pytest.raises(ExportError, match=r"cut.onnx' is not (an ONNX model, or is truncated|a valid ONNX model)"):
+            from_onnx(path)
+
+
+def test_an_empty_or_missing_file_is_refused(tmp_path):
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(ExportError, match="empty.onnx' is empty, not an ONNX model"):
+        from_onnx(tmp_path / "empty.onnx")
+    with pytest.raises(ExportError, match="cannot read ONNX file '.*missing.onnx': No such file"):
+        from_onnx(tmp_path / "missing.onnx")
+
+
+def test_an_unsupported_operator_is_refused_naming_it_and_its_node():
+    nodes = [helper.make_node("Relu", ["X"], ["h"], name="first"), helper.make_node("LeakyRelu", ["h"], ["Y"], name="leaky")]
+    with pytest.raises(ExportError, match=r"node 'leaky' \(LeakyRelu\) on the way to output 'Y': graphnn has no layer for the ONNX operator LeakyRelu"):
+        from_onnx(make_model(nodes))
+
+
+@pytest.mark.parametrize("node, why", [
+    (helper.make_node("Softmax", ["X"], ["Y"], name="sm", axis=0), "Softmax over axis 0"),
+    (helper.make_node("MatMul", ["X", "X"], ["Y"], name="mm"), "MatMul of two computed values"),
+    (helper.make_node("Sub", ["two", "X"], ["Y"], name="flip"), "Sub of two computed values, or of a constant by a value"),
+    (helper.make_node("Div", ["X", "zero"], ["Y"], name="div"), "a division by a constant that holds zeros"),
+])
+def test_operators_graphnn_cannot_represent_are_refused_saying_why(node, why):
+    model = make_model([node], [from_array(2.0, "two"), from_array([[0.0, 1.0]], "zero")])
+    with pytest.raises(ExportError, match=rf"node '{node.name}' \({node.op_type}\).*{why}"):
+        from_onnx(model)
+
+
+def test_an_unknown_output_name_is_refused():
+    with pytest.raises(ExportError, match=r"the model has no value 'P'; its outputs: 'Y'"):
+        from_onnx(make_model([helper.make_node("Relu", ["X"], ["Y"])]), outputs=["P"])
+
+
+def test_a_missing_onnx_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[onnx\]"'):
+        to_onnx(layer_graph("ReLULayer", np.float64))
