@@ -108,3 +108,18 @@ def test_a_history_prints_as_a_short_summary():
     assert len(text) < 200 and text.count(",") < 10       # not every per-epoch number
     assert dict(history)["loss"] == history["loss"] and len(history["loss"]) == 40
     assert repr(gn.History(loss=[])) == "History(epochs=0)"
+
+
+# ---------------------------------------------------------------------------- plot_history
+def test_plot_history_returns_a_figure_that_shows_itself_without_pyplot(tmp_path):
+    from graphnn.plotting import plot_history
+
+    history = gn.History(loss=[1.0, 0.6, 0.5], val_loss=[1.1, 0.7, 0.65])
+    figure = plot_history(history, tmp_path / "curve.png")
+    png = figure._repr_png_()                      # what Jupyter shows as the cell's value
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (tmp_path / "curve.png").read_bytes()[:8] == png[:8]
+    from matplotlib.figure import Figure
+
+    assert isinstance(figure, Figure) and len(figure.axes) == 1
+    assert plot_history(history).axes[0].get_lines()[0].get_ydata().tolist() == [1.0, 0.6, 0.5]

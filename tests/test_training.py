@@ -422,6 +422,6 @@ def test_plot_history_without_matplotlib_says_what_to_install(monkeypatch, tmp_p
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r"pip install graphnn\[plot\]"):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[plot\]"'):
         plot_history({"loss": [1.0]}, tmp_path / "curve.png")
     assert not (tmp_path / "curve.png").exists()
