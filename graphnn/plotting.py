@@ -44,7 +44,7 @@ def _matplotlib():
     except ImportError as err:
         raise ImportError(
             "plot_history needs matplotlib, an optional extra of graphnn: "
-            "pip install -e ".[plot]" from a checkout of graphnn (or: pip install matplotlib)"
+            'from the graphnn checkout: pip install -e ".[plot]"  (or: pip install matplotlib)'
         ) from err
     return _figure_class(Figure), FigureCanvasAgg, rc_context, MaxNLocator
 
