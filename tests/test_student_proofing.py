@@ -123,3 +123,63 @@ def test_plot_history_returns_a_figure_that_shows_itself_without_pyplot(tmp_path
 
     assert isinstance(figure, Figure) and len(figure.axes) == 1
     assert plot_history(history).axes[0].get_lines()[0].get_ydata().tolist() == [1.0, 0.6, 0.5]
+
+
+# ---------------------------------------------------------------------------- CrossEntropy targets
+N_OBS, K = 673, 3
+LABELS = np.random.default_rng(1).integers(0, K, N_OBS)
+UNIFORM = np.full((N_OBS, K), 1 / K)
+
+
+def message_of(call):
+    with pytest.raises(ValueError) as info:
+        call()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("method", ["eval", "gradient"])
+def test_integer_labels_in_a_column_get_the_one_hot_hint(method):
+    text = message_of(lambda: getattr(gn.CrossEntropy(), method)(LABELS.reshape(-1, 1), UNIFORM))
+    assert "Y 673 x 1 and Yhat 673 x 3" in text
+    assert "class labels" in text and "np.eye(3)[labels.ravel().astype(int)]" in text
+    assert "reshape(1, -1)" not in text
+    one_hot = np.eye(K)[LABELS.reshape(-1, 1).ravel().astype(int)]   # the hint, followed, works
+    assert gn.CrossEntropy().eval(one_hot, UNIFORM) == pytest.approx(np.log(3))
+
+
+def test_one_d_labels_get_the_one_hot_hint_and_never_the_one_observation_hint():
+    for labels in (LABELS, LABELS.astype(float), list(LABELS)):
+        text = message_of(lambda: gn.CrossEntropy().eval(labels, UNIFORM))
+        assert "673 class labels" in text and "np.eye(3)[labels.astype(int)]" in text
+        assert "reshape(1, -1)" not in text and "one observation" not in text
+
+
+def test_a_one_d_column_of_targets_gets_the_reshape_to_a_column_hint():
+    for objective in (gn.LogLoss(), gn.SquaredError(), gn.CrossEntropy()):
+        text = message_of(lambda: objective.eval(np.ones(N_OBS), np.full((N_OBS, 1), 0.5)))
+        assert "y.reshape(-1, 1)" in text and "reshape(1, -1)" not in text
+        assert objective.describe() in text and "(673,)" in text
+        y = np.ones(N_OBS).reshape(-1, 1)                          # the hint, followed, works
+        objective.eval(y, np.full((N_OBS, 1), 0.5))
+
+
+def test_one_d_targets_beside_one_row_of_estimates_mean_one_observation():
+    text = message_of(lambda: gn.CrossEntropy().eval(np.array([1.0, 0, 0]), np.full((1, 3), 1 / 3)))
+    assert "y.reshape(1, -1)" in text and "reshape(-1, 1)" not in text
+
+
+def test_non_label_column_and_single_column_targets_say_what_crossentropy_compares():
+    text = message_of(lambda: gn.CrossEntropy().eval(np.full((N_OBS, 1), 0.5), UNIFORM))
+    assert "distributions" in text and "3 entries" in text and "class labels" not in text
+    text = message_of(lambda: gn.CrossEntropy().eval(np.array([[0.0], [1.0]]), np.full((2, 1), 0.5)))
+    assert "single column" in text and "LogLoss" in text and "np.eye(K)" in text
+
+
+def test_a_one_d_input_fed_to_the_graph_offers_the_column_reading_first():
+    g = gn.Graph.sequential(gn.FullyConnectedLayer(1, 1, seed=0), gn.LogisticSigmoidLayer(),
+                            objective=gn.LogLoss())
+    text = message_of(lambda: g.forward({"X": np.ones((N_OBS, 1)), "Y": np.ones(N_OBS)}))
+    assert text.index("x.reshape(-1, 1)") < text.index("x.reshape(1, -1)")
+    assert "673 observations of one value" in text
+    single = message_of(lambda: gn.TanhLayer().forward(np.ones(1)))
+    assert "for one observation use x.reshape(1, -1)" in single and "reshape(-1, 1)" not in single
