@@ -1,4 +1,9 @@
 """Issue 16: the traps a student or a teacher meets first, each with its test."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,8 +69,6 @@ def small_problem():
     (False, None, False),    # ... off for a pipe
 ])
 def test_progress_true_forces_false_hides_the_default_decides(monkeypatch, tty, progress, shown):
-    import sys
-
     stream = FakeTerminal(tty)
     monkeypatch.setattr(sys, "stderr", stream)
     graph, X, Y = small_problem()
@@ -78,7 +81,6 @@ def test_in_a_jupyter_kernel_the_default_shows_tqdm_autos_bar(monkeypatch):
     """A kernel's stderr is no terminal; the default still shows the bar, and it is tqdm.auto's
     (the notebook widget when ipywidgets is installed). The notebook test runs it for real."""
     import types
-    import sys
 
     from graphnn import training
 
@@ -183,3 +185,49 @@ def test_a_one_d_input_fed_to_the_graph_offers_the_column_reading_first():
     assert "673 observations of one value" in text
     single = message_of(lambda: gn.TanhLayer().forward(np.ones(1)))
     assert "for one observation use x.reshape(1, -1)" in single and "reshape(-1, 1)" not in single
+
+
+# ---------------------------------------------------------------------------- examples/kidcreative.py
+ROOT = Path(__file__).resolve().parent.parent
+KIDCREATIVE = ROOT / "examples" / "kidcreative.py"
+DATA = ROOT / "data" / "KidCreative.csv"
+
+
+def run_example(*args, cwd):
+    return subprocess.run([sys.executable, str(KIDCREATIVE), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def data_line(stdout):
+    return next(line for line in stdout.splitlines() if line.startswith("data: "))
+
+
+def test_the_example_prints_the_file_it_actually_read(tmp_path):
+    copy = tmp_path / "elsewhere" / "kc.csv"
+    copy.parent.mkdir()
+    shutil.copy(DATA, copy)
+    given = run_example("--data", copy, "--out", tmp_path / "a", cwd=tmp_path)
+    assert given.returncode == 0, given.stderr
+    assert data_line(given.stdout).startswith("data: elsewhere/kc.csv (673 observations")
+    # from another folder the default falls back to the repository's copy, and says so
+    fallback = run_example("--out", tmp_path / "b", cwd=tmp_path)
+    assert fallback.returncode == 0, fallback.stderr
+    assert data_line(fallback.stdout).startswith(f"data: {DATA} (673 observations")
+    here = run_example("--out", tmp_path / "c", cwd=ROOT)
+    assert data_line(here.stdout).startswith("data: data/KidCreative.csv (673")
+
+
+def test_the_example_piped_into_a_reader_that_stops_ends_without_a_traceback(tmp_path):
+    # The reader is gone before the example writes a byte: every write meets a closed pipe.
+    process = subprocess.Popen([sys.executable, str(KIDCREATIVE), "--out", tmp_path],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 1
+    assert stderr == ""
+    # and as typed, through the shell
+    piped = subprocess.run(f'"{sys.executable}" "{KIDCREATIVE}" --out "{tmp_path}" | head -n 2',
+                           shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert piped.stdout.splitlines()[0].startswith("Kid Creative: one forward-backward pass")
+    assert len(piped.stdout.splitlines()) == 2 and piped.stderr == ""
