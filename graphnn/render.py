@@ -29,6 +29,7 @@ PDF are made by Graphviz's ``dot``. Usually reached through ``Graph.to_dot`` and
 """
 import html
 import math
+import shutil
 from pathlib import Path
 
 import graphviz
@@ -43,7 +44,7 @@ from .layers.Layer import Layer
 __all__ = [
     "RenderError", "network_diagram", "gradient_diagram", "render", "format_number",
     "RANKDIRS", "VIEWS", "SOURCE_FORMATS", "IMAGE_FORMATS", "VANISHING", "EXPLODING",
-    "LEGEND_NODE", "AUTO", "FOLD", "Diagram", "graph_repr", "graph_svg", "graph_mimebundle",
+    "LEGEND_NODE", "Diagram", "graph_repr", "graph_svg", "graph_mimebundle",
 ]
 
 #: the directions a diagram may run in (Graphviz's ``rankdir``): left to right, top to
@@ -324,6 +325,66 @@ def to_dot(graph, view="network", rankdir=AUTO, profile=None, *, fold=FOLD, node
             )
         return gradient_diagram(graph, rankdir, fold=fold, node_range=node_range)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(map(repr, VIEWS))}")
+
+
+# ---------------------------------------------------------------------------- a Graph's own display
+def graph_repr(graph):
+    """A ``Graph``'s short text repr: its inputs, how many layers, its objectives and the
+    number of trainable parameters, e.g. ``Graph(inputs X, Y; 3 layers; objective logloss;
+    17 parameters)``. Never raises: a graph with an empty input slot says so.
+
+    >>> import graphnn as gn
+    >>> graph_repr(gn.Graph.sequential(gn.FullyConnectedLayer(2, 1), objective=gn.LogLoss()))
+    'Graph(inputs X, Y; 1 layer; objective logloss1; 3 parameters)'
+    """
+    kinds = dict(graph.nx.nodes(data="kind"))
+    if not kinds:
+        return "Graph(empty)"
+    inputs, objectives = graph.inputs, graph.objectives
+    n_layers = sum(kind == LAYER for kind in kinds.values())
+    parts = [
+        f"input{'s' if len(inputs) != 1 else ''} {_listed(inputs)}" if inputs else "no inputs",
+        f"{n_layers} layer{'s' if n_layers != 1 else ''}",
+        (f"objective{'s' if len(objectives) != 1 else ''} {_listed(objectives)}"
+         if objectives else "no objective"),
+    ]
+    try:
+        total, _ = _parameter_total(graph)
+    except GraphError as err:  # an empty slot: the graph cannot be ordered yet
+        parts.append(f"incomplete: {err}")
+    else:
+        parts.append(f"{total:,} parameter{'s' if total != 1 else ''}")
+    return f"Graph({'; '.join(parts)})"
+
+
+def _listed(names, most=4):
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def graph_svg(graph):
+    """The network view of ``graph`` as SVG text (what ``Graph._repr_svg_`` shows in
+    Jupyter), or ``None`` when it cannot be drawn (no Graphviz ``dot``, an incomplete graph):
+    IPython then falls back to the text repr."""
+    try:
+        return to_dot(graph).pipe(format="svg", encoding="utf-8")
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, GraphError):
+        return None
+
+
+def graph_mimebundle(graph, include=None, exclude=None):
+    """A ``Graph``'s rich display for Jupyter (``_repr_mimebundle_``): ``image/svg+xml``, the
+    network view, and ``text/plain``, its short repr; without Graphviz's ``dot`` the text
+    also says how to install it. ``include``/``exclude``: mime types, as IPython passes them."""
+    bundle = {"text/plain": graph_repr(graph)}
+    svg = graph_svg(graph)
+    if svg is not None:
+        bundle["image/svg+xml"] = svg
+    elif shutil.which("dot") is None:
+        bundle["text/plain"] += f"\n(drawing it {_INSTALL_HINT})"
+    if include is not None:
+        bundle = {key: value for key, value in bundle.items() if key in set(include)}
+    return {key: value for key, value in bundle.items() if key not in set(exclude or ())}
 
 
 # ---------------------------------------------------------------------------- building blocks

@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 PUBLIC_MODULES = (
     "graphnn.graph", "graphnn.parameter", "graphnn.gradcheck", "graphnn.render",
     "graphnn.training", "graphnn.optim", "graphnn.plotting", "graphnn.persistence",
-    "graphnn.profiler", "graphnn.datasets",
+    "graphnn.profiler", "graphnn.datasets", "graphnn.summarize",
 )
 
 #: (title, modules whose docstrings introduce the section, objects in reading order).
@@ -72,6 +72,12 @@ SECTIONS = (
         "graphnn.render.VIEWS", "graphnn.render.RANKDIRS", "graphnn.render.SOURCE_FORMATS",
         "graphnn.render.IMAGE_FORMATS", "graphnn.render.VANISHING", "graphnn.render.EXPLODING",
         "graphnn.render.LOG_MIN", "graphnn.render.LOG_MAX", "graphnn.render.LEGEND_NODE",
+        "graphnn.render.format_mean",
+        "graphnn.render.Diagram", "graphnn.render.graph_repr", "graphnn.render.graph_svg",
+        "graphnn.render.graph_mimebundle",
+    )),
+    ("Summary", ("graphnn.summarize",), (
+        "graphnn.summary", "graphnn.summarize.Summary", "graphnn.summarize.Row",
     )),
     ("Training and optimizers", ("graphnn.training", "graphnn.optim", "graphnn.plotting"), (
         "graphnn.fit", "graphnn.predict", "graphnn.evaluate", "graphnn.History",
@@ -87,7 +93,7 @@ SECTIONS = (
     )),
     ("Data", ("graphnn.datasets",), (
         "graphnn.load_kidcreative", "graphnn.datasets.KIDCREATIVE_FEATURES",
-        "graphnn.datasets.KIDCREATIVE_COLUMNS",
+        "graphnn.datasets.KIDCREATIVE_COLUMNS", "graphnn.datasets.kidcreative_path",
     )),
     ("Errors", (), (
         "graphnn.GraphError", "graphnn.render.RenderError",

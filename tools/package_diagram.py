@@ -37,6 +37,8 @@ ROLES = {
     "graph": "build, plan, forward, backward",
     "gradcheck": "central differences",
     "render": "network and gradient diagrams",
+    "_layout": "what a diagram draws: folds, ranges",
+    "summarize": "summary: a table of the nodes",
     "profiler": "time and bytes per node",
     "optim": "SGD, Adam",
     "training": "fit, predict, evaluate",
@@ -46,7 +48,9 @@ ROLES = {
 }
 #: what a reader meets first at the top, the helpers at the bottom
 RANKS = (
-    ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render"),
+    ("training", "plotting", "datasets", "persistence", "optim", "gradcheck", "profiler", "render",
+     "summarize"),
+    ("_layout",),
     ("graph",),
     ("layers", "objectives"),
     ("parameter", "_validation"),
