@@ -107,6 +107,9 @@ class Diagram(graphviz.Digraph):
     """A ``graphviz.Digraph`` that Jupyter shows as SVG, or, without Graphviz's ``dot``,
     as graphnn's install hint followed by the DOT source (never a traceback)."""
 
+    def __repr__(self):  # the text a notebook shows beside the SVG; no object address
+        return f"<{type(self).__name__} {self.name}: .source is its DOT text>"
+
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
