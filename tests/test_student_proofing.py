@@ -231,3 +231,38 @@ def test_the_example_piped_into_a_reader_that_stops_ends_without_a_traceback(tmp
                            shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert piped.stdout.splitlines()[0].startswith("Kid Creative: one forward-backward pass")
     assert len(piped.stdout.splitlines()) == 2 and piped.stderr == ""
+
+
+# ---------------------------------------------------------------------------- first steps
+def bash_blocks(path):
+    import re
+
+    return re.findall(r"^```bash\n(.*?)^```", path.read_text(), flags=re.S | re.M)
+
+
+def test_the_first_steps_install_into_a_virtual_environment():
+    readme, tutorial = ROOT / "README.md", ROOT / "docs" / "tutorial.md"
+    for path in (readme, tutorial):
+        for block in bash_blocks(path):
+            commands = [c.strip() for line in block.splitlines() for c in line.split("&&")]
+            assert "python3 -m venv .venv" in commands and ". .venv/bin/activate" in commands
+            assert any("python3-venv" in c for c in commands)       # Debian's venv module
+            pip = next(i for i, c in enumerate(commands) if c.startswith("pip install"))
+            assert pip > commands.index(". .venv/bin/activate")      # pip runs inside it
+            assert not any("shared/data" in c for c in commands)   # no CI-only path to type
+        text = " ".join(path.read_text().split())
+        assert "externally managed environment" in text
+        assert "course materials" in text and "cp ~/Downloads/KidCreative.csv data/" in text
+
+
+def test_install_hints_name_the_checkouts_extras_and_ci_names_no_absolute_path():
+    import re
+
+    sources = [*(ROOT / "graphnn").rglob("*.py"), *(ROOT / "examples").glob("*.py"),
+               *(ROOT / "docs").glob("*.md"), ROOT / "README.md", ROOT / "data" / "README.md"]
+    for path in sources:
+        assert not re.search(r"pip install graphnn\b", path.read_text()), path
+    script = (ROOT / ".ci" / "run").read_text()
+    assert "/work" not in script and "../shared/data/KidCreative.csv" in script
+    assert not re.search(r"(?<![.\w])/(work|home|root|tmp)/", script)
+    assert ".venv/" in (ROOT / ".gitignore").read_text().splitlines()
