@@ -85,7 +85,7 @@ def run(epochs=EPOCHS, seed=0, out_dir="out", quiet=False):
     start = time.perf_counter()
     history = fit(graph, X_train, Y_train, epochs, batch_size=BATCH_SIZE,
                   optimizer=Adam(graph.parameters(), lr=LEARNING_RATE),
-                  validation_split=VALIDATION_FRACTION, seed=seed, progress=not quiet)
+                  validation_split=VALIDATION_FRACTION, seed=seed, progress=False if quiet else None)
     seconds = time.perf_counter() - start
     test = evaluate(graph, X_test, Y_test)
     predicted = predict(graph, X_test).argmax(axis=1)

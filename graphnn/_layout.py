@@ -7,7 +7,7 @@ module knows nothing of Graphviz. It reads the graph through its public API only
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .graph import LAYER
+from .graph import LAYER, GraphError
 
 #: the direction ``rankdir="auto"`` picks: left to right up to ``AUTO_LR_MAX_DEPTH`` boxes along
 #: the longest path (a short chain fits a screen's width), top to bottom beyond, as Keras draws
@@ -73,6 +73,14 @@ class Plan:
     @property
     def folds(self):
         return [item for item in self.items if isinstance(item, Fold)]
+
+
+def value_or_none(graph, name):
+    """``graph.value(name)``, or ``None`` before a pass has computed it."""
+    try:
+        return graph.value(name)
+    except GraphError:
+        return None
 
 
 def outside_id(name):

@@ -433,15 +433,8 @@ def _slot_name(graph, target, slot):
     return ""
 
 
-def _value(graph, name):
-    try:
-        return graph.value(name)
-    except GraphError:
-        return None
-
-
 def _shape_of(graph, name):
-    value = _value(graph, name)
+    value = _layout.value_or_none(graph, name)
     if value is None:
         return "?"
     return describe_shape(np.shape(value))
@@ -476,7 +469,7 @@ def _node_rows(graph, name, with_params=True):
         rows.append((line, _SMALL))
     else:
         rows.append((_esc(op.describe()), _SMALL))
-        value = _value(graph, name)
+        value = _layout.value_or_none(graph, name)
         line = "J = ?" if value is None else f"J = {format_number(value)}"
         weight = graph.nx.nodes[name].get("weight", 1.0)
         if weight != 1.0:

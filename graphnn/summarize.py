@@ -31,8 +31,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from ._layout import value_or_none
 from ._validation import describe_shape
-from .graph import INPUT, LAYER, OBJECTIVE, GraphError
+from .graph import INPUT, LAYER, OBJECTIVE
 from .layers.ConcatLayer import ConcatLayer
 from .layers.InputLayer import InputLayer
 
@@ -141,7 +142,7 @@ def summary(graph):
         if kind == OBJECTIVE:
             shape = "scalar J"
         elif from_pass:
-            value = np.shape(_value(graph, name))
+            value = np.shape(value_or_none(graph, name))
             shape = describe_shape(value) if value else "?"
             if len(value) == 2:
                 n_observations = value[0]
@@ -160,13 +161,6 @@ def summary(graph):
     total = sum(int(p.size) for p in graph.parameters())
     return Summary(tuple(rows), total, sum(r.parameters for r in rows) != total, from_pass,
                    n_observations)
-
-
-def _value(graph, name):
-    try:
-        return graph.value(name)
-    except GraphError:
-        return None
 
 
 def _widths(graph, names):
