@@ -1,9 +1,9 @@
 """A multi-class MLP on scikit-learn's bundled handwritten digits.
 
 1,797 images of 8 x 8 pixels (no download: the data ship with scikit-learn, an optional extra:
-``pip install graphnn[examples]``). 20% of the images, stratified by digit, are held out as the
-test set; ``fit`` holds out another 10% of the rest as the validation set of the learning
-curve, so the test set is used once, at the end. The graph::
+``pip install -e ".[examples]"`` from a checkout). 20% of the images, stratified by digit,
+are held out as the test set; ``fit`` holds out another 10% of the rest as the validation
+set of the learning curve, so the test set is used once, at the end. The graph::
 
     X -> InputLayer (z-score) -> FC 64->64 -> ReLU -> FC 64->10 -> Softmax -> CrossEntropy <- Y (one-hot)
 
@@ -53,7 +53,8 @@ def load_digits_one_hot():
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        sys.exit("examples/digits.py needs scikit-learn: pip install graphnn[examples]")
+        sys.exit('examples/digits.py needs scikit-learn: from the graphnn checkout, '
+                 'pip install -e ".[examples]"')
     digits = load_digits()
     labels = digits.target
     return digits.data.astype(np.float64), np.eye(10)[labels], labels
@@ -84,7 +85,7 @@ def run(epochs=EPOCHS, seed=0, out_dir="out", quiet=False):
     start = time.perf_counter()
     history = fit(graph, X_train, Y_train, epochs, batch_size=BATCH_SIZE,
                   optimizer=Adam(graph.parameters(), lr=LEARNING_RATE),
-                  validation_split=VALIDATION_FRACTION, seed=seed, progress=not quiet)
+                  validation_split=VALIDATION_FRACTION, seed=seed, progress=False if quiet else None)
     seconds = time.perf_counter() - start
     test = evaluate(graph, X_test, Y_test)
     predicted = predict(graph, X_test).argmax(axis=1)

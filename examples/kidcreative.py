@@ -17,6 +17,7 @@ The functions are importable (``build_graph``, ``forward_backward``, ``format_re
 ``write_outputs``, ``main``); tests/test_example_kidcreative.py drives them.
 """
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ try:
 except ImportError:  # run from a checkout in which graphnn is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
-from graphnn.datasets import KIDCREATIVE_FEATURES, DatasetError, load_kidcreative
+from graphnn.datasets import KIDCREATIVE_FEATURES, DatasetError, kidcreative_path, load_kidcreative
 from graphnn.render import RenderError
 
 # The numbers the seed reports in its Part 3 ("Forwards-Backwards Propagate a Dataset"):
@@ -245,12 +246,13 @@ def main(argv=None):
     """Run the example; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        X, Y = load_kidcreative() if args.data is None else load_kidcreative(args.data)
+        path = kidcreative_path() if args.data is None else kidcreative_path(args.data)
+        X, Y = load_kidcreative(path)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     graph = build_graph(X, seed=args.seed)
-    report = forward_backward(graph, X, Y, data=args.data or "data/KidCreative.csv", seed=args.seed)
+    report = forward_backward(graph, X, Y, data=_shown(path), seed=args.seed)
     print(format_report(report), end="")
     try:
         written = write_outputs(graph, report, args.out)
@@ -270,5 +272,28 @@ def main(argv=None):
     return 0
 
 
+def _shown(path):
+    """The file read, as the user can find it: relative to the current folder when inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _run():
+    """``main()``, quiet when the reader stops reading (``python examples/kidcreative.py |
+    head``): a closed pipe ends the program with status 1 instead of a traceback."""
+    try:
+        status = main()
+        sys.stdout.flush()  # a closed pipe shows up here, while Python can still catch it
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

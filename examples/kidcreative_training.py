@@ -69,7 +69,7 @@ def run_training(X, Y, seed=0, out_dir="out", epochs=EPOCHS, quiet=False):
     optimizer = Adam(graph.parameters(), lr=LEARNING_RATE)
     start = time.perf_counter()
     history = fit(graph, X_train, Y_train, epochs, optimizer=optimizer,
-                  validation_data=(X_val, Y_val), seed=seed, progress=not quiet)
+                  validation_data=(X_val, Y_val), seed=seed, progress=False if quiet else None)
     seconds = time.perf_counter() - start
     train = evaluate(graph, X_train, Y_train)  # with the final weights, not the epoch's mean
     val = evaluate(graph, X_val, Y_val)

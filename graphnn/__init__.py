@@ -14,6 +14,7 @@ from .optim import SGD, Adam
 from .parameter import Parameter
 from .persistence import load_parameters, save_parameters
 from .profiler import Profile, profile
+from .summarize import summary
 from .training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -38,6 +39,6 @@ __all__ = [
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "plot_history", "load_kidcreative",
-    "DatasetError", "wrap", "find_nonfinite",
+    "DatasetError", "wrap", "find_nonfinite", "summary",
     "__version__",
 ]

@@ -41,7 +41,7 @@ def as_matrix(value, owner, what="input"):
     except (TypeError, ValueError) as err:
         raise ValueError(f"{owner}: {what} could not be read as an array ({err})") from None
     if array.ndim != 2:
-        hint = " (for one observation use x.reshape(1, -1))" if array.ndim == 1 else ""
+        hint = f" ({one_d_hint(array.size)})" if array.ndim == 1 else ""
         raise ValueError(
             f"{owner}: {what} must be a 2-D N x D array, got {array.ndim}-D shape "
             f"{tuple(array.shape)}{hint}"
@@ -53,6 +53,15 @@ def as_matrix(value, owner, what="input"):
     if array.dtype.type not in COMPUTE_DTYPES:
         array = array.astype(np.float32 if array.dtype == np.float16 else np.float64)
     return array
+
+
+def one_d_hint(n):
+    """What a 1-D array of ``n`` values may have meant, when nothing tells which: one
+    observation (a row) or, for ``n > 1``, ``n`` observations of one value (a column)."""
+    if n == 1:
+        return "for one observation use x.reshape(1, -1)"
+    return (f"for {n} observations of one value use x.reshape(-1, 1); for one observation "
+            f"of {n} values, x.reshape(1, -1)")
 
 
 def require_width(array, width, owner, what="input"):

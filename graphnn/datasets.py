@@ -86,6 +86,13 @@ def load_kidcreative(path=_DEFAULT_PATH):
     return values[:, 1:].copy(), values[:, :1].copy()
 
 
+def kidcreative_path(path=_DEFAULT_PATH):
+    """The file ``load_kidcreative(path)`` reads, as a ``pathlib.Path``: ``path`` itself, or,
+    for the default ``"data/KidCreative.csv"`` missing from the current directory, the
+    repository's ``data/KidCreative.csv``. Raises ``DatasetError`` when there is no such file."""
+    return _resolve(path)
+
+
 def _resolve(path):
     if path == _DEFAULT_PATH and not Path(path).exists():
         if _REPO_PATH.exists():

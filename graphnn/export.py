@@ -48,7 +48,7 @@ def _require(module, extra):
     except ImportError as err:
         raise ImportError(
             f"graphnn.export needs {module.split('.')[0]!r} for this: pip install -e \".[{extra}]\" "
-            f"(from the graphnn repository; or pip install graphnn[{extra}])"
+            "(run it in the root of your graphnn checkout)"
         ) from err
 
 

@@ -6,6 +6,7 @@ This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_
 code that needs only the engine may use ``graphnn.core.Graph``.
 """
 from . import render as _render
+from .summarize import summary as _summary
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .core import Graph as _CoreGraph
 
@@ -35,16 +36,35 @@ class Graph(_CoreGraph):
     (3, 1)
     """
 
-    def to_dot(self, view="network", rankdir="LR", profile=None):
+    def to_dot(self, view="network", rankdir="auto", profile=None, *, fold=_render.FOLD,
+               node_range=None, marks=None):
         """A ``graphviz.Digraph`` of the graph (shown inline in Jupyter; ``.source`` is the
         DOT text): ``view="network"`` (layers, shapes, parameter counts; with a
         ``graphnn.profile`` result, time and bytes per node) or ``view="gradients"`` (after
-        ``backward``: the gradient along every edge). ``rankdir``: ``"LR"``, ``"TB"``,
-        ``"RL"`` or ``"BT"``. See ``graphnn.render.to_dot`` for what it raises."""
-        return _render.to_dot(self, view, rankdir, profile=profile)
+        ``backward``: the gradient along every edge). ``rankdir``: ``"auto"`` (left to right
+        for shallow graphs, top to bottom beyond four boxes), ``"LR"``, ``"TB"``, ``"RL"`` or
+        ``"BT"``; ``fold``, ``node_range`` and ``marks``: see ``graphnn.render.to_dot``, which
+        also says what it raises."""
+        return _render.to_dot(self, view, rankdir, profile=profile, fold=fold,
+                              node_range=node_range, marks=marks)
 
-    def render(self, path, view="network", rankdir="LR", profile=None):
+    def render(self, path, view="network", rankdir="auto", profile=None, *, fold=_render.FOLD,
+               node_range=None, marks=None):
         """Write the ``view`` to ``path``: ``.dot``/``.gv`` (DOT source, no Graphviz needed),
         or ``.svg``/``.png``/``.pdf`` (the ``.dot`` beside it, then Graphviz's ``dot``).
         Returns the written ``pathlib.Path``. See ``graphnn.render.render``."""
-        return _render.render(self, path, view, rankdir, profile=profile)
+        return _render.render(self, path, view, rankdir, profile=profile, fold=fold,
+                              node_range=node_range, marks=marks)
+
+    def summary(self):
+        """A Keras-style table of the graph (``graphnn.summary``): node, class, output shape,
+        trainable parameters per layer and in total, and the inputs each node reads. Prints
+        as text; shows as an HTML table in Jupyter."""
+        return _summary(self)
+
+    def __repr__(self):
+        return _render.graph_repr(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        # Jupyter shows the network view as SVG (or, without Graphviz, the text and the hint).
+        return _render.graph_mimebundle(self, include, exclude)

@@ -18,6 +18,8 @@ class Parameter:
     >>> p.accumulate(np.array([[1.0, 2.0]])); p.accumulate(np.array([[1.0, 2.0]]))
     >>> p.grad
     array([[2., 4.]])
+    >>> np.asarray(p) is p.value  # works where numpy expects an array
+    True
     """
 
     __slots__ = ("name", "value", "_grad")
@@ -63,6 +65,22 @@ class Parameter:
             self._grad = grad
         else:
             self._grad += grad
+
+    def __array__(self, dtype=None, copy=None):
+        """The value as a numpy array, so that ``np.asarray(layer.weights)``, ``W @ x`` via
+        ``np.dot(layer.weights, x)`` and other numpy calls work as on a plain array (as code
+        written for plain-array weights expects). ``copy`` follows numpy 2's protocol:
+        ``None`` copies only if ``dtype`` asks for a conversion, ``True`` always copies,
+        ``False`` never does (``ValueError`` if the conversion would need a copy)."""
+        value = self.value
+        if dtype is None or np.dtype(dtype) == value.dtype:
+            return value.copy() if copy else value
+        if copy is False:
+            raise ValueError(
+                f"Parameter {self.name!r}: cannot give a {np.dtype(dtype)} view of a "
+                f"{value.dtype} value without a copy (copy=False was asked)"
+            )
+        return value.astype(dtype)
 
     def __repr__(self):
         return f"Parameter({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"

@@ -1,16 +1,38 @@
 """Learning curves: ``plot_history(history, path)`` draws the per-epoch losses (and
 accuracies, for classifiers) that ``fit`` returns, and saves them as PNG or SVG.
 
-matplotlib is an optional extra (``pip install graphnn[plot]``), imported only when a plot is
+matplotlib is an optional extra (``pip install -e ".[plot]"`` from a checkout), imported only when a plot is
 asked for. The figure is drawn on matplotlib's non-interactive Agg canvas, built directly
 rather than through ``pyplot``, so plotting never opens a window, works without a display,
-and leaves the global matplotlib backend of the caller (a notebook, say) alone.
+and leaves the global matplotlib backend of the caller (a notebook, say) alone. Because no
+``pyplot`` is involved, the returned figure displays itself: as a notebook cell's value it shows
+as an image (``_repr_png_``), in a fresh kernel too.
 """
 from pathlib import Path
 
 __all__ = ["plot_history"]
 
 _FORMATS = {".png": "png", ".svg": "svg"}
+
+
+_FIGURE_CLASS = []  # made on first use: matplotlib is imported only when a plot is asked for
+
+
+def _figure_class(Figure):
+    """A ``Figure`` that shows itself as PNG in Jupyter, with no pyplot backend set up."""
+    if not _FIGURE_CLASS:
+        class LearningCurves(Figure):
+            """The learning-curve figure ``plot_history`` returns: a matplotlib ``Figure``."""
+
+            def _repr_png_(self):
+                import io
+
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _FIGURE_CLASS.append(LearningCurves)
+    return _FIGURE_CLASS[0]
 
 
 def _matplotlib():
@@ -22,13 +44,14 @@ def _matplotlib():
     except ImportError as err:
         raise ImportError(
             "plot_history needs matplotlib, an optional extra of graphnn: "
-            "pip install graphnn[plot]  (or: pip install matplotlib)"
+            'from the graphnn checkout: pip install -e ".[plot]"  (or: pip install matplotlib)'
         ) from err
-    return Figure, FigureCanvasAgg, rc_context, MaxNLocator
+    return _figure_class(Figure), FigureCanvasAgg, rc_context, MaxNLocator
 
 
 def plot_history(history, path=None, title=None):
-    """Draw the learning curves of ``history`` and return the matplotlib ``Figure``.
+    """Draw the learning curves of ``history`` and return the matplotlib ``Figure`` (which a
+    notebook shows as the cell's value).
 
     ``history``: a ``graphnn.training.History`` or any mapping with a ``"loss"`` list and
     optionally ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"`` (one entry per epoch). The

@@ -10,7 +10,12 @@
   gradients; a value that fans out says its gradient is a sum.
 - ``render(graph, path)`` writes either view; the file extension picks the format.
 
-Both diagrams are ``graphviz.Digraph`` objects (Jupyter shows them inline) whose ``source``
+Both views run left to right for short graphs and top to bottom for deep ones
+(``rankdir="auto"``), fold a block of layers repeated ``fold`` (4) or more times along a
+chain into one box, and can draw a range of nodes only (``node_range=(first, last)``).
+
+Both diagrams are ``graphviz.Digraph`` objects (Jupyter shows them inline, or without
+Graphviz's ``dot`` the install hint and the DOT source) whose ``source``
 is deterministic: the same graph gives the same bytes, with no ids or addresses in it, so it
 can be compared in tests. Writing ``.dot``/``.gv`` needs no Graphviz programs; SVG, PNG and
 PDF are made by Graphviz's ``dot``. Usually reached through ``Graph.to_dot`` and
@@ -24,11 +29,14 @@ PDF are made by Graphviz's ``dot``. Usually reached through ``Graph.to_dot`` and
 """
 import html
 import math
+import shutil
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
+from . import _layout
+from ._layout import AUTO, FOLD, Fold
 from ._validation import describe_shape
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .layers.Layer import Layer
@@ -36,11 +44,12 @@ from .layers.Layer import Layer
 __all__ = [
     "RenderError", "network_diagram", "gradient_diagram", "render", "format_number",
     "RANKDIRS", "VIEWS", "SOURCE_FORMATS", "IMAGE_FORMATS", "VANISHING", "EXPLODING",
-    "LEGEND_NODE",
+    "LEGEND_NODE", "Diagram", "graph_repr", "graph_svg", "graph_mimebundle",
 ]
 
 #: the directions a diagram may run in (Graphviz's ``rankdir``): left to right, top to
-#: bottom, right to left, bottom to top
+#: bottom, right to left, bottom to top; or ``AUTO`` (``"auto"``, the default): ``"LR"`` for a
+#: graph at most four boxes deep, ``"TB"`` for deeper ones, so the drawing fits a screen
 RANKDIRS = ("LR", "TB", "RL", "BT")
 #: the two diagrams: ``network_diagram`` and ``gradient_diagram``
 VIEWS = ("network", "gradients")
@@ -87,6 +96,27 @@ class RenderError(RuntimeError):
     """A diagram could not be turned into an image: Graphviz's ``dot`` is missing or failed."""
 
 
+_INSTALL_HINT = (
+    "needs the program 'dot' from Graphviz, which is not on the PATH (the Python package "
+    "'graphviz' alone only writes DOT source). Install Graphviz: 'apt-get install graphviz' "
+    "(Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install -c conda-forge graphviz'."
+)
+
+
+class Diagram(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter shows as SVG, or, without Graphviz's ``dot``,
+    as graphnn's install hint followed by the DOT source (never a traceback)."""
+
+    def __repr__(self):  # the text a notebook shows beside the SVG; no object address
+        return f"<{type(self).__name__} {self.name}: .source is its DOT text>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": f"Drawing this diagram {_INSTALL_HINT}\n\n{self.source}"}
+
+
 def format_number(x):
     """A number with 4 significant digits, as every diagram shows them.
 
@@ -104,14 +134,26 @@ def format_number(x):
 
 
 # ---------------------------------------------------------------------------- public API
-def network_diagram(graph, rankdir="LR", profile=None, marks=None):
+def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=None, marks=None):
     """The network: a ``graphviz.Digraph`` with one node per input, layer and objective.
 
     Each node shows its name, its class (``describe()``), its output shape after a forward
     pass (``?`` before one) and, for layers, its parameter count; objectives show ``J``. Each
     edge is labelled with the shape of the value it carries (and, into a node with several
-    inputs, the slot it fills). ``rankdir`` is ``"LR"`` (left to right), ``"TB"``, ``"RL"``
-    or ``"BT"`` (``RANKDIRS``; anything else is a ``ValueError``).
+    inputs, the slot it fills). ``rankdir`` is ``"auto"`` (the default: left to right for a
+    graph at most four boxes deep, top to bottom beyond), ``"LR"`` (left to right), ``"TB"``,
+    ``"RL"`` or ``"BT"`` (``RANKDIRS``; anything else is a ``ValueError``).
+
+    Keyword-only, for deep graphs (both views):
+
+    - ``fold``: a block of layers repeated at least ``fold`` times in a row along a chain
+      (``50 x [FullyConnectedLayer 32->32 -> TanhLayer]``) is drawn as one box naming its
+      first and last nodes, the block, the repeats and the parameters in it (the gradient
+      view: the range of the gradients inside). Default ``FOLD`` (4); ``False`` draws every
+      node.
+    - ``node_range=(first, last)``: only the nodes from ``first`` to ``last`` (names, in the
+      graph's topological order ``graph.nodes``; both included), as Keras's ``layer_range``;
+      the nodes just outside that an edge reaches are small grey names.
 
     ``profile``: a ``graphnn.profiler.Profile`` of this graph. Each node then shows its
     forward and backward time, its output size, its share of the pass and the bytes of the
@@ -123,9 +165,15 @@ def network_diagram(graph, rankdir="LR", profile=None, marks=None):
     border, and the message in red in the label (``""`` for none); edges between two marked
     nodes are drawn red, which shows a path.
     """
-    dot = _digraph(graph, rankdir, "network")
+    _check_rankdir(rankdir)
+    drawing = _layout.plan(graph, fold, node_range)
+    dot = _digraph(graph, _layout.choose_rankdir(rankdir, drawing), "network")
     largest = _largest_share(profile) if profile is not None else 0.0
-    for name in graph.nodes:
+    for item in drawing.items:
+        if isinstance(item, Fold):
+            dot.node(item.id, label=_table(_fold_rows(graph, item)), **_FOLD_STYLE)
+            continue
+        name = item
         rows = _node_rows(graph, name)
         style = _KIND_STYLE[_kind(graph, name)]
         if profile is not None:
@@ -133,17 +181,20 @@ def network_diagram(graph, rankdir="LR", profile=None, marks=None):
             style = _profile_style(profile, name, style, largest)
         rows, style = _marked_node(marks, name, rows, style)
         dot.node(name, label=_table(rows), **style)
-    for source, target, slot in _edges(graph):
-        text = _shape_of(graph, source)
-        slot_name = _slot_name(graph, target, slot)
+    _draw_outside(dot, drawing)
+    for edge in drawing.edges:
+        text = _shape_of(graph, edge.source)
+        slot_name = _slot_name(graph, edge.target, edge.slot)
         if slot_name:
             text = f"{slot_name}: {text}"
-        dot.edge(source, target, label=_edge_label([_esc(text)]), **_marked_edge(marks, source, target))
+        dot.edge(edge.tail, edge.head, label=_edge_label([_esc(text)]), **_marked_edge(marks, edge.source, edge.target))
     total, shared = _parameter_total(graph)
     legend = [
-        ("<b>Network</b>" + (" with a profile" if profile is not None else ""), None),
+        ("<b>Network" + (" with a profile" if profile is not None else "") + "</b>", None),
         (_swatches(filled=profile is None), None),
-        (f"total parameters: <b>{total:,}</b>"
+        # One font per line: browsers measure text with other fonts than Graphviz did, so a
+        # bold number inside a plain line lands with a gap before it.
+        (f"total parameters: {total:,}"
          + (" (shared counted once)" if shared else ""), None),
         ("edge label: shape (N x D) of the value it carries", _SMALL),
     ]
@@ -151,11 +202,11 @@ def network_diagram(graph, rankdir="LR", profile=None, marks=None):
         legend.append(("shapes are ? until a forward pass", _SMALL))
     if profile is not None:
         legend += _profile_legend(profile, largest)
-    _add_legend(dot, legend)
+    _add_legend(dot, legend + _layout_legend(drawing))
     return dot
 
 
-def gradient_diagram(graph, rankdir="LR", marks=None):
+def gradient_diagram(graph, rankdir=AUTO, *, fold=FOLD, node_range=None, marks=None):
     """The gradient flow after ``graph.forward(...)`` and ``graph.backward()``.
 
     Each edge ``u -> v`` (arrow pointing back, the way gradients flow) shows the gradient
@@ -166,11 +217,15 @@ def gradient_diagram(graph, rankdir="LR", marks=None):
     objective's targets, branches fed only by constant inputs, nodes that do not reach an
     objective) are grey and dashed. Nodes with parameters show the norm of each parameter's
     gradient; a value read by several consumers shows that its gradient is the sum of theirs.
+    A mean within rounding of 0 (below ``eps * count * mean|g|``) shows as ``~0``; norms are
+    computed scaled, so a vanished gradient (``1e-183``) shows its size, never ``0``.
+    ``rankdir``, ``fold``, ``node_range``: as for ``network_diagram``; a folded box shows the
+    range of mean |gradient| along its inner edges and of its parameter-gradient norms.
     ``marks``: as for ``network_diagram`` (``graphnn.gradcheck.gradcheck_nodes`` marks the
     nodes whose backward is wrong).
 
     Raises ``GraphError`` when the graph has no gradients yet, ``ValueError`` for a
-    ``rankdir`` not in ``RANKDIRS``.
+    ``rankdir`` not in ``RANKDIRS`` (or ``"auto"``), a bad ``fold`` or ``node_range``.
     """
     _check_rankdir(rankdir)
     if not graph.has_gradients:
@@ -182,38 +237,47 @@ def gradient_diagram(graph, rankdir="LR", marks=None):
             "gradient diagram: a later forward pass (forward, predict or evaluate) replaced the "
             "gradients of the last backward; call graph.backward() again to draw them"
         )
-    dot = _digraph(graph, rankdir, "gradients")
+    drawing = _layout.plan(graph, fold, node_range)
+    dot = _digraph(graph, _layout.choose_rankdir(rankdir, drawing), "gradients")
     flagged = {"vanishing": 0, "exploding": 0}
     order = {name: i for i, name in enumerate(graph.nodes)}
-    for name in graph.nodes:
-        rows = _node_rows(graph, name, with_params=False) + _gradient_rows(graph, name, order)
-        rows, style = _marked_node(marks, name, rows, _KIND_STYLE[_kind(graph, name)])
-        dot.node(name, label=_table(rows), **style)
-    for source, target, slot in _edges(graph):
-        attrs, flag = _gradient_edge(graph, source, target, slot)
-        attrs.update(_marked_edge(marks, source, target))
+    for item in drawing.items:
+        if isinstance(item, Fold):
+            rows = _fold_rows(graph, item, with_params=False) + _fold_gradient_rows(graph, item)
+            dot.node(item.id, label=_table(rows), **_FOLD_STYLE)
+            continue
+        rows = _node_rows(graph, item, with_params=False) + _gradient_rows(graph, item, order)
+        rows, style = _marked_node(marks, item, rows, _KIND_STYLE[_kind(graph, item)])
+        dot.node(item, label=_table(rows), **style)
+    _draw_outside(dot, drawing)
+    for edge in drawing.edges:
+        attrs, flag = _gradient_edge(graph, edge.source, edge.target, edge.slot)
+        attrs.update(_marked_edge(marks, edge.source, edge.target))
         if flag:
             flagged[flag] += 1
-        dot.edge(source, target, **attrs)
+        dot.edge(edge.tail, edge.head, **attrs)
     legend = [
-        ("<b>Gradient flow</b> (arrows point the way gradients flow, back from J)", None),
+        ("<b>Gradient flow</b>", None),
+        ("arrows point the way gradients flow, back from J", _SMALL),
         ("on each edge, per observation: mean = mean gradient, "
          "mean|g| = mean absolute gradient", _SMALL),
         ("colour and width: mean|g| on a log scale", _SMALL),
         (_colour_bar(), None),
-        (f'<font color="{_FLAG_COLOUR["vanishing"]}"><b>VANISHING</b></font> (dotted): '
-         f'mean|g| &lt; {_decade(VANISHING)}, {flagged["vanishing"]} edge(s)', _SMALL),
-        (f'<font color="{_FLAG_COLOUR["exploding"]}"><b>EXPLODING</b></font> (bold): '
-         f'mean|g| &gt; {_decade(EXPLODING)}, {flagged["exploding"]} edge(s)', _SMALL),
+        (_flag_key("vanishing", f'(dotted): mean|g| &lt; {_decade(VANISHING)}, '
+                                f'{flagged["vanishing"]} edge(s)'), _SMALL),
+        (_flag_key("exploding", f'(bold): mean|g| &gt; {_decade(EXPLODING)}, '
+                                f'{flagged["exploding"]} edge(s)'), _SMALL),
+        ("mean ~0: within rounding of 0 (below eps x count x mean|g|)", _SMALL),
         ("grey dashed: no gradient (an objective's target, a constant branch, or no path to J)", _SMALL),
         ("|grad| weights 0.1 (in a node): norm of dJ/dweights, for each parameter", _SMALL),
         ("grad = sum of k: the value feeds k consumers, its gradient sums theirs", _SMALL),
     ]
-    _add_legend(dot, legend)
+    _add_legend(dot, legend + _layout_legend(drawing))
     return dot
 
 
-def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
+def render(graph, path, view="network", rankdir=AUTO, profile=None, *, fold=FOLD,
+           node_range=None, marks=None):
     """Write ``view`` (``"network"`` or ``"gradients"``) of ``graph`` to ``path``; returns
     the written path as a ``pathlib.Path``.
 
@@ -222,8 +286,9 @@ def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
     (``model.svg`` -> ``model.dot``), then runs Graphviz's ``dot``. Without ``dot`` on the
     ``PATH`` that raises ``RenderError`` saying how to install Graphviz; the ``.dot`` file is
     there all the same; a failing ``dot`` raises ``RenderError`` with its message. An
-    unsupported extension is a ``ValueError``. ``profile`` (network view only) and ``marks``:
-    see ``network_diagram``.
+    unsupported extension is a ``ValueError``. ``rankdir`` (default ``"auto"``), ``profile``
+    (network view only) and the keyword-only ``fold``, ``node_range`` and ``marks``: see
+    ``network_diagram``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -232,7 +297,7 @@ def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
             f"render: cannot tell the format of {str(path)!r} from its extension "
             f"{suffix or '(none)'!r}; supported: {', '.join(SOURCE_FORMATS + IMAGE_FORMATS)}"
         )
-    diagram = to_dot(graph, view, rankdir, profile=profile, marks=marks)
+    diagram = to_dot(graph, view, rankdir, profile=profile, fold=fold, node_range=node_range, marks=marks)
     source_path = path if suffix in SOURCE_FORMATS else path.with_suffix(".dot")
     source_path.write_text(diagram.source, encoding="utf-8")
     if suffix in SOURCE_FORMATS:
@@ -241,10 +306,7 @@ def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
         image = diagram.pipe(format=suffix[1:])
     except graphviz.ExecutableNotFound:
         raise RenderError(
-            f"rendering {str(path)!r} needs the program 'dot' from Graphviz, which is not on "
-            "the PATH (the Python package 'graphviz' alone only writes DOT source). Install "
-            "Graphviz: 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' "
-            "(macOS) or 'conda install -c conda-forge graphviz'. The DOT source was written "
+            f"rendering {str(path)!r} {_INSTALL_HINT} The DOT source was written "
             f"to {str(source_path)!r}; once Graphviz is installed, run: "
             f"dot -T{suffix[1:]} {source_path} -o {path}"
         ) from None
@@ -260,36 +322,101 @@ def render(graph, path, view="network", rankdir="LR", profile=None, marks=None):
     return path
 
 
-def to_dot(graph, view="network", rankdir="LR", profile=None, marks=None):
+def to_dot(graph, view="network", rankdir=AUTO, profile=None, *, fold=FOLD, node_range=None,
+           marks=None):
     """``network_diagram`` or ``gradient_diagram``, by ``view`` name (``VIEWS``); ``profile``
     (a ``graphnn.profiler.Profile``) is drawn on the network view only; ``marks``
-    (``{node: message}``) on either. Raises ``ValueError``
-    for an unknown ``view`` or a profile with ``view="gradients"``, and whatever the chosen
-    diagram raises."""
+    (``{node: message}``) on either. ``rankdir`` (default
+    ``"auto"``: left to right up to four boxes deep, top to bottom beyond), keyword-only
+    ``fold`` (fold a block repeated at least that many times along a chain; ``False``: never)
+    and ``node_range=(first, last)`` (draw those nodes only): see ``network_diagram``. The
+    result is a ``Diagram``: in Jupyter, SVG, or without Graphviz the install hint and the
+    DOT source. Raises ``ValueError`` for an unknown ``view`` or a profile with
+    ``view="gradients"``, and whatever the chosen diagram raises."""
     if view == "network":
-        return network_diagram(graph, rankdir, profile=profile, marks=marks)
+        return network_diagram(graph, rankdir, profile=profile, fold=fold, node_range=node_range, marks=marks)
     if view == "gradients":
         if profile is not None:
             raise ValueError(
                 "a profile is drawn on the network view only: use view='network' "
                 "(or network_diagram(graph, profile=profile))"
             )
-        return gradient_diagram(graph, rankdir, marks=marks)
+        return gradient_diagram(graph, rankdir, fold=fold, node_range=node_range, marks=marks)
     raise ValueError(f"unknown view {view!r}; choose one of {', '.join(map(repr, VIEWS))}")
+
+
+# ---------------------------------------------------------------------------- a Graph's own display
+def graph_repr(graph):
+    """A ``Graph``'s short text repr: its inputs, how many layers, its objectives and the
+    number of trainable parameters, e.g. ``Graph(inputs X, Y; 3 layers; objective logloss;
+    17 parameters)``. Never raises: a graph with an empty input slot says so.
+
+    >>> import graphnn as gn
+    >>> graph_repr(gn.Graph.sequential(gn.FullyConnectedLayer(2, 1), objective=gn.LogLoss()))
+    'Graph(inputs X, Y; 1 layer; objective logloss1; 3 parameters)'
+    """
+    kinds = dict(graph.nx.nodes(data="kind"))
+    if not kinds:
+        return "Graph(empty)"
+    inputs, objectives = graph.inputs, graph.objectives
+    n_layers = sum(kind == LAYER for kind in kinds.values())
+    parts = [
+        f"input{'s' if len(inputs) != 1 else ''} {_listed(inputs)}" if inputs else "no inputs",
+        f"{n_layers} layer{'s' if n_layers != 1 else ''}",
+        (f"objective{'s' if len(objectives) != 1 else ''} {_listed(objectives)}"
+         if objectives else "no objective"),
+    ]
+    try:
+        total, _ = _parameter_total(graph)
+    except GraphError as err:  # an empty slot: the graph cannot be ordered yet
+        parts.append(f"incomplete: {err}")
+    else:
+        parts.append(f"{total:,} parameter{'s' if total != 1 else ''}")
+    return f"Graph({'; '.join(parts)})"
+
+
+def _listed(names, most=4):
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def graph_svg(graph):
+    """The network view of ``graph`` as SVG text (what ``Graph._repr_svg_`` shows in
+    Jupyter), or ``None`` when it cannot be drawn (no Graphviz ``dot``, an incomplete graph):
+    IPython then falls back to the text repr."""
+    try:
+        return to_dot(graph).pipe(format="svg", encoding="utf-8")
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, GraphError):
+        return None
+
+
+def graph_mimebundle(graph, include=None, exclude=None):
+    """A ``Graph``'s rich display for Jupyter (``_repr_mimebundle_``): ``image/svg+xml``, the
+    network view, and ``text/plain``, its short repr; without Graphviz's ``dot`` the text
+    also says how to install it. ``include``/``exclude``: mime types, as IPython passes them."""
+    bundle = {"text/plain": graph_repr(graph)}
+    svg = graph_svg(graph)
+    if svg is not None:
+        bundle["image/svg+xml"] = svg
+    elif shutil.which("dot") is None:
+        bundle["text/plain"] += f"\n(drawing it {_INSTALL_HINT})"
+    if include is not None:
+        bundle = {key: value for key, value in bundle.items() if key in set(include)}
+    return {key: value for key, value in bundle.items() if key not in set(exclude or ())}
 
 
 # ---------------------------------------------------------------------------- building blocks
 def _check_rankdir(rankdir):
-    if rankdir not in RANKDIRS:
+    if rankdir != AUTO and rankdir not in RANKDIRS:
         raise ValueError(
-            f"rankdir must be one of {', '.join(map(repr, RANKDIRS))} (LR: left to right, "
-            f"TB: top to bottom), got {rankdir!r}"
+            f"rankdir must be one of {', '.join(map(repr, RANKDIRS))} or {AUTO!r} (LR: left to "
+            f"right, TB: top to bottom, auto: by the graph's depth), got {rankdir!r}"
         )
 
 
 def _digraph(graph, rankdir, view):
     _check_rankdir(rankdir)
-    return graphviz.Digraph(
+    return Diagram(
         name=f"graphnn_{view}",
         graph_attr=dict(
             rankdir=rankdir, fontname=_FONT, nodesep="0.25", ranksep="0.35",
@@ -303,14 +430,6 @@ def _digraph(graph, rankdir, view):
 
 def _kind(graph, name):
     return graph.nx.nodes[name]["kind"]
-
-
-def _edges(graph):
-    """Every edge ``(source, target, slot)``: targets in topological order, slots ascending,
-    so the DOT text does not depend on the order the graph was built in."""
-    for target in graph.nodes:  # a compiled graph: every slot is filled
-        for slot, source in enumerate(graph.predecessors(target)):
-            yield source, target, slot
 
 
 def _out_edges(graph, name, order):
@@ -329,12 +448,8 @@ def _slot_name(graph, target, slot):
     return ""
 
 
-def _value(graph, name):
-    return graph.last_pass.values.get(name) if graph.has_values else None
-
-
 def _shape_of(graph, name):
-    value = _value(graph, name)
+    value = _layout.value_or_none(graph, name)
     if value is None:
         return "?"
     return describe_shape(np.shape(value))
@@ -369,7 +484,7 @@ def _node_rows(graph, name, with_params=True):
         rows.append((line, _SMALL))
     else:
         rows.append((_esc(op.describe()), _SMALL))
-        value = _value(graph, name)
+        value = _layout.value_or_none(graph, name)
         line = "J = ?" if value is None else f"J = {format_number(value)}"
         weight = graph.nx.nodes[name].get("weight", 1.0)
         if weight != 1.0:
@@ -395,7 +510,7 @@ def _gradient_rows(graph, name, order):
         if len(carrying) > 1:
             total = record.grad(name)
             rows.append((
-                f"<b>grad = sum of {len(carrying)}</b>: mean {format_number(_mean(total))}, "
+                f"grad = sum of {len(carrying)}: mean {format_mean(total)}, "
                 f"mean|g| {format_number(_mean_abs(total))}",
                 _SMALL,
             ))
@@ -415,10 +530,10 @@ def _gradient_edge(graph, source, target, slot):
         return dict(label=_edge_label(lines), **_NO_GRADIENT), None
     prefix = [f"<i>{slot_name}</i>"] if slot_name else []
     grad = np.asarray(grad)
-    mean, magnitude = _mean(grad), _mean_abs(grad)
+    magnitude = _mean_abs(grad)
     width = grad.shape[1] if grad.ndim == 2 else grad.size
     over = f" (over {width} cols)" if width > 1 else ""
-    lines = prefix + [f"mean {format_number(mean)}{over}", f"mean|g| {format_number(magnitude)}"]
+    lines = prefix + [f"mean {format_mean(grad)}{over}", f"mean|g| {format_number(magnitude)}"]
     attrs = dict(dir="back", color=_colour(magnitude), penwidth=_penwidth(magnitude))
     flag = None
     if not math.isfinite(magnitude) or magnitude > EXPLODING:
@@ -450,6 +565,68 @@ def _marked_edge(marks, source, target):
     if marks and source in marks and target in marks:
         return dict(color=_MARK_COLOUR, penwidth="2.5")
     return {}
+
+
+# ---------------------------------------------------------------------------- folds and ranges
+_FOLD_STYLE = dict(_KIND_STYLE[LAYER], shape="box3d", style="filled")  # a stack of layers
+_OUTSIDE_STYLE = dict(shape="plaintext", fontcolor="#8a8a8a", fontsize="10")
+
+
+def _fold_rows(graph, fold, with_params=True):
+    """The label rows of a folded block: its first and last nodes, the block and how many
+    times it repeats, the output shape and (unless ``with_params`` is false) the parameters."""
+    block = " -&gt; ".join(_esc(text) for text in fold.block)
+    rows = [
+        (f"<b>{_esc(fold.first)} ... {_esc(fold.last)}</b>", None),
+        (f"{fold.repeats} x [{block}]", _SMALL),
+    ]
+    line = f"{len(fold.members)} layers | out {_shape_of(graph, fold.last)}"
+    if with_params:
+        count = sum(_parameter_count(graph.op(name)) for name in fold.members)
+        line += f" | {count:,} params"
+    rows.append((line, _SMALL))
+    return rows
+
+
+def _fold_gradient_rows(graph, fold):
+    """The gradient view of a folded block: the range of mean |gradient| along its inner
+    edges and of its parameter-gradient norms, with a flag when the range reaches one."""
+    inner = [graph.last_pass.edge_grad(a, b) for a, b in zip(fold.members, fold.members[1:])]
+    magnitudes = [_mean_abs(np.asarray(g)) for g in inner if g is not None]
+    norms = [_norm(p.grad) for name in fold.members for p in graph.op(name).parameters()]
+    rows = []
+    for what, values in (("mean|g| inside", magnitudes), ("|grad| params", norms)):
+        if values:
+            rows.append((f"{what} {format_number(min(values))} to {format_number(max(values))}",
+                         _SMALL))
+    if magnitudes:
+        flags = []
+        if min(magnitudes) < VANISHING:
+            flags.append("vanishing")
+        if not all(map(math.isfinite, magnitudes)) or max(magnitudes) > EXPLODING:
+            flags.append("exploding")
+        for flag in flags:
+            rows.append((f'<font color="{_FLAG_COLOUR[flag]}"><b>{flag.upper()} inside</b></font>',
+                         _SMALL))
+    return rows
+
+
+def _draw_outside(dot, drawing):
+    """The nodes just beyond ``node_range`` that an edge reaches: small grey names."""
+    for name in drawing.outside:
+        dot.node(_layout.outside_id(name), label=_esc(name), **_OUTSIDE_STYLE)
+
+
+def _layout_legend(drawing):
+    rows = []
+    if drawing.node_range is not None:
+        first, last = drawing.node_range
+        rows.append((f"drawn: nodes {_esc(first)} to {_esc(last)} of {drawing.n_nodes} "
+                     "(grey names: nodes outside the range)", _SMALL))
+    if drawing.folds:
+        rows.append(("a stacked box: a block of layers repeated along a chain, "
+                     "drawn once (fold=False draws every node)", _SMALL))
+    return rows
 
 
 # ---------------------------------------------------------------------------- profile overlay
@@ -491,7 +668,7 @@ def _profile_rows(profile, name):
     rows = [
         (f"fwd {format_seconds(row.forward)} | bwd {format_seconds(row.backward)} | "
          f"out {format_bytes(row.output_bytes)}", _SMALL),
-        (f"<b>{100.0 * profile.share(name):.1f} %</b> of the pass | "
+        (f"{100.0 * profile.share(name):.1f} % of the pass | "
          f"grad back {format_bytes(row.gradient_bytes)}", _SMALL),
     ]
     if row.note:
@@ -506,11 +683,12 @@ def _profile_legend(profile, largest):
         return f"{100.0 * seconds / profile.total:.1f} %" if profile.total > 0 else "-"
 
     rows = [
-        (f"<b>Profile</b>, median of {profile.repeat} passes: forward "
+        ("<b>Profile</b>", None),
+        (f"median of {profile.repeat} passes: forward "
          f"{format_seconds(profile.total_forward)} + backward "
-         f"{format_seconds(profile.total_backward)} = <b>{format_seconds(profile.total)}</b>", None),
+         f"{format_seconds(profile.total_backward)} = {format_seconds(profile.total)}", None),
         (f"in the nodes {format_seconds(profile.node_total)} ({percent(profile.node_total)}); "
-         f"<b>graph overhead {format_seconds(profile.overhead)}</b> ({percent(profile.overhead)}): "
+         f"graph overhead {format_seconds(profile.overhead)} ({percent(profile.overhead)}): "
          "the graph's own work between nodes, and the profiler's timers", _SMALL),
     ]
     if profile.plain_total is not None:
@@ -550,8 +728,37 @@ def _mean_abs(array):
 
 
 def _norm(array):
+    """The 2-norm, scaled first (``m * ||a / m||`` with ``m = max |a|``) so that squares of
+    tiny entries do not underflow to 0 (nor huge ones overflow): a gradient whose largest
+    entry is 1e-183 has a norm of that size, not 0. NaN stays NaN, inf stays inf."""
+    array = np.asarray(array)
+    if array.size == 0:
+        return 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.linalg.norm(array))
+        largest = float(np.max(np.abs(array)))
+        if largest == 0 or not math.isfinite(largest):
+            return float(np.linalg.norm(array)) if not math.isfinite(largest) else 0.0
+        return largest * float(np.linalg.norm(array / largest))
+
+
+def format_mean(array):
+    """The mean of ``array`` as diagrams show it: ``format_number``, or ``~0`` when it lies
+    within rounding of 0, below ``eps * count * mean|g|`` (the rounding a sum of ``count``
+    terms of that size may carry): the mean gradient into a softmax, mathematically 0,
+    computes as ``4e-19``, which is noise, not a value.
+
+    >>> float(np.mean([0.1, 0.2, -0.3]))   # 0 in exact arithmetic
+    1.850371707708594e-17
+    >>> format_mean(np.array([[0.1, 0.2, -0.3]])), format_mean(np.array([[0.5, -0.25]]))
+    ('~0', '0.125')
+    """
+    array = np.asarray(array)
+    mean = _mean(array)
+    if mean != 0 and math.isfinite(mean) and array.dtype.kind == "f":
+        noise = np.finfo(array.dtype).eps * array.size * _mean_abs(array)
+        if abs(mean) <= noise:
+            return "~0"
+    return format_number(mean)
 
 
 # ---------------------------------------------------------------------------- colours and labels
@@ -644,6 +851,12 @@ def _colour_bar():
         '<table border="0" cellspacing="1" cellpadding="1">'
         f"<tr>{swatch}</tr><tr>{names}</tr></table>"
     )
+
+
+def _flag_key(flag, text):
+    """A legend line naming ``flag``, all in its colour and one font: a browser measures text
+    in other fonts than Graphviz did, so a second font run on a line lands with a gap."""
+    return f'<font color="{_FLAG_COLOUR[flag]}">{flag.upper()} {text}</font>'
 
 
 def _add_legend(dot, rows):

@@ -65,9 +65,22 @@ class History(dict):
         return len(self.get("loss", ()))
 
     def __repr__(self):
-        facts = [f"epochs={self.epochs}", f"best_epoch={self.best_epoch}"]
+        """A short summary: epochs, the last and the best monitored losses, and how the run
+        ended; every per-epoch number is one ``dict(history)`` away."""
+        facts = [f"epochs={self.epochs}"]
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            values = self.get(key)
+            if values:
+                facts.append(f"{key}={values[-1]:.4g}")
+        monitored = self.get(self.monitor)
+        if self.best_epoch is not None and monitored and self.best_epoch <= len(monitored):
+            facts.append(f"best {self.monitor}={monitored[self.best_epoch - 1]:.4g} "
+                         f"at epoch {self.best_epoch}")
         facts += [name for name in ("stopped_early", "interrupted", "restored_best") if getattr(self, name)]
-        return f"History({', '.join(facts)}; {dict.__repr__(self)})"
+        return f"History({', '.join(facts)})"
+
+    def _repr_pretty_(self, printer, cycle):  # IPython prints dict subclasses its own way
+        printer.text(repr(self))
 
 
 # ---------------------------------------------------------------------------- splitting
@@ -284,7 +297,7 @@ def _restore(params, snapshot):
 
 def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_split=None,
         validation_data=None, shuffle=True, seed=0, early_stopping_patience=None, min_delta=0.0,
-        progress=True, input_name="X", target_name="Y", output=None):
+        progress=None, input_name="X", target_name="Y", output=None):
     """Train ``graph`` on ``(X, Y)`` for up to ``epochs`` passes; returns a ``History``.
 
     ``X`` (``N x D``) is fed to the input ``input_name`` and ``Y`` (``N x K``) to
@@ -305,7 +318,10 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
       of the monitored loss (``val_loss`` with validation, else ``loss``) of more than
       ``min_delta``. Whenever training ends (stopped early, out of epochs, or interrupted)
       the weights are set back to those at the end of the best epoch.
-    - ``progress``: a tqdm bar over the epochs, shown only when stderr is a terminal.
+    - ``progress``: a tqdm bar over the epochs (``tqdm.auto``: a widget in Jupyter, text on a
+      terminal). ``True`` shows it, ``False`` hides it; ``None`` (the default) shows it when
+      stderr is a terminal or the code runs in a Jupyter kernel, and hides it otherwise
+      (pipes, logs, CI).
     - ``input_name``, ``target_name``: the graph's inputs fed with ``X`` and ``Y``;
       ``output``: the node whose output is the prediction (default: the estimate the single
       objective reads), used for the accuracy.
@@ -442,12 +458,44 @@ class _NoBar:
 
 
 def _progress_bar(epochs, progress):
-    """A tqdm bar over the epochs, or a silent stand-in when off or stderr is not a terminal."""
-    stream = sys.stderr
-    if not progress or stream is None or not getattr(stream, "isatty", lambda: False)():
+    """A tqdm bar over the epochs, or a silent stand-in: ``progress`` ``True`` forces it on,
+    ``False`` off, ``None`` decides (on in a Jupyter kernel or when stderr is a terminal)."""
+    if progress is None:
+        progress = _in_jupyter() or _stderr_is_a_terminal()
+    if not progress:
         return _NoBar()
     try:
-        from tqdm import tqdm
+        tqdm = _bar_class()
     except ImportError:  # tqdm is a dependency, but a missing bar is no reason to fail
         return _NoBar()
-    return tqdm(total=epochs, unit="epoch", desc="fit", file=stream, dynamic_ncols=True)
+    return tqdm(total=epochs, unit="epoch", desc="fit", dynamic_ncols=True)
+
+
+def _stderr_is_a_terminal():
+    stream = sys.stderr
+    return stream is not None and getattr(stream, "isatty", lambda: False)()
+
+
+def _in_jupyter():
+    """Whether this runs in a Jupyter kernel (where stderr is no terminal, yet a bar shows)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _bar_class():
+    """``tqdm.auto.tqdm`` (a widget in Jupyter) where it can draw; plain tqdm otherwise.
+
+    In a kernel without ipywidgets ``tqdm.auto`` would warn and fall back to text; plain tqdm
+    gives the same text bar without the warning."""
+    if _in_jupyter():
+        try:
+            import ipywidgets  # noqa: F401  (tqdm's notebook bar is an ipywidgets widget)
+        except ImportError:
+            pass
+        else:
+            from tqdm.auto import tqdm
+
+            return tqdm
+    from tqdm import tqdm
+
+    return tqdm

@@ -217,10 +217,10 @@ CATALOGUE = [
     # ---------------------------------------------------------------- objectives
     BadInput("objective-shape-mismatch",
              lambda env: SquaredError().eval(ones(3, 1), ones(3, 2)),
-             ValueError, ("SquaredError", "Yhat", "Y (targets)", "3 x 1", "got 3 x 2")),
+             ValueError, ("SquaredError", "Yhat", "Y (targets)", "Y 3 x 1", "Yhat 3 x 2")),
     BadInput("objective-1d-targets",
              lambda env: SquaredError().gradient(np.zeros(3), ones(3, 1)),
-             ValueError, ("SquaredError", "Y (targets)", "1-D shape (3,)", "reshape(1, -1)")),
+             ValueError, ("SquaredError", "Y (targets)", "1-D shape (3,)", "y.reshape(-1, 1)")),
     BadInput("logloss-label-above-1",
              lambda env: LogLoss().eval(np.array([[0.0], [2.0]]), np.full((2, 1), 0.5)),
              ValueError, ("LogLoss", "Y (targets)", "[0, 1]", "1 entries", "row 1, column 0",

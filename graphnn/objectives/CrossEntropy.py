@@ -35,6 +35,27 @@ class CrossEntropy(Objective):
         Y, Yhat = self._checked_pair(Y, Yhat)
         return Yhat * np.add.reduce(Y, axis=1, keepdims=True) - Y
 
+    def _one_d_targets_message(self, Y, estimates_shape):
+        message = super()._one_d_targets_message(Y, estimates_shape)
+        if len(estimates_shape) == 2 and estimates_shape[0] == Y.size and estimates_shape[1] > 1:
+            K = estimates_shape[1]
+            if _are_labels(Y, K):
+                return (f"{self.describe()}: Y (targets) looks like {Y.size} class labels "
+                        f"(integers 0..{K - 1}); CrossEntropy needs one-hot targets, "
+                        f"N x K = {Y.size} x {K}: Y = np.eye({K})[labels.astype(int)]")
+        return message
+
+    def _shape_hint(self, Y, Yhat):
+        K = Yhat.shape[1]
+        if Y.shape[0] != Yhat.shape[0] or Y.shape[1] != 1 or K == 1:
+            return ""
+        if _are_labels(Y, K):
+            return (f". Y looks like class labels (one column of integers 0..{K - 1}): "
+                    f"CrossEntropy needs one-hot targets, one column per class: "
+                    f"Y = np.eye({K})[labels.ravel().astype(int)]")
+        return (f". CrossEntropy compares distributions: each row of Y needs {K} entries "
+                f"(one per class, e.g. one-hot) summing to 1")
+
     def _clipped(self, Y, Yhat):
         Y, Yhat = self._checked_pair(Y, Yhat)
         self._require_between_0_and_1(Y, "Y (targets)")
@@ -43,9 +64,14 @@ class CrossEntropy(Objective):
         off = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE * Y.shape[1]
         if off.any():
             row = int(np.argmax(off))
+            hint = ""
+            if Y.shape[1] == 1:  # one column: a 0/1 target or labels, never a distribution
+                hint = ("; a single column is not a distribution over classes: for class "
+                        "labels use one-hot targets np.eye(K)[labels.ravel().astype(int)] "
+                        "with K estimate columns, and for one 0/1 target, LogLoss")
             raise ValueError(
                 f"{self.describe()}: each row of Y (targets) must be a distribution summing to 1; "
-                f"{int(off.sum())} rows do not, the first is row {row} (sum {sums[row]})"
+                f"{int(off.sum())} rows do not, the first is row {row} (sum {sums[row]}){hint}"
             )
         return Y, np.maximum(Yhat, EPSILON)
 
@@ -60,3 +86,9 @@ class CrossEntropy(Objective):
         observation's gradient with respect to ``Yhat``; same checks as ``eval``."""
         Y, P = self._clipped(Y, Yhat)
         return -Y / P
+
+
+def _are_labels(Y, K):
+    """Whether every entry of ``Y`` is an integer in ``0..K-1``: class labels, most likely."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.all((Y == np.round(Y)) & (Y >= 0) & (Y < K)))

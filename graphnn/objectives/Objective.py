@@ -3,7 +3,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, is_matrix, require_same_shape
+from .._validation import as_matrix, describe_shape, is_matrix, one_d_hint
 
 
 class Objective(ABC):
@@ -63,15 +63,39 @@ class Objective(ABC):
         """Both arrays as ``N x K`` floats of one shape, or a ``ValueError`` naming them."""
         if not (is_matrix(Y) and is_matrix(Yhat)):
             name = self.describe()
+            if _ndim(Y) == 1 and _ndim(Yhat) in (1, 2):
+                raise ValueError(self._one_d_targets_message(np.asarray(Y), np.shape(Yhat)))
             Y = as_matrix(Y, name, "Y (targets)")
             Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
         if Y.shape != Yhat.shape:
-            require_same_shape(Yhat, Y.shape, self.describe(), "Yhat (estimates), shaped like Y (targets),")
+            raise ValueError(
+                f"{self.describe()}: Y (targets) and Yhat (estimates) must have one shape, "
+                f"N x K; got Y {describe_shape(Y.shape)} and Yhat {describe_shape(Yhat.shape)}"
+                + self._shape_hint(Y, Yhat)
+            )
         if Y.dtype != Yhat.dtype:
             # Targets are constants: they take the estimates' dtype, so that the gradient of a
             # float32 network stays float32 even when the labels were integers (fed as float64).
             Y = Y.astype(Yhat.dtype)
         return Y, Yhat
+
+    def _one_d_targets_message(self, Y, estimates_shape):
+        """The message for 1-D targets ``Y`` beside estimates of ``estimates_shape``: it says
+        which 2-D shape they likely meant, read off the estimates when those are 2-D."""
+        n = Y.size
+        if len(estimates_shape) == 2 and estimates_shape[0] == n:
+            hint = f"for a column of {n} targets, one per observation, use y.reshape(-1, 1)"
+        elif len(estimates_shape) == 2 and estimates_shape == (1, n):
+            hint = "for one observation use y.reshape(1, -1)"
+        else:  # the estimates cannot tell: offer both readings, a column first
+            hint = one_d_hint(n).replace("x.", "y.")
+        return (f"{self.describe()}: Y (targets) must be a 2-D N x K array like Yhat "
+                f"(estimates), got 1-D shape {tuple(Y.shape)} ({hint})")
+
+    def _shape_hint(self, Y, Yhat):
+        """Extra words for targets and estimates of different shapes (objectives may know
+        what was likely meant); ``""`` for none."""
+        return ""
 
     def _require_between_0_and_1(self, array, what):
         """Raise unless every entry lies in ``[0, 1]`` (NaN does not); returns (min, max)."""
@@ -84,3 +108,11 @@ class Objective(ABC):
                 f"the first at row {row}, column {col} ({array[row, col]})"
             )
         return low, high
+
+
+def _ndim(value):
+    """``value``'s number of dimensions as numpy sees it, or ``None`` if it is no array."""
+    try:
+        return np.ndim(value)
+    except (TypeError, ValueError):
+        return None
