@@ -189,7 +189,7 @@ _SCRIPT = """
   function toggle() {
     if (timer !== null) { stop(); return; }
     if (current === count - 1) { show(0); }
-    play.textContent = "\\u23F8"; play.title = "pause (space)";
+    play.textContent = "||"; play.title = "pause (space)";
     timer = setInterval(function () {
       if (current >= count - 1) { stop(); } else { show(current + 1); }
     }, data.interval);
@@ -226,11 +226,11 @@ _PAGE = """<!DOCTYPE html>
 {heading}
 <div id="header">{header}</div>
 <div id="controls">
-<button id="first" type="button" title="first frame (Home)">&#x23EE;</button>
+<button id="first" type="button" title="first frame (Home)">|&#x25C0;</button>
 <button id="prev" type="button" title="previous frame (left arrow)">&#x25C0;</button>
 <button id="play" type="button" title="play (space)">&#x25B6;</button>
 <button id="next" type="button" title="next frame (right arrow)">&#x25B6;&#x25B6;</button>
-<button id="last" type="button" title="last frame (End)">&#x23ED;</button>
+<button id="last" type="button" title="last frame (End)">&#x25B6;|</button>
 <input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="frame">
 <span id="number">frame 1 / {count}</span>
 </div>

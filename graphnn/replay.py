@@ -280,7 +280,8 @@ class _States:
                     "no gradient, so nothing is sent back.")
         what = {AddLayer: "passes the gradient that arrived, unchanged,",
                 ConcatLayer: "cuts the gradient that arrived into one block per input and sends them",
-                FullyConnectedLayer: "multiplies the gradient that arrived by W^T and sends it"}
+                FullyConnectedLayer: "multiplies the gradient that arrived by W^T and sends it",
+                InputLayer: "divides the gradient that arrived by each column's std and sends it"}
         verb = next((v for cls, v in what.items() if isinstance(step.op, cls)),
                     "multiplies the gradient that arrived by its local derivative and sends it")
         return head + f"{who} {verb} back to {to}" + (f", and adds {params}." if params else ".")
@@ -384,7 +385,10 @@ def _edge_content(graph, frame, edge, carrying):
                          (f"mean|g| {_num(magnitude)}", None)], style
     if edge in carrying:
         return prefix + [("not yet", None)], dict(_NOT_YET)
-    why = "target" if _render._kind(graph, target) == OBJECTIVE and slot == 0 else "none"
+    if _render._kind(graph, target) == OBJECTIVE and slot == 0:
+        why = "target"
+    else:
+        why = "no path to J" if graph.requires_grad(source) else "constant"
     return prefix + [(f"no gradient ({why})", None)], dict(_render._NO_GRADIENT)
 
 
