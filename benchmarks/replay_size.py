@@ -13,19 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
 import graphnn as gn  # noqa: E402
-
-
-def kidcreative():
-    X, Y = gn.load_kidcreative()
-    g = gn.Graph()
-    x, y = g.input("X", requires_grad=True), g.input("Y")
-    h = g.add(gn.InputLayer(X), x, name="input")
-    h = g.add(gn.FullyConnectedLayer(16, 1, seed=0), h, name="fc")
-    p = g.add(gn.LogisticSigmoidLayer(), h, name="sigmoid")
-    g.add(gn.LogLoss(), y, p, name="loss")
-    return g, dict(X=X, Y=Y)
+from replay_docs import kidcreative_graph  # noqa: E402  (the seed's chain, after one pass)
 
 
 def chain(blocks=50, width=8, n=64):
@@ -35,12 +26,12 @@ def chain(blocks=50, width=8, n=64):
         layers += [gn.FullyConnectedLayer(width, width, seed=i), gn.TanhLayer()]
     g = gn.Graph.sequential(*layers, gn.FullyConnectedLayer(width, 1, seed=blocks),
                             objective=gn.SquaredError())
-    return g, dict(X=rng.standard_normal((n, width)), Y=rng.standard_normal((n, 1)))
-
-
-def measure(name, g, feed):
-    g.forward(feed)
+    g.forward(X=rng.standard_normal((n, width)), Y=rng.standard_normal((n, 1)))
     g.backward()
+    return g
+
+
+def measure(name, g):
     start = time.perf_counter()
     r = g.replay()
     frames = time.perf_counter()
@@ -57,5 +48,5 @@ def measure(name, g, feed):
 
 
 if __name__ == "__main__":
-    measure("Kid Creative", *kidcreative())
-    measure("50-block chain", *chain())
+    measure("Kid Creative", kidcreative_graph())
+    measure("50-block chain", chain())
