@@ -6,7 +6,6 @@ import re
 import pytest
 
 from graphnn.player import Frame, Player
-from test_site import browser  # noqa: F401  (the session's chromium)
 
 
 def picture(text, colour="#ffffff"):
@@ -60,7 +59,7 @@ def test_jupyter_shows_the_page_in_an_iframe():
     assert "a &amp; b" in shown and '"' not in shown[len('<iframe srcdoc="'):shown.index('" style=')]
 
 
-def test_the_page_plays_in_chromium_from_a_file(tmp_path, browser):  # noqa: F811
+def test_the_page_plays_in_chromium_from_a_file(tmp_path, browser):
     path = Player([(picture(f"step {i}"), f"caption {i}") for i in range(3)], interval=0.05).save(
         tmp_path / "player.html")
     problems = []

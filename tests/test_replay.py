@@ -12,7 +12,6 @@ import graphnn as gn
 from graphnn.render import format_number
 from graphnn.replay import FUSED_RULE, RULES, rule_of
 from graphs import kidcreative_chain
-from test_site import browser  # noqa: F401  (the session's chromium)
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("replay_docs", ROOT / "examples" / "replay_docs.py")
@@ -167,7 +166,7 @@ def test_the_docs_player_and_still_are_fresh():
     assert replay_docs.stale_files(ROOT / "docs") == []
 
 
-def test_the_player_in_chromium(tmp_path, kid, browser):  # noqa: F811
+def test_the_player_in_chromium(tmp_path, kid, browser):
     path = kid.replay().save(tmp_path / "replay.html")
     problems = []
     page = browser.new_page(viewport={"width": 1400, "height": 700})
