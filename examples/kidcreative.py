@@ -47,6 +47,8 @@ SEED_MEAN_FC = np.array([
 REPORT_FILE = "report.txt"
 #: the two diagrams (graphnn.render): the network, and the gradient flowing back through it
 DIAGRAMS = (("network", "network.svg"), ("gradients", "gradients.svg"))
+#: the replay of the pass, step by step (graphnn.replay): open it in a browser
+REPLAY_FILE = "replay.html"
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,9 +189,9 @@ def format_report(report):
 # rendering issue lands (the graph is passed in for that).
 # ---------------------------------------------------------------------------------------------
 def write_outputs(graph, report, out_dir):
-    """Write the report and both diagrams into ``out_dir`` (created if needed); returns the
-    paths written. Without Graphviz's ``dot`` the diagrams stay as ``.dot`` source and a
-    note on stderr says how to install it."""
+    """Write the report, both diagrams and the replay player into ``out_dir`` (created if
+    needed); returns the paths written. Without Graphviz's ``dot`` the diagrams stay as
+    ``.dot`` source, the replay is not written, and a note on stderr says how to install it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report_path = out_dir / REPORT_FILE
@@ -202,6 +204,10 @@ def write_outputs(graph, report, out_dir):
         except RenderError as err:
             written.append(path.with_suffix(".dot"))
             print(f"note: {err}", file=sys.stderr)
+    try:
+        written.append(graph.replay().save(out_dir / REPLAY_FILE))
+    except RenderError as err:
+        print(f"note: {err}", file=sys.stderr)
     return written
 
 

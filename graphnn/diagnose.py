@@ -197,7 +197,7 @@ def _backward(graph, feed):
         if not _finite(received):
             return report(node, "gradient (the sum over its consumers)", received)
         for slot, source in enumerate(graph.predecessors(node)):
-            sent = graph.edge_grad(source, node, slot)
+            sent = graph.last_pass.edge_grad(source, node, slot)
             if sent is not None and not _finite(sent):
                 return report(node, f"gradient to input {slot} (from {source})", sent, received)
         for parameter in owned.get(node, ()):

@@ -370,7 +370,7 @@ def _check_layer_node(graph, node, op, sources, inputs, G, from_graph, eps, tole
             parameter.grad = grad
     rows = []
     for slot, source in enumerate(sources):
-        sent = graph.edge_grad(source, node, slot) if from_graph else None
+        sent = graph.last_pass.edge_grad(source, node, slot) if from_graph else None
         analytic = np.asarray(own[slot] if sent is None else sent, dtype=np.float64)
         numeric = numerical_gradient(weighted_output, inputs[slot], eps)
         rows.append(_node_row(node, f"input {slot} (from {source})", analytic, numeric, value, eps, tolerance,

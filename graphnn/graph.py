@@ -1,12 +1,13 @@
 """``graphnn.Graph``: the engine's graph (``graphnn.core``) with the views' conveniences.
 
 The core knows nothing of the views, so that they can depend on it and never the reverse.
-This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_dot`` and
-``render``, which hand the graph to ``graphnn.render``. ``graphnn.Graph`` is this class;
+This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_dot``,
+``render`` and ``replay``, which hand the graph to ``graphnn.render`` and ``graphnn.replay``. ``graphnn.Graph`` is this class;
 code that needs only the engine may use ``graphnn.core.Graph``.
 """
 from . import render as _render
 from .summarize import summary as _summary
+from . import replay as _replay
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .core import Graph as _CoreGraph
 
@@ -68,3 +69,9 @@ class Graph(_CoreGraph):
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         # Jupyter shows the network view as SVG (or, without Graphviz, the text and the hint).
         return _render.graph_mimebundle(self, include, exclude)
+
+    def replay(self, rankdir="LR"):
+        """The last forward and backward pass, one frame per step (``graphnn.replay.Replay``):
+        ``.save("replay.html")`` writes a self-contained player, Jupyter shows it inline,
+        each frame's ``dot`` is a ``graphviz.Digraph``. See ``graphnn.replay.replay``."""
+        return _replay.replay(self, rankdir)

@@ -428,6 +428,15 @@ def _digraph(graph, rankdir, view):
     )
 
 
+def _edges(graph):
+    """Every edge ``(source, target, slot)``: targets in topological order, slots ascending,
+    so the DOT text does not depend on the order the graph was built in (the replay draws
+    every edge of every frame in this order)."""
+    for target in graph.nodes:  # a compiled graph: every slot is filled
+        for slot, source in enumerate(graph.predecessors(target)):
+            yield source, target, slot
+
+
 def _kind(graph, name):
     return graph.nx.nodes[name]["kind"]
 

@@ -14,6 +14,7 @@ Choose one with the environment variable ``HYPOTHESIS_PROFILE``, e.g.
 import os
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -46,3 +47,16 @@ def pytest_runtest_makereport(item, call):
                 import hypothesis.extra._patching  # noqa: F401
             except ImportError:
                 pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's, driven by playwright), one for the whole session: the
+    site's pages and the players are all loaded in it (tests/test_site.py has its settings)."""
+    from playwright.sync_api import sync_playwright
+    from test_site import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -144,14 +144,16 @@ def test_format_report_shows_the_three_reports_seed_values_and_explanation(repor
     assert "2 (548 - 125) / 673" in text
 
 
-def test_write_outputs_creates_the_folder_the_report_and_both_diagrams(tmp_path, data):
+def test_write_outputs_creates_the_folder_the_report_both_diagrams_and_the_replay(tmp_path, data):
     out = tmp_path / "a" / "b"
     X, Y = data
     graph = kc.build_graph(X, seed=0)
     report = kc.forward_backward(graph, X, Y)
     written = kc.write_outputs(graph, report, out)
-    assert written == [out / "report.txt", out / "network.svg", out / "gradients.svg"]
+    assert written == [out / "report.txt", out / "network.svg", out / "gradients.svg", out / "replay.html"]
     assert (out / "report.txt").read_text() == kc.format_report(report)
+    page = (out / "replay.html").read_text(encoding="utf-8")
+    assert page == graph.replay().html() and "Backward step 1 of 4: 'logloss'" in page
     for name in ("network", "gradients"):
         svg = ET.parse(out / f"{name}.svg").getroot()  # valid XML
         titles = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")}
@@ -166,8 +168,9 @@ def test_without_dot_the_example_keeps_the_dot_files_and_says_how_to_install(tmp
     report = kc.forward_backward(graph, X, Y)
     written = kc.write_outputs(graph, report, tmp_path / "out")
     assert written == [tmp_path / "out" / n for n in ("report.txt", "network.dot", "gradients.dot")]
-    assert all(path.exists() for path in written)
-    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert all(path.exists() for path in written) and not (tmp_path / "out" / "replay.html").exists()
+    err = capsys.readouterr().err
+    assert "apt-get install graphviz" in err and "replay" in err
 
 
 # --- the script ------------------------------------------------------------------------------
