@@ -71,7 +71,7 @@ STATISTICS = {
     "update_ratio": ("parameter", "log", "||update|| / ||p||"),
 }
 #: a tanh output is saturated where ``|y| > SATURATION``; a sigmoid output where
-#: ``|2 y - 1| > SATURATION`` (``y < 0.01`` or ``y > 0.99``)
+#: ``y < 1 - SATURATION`` or ``y > SATURATION`` (``y < 0.01`` or ``y > 0.99``)
 SATURATION = 0.99
 #: a ReLU unit is dead when its output equals ``DEAD`` on every row of the minibatch
 DEAD = 0.0
@@ -163,7 +163,8 @@ class Monitor(Callback):
             elif isinstance(op, TanhLayer):
                 self._put("saturated", name, float(np.mean(np.abs(value) > SATURATION)), count)
             elif isinstance(op, LogisticSigmoidLayer):
-                self._put("saturated", name, float(np.mean(np.abs(2.0 * value - 1.0) > SATURATION)), count)
+                ends = (value < 1.0 - SATURATION) | (value > SATURATION)
+                self._put("saturated", name, float(np.mean(ends)), count)
             for p in op.parameters():
                 key = f"{name}.{p.name}"
                 start = before[id(p)]
