@@ -12,6 +12,7 @@ from .optim import SGD, Adam
 from .parameter import Parameter
 from .persistence import load_parameters, save_parameters
 from .profiler import Profile, profile
+from .replay import replay
 from .training import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -35,7 +36,7 @@ __all__ = [
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
-    "save_parameters", "load_parameters", "profile", "Profile", "plot_history", "load_kidcreative",
+    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative",
     "DatasetError",
     "__version__",
 ]

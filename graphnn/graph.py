@@ -1,11 +1,12 @@
 """``graphnn.Graph``: the engine's graph (``graphnn.core``) with the views' conveniences.
 
 The core knows nothing of the views, so that they can depend on it and never the reverse.
-This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_dot`` and
-``render``, which hand the graph to ``graphnn.render``. ``graphnn.Graph`` is this class;
+This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_dot``,
+``render`` and ``replay``, which hand the graph to ``graphnn.render`` and ``graphnn.replay``. ``graphnn.Graph`` is this class;
 code that needs only the engine may use ``graphnn.core.Graph``.
 """
 from . import render as _render
+from . import replay as _replay
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .core import Graph as _CoreGraph
 
@@ -48,3 +49,9 @@ class Graph(_CoreGraph):
         or ``.svg``/``.png``/``.pdf`` (the ``.dot`` beside it, then Graphviz's ``dot``).
         Returns the written ``pathlib.Path``. See ``graphnn.render.render``."""
         return _render.render(self, path, view, rankdir, profile=profile)
+
+    def replay(self, rankdir="LR"):
+        """The last forward and backward pass, one frame per step (``graphnn.replay.Replay``):
+        ``.save("replay.html")`` writes a self-contained player, Jupyter shows it inline,
+        each frame's ``dot`` is a ``graphviz.Digraph``. See ``graphnn.replay.replay``."""
+        return _replay.replay(self, rankdir)
