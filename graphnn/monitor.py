@@ -8,6 +8,7 @@ behave while ``fit`` trains, and draws them.
     fit(graph, X, Y, epochs=30, callbacks=[monitor])
     monitor.plot("dynamics.png")                 # small multiples, one panel per layer
     monitor.diagram("edge_grad", epoch=1)         # the network coloured by a statistic
+    monitor.replay("edge_grad", "replay.html")    # that diagram, one frame per epoch
 
 **Which pass it reads.** The monitor reads the record (``graph.last_pass``) that ``fit``'s own
 training step leaves: by default that of the first minibatch of every epoch, or, with
@@ -87,8 +88,8 @@ class Monitor(Callback):
     ``histograms``: also keep histograms (``histograms`` attribute). ``ValueError`` for an
     ``every_steps`` that is not a positive integer.
 
-    After training: ``epochs`` and ``steps`` (the epoch and the minibatch count since the
-    start of each record), ``series[statistic][key]`` (a list per key, one float per record),
+    After training: ``epochs``, ``steps`` and ``losses`` (the epoch, the minibatch count since
+    the start and the minibatch's loss, of each record), ``series[statistic][key]`` (a list per key, one float per record),
     ``histograms[(what, key)]`` (a list of ``(counts, bin_edges)``; ``what`` is
     ``"activation"`` or ``"grad"`` for a node, ``"value"`` or ``"grad"`` for a parameter).
     A second ``fit`` with the same monitor starts its records afresh.
@@ -104,7 +105,7 @@ class Monitor(Callback):
         self._reset()
 
     def _reset(self):
-        self.epochs, self.steps = [], []
+        self.epochs, self.steps, self.losses = [], [], []
         self.series = {name: {} for name in STATISTICS}
         self.histograms = {}
         self._epoch = 0
@@ -130,6 +131,7 @@ class Monitor(Callback):
             self._collect(self.graph, self._before)
             self.epochs.append(self._epoch)
             self.steps.append(logs["step"])
+            self.losses.append(logs["loss"])
             self._before = None
 
     def _records(self, batch, step):
@@ -315,10 +317,32 @@ class Monitor(Callback):
         ``ValueError`` for an unknown statistic or epoch; ``GraphError`` if the monitor has
         not watched a graph.
         """
-        values = self.at(statistic, epoch)
+        return self._diagram(statistic, self.record_index(epoch), rankdir)
+
+    def replay(self, statistic="edge_grad", path=None, rankdir="LR", interval=0.8):
+        """The diagram of ``statistic`` over training: a ``graphnn.player.Player`` (the HTML
+        player of the replay of a pass) with one frame per record, captioned with its epoch
+        and minibatch loss; saved to ``path`` (an ``.html`` file) if given. In Jupyter the
+        player shows inline. Needs Graphviz's ``dot`` for the SVG frames."""
+        from .player import Frame, Player
+
+        self.record_index()
+        frames = []
+        for index, epoch in enumerate(self.epochs):
+            svg = self._diagram(statistic, index, rankdir).pipe(format="svg").decode("utf-8")
+            frames.append(Frame(svg, f"epoch {epoch} (training step {self.steps[index]}): minibatch loss "
+                                     f"{render.format_number(self.losses[index])}"))
+        player = Player(frames, title=f"{statistic} over training: {STATISTICS[statistic][2]}",
+                        interval=interval)
+        if path is not None:
+            player.save(path)
+        return player
+
+    def _diagram(self, statistic, index, rankdir):
+        values = {key: series[index] for key, series in self._series(statistic).items()}
         if self.graph is None:
             raise GraphError("Monitor.diagram: the monitor has not watched a graph; train with it first")
-        graph, index = self.graph, self.record_index(epoch)
+        graph = self.graph
         what, scale, description = STATISTICS[statistic]
         dot = render._digraph(graph, rankdir, f"monitor_{statistic}")
         for name in graph.nodes:

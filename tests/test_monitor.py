@@ -232,3 +232,21 @@ def test_diagram_shows_the_statistic_of_the_chosen_epoch():
             value = format_number(monitor.series[statistic][key][epoch - 1])
             shown = value if node_label is None else f"<b>{node_label} {value}</b>"
             assert shown in source and f"epoch {epoch} (training step {1 + 3 * (epoch - 1)})" in source
+
+
+def test_replay_has_one_frame_per_record_in_the_player(tmp_path):
+    from graphnn.player import Player
+
+    monitor = trained_monitor()
+    path = tmp_path / "replay.html"
+    player = monitor.replay("grad", path)
+    assert isinstance(player, Player) and len(player) == 3
+    assert [frame.caption.split(":")[0] for frame in player.frames] == [
+        "epoch 1 (training step 1)", "epoch 2 (training step 4)", "epoch 3 (training step 7)"]
+    from graphnn.render import format_number
+
+    for index, frame in enumerate(player.frames):
+        assert f"minibatch loss {format_number(monitor.losses[index])}" in frame.caption
+        assert frame.svg.lstrip().startswith("<?xml") or "<svg" in frame.svg
+        assert f"grad {format_number(monitor.series['grad']['fc2'][index])}" in frame.svg
+    assert path.read_text(encoding="utf-8") == player.html()
