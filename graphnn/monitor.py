@@ -255,6 +255,7 @@ class Monitor(Callback):
             raise ValueError(f"Monitor.plot: no statistics recorded for node(s) {unknown}; "
                              f"recorded: {self._layers()}")
         Figure, FigureCanvasAgg, rc_context, MaxNLocator = _matplotlib()
+        from matplotlib.ticker import LogLocator, NullLocator
         ncols = ncols or min(len(names), 4)
         nrows = -(-len(names) // ncols)
         figure = Figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.6), layout="constrained")
@@ -279,6 +280,10 @@ class Monitor(Callback):
                     line, = axes.plot(x, y, color=colour, label=label)
                 handles.setdefault(label, line)
             axes.set_yscale("log")
+            # Few ticks: vanishing gradients span dozens of decades, and a tick per decade
+            # makes the figure crowded and slow to lay out.
+            axes.yaxis.set_major_locator(LogLocator(numticks=6))
+            axes.yaxis.set_minor_locator(NullLocator())
             axes.set_title(f"{name} ({self.graph.op(name).describe()})" if self.graph else name, fontsize=9)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.grid(True, alpha=0.3)
