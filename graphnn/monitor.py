@@ -58,7 +58,7 @@ from .callbacks import Callback
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .layers import LogisticSigmoidLayer, ReLULayer, TanhLayer
 
-__all__ = ["Monitor", "STATISTICS", "SATURATION", "DEAD"]
+__all__ = ["Monitor", "norm_ratio", "STATISTICS", "SATURATION", "DEAD"]
 
 #: ``statistic: (what it is recorded for, scale, description)``; the scale is ``"log"`` for
 #: magnitudes and ratios, ``"share"`` for fractions in ``[0, 1]``
