@@ -26,10 +26,11 @@ stopping does (``history.stopped_early``).
 >>> cb.on_epoch_end(1, {"loss": 0.5}); seen
 [(1, ['loss'])]
 """
-__all__ = ["Callback", "LambdaCallback", "CallbackList"]
+__all__ = ["Callback", "LambdaCallback", "CallbackList", "HOOKS"]
 
-HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-         "on_batch_begin", "on_batch_end")
+#: the names of the hooks ``fit`` calls, in the order of their first call
+HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end", "on_epoch_end",
+         "on_train_end")
 
 
 class Callback:
