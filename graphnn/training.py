@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 
 from ._validation import as_matrix, describe_shape
+from .callbacks import CallbackList
 from .core import OBJECTIVE, Graph, GraphError
 from .objectives.CrossEntropy import CrossEntropy
 from .objectives.LogLoss import LogLoss
@@ -297,7 +298,7 @@ def _restore(params, snapshot):
 
 def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_split=None,
         validation_data=None, shuffle=True, seed=0, early_stopping_patience=None, min_delta=0.0,
-        progress=None, input_name="X", target_name="Y", output=None):
+        progress=None, input_name="X", target_name="Y", output=None, callbacks=None):
     """Train ``graph`` on ``(X, Y)`` for up to ``epochs`` passes; returns a ``History``.
 
     ``X`` (``N x D``) is fed to the input ``input_name`` and ``Y`` (``N x K``) to
@@ -325,6 +326,10 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     - ``input_name``, ``target_name``: the graph's inputs fed with ``X`` and ``Y``;
       ``output``: the node whose output is the prediction (default: the estimate the single
       objective reads), used for the accuracy.
+    - ``callbacks``: a list of ``graphnn.callbacks.Callback`` (Keras-style hooks at the start
+      and end of training, of each epoch and of each minibatch; see ``graphnn.callbacks``),
+      for instance a ``graphnn.monitor.Monitor``. A callback that sets ``stop_training``
+      ends the run after that epoch, as early stopping does.
 
     Ctrl-C (``KeyboardInterrupt``) ends training cleanly: the epoch in progress is dropped,
     the weights go back to the end of the last completed epoch (or of the best one, with early
@@ -339,6 +344,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     """
     roles = _Roles(graph, input_name, target_name, output)
     X, Y = _checked_data(X, Y, "fit")
+    callbacks = CallbackList(callbacks)
     epochs = _positive_int(epochs, "epochs")
     if batch_size is not None:
         batch_size = _positive_int(batch_size, "batch_size")
@@ -387,10 +393,15 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     history.monitor = "val_loss" if X_val is not None else "loss"
     best_loss, best_weights, waited = math.inf, None, 0
     last_weights = _snapshot(params)
+    callbacks.set_context(graph, optimizer, dict(epochs=epochs, steps=-(-n // batch),
+                                                 batch_size=batch, samples=n))
+    callbacks.call("on_train_begin", {})
+    step = 0
 
     bar = _progress_bar(epochs, progress)
     try:
         for epoch in range(1, epochs + 1):
+            callbacks.call("on_epoch_begin", epoch, {})
             # One full batch needs no shuffling: the mean loss ignores the order of the rows.
             order = rng.permutation(n) if shuffle and batch < n else None
             loss_sum = correct_sum = 0.0
@@ -400,12 +411,16 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
                 else:
                     rows = order[start:start + batch]
                     Xb, Yb = X[rows], Y[rows]
+                step += 1
+                batch_logs = dict(batch=start // batch + 1, size=len(Xb), step=step)
+                callbacks.call("on_batch_begin", batch_logs["batch"], batch_logs)
                 J = graph.forward({input_name: Xb, target_name: Yb})
                 graph.backward()
                 optimizer.step()
                 loss_sum += J * len(Xb)
                 if roles.kind is not None:  # the prediction is read only when it is scored
                     correct_sum += _accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)
+                callbacks.call("on_batch_end", batch_logs["batch"], dict(batch_logs, loss=float(J)))
             record = {"loss": loss_sum / n}
             if roles.kind is not None:
                 record["accuracy"] = correct_sum / n
@@ -429,6 +444,10 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
                 waited += 1
             bar.set_postfix({key: f"{value:.4g}" for key, value in record.items()}, refresh=False)
             bar.update(1)
+            callbacks.call("on_epoch_end", epoch, record)
+            if callbacks.stop_training:
+                history.stopped_early = True
+                break
             if early_stopping_patience is not None and waited >= early_stopping_patience:
                 history.stopped_early = True
                 break
@@ -443,6 +462,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     if best_weights is not None and history.best_epoch != history.epochs:
         _restore(params, best_weights)
         history.restored_best = True
+    callbacks.call("on_train_end", {key: values[-1] for key, values in history.items() if values})
     return history
 
 

@@ -1,0 +1,121 @@
+"""fit's callbacks: which hooks run, in which order, with which logs; stopping; bad entries."""
+import numpy as np
+import pytest
+
+import graphnn as gn
+from graphnn.callbacks import Callback, CallbackList, LambdaCallback
+from graphnn.training import fit
+
+
+def small_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((10, 3))
+    Y = (X[:, :1] > 0).astype(float)
+    graph = gn.Graph.sequential(gn.FullyConnectedLayer(3, 1, seed=seed), gn.LogisticSigmoidLayer(),
+                                objective=gn.LogLoss())
+    return graph, X, Y
+
+
+class Recorder(Callback):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_begin(self, logs=None):
+        self.calls.append(("train_begin", logs))
+
+    def on_train_end(self, logs=None):
+        self.calls.append(("train_end", sorted(logs)))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.calls.append(("epoch_begin", epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls.append(("epoch_end", epoch, sorted(logs)))
+
+    def on_batch_begin(self, batch, logs=None):
+        self.calls.append(("batch_begin", batch, logs["size"], logs["step"]))
+
+    def on_batch_end(self, batch, logs=None):
+        self.calls.append(("batch_end", batch, logs["size"], logs["step"], "loss" in logs))
+
+
+def test_hooks_run_in_order_with_their_logs():
+    graph, X, Y = small_problem()
+    recorder = Recorder()
+    fit(graph, X, Y, epochs=2, batch_size=4, progress=False, callbacks=[recorder])
+    epoch_keys = ["accuracy", "loss"]
+    one_epoch = lambda e, first: [  # 10 rows in minibatches of 4, 4 and 2
+        ("epoch_begin", e),
+        ("batch_begin", 1, 4, first), ("batch_end", 1, 4, first, True),
+        ("batch_begin", 2, 4, first + 1), ("batch_end", 2, 4, first + 1, True),
+        ("batch_begin", 3, 2, first + 2), ("batch_end", 3, 2, first + 2, True),
+        ("epoch_end", e, epoch_keys),
+    ]
+    assert recorder.calls == [("train_begin", {})] + one_epoch(1, 1) + one_epoch(2, 4) + [
+        ("train_end", epoch_keys)]
+    assert recorder.params == {"epochs": 2, "steps": 3, "batch_size": 4, "samples": 10}
+    assert recorder.graph is graph and recorder.optimizer is not None
+
+
+def test_epoch_logs_are_the_history_and_batch_logs_the_minibatch_loss():
+    graph, X, Y = small_problem()
+    epoch_logs, batch_losses = [], []
+    spy = LambdaCallback(on_epoch_end=lambda epoch, logs: epoch_logs.append(logs),
+                         on_batch_end=lambda batch, logs: batch_losses.append(logs["loss"]))
+    history = fit(graph, X, Y, epochs=3, progress=False, validation_data=(X[:4], Y[:4]), callbacks=[spy])
+    assert [logs["loss"] for logs in epoch_logs] == history["loss"]
+    assert [logs["val_loss"] for logs in epoch_logs] == history["val_loss"]
+    # One full batch per epoch: the minibatch loss is the epoch's loss.
+    assert batch_losses == history["loss"]
+
+
+def test_at_batch_end_the_record_holds_that_minibatch_before_its_update():
+    graph, X, Y = small_problem()
+    seen = []
+
+    def check(batch, logs):
+        rows = graph.last_pass.value("X")
+        seen.append((rows.shape[0], graph.last_pass.has_gradients, logs["size"]))
+
+    fit(graph, X, Y, epochs=1, batch_size=4, progress=False, callbacks=[LambdaCallback(on_batch_end=check)])
+    assert seen == [(4, True, 4), (4, True, 4), (2, True, 2)]
+
+
+def test_a_callback_can_stop_training():
+    graph, X, Y = small_problem()
+
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.stop_training = epoch == 2
+
+    history = fit(graph, X, Y, epochs=10, progress=False, callbacks=[StopAtTwo()])
+    assert history.epochs == 2 and history.stopped_early
+
+
+def test_each_callback_gets_its_own_logs():
+    graph, X, Y = small_problem()
+    seen = []
+    spoil = LambdaCallback(on_epoch_end=lambda epoch, logs: logs.clear())
+    spy = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(sorted(logs)))
+    fit(graph, X, Y, epochs=1, progress=False, callbacks=[spoil, spy])
+    assert seen == [["accuracy", "loss"]]
+
+
+def test_callbacks_do_not_change_training():
+    histories, weights = [], []
+    for callbacks in (None, [Recorder(), LambdaCallback()]):
+        graph, X, Y = small_problem()
+        histories.append(dict(fit(graph, X, Y, epochs=3, batch_size=3, progress=False, callbacks=callbacks)))
+        weights.append([p.value.copy() for p in graph.parameters()])
+    assert histories[0] == histories[1]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+def test_bad_callbacks_are_named():
+    graph, X, Y = small_problem()
+    with pytest.raises(TypeError, match=r"callbacks\[1\] is a function, not a graphnn.callbacks.Callback"):
+        fit(graph, X, Y, epochs=1, progress=False, callbacks=[Callback(), lambda: None])
+    with pytest.raises(TypeError, match=r"unknown hook\(s\) \['on_epoch_ends'\]"):
+        LambdaCallback(on_epoch_ends=print)
+    assert not CallbackList() and CallbackList([Callback()])
