@@ -70,7 +70,7 @@ class Graph(_CoreGraph):
         # Jupyter shows the network view as SVG (or, without Graphviz, the text and the hint).
         return _render.graph_mimebundle(self, include, exclude)
 
-    def replay(self, rankdir="LR"):
+    def replay(self, rankdir="auto"):
         """The last forward and backward pass, one frame per step (``graphnn.replay.Replay``):
         ``.save("replay.html")`` writes a self-contained player, Jupyter shows it inline,
         each frame's ``dot`` is a ``graphviz.Digraph``. See ``graphnn.replay.replay``."""

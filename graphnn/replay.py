@@ -49,6 +49,7 @@ from typing import Any, Dict, Optional, Tuple
 import graphviz
 import numpy as np
 
+from . import _layout
 from . import render as _render
 from ._validation import describe_shape
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
@@ -191,12 +192,13 @@ class Replay:
         return self.player()._repr_html_()
 
 
-def replay(graph, rankdir="LR"):
+def replay(graph, rankdir="auto"):
     """The ``Replay`` of ``graph``'s last forward and backward pass (see the module docstring).
 
     Raises ``GraphError`` saying what to run before a forward pass, after the graph changed,
     before backward, or after a later forward pass replaced the backward's gradients;
-    ``ValueError`` for a ``rankdir`` not in ``graphnn.render.RANKDIRS``."""
+    ``ValueError`` for a ``rankdir`` not in ``graphnn.render.RANKDIRS`` nor ``"auto"`` (left
+    to right up to four boxes deep, top to bottom beyond, as the diagrams choose)."""
     _render._check_rankdir(rankdir)
     if not graph.has_values:
         raise GraphError("replay: the graph has no pass to replay (none yet, or the graph changed "
@@ -208,7 +210,7 @@ def replay(graph, rankdir="LR"):
             "the last backward; call g.backward() again" if record.replaced_gradients else
             "replay: the pass has no backward yet: call g.backward() after g.forward(...)")
     frames = _States(graph, record).frames()
-    _draw(graph, frames, rankdir)
+    _draw(graph, frames, _layout.choose_rankdir(rankdir, _layout.plan(graph, fold=False)))
     n_forward = sum(f.phase == "forward" for f in frames)
     return Replay(frames, f"Replay: {n_forward} forward and {len(frames) - n_forward} backward steps")
 
