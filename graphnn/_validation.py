@@ -5,6 +5,8 @@ whatever the user passed into such an array, or raise a ``ValueError`` that name
 complained (``owner``) and the shapes involved, so that no bare numpy broadcasting error
 reaches the user.
 """
+import numbers
+
 import numpy as np
 
 
@@ -55,6 +57,15 @@ def as_matrix(value, owner, what="input"):
     return array
 
 
+def integer_at_least(value, minimum, owner, name):
+    """``value`` as an ``int`` if it is an integer (Python or numpy, not a bool) ``>= minimum``,
+    else a ``ValueError`` naming ``owner`` and the argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be {wanted}, got {value!r}")
+    return int(value)
+
+
 def require_width(array, width, owner, what="input"):
     """Raise unless ``array`` is ``N x width``."""
     if array.shape[1] != width:
@@ -70,6 +81,17 @@ def require_same_shape(array, expected_shape, owner, what):
             f"{owner}: {what} must be {describe_shape(expected_shape)}, "
             f"got {describe_shape(array.shape)}"
         )
+
+
+def ieee_arithmetic():
+    """A context in which NaN and inf flow through numpy arithmetic without a ``RuntimeWarning``.
+
+    graphnn's layers compute with IEEE semantics: NaN or inf in, NaN or inf out, quietly
+    (docs/reliability.md); ``Graph.forward(..., check_finite=True)`` names the first node where
+    they appear. ``np.errstate`` costs about a microsecond, a fraction of any array operation,
+    where scanning the input for NaN would cost a pass over it at every step.
+    """
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def require_finite(array, owner, what="input"):

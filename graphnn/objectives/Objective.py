@@ -3,11 +3,14 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, is_matrix, require_same_shape
+from .._validation import as_matrix, describe_shape, is_matrix, require_finite, require_same_shape
 
 
 class Objective(ABC):
     """A loss ``J(Y, Yhat) = (1/N) sum_n l(y_n, yhat_n)`` over ``N`` observations.
+
+    Every objective refuses NaN or inf in ``Y`` or ``Yhat`` with a ``ValueError`` naming the
+    array and the first bad entry, and ``Y``, ``Yhat`` without columns (``N x 0``).
 
     - ``eval(Y, Yhat)``: ``J``, a Python ``float``. ``Y`` (targets) and ``Yhat`` (estimates)
       are both ``N x K``.
@@ -65,13 +68,23 @@ class Objective(ABC):
             name = self.describe()
             Y = as_matrix(Y, name, "Y (targets)")
             Yhat = as_matrix(Yhat, name, "Yhat (estimates)")
-        if Y.shape != Yhat.shape:
+        if Y.shape != Yhat.shape or Y.shape[1] == 0:
             require_same_shape(Yhat, Y.shape, self.describe(), "Yhat (estimates), shaped like Y (targets),")
+            raise ValueError(
+                f"{self.describe()}: Y (targets) and Yhat (estimates) are {describe_shape(Y.shape)}, "
+                "without columns; a loss needs at least one output per observation"
+            )
         if Y.dtype != Yhat.dtype:
             # Targets are constants: they take the estimates' dtype, so that the gradient of a
             # float32 network stays float32 even when the labels were integers (fed as float64).
             Y = Y.astype(Yhat.dtype)
         return Y, Yhat
+
+    def _require_finite_pair(self, Y, Yhat):
+        """Raise, naming the array and its first bad entry, if ``Y`` or ``Yhat`` holds NaN or inf
+        (the slow path of objectives whose result was not finite)."""
+        require_finite(Y, self.describe(), "Y (targets)")
+        require_finite(Yhat, self.describe(), "Yhat (estimates)")
 
     def _require_between_0_and_1(self, array, what):
         """Raise unless every entry lies in ``[0, 1]`` (NaN does not); returns (min, max)."""
