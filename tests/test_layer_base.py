@@ -110,3 +110,20 @@ def test_the_small_defaults():
     assert fc.weights.grad.any()
     fc.zero_grad()
     assert not fc.weights.grad.any() and not fc.biases.grad.any()
+
+
+def test_the_concrete_element_wise_layers_keep_their_specialised_backward():
+    # ElementwiseLayer.__init_subclass__ swaps in the generic product only for a subclass that
+    # redefines derivative() without backward(); the library's own layers keep their fast one
+    from graphnn import InputLayer, ReLULayer
+    from graphnn.layers.ElementwiseLayer import ElementwiseLayer
+
+    for cls in (TanhLayer, ReLULayer, LinearLayer, InputLayer):
+        assert cls.backward is cls.__dict__["backward"]
+        assert cls.backward is not ElementwiseLayer.backward
+
+    class Doubled(TanhLayer):
+        def derivative(self):
+            return 2 * super().derivative()
+
+    assert Doubled.backward is ElementwiseLayer.backward
