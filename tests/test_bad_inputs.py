@@ -280,7 +280,7 @@ CATALOGUE = [
     # ---------------------------------------------------------------- layers: NaN and inf
     BadInput("input-layer-nan-in-data",
              lambda env: InputLayer(with_nan((5, 3), (1, 2))),
-             ValueError, ("InputLayer", "dataIn", "5 x 3", "1 NaN or inf", "row 1, column 2")),
+             ValueError, ("InputLayer: dataIn (5 x 3) holds 1 NaN or inf", "row 1, column 2")),
     BadInput("input-layer-inf-at-forward",
              lambda env: InputLayer(np.arange(12.0).reshape(4, 3)).forward(
                  np.array([[0.0, np.inf, 1.0], [2.0, 3.0, -np.inf]])),

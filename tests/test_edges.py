@@ -83,6 +83,15 @@ def test_input_layer_column_wider_than_the_float_range():
     assert np.allclose(layer.forward(data), [[1 / math.sqrt(2)], [-1 / math.sqrt(2)]], rtol=1e-15)
 
 
+def test_input_layer_column_wider_than_the_float_range_with_a_mean_off_zero():
+    # mean 1.7e308 / 3, std 1.7e308 * sqrt(4/3) (inf): z-scores (2/3, -4/3, 2/3) / sqrt(4/3)
+    data = np.array([[1.7e308], [-1.7e308], [1.7e308]])
+    layer = InputLayer(data)
+    expected = np.array([[2 / 3], [-4 / 3], [2 / 3]]) / math.sqrt(4 / 3)
+    assert np.allclose(layer.forward(data), expected, rtol=1e-14, atol=0)
+    assert np.allclose(layer.forward(np.array([[0.0]])), [[-1 / 3 / math.sqrt(4 / 3)]], rtol=1e-14)
+
+
 def test_input_layer_treats_a_constant_column_as_constant_exactly():
     # numpy's std of seven 0.1 is 1.5e-17 (the mean is not 0.1 to rounding): dividing by it
     # made z-scores of rounding noise before
