@@ -92,6 +92,14 @@ def test_input_layer_column_wider_than_the_float_range_with_a_mean_off_zero():
     assert np.allclose(layer.forward(np.array([[0.0]])), [[-1 / 3 / math.sqrt(4 / 3)]], rtol=1e-14)
 
 
+def test_input_layer_scales_a_negative_column_by_its_largest_magnitude():
+    # the largest magnitude is -low here: scaling by the tiny high would overflow
+    data = np.array([[-1e308], [-1e-300]])
+    layer = InputLayer(data)
+    assert layer.meanX[0, 0] == pytest.approx(-5e307, rel=1e-15)
+    assert np.allclose(layer.forward(data), [[-1 / math.sqrt(2)], [1 / math.sqrt(2)]], rtol=1e-14)
+
+
 def test_input_layer_treats_a_constant_column_as_constant_exactly():
     # numpy's std of seven 0.1 is 1.5e-17 (the mean is not 0.1 to rounding): dividing by it
     # made z-scores of rounding noise before

@@ -174,6 +174,31 @@ def test_gradcheck_with_a_loss_far_above_one():
     assert not gradcheck(big_weights(tanh_graph(ScaledTanh(1.001))), {"X": FEED["X"], "Y": Y}).passed
 
 
+def test_gradcheck_judges_small_gradients_against_the_noise_floor_of_its_own_step_and_tolerance():
+    # Data of 1e-7 make the weights' gradient ~1e-6, below every floor in play, so the reported
+    # error is (difference) / floor, and the floor is noise_floor(J, eps, tolerance) with this
+    # call's J (~100), eps and tolerance: any other floor gives another number.
+    X = FEED["X"] * 1e-7
+    Y = FEED["Y"] * 10.0
+    eps, tolerance = 1e-5, 1e-4
+    g = big_weights(tanh_graph())
+    report = gradcheck(g, {"X": X, "Y": Y}, eps=eps, tolerance=tolerance)
+    weights_error = dict(((node, what), e) for node, what, e in report.rows)[("fc", "weights")]
+
+    reference = big_weights(tanh_graph())
+    feed = {"X": X.copy(), "Y": Y.copy()}
+    J = reference.forward(feed)
+    reference.backward()
+    analytic = reference.op("fc").weights.grad.copy()
+    assert 1e-8 < np.abs(analytic).max() < 1e-5 and J > 50
+    numeric = numerical_gradient(lambda: reference.forward(feed), reference.op("fc").weights.value, eps)
+    floor = noise_floor(J, eps, tolerance)
+    expected = relative_error(analytic, numeric, floor)
+    assert expected > 0
+    assert weights_error == pytest.approx(expected, rel=1e-6)
+    assert report.passed and report.tolerance == tolerance
+
+
 # --- the report -------------------------------------------------------------------------------
 
 def test_report_table_renders_every_row_and_flags_the_failures():
