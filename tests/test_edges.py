@@ -144,6 +144,17 @@ def test_squared_error_gradient_whose_sum_overflows_is_returned_as_is():
 
 # --- the boundaries the mutation tests found unpinned ----------------------------------------
 
+@pytest.mark.parametrize("n", [2, 3, 4])  # n <= sizeIn and n > sizeIn take different branches
+def test_fully_connected_parameter_gradients_are_column_means(n):
+    fc = FullyConnectedLayer(3, 2, seed=0)
+    X = np.arange(3.0 * n).reshape(n, 3)
+    G = np.arange(2.0 * n).reshape(n, 2) + 1.0
+    fc.forward(X)
+    fc.backward_parameters(G)
+    assert np.allclose(fc.biases.grad, G.mean(axis=0, keepdims=True), rtol=1e-15, atol=0)
+    assert np.allclose(fc.weights.grad, X.T @ G / n, rtol=1e-15, atol=0)
+
+
 def test_log_loss_clips_an_estimate_of_exactly_zero_with_nothing_near_one():
     Y, Yhat = np.array([[1.0], [0.0]]), np.array([[0.0], [0.5]])
     expected = (-math.log(EPSILON) - math.log(0.5)) / 2

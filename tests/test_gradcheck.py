@@ -130,7 +130,7 @@ def test_gradcheck_checks_every_parameter_and_the_data_but_not_the_targets():
         ("X", "input"), ("fc", "weights"), ("fc", "biases")]
     assert report.passed and bool(report) and report.worst < 1e-8
     assert report.tolerance == DEFAULT_TOLERANCE == 1e-6
-    assert not g.requires_grad("X")  # restored
+    assert g.requires_grad("X") is False  # restored
     assert g.value("loss") == pytest.approx(gn.SquaredError().eval(FEED["Y"], np.tanh(
         FEED["X"] @ g.op("fc").getWeights() + g.op("fc").getBiases())), rel=1e-15)
 
