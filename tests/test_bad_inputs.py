@@ -182,7 +182,7 @@ CATALOGUE = [
     # ---------------------------------------------------------------- layers: shapes
     BadInput("layer-1d-input",
              lambda env: FullyConnectedLayer(3, 2).forward(np.ones(3)),
-             ValueError, ("FullyConnectedLayer 3->2", "2-D", "1-D shape (3,)", "reshape(1, -1)")),
+             ValueError, ("FullyConnectedLayer 3->2: input must be a 2-D", "1-D shape (3,)", "reshape(1, -1)")),
     BadInput("layer-3d-input",
              lambda env: TanhLayer().forward(ones(2, 3, 4)),
              ValueError, ("TanhLayer", "2-D", "3-D shape (2, 3, 4)")),
@@ -241,7 +241,7 @@ CATALOGUE = [
     BadInput("backward-wrong-shape",
              lambda env: (lambda layer: (layer.forward(ones(4, 3)), layer.backward(ones(4, 2))))(
                  LogisticSigmoidLayer()),
-             ValueError, ("LogisticSigmoidLayer", "gradIn", "4 x 3", "got 4 x 2")),
+             ValueError, ("LogisticSigmoidLayer: gradIn (shaped like the output) must be 4 x 3, got 4 x 2",)),
     BadInput("backward-1d-gradin",
              lambda env: (lambda layer: (layer.forward(ones(1, 2)), layer.backward([1.0, 2.0])))(TanhLayer()),
              ValueError, ("TanhLayer: gradIn must be a 2-D", "1-D shape (2,)")),
