@@ -359,8 +359,9 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     Raises ``ValueError`` for a bad argument (``epochs``, ``batch_size`` or
     ``early_stopping_patience`` not a positive integer, a negative ``min_delta``, both kinds
     of validation, an optimizer holding parameters of another graph, ``X`` and ``Y`` with
-    different numbers of rows, NaN or inf in them, naming the row and column) and ``GraphError`` for a graph that cannot be trained (no
-    objective, unknown input names) -- all before the first epoch.
+    different numbers of rows, NaN or inf in them, naming the row and column) and
+    ``GraphError`` for a graph that cannot be trained (no objective, unknown input names) --
+    all before the first epoch.
     """
     roles = _Roles(graph, input_name, target_name, output)
     X, Y = _checked_data(X, Y, "fit")
