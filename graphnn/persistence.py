@@ -13,7 +13,9 @@ the temporary file is removed on error.
 ``load_parameters`` checks the whole file against the graph before changing anything: the
 same keys (missing and unexpected ones are listed by node), the same shapes and the same
 dtypes. Any difference raises ``ParameterFileError`` (a ``ValueError``) naming every problem,
-and the graph is left untouched. Values are copied into the existing arrays, so layers see
+and the graph is left untouched. Values that are NaN or inf are refused the same way (as
+``setWeights`` refuses them), and so is a damaged file whose array headers claim more data
+than the file holds. Values are copied into the existing arrays, so layers see
 them at once.
 
 >>> import os, tempfile, graphnn as gn
@@ -76,7 +78,12 @@ def save_parameters(graph, path):
     # within one file system. os.open with mode 0o666 lets the umask set the permissions,
     # as for any new file (mkstemp would make it 0o600).
     tmp = directory / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as err:  # name the user's path, not graphnn's temporary file
+        reason = "no such directory" if not directory.is_dir() else err.strerror
+        raise type(err)(err.errno, f"cannot save the parameters ({reason}: {str(directory)!r})",
+                        str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
@@ -121,11 +128,12 @@ def load_parameters(graph, path):
             if not hasattr(data, "files"):
                 raise ParameterFileError(f"{path}: holds a single array (.npy), not a .npz parameter file")
             with data:
+                _require_plausible_sizes(data, path)
                 stored = {key: data[key] for key in data.files}
         except ParameterFileError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
-                RuntimeError):
+                RuntimeError, MemoryError):
             # ValueError: numpy's refusal to unpickle a file that is not an array file at all
             # (its advice, allow_pickle, is wrong here: a parameter file never holds pickles).
             # The others come from a damaged archive: zlib (a compressed member), OSError (a
@@ -158,6 +166,12 @@ def load_parameters(graph, path):
                 f"node {node!r} parameter {name!r}: the file has dtype {array.dtype}, the graph "
                 f"{p.value.dtype}"
             )
+        elif not np.isfinite(array).all():  # setWeights refuses them too
+            bad = np.argwhere(~np.isfinite(array))
+            problems.append(
+                f"node {node!r} parameter {name!r}: the file holds {len(bad)} NaN or inf "
+                f"values, the first at {tuple(int(i) for i in bad[0])} ({array[tuple(bad[0])]})"
+            )
     if problems:
         raise ParameterFileError(
             f"{path} does not fit this graph (nodes with parameters: "
@@ -166,6 +180,29 @@ def load_parameters(graph, path):
         )
     for key, p in expected.items():
         p.value[...] = stored[key]
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _require_plausible_sizes(data, path):
+    """Refuse an archive member whose header claims more bytes than the member holds, before
+    numpy allocates the claimed array (a damaged or hostile header may claim terabytes)."""
+    for info in data.zip.infolist():
+        with data.zip.open(info) as member:
+            try:
+                reader = _HEADER_READERS.get(np.lib.format.read_magic(member))
+                if reader is None:
+                    continue  # a format version without a public reader: np.load checks it
+                shape, _, dtype = reader(member)
+            except (ValueError, EOFError):
+                continue  # not an array header: np.load's own error says so
+            claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if claimed > info.file_size:
+            raise ParameterFileError(
+                f"{path}: damaged, member {info.filename!r} claims an array of shape "
+                f"{describe_shape(shape)} ({claimed} bytes) but holds {info.file_size} bytes"
+            )
 
 
 def _by_node(keys):

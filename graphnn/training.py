@@ -24,7 +24,7 @@ import sys
 import networkx as nx
 import numpy as np
 
-from ._validation import as_matrix, describe_shape
+from ._validation import as_matrix, describe_shape, require_finite
 from .callbacks import CallbackList
 from .core import OBJECTIVE, Graph, GraphError
 from .objectives.CrossEntropy import CrossEntropy
@@ -291,6 +291,41 @@ def _snapshot(params):
     return [p.value.copy() for p in params]
 
 
+def _is_finite(snapshot):
+    return all(np.isfinite(value).all() for value in snapshot)
+
+
+def _first_nonfinite(graph, feed):
+    """Where a pass on ``feed`` first holds NaN or inf, as a phrase: a parameter, else the
+    first node (in topological order) whose output or value does; ``None`` when nowhere."""
+    for node, p in graph.named_parameters():
+        bad = int(np.size(p.value) - np.count_nonzero(np.isfinite(p.value)))
+        if bad:
+            return f"parameter {p.name!r} of node {node!r} holds {bad} NaN or inf entries"
+    if feed is None:
+        return None
+    try:
+        graph.forward(feed, check_finite=True)
+    except FloatingPointError as err:
+        return str(err)
+    except (GraphError, ValueError):  # refused for another reason: not a divergence
+        return None
+    return None
+
+
+def _diverged(params, finite_weights, finite_epoch, history, epoch, where, culprit):
+    """Restore the last finite weights and build the error ``fit`` raises."""
+    _restore(params, finite_weights)
+    error = FloatingPointError(
+        f"fit: training diverged at epoch {epoch} ({where}): {culprit}. The weights "
+        f"{'of epoch ' + str(finite_epoch) if finite_epoch else 'before the first epoch'} (the "
+        "last finite ones) were restored; lower the learning rate or scale the inputs (e.g. "
+        "with an InputLayer first)"
+    )
+    error.history, error.epoch = history, epoch
+    return error
+
+
 def _restore(params, snapshot):
     for p, value in zip(params, snapshot):
         p.value[...] = value  # in place: every layer holding the array sees it
@@ -336,14 +371,23 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     stopping), and the history so far is returned with ``interrupted=True``. The optimizer's
     state is not rolled back.
 
+    Training stops at the first loss, validation loss or update that is not finite (NaN or
+    inf): ``fit`` restores the weights at the end of the last epoch where they were all finite
+    (or the initial ones) and raises a ``FloatingPointError`` naming the epoch, the minibatch
+    and where the values first went non-finite (a parameter, else the first node); the error's
+    ``history`` attribute holds the epochs completed before.
+
     Raises ``ValueError`` for a bad argument (``epochs``, ``batch_size`` or
     ``early_stopping_patience`` not a positive integer, a negative ``min_delta``, both kinds
     of validation, an optimizer holding parameters of another graph, ``X`` and ``Y`` with
-    different numbers of rows) and ``GraphError`` for a graph that cannot be trained (no
-    objective, unknown input names) -- all before the first epoch.
+    different numbers of rows, NaN or inf in them, naming the row and column) and
+    ``GraphError`` for a graph that cannot be trained (no objective, unknown input names) --
+    all before the first epoch.
     """
     roles = _Roles(graph, input_name, target_name, output)
     X, Y = _checked_data(X, Y, "fit")
+    require_finite(X, "fit", f"input {input_name!r}")
+    require_finite(Y, "fit", f"input {target_name!r}")
     callbacks = CallbackList(callbacks)
     epochs = _positive_int(epochs, "epochs")
     if batch_size is not None:
@@ -376,6 +420,8 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
         except (TypeError, ValueError):
             raise ValueError("fit: validation_data must be a pair (X_val, Y_val)") from None
         X_val, Y_val = _checked_data(X_val, Y_val, "fit (validation_data)")
+        require_finite(X_val, "fit (validation_data)", f"input {input_name!r}")
+        require_finite(Y_val, "fit (validation_data)", f"input {target_name!r}")
     else:
         X_val = Y_val = None
 
@@ -392,7 +438,8 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
             history["val_accuracy"] = []
     history.monitor = "val_loss" if X_val is not None else "loss"
     best_loss, best_weights, waited = math.inf, None, 0
-    last_weights = _snapshot(params)
+    last_weights = finite_weights = _snapshot(params)
+    finite_epoch = 0
     callbacks.set_context(graph, optimizer, dict(epochs=epochs, steps=-(-n // batch),
                                                  batch_size=batch, samples=n))
     callbacks.call("on_train_begin", {})
@@ -414,7 +461,17 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
                 step += 1
                 batch_logs = dict(batch=start // batch + 1, size=len(Xb), step=step)
                 callbacks.call("on_batch_begin", batch_logs["batch"], batch_logs)
-                J = graph.forward({input_name: Xb, target_name: Yb})
+                feed = {input_name: Xb, target_name: Yb}
+                try:
+                    J = graph.forward(feed)
+                    culprit = None if math.isfinite(J) else _first_nonfinite(graph, feed) or f"the loss is {J}"
+                except (GraphError, ValueError):  # e.g. an objective refusing NaN estimates
+                    culprit = _first_nonfinite(graph, feed)
+                    if culprit is None:
+                        raise
+                if culprit is not None:
+                    where = f"minibatch {start // batch + 1} of {-(-n // batch)}"
+                    raise _diverged(params, finite_weights, finite_epoch, history, epoch, where, culprit)
                 graph.backward()
                 optimizer.step()
                 loss_sum += J * len(Xb)
@@ -425,15 +482,30 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
             if roles.kind is not None:
                 record["accuracy"] = correct_sum / n
             if X_val is not None:
-                scores = _evaluate(graph, roles, X_val, Y_val)
+                val_feed = {input_name: X_val, target_name: Y_val}
+                try:
+                    scores = _evaluate(graph, roles, X_val, Y_val)
+                    culprit = None if math.isfinite(scores["loss"]) else (
+                        _first_nonfinite(graph, val_feed) or f"the validation loss is {scores['loss']}")
+                except (GraphError, ValueError):
+                    culprit = _first_nonfinite(graph, val_feed)
+                    if culprit is None:
+                        raise
+                if culprit is not None:
+                    raise _diverged(params, finite_weights, finite_epoch, history, epoch,
+                                    "on the validation data", culprit)
                 record["val_loss"] = scores["loss"]
                 if roles.kind is not None:
                     record["val_accuracy"] = scores["accuracy"]
             # The epoch is complete only once everything is recorded (see the except below).
             snapshot = _snapshot(params)
+            if not _is_finite(snapshot):  # the epoch's last update
+                raise _diverged(params, finite_weights, finite_epoch, history, epoch,
+                                "its last update", _first_nonfinite(graph, None))
             for key, value in record.items():
                 history[key].append(value)
-            last_weights = snapshot
+            last_weights = finite_weights = snapshot
+            finite_epoch = epoch
             monitored = record[history.monitor]
             if monitored < best_loss - min_delta or history.best_epoch is None:
                 best_loss, waited = monitored, 0

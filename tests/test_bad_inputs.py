@@ -24,6 +24,8 @@ from graphnn import (
 )
 from graphnn.datasets import KIDCREATIVE_COLUMNS, DatasetError, load_kidcreative
 from graphnn.gradcheck import gradcheck, numerical_gradient
+from graphnn.optim import SGD
+from graphnn.training import fit
 from graphnn.persistence import ParameterFileError, load_parameters, save_parameters
 from graphnn.render import RenderError
 
@@ -133,6 +135,42 @@ def render_svg_without_dot(env):
     return g.render(env.tmp_path / "model.svg")
 
 
+def hugely_claimed_npz(env):
+    """A parameter file for small_graph() whose weights header claims 3e11 x 2 entries."""
+    import io
+    import zipfile
+
+    def member(array, shape_text=None):
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, array)
+        raw = buffer.getvalue()
+        return raw if shape_text is None else raw.replace(b"(3, 2)", shape_text)
+
+    path = env.tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("fc/weights.npy", member(np.zeros((3, 2)), b"(300000000000, 2)"))
+        archive.writestr("fc/biases.npy", member(np.zeros((1, 2))))
+    return path
+
+
+def nan_weights_npz(env):
+    path = env.tmp_path / "nan.npz"
+    weights = np.zeros((3, 2))
+    weights[2, 1] = np.nan
+    np.savez(path, **{"fc/weights": weights, "fc/biases": np.zeros((1, 2))})
+    return path
+
+
+def diverging_fit(env):
+    """Linear regression by SGD with a step far too large for its data: the loss grows by
+    ~1e17 per epoch and overflows within 25 epochs."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1000, (20, 3))
+    Y = X @ np.array([[1.0], [2.0], [3.0]])
+    g = Graph.sequential(FullyConnectedLayer(3, 1, seed=0), objective=SquaredError())
+    return fit(g, X, Y, epochs=100, optimizer=SGD(g.parameters(), lr=0.1), progress=False)
+
+
 class NotALayer:
     def forward(self, X):
         return X
@@ -144,7 +182,7 @@ CATALOGUE = [
     # ---------------------------------------------------------------- layers: shapes
     BadInput("layer-1d-input",
              lambda env: FullyConnectedLayer(3, 2).forward(np.ones(3)),
-             ValueError, ("FullyConnectedLayer 3->2", "2-D", "1-D shape (3,)", "reshape(1, -1)")),
+             ValueError, ("FullyConnectedLayer 3->2: input must be a 2-D", "1-D shape (3,)", "reshape(1, -1)")),
     BadInput("layer-3d-input",
              lambda env: TanhLayer().forward(ones(2, 3, 4)),
              ValueError, ("TanhLayer", "2-D", "3-D shape (2, 3, 4)")),
@@ -165,22 +203,35 @@ CATALOGUE = [
              ValueError, ("FullyConnectedLayer 3->2", "3 columns", "4 x 5")),
     BadInput("fc-set-weights-wrong-shape",
              lambda env: FullyConnectedLayer(3, 2).setWeights(ones(2, 3)),
-             ValueError, ("FullyConnectedLayer 3->2", "weights", "3 x 2", "got 2 x 3")),
+             ValueError, ("FullyConnectedLayer 3->2: weights must be 3 x 2, got 2 x 3",)),
     BadInput("fc-set-biases-1d",
              lambda env: FullyConnectedLayer(3, 2).setBiases(np.zeros(2)),
-             ValueError, ("FullyConnectedLayer 3->2", "biases", "1-D shape (2,)")),
+             ValueError, ("FullyConnectedLayer 3->2: biases must be a 2-D", "1-D shape (2,)")),
     BadInput("fc-size-zero",
              lambda env: FullyConnectedLayer(0, 2),
-             ValueError, ("FullyConnectedLayer", "sizeIn", "positive integer", "got 0")),
+             ValueError, ("FullyConnectedLayer: sizeIn must be a positive integer, got 0",)),
     BadInput("fc-size-not-integer",
              lambda env: FullyConnectedLayer(3, 2.5),
-             ValueError, ("FullyConnectedLayer", "sizeOut", "got 2.5")),
+             ValueError, ("FullyConnectedLayer: sizeOut must be a positive integer, got 2.5",)),
     BadInput("fc-integer-dtype",
              lambda env: FullyConnectedLayer(3, 2, dtype=np.int64),
              ValueError, ("FullyConnectedLayer", "dtype", "floating", "int64")),
+    BadInput("fc-rng-an-integer",
+             lambda env: FullyConnectedLayer(3, 2, rng=3),
+             ValueError, ("FullyConnectedLayer", "rng must be a numpy Generator", "got 3", "seed=3")),
+    BadInput("fc-rng-a-string",
+             lambda env: FullyConnectedLayer(3, 2, rng="x"),
+             ValueError, (re.compile(r"^FullyConnectedLayer: rng must be a numpy Generator "
+                                     r"\(np\.random\.default_rng\(\.\.\.\)\), got 'x'$"),)),
+    BadInput("fc-seed-a-string",
+             lambda env: FullyConnectedLayer(3, 2, seed="abc"),
+             ValueError, ("FullyConnectedLayer: seed must be an integer >= 0, got 'abc'",)),
+    BadInput("fc-seed-negative",
+             lambda env: FullyConnectedLayer(3, 2, seed=-1),
+             ValueError, ("FullyConnectedLayer", "seed must be an integer >= 0", "got -1")),
     BadInput("fc-seed-and-rng",
              lambda env: FullyConnectedLayer(3, 2, seed=1, rng=np.random.default_rng(1)),
-             ValueError, ("FullyConnectedLayer", "seed or rng")),
+             ValueError, (re.compile(r"^FullyConnectedLayer: give either seed or rng, not both$"),)),
     BadInput("backward-before-forward",
              lambda env: TanhLayer().backward(ones(2, 3)),
              ValueError, ("TanhLayer", "backward called before forward")),
@@ -190,7 +241,10 @@ CATALOGUE = [
     BadInput("backward-wrong-shape",
              lambda env: (lambda layer: (layer.forward(ones(4, 3)), layer.backward(ones(4, 2))))(
                  LogisticSigmoidLayer()),
-             ValueError, ("LogisticSigmoidLayer", "gradIn", "4 x 3", "got 4 x 2")),
+             ValueError, ("LogisticSigmoidLayer: gradIn (shaped like the output) must be 4 x 3, got 4 x 2",)),
+    BadInput("backward-1d-gradin",
+             lambda env: (lambda layer: (layer.forward(ones(1, 2)), layer.backward([1.0, 2.0])))(TanhLayer()),
+             ValueError, ("TanhLayer: gradIn must be a 2-D", "1-D shape (2,)")),
     BadInput("add-mismatched-shapes",
              lambda env: AddLayer().forward(ones(2, 3), ones(2, 4)),
              ValueError, ("AddLayer 2 inputs", "input 1", "2 x 3", "got 2 x 4")),
@@ -199,14 +253,38 @@ CATALOGUE = [
              ValueError, ("AddLayer 2 inputs", "takes 2 arrays, got 1")),
     BadInput("add-one-input",
              lambda env: AddLayer(1),
-             ValueError, ("AddLayer", "n_inputs", ">= 2", "got 1")),
+             ValueError, ("AddLayer: n_inputs must be an integer >= 2, got 1",)),
+    BadInput("add-n-inputs-a-float",
+             lambda env: AddLayer(3.0),
+             ValueError, ("AddLayer", "n_inputs", ">= 2", "got 3.0")),
+    BadInput("concat-one-input",
+             lambda env: ConcatLayer(1),
+             ValueError, ("ConcatLayer: n_inputs must be an integer >= 2, got 1",)),
+    BadInput("concat-n-inputs-a-float",
+             lambda env: ConcatLayer(2.5),
+             ValueError, ("ConcatLayer", "n_inputs", ">= 2", "got 2.5")),
+    BadInput("softmax-no-columns",
+             lambda env: SoftmaxLayer().forward(np.zeros((3, 0))),
+             ValueError, ("SoftmaxLayer: input 3 x 0 has no columns; the softmax of a row needs at least one entry",)),
+    BadInput("add-second-input-1d",
+             lambda env: AddLayer().forward(ones(2, 3), np.ones(3)),
+             ValueError, ("AddLayer 2 inputs: input 1 must be a 2-D", "1-D shape (3,)")),
+    BadInput("concat-second-input-1d",
+             lambda env: ConcatLayer().forward(ones(2, 3), np.ones(3)),
+             ValueError, ("ConcatLayer 2 inputs: input 1 must be a 2-D", "1-D shape (3,)")),
+    BadInput("concat-wrong-number-of-inputs",
+             lambda env: ConcatLayer().forward(ones(2, 3)),
+             ValueError, ("ConcatLayer 2 inputs: forward takes 2 arrays, got 1",)),
+    BadInput("input-layer-1d-data",
+             lambda env: InputLayer(np.ones(3)),
+             ValueError, ("InputLayer: dataIn must be a 2-D", "1-D shape (3,)")),
     BadInput("concat-row-mismatch",
              lambda env: ConcatLayer().forward(ones(2, 1), ones(3, 2)),
              ValueError, ("ConcatLayer 2 inputs", "same number of rows", "2 x 1, 3 x 2")),
     # ---------------------------------------------------------------- layers: NaN and inf
     BadInput("input-layer-nan-in-data",
              lambda env: InputLayer(with_nan((5, 3), (1, 2))),
-             ValueError, ("InputLayer", "dataIn", "5 x 3", "1 NaN or inf", "row 1, column 2")),
+             ValueError, ("InputLayer: dataIn (5 x 3) holds 1 NaN or inf", "row 1, column 2")),
     BadInput("input-layer-inf-at-forward",
              lambda env: InputLayer(np.arange(12.0).reshape(4, 3)).forward(
                  np.array([[0.0, np.inf, 1.0], [2.0, 3.0, -np.inf]])),
@@ -221,9 +299,16 @@ CATALOGUE = [
     BadInput("objective-1d-targets",
              lambda env: SquaredError().gradient(np.zeros(3), ones(3, 1)),
              ValueError, ("SquaredError", "Y (targets)", "1-D shape (3,)", "y.reshape(-1, 1)")),
+    BadInput("objective-1d-estimates",
+             lambda env: SquaredError().eval(ones(3, 1), np.ones(3)),
+             ValueError, ("SquaredError: Yhat (estimates) must be a 2-D", "1-D shape (3,)")),
+    BadInput("logloss-label-above-1-beside-a-1",
+             lambda env: LogLoss().eval(np.array([[1.0, 2.0]]), np.full((1, 2), 0.5)),
+             ValueError, ("LogLoss: Y (targets) must lie in [0, 1]; 1 entries do not, the first at row 0, "
+                          "column 1 (2.0)",)),
     BadInput("logloss-label-above-1",
              lambda env: LogLoss().eval(np.array([[0.0], [2.0]]), np.full((2, 1), 0.5)),
-             ValueError, ("LogLoss", "Y (targets)", "[0, 1]", "1 entries", "row 1, column 0",
+             ValueError, ("LogLoss: Y (targets) must lie in [0, 1]", "1 entries", "row 1, column 0",
                           "(2.0)")),
     BadInput("logloss-negative-label",
              lambda env: LogLoss().gradient(np.array([[0.0, -1.0]]), np.full((1, 2), 0.5)),
@@ -233,17 +318,33 @@ CATALOGUE = [
              ValueError, ("LogLoss", "Y (targets)", "row 0, column 0", "(nan)")),
     BadInput("logloss-estimate-outside-0-1",
              lambda env: LogLoss().eval(np.zeros((2, 1)), np.array([[0.5], [1.5]])),
-             ValueError, ("LogLoss", "Yhat (estimates)", "[0, 1]", "row 1, column 0", "(1.5)")),
+             ValueError, ("LogLoss: Yhat (estimates) must lie in [0, 1]", "row 1, column 0", "(1.5)")),
     BadInput("crossentropy-row-not-a-distribution",
              lambda env: CrossEntropy().eval(np.array([[1.0, 0.0], [0.5, 0.0]]), np.full((2, 2), 0.5)),
              ValueError, ("CrossEntropy", "distribution summing to 1", "1 rows", "row 1",
                           "sum 0.5")),
     BadInput("crossentropy-targets-outside-0-1",
              lambda env: CrossEntropy().gradient(np.array([[1.5, -0.5]]), np.full((1, 2), 0.5)),
-             ValueError, ("CrossEntropy", "Y (targets)", "[0, 1]", "row 0, column 0", "(1.5)")),
+             ValueError, ("CrossEntropy: Y (targets) must lie in [0, 1]", "row 0, column 0", "(1.5)")),
+    BadInput("logloss-no-columns",
+             lambda env: LogLoss().eval(np.zeros((3, 0)), np.zeros((3, 0))),
+             ValueError, ("LogLoss", "Y (targets) and Yhat (estimates) are 3 x 0", "without columns")),
+    BadInput("crossentropy-no-columns",
+             lambda env: CrossEntropy().gradient(np.zeros((2, 0)), np.zeros((2, 0))),
+             ValueError, ("CrossEntropy", "2 x 0", "without columns")),
+    BadInput("squarederror-no-columns",
+             lambda env: SquaredError().eval(np.zeros((2, 0)), np.zeros((2, 0))),
+             ValueError, ("SquaredError: Y (targets) and Yhat (estimates) are 2 x 0, without columns; a loss "
+                         "needs at least one output per observation",)),
+    BadInput("squarederror-nan-estimate",
+             lambda env: SquaredError().eval(np.zeros((3, 2)), with_nan((3, 2), (2, 1))),
+             ValueError, ("SquaredError: Yhat (estimates) (3 x 2) holds 1 NaN or inf", "row 2, column 1")),
+    BadInput("squarederror-inf-target-in-gradient",
+             lambda env: SquaredError().gradient(np.array([[0.0, -np.inf]]), np.zeros((1, 2))),
+             ValueError, ("SquaredError: Y (targets) (1 x 2) holds", "row 0, column 1", "(-inf)")),
     BadInput("crossentropy-inf-estimate",
              lambda env: CrossEntropy().eval(np.array([[1.0, 0.0]]), np.array([[np.inf, 0.5]])),
-             ValueError, ("CrossEntropy", "Yhat (estimates)", "row 0, column 0", "(inf)")),
+             ValueError, ("CrossEntropy: Yhat (estimates) must lie in [0, 1]", "row 0, column 0", "(inf)")),
     # ---------------------------------------------------------------- building a graph
     BadInput("graph-unknown-input-node",
              lambda env: small_graph().add(TanhLayer(), "hidden"),
@@ -319,6 +420,20 @@ CATALOGUE = [
              lambda env: set_nan_weight(small_graph()).forward(**feed(), check_finite=True),
              FloatingPointError, ("node 'fc'", "FullyConnectedLayer 3->2", "output 4 x 2",
                                   "4 NaN or inf entries of 8")),
+    # ---------------------------------------------------------------- training
+    BadInput("fit-nan-in-X",
+             lambda env: fit(small_graph(), with_nan((4, 3), (2, 1)), np.zeros((4, 2)), epochs=1),
+             ValueError, ("fit", "input 'X'", "4 x 3", "1 NaN or inf", "row 2, column 1")),
+    BadInput("fit-inf-in-validation-targets",
+             lambda env: fit(small_graph(), ones(4, 3), np.zeros((4, 2)), epochs=1,
+                             validation_data=(ones(2, 3), np.array([[0.0, np.inf], [0.0, 1.0]]))),
+             ValueError, ("fit (validation_data)", "input 'Y'", "row 0, column 1", "(inf)")),
+    BadInput("fit-diverging",
+             diverging_fit,
+             FloatingPointError, (re.compile(r"diverged at epoch \d+ \(minibatch 1 of 1\)"),
+                                  "node 'squarederror1' (SquaredError): value is inf",
+                                  re.compile(r"weights of epoch \d+ \(the last finite ones\) were restored"),
+                                  "lower the learning rate")),
     # ---------------------------------------------------------------- using a graph
     BadInput("graph-backward-before-forward",
              lambda env: small_graph().backward(),
@@ -349,7 +464,8 @@ CATALOGUE = [
              GraphError, ("no edge 'X' -> 'loss'", "slot 0")),
     BadInput("gradcheck-float32-parameters",
              lambda env: gradcheck(small_graph(dtype=np.float32), feed()),
-             ValueError, ("gradcheck", "parameter 'weights'", "float32", "float64")),
+             ValueError, ("gradcheck: parameter 'weights' is float32; finite differences need float64 (build the "
+                         "layers with dtype=np.float64)",)),
     BadInput("numerical-gradient-float32",
              lambda env: numerical_gradient(lambda: 0.0, np.ones((2, 2), np.float32)),
              ValueError, ("numerical_gradient", "float64", "float32")),
@@ -392,6 +508,16 @@ CATALOGUE = [
     BadInput("load-a-missing-file",
              lambda env: load_parameters(small_graph(), env.tmp_path / "missing.npz"),
              FileNotFoundError, ("missing.npz",)),
+    BadInput("load-nan-weights",
+             lambda env: load_parameters(small_graph(), nan_weights_npz(env)),
+             ParameterFileError, ("node 'fc' parameter 'weights'", "1 NaN or inf", "(2, 1)", "(nan)")),
+    BadInput("load-a-header-claiming-a-huge-array",
+             lambda env: load_parameters(small_graph(), hugely_claimed_npz(env)),
+             ParameterFileError, ("huge.npz", "damaged", "'fc/weights.npy'", "300000000000 x 2",
+                                  "holds")),
+    BadInput("save-into-a-missing-directory",
+             lambda env: save_parameters(small_graph(), env.tmp_path / "nope" / "params.npz"),
+             FileNotFoundError, ("no such directory", "nope'", "nope/params.npz")),
     BadInput("save-something-that-is-not-a-graph",
              lambda env: save_parameters(FullyConnectedLayer(3, 2), env.tmp_path / "p.npz"),
              TypeError, ("expected a graphnn Graph", "FullyConnectedLayer")),

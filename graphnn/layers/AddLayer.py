@@ -1,7 +1,7 @@
 """Element-wise sum of several inputs (residual connections)."""
 import numpy as np
 
-from .._validation import require_same_shape
+from .._validation import ieee_arithmetic, integer_at_least, require_same_shape
 from .Layer import Layer
 
 
@@ -18,9 +18,7 @@ class AddLayer(Layer):
 
     def __init__(self, n_inputs=2):
         super().__init__()
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 2:
-            raise ValueError(f"AddLayer: n_inputs must be an integer >= 2, got {n_inputs!r}")
-        self.n_inputs = n_inputs
+        self.n_inputs = integer_at_least(n_inputs, 2, "AddLayer", "n_inputs")
 
     def describe(self):
         """``'AddLayer k inputs'``."""
@@ -30,9 +28,10 @@ class AddLayer(Layer):
         """The sum of the ``n_inputs`` arrays, each ``N x D``: ``N x D``. Raises
         ``ValueError`` for another number of arrays or arrays of different shapes."""
         arrays = self._checked_inputs(dataIn)
-        out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
-        for array in arrays[2:]:
-            out += array
+        with ieee_arithmetic():  # inf + -inf is NaN, quietly (docs/reliability.md)
+            out = arrays[0] + arrays[1]
+            for array in arrays[2:]:
+                out += array
         self._prevIn = arrays
         self._prevOut = out
         return out

@@ -1,6 +1,7 @@
 """Column-wise concatenation of several inputs."""
 import numpy as np
 
+from .._validation import integer_at_least
 from .Layer import Layer
 
 
@@ -19,9 +20,7 @@ class ConcatLayer(Layer):
 
     def __init__(self, n_inputs=2):
         super().__init__()
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 2:
-            raise ValueError(f"ConcatLayer: n_inputs must be an integer >= 2, got {n_inputs!r}")
-        self.n_inputs = n_inputs
+        self.n_inputs = integer_at_least(n_inputs, 2, "ConcatLayer", "n_inputs")
         self._splits = None
 
     def describe(self):

@@ -3,6 +3,7 @@ from abc import abstractmethod
 
 import numpy as np
 
+from .._validation import ieee_arithmetic
 from .Layer import Layer
 
 
@@ -50,4 +51,6 @@ class ElementwiseLayer(Layer):
     def backward(self, gradIn):
         """``gradIn * f'(x)``: ``N x D`` in (shaped like the last output), ``N x D`` out.
         Raises ``ValueError`` before any ``forward`` or for a ``gradIn`` of another shape."""
-        return self._checked_gradIn(gradIn) * self.derivative()
+        gradIn = self._checked_gradIn(gradIn)
+        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
+            return gradIn * self.derivative()

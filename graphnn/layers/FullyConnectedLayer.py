@@ -3,17 +3,31 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_matrix, require_finite, require_same_shape, require_width
+from .._validation import (
+    as_matrix, ieee_arithmetic, integer_at_least, require_finite, require_same_shape, require_width,
+)
 from ..parameter import Parameter
 from .Layer import Layer
 
 INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"FullyConnectedLayer: {name} must be a positive integer, got {value!r}")
-    return int(value)
+def _generator(seed, rng):
+    """The numpy ``Generator`` to draw the initial parameters from, or a ``ValueError``
+    naming the argument that cannot give one."""
+    if seed is not None and rng is not None:
+        raise ValueError("FullyConnectedLayer: give either seed or rng, not both")
+    if rng is not None:
+        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            hint = f"; for a seed, pass seed={rng!r}" if isinstance(rng, numbers.Integral) else ""
+            raise ValueError(
+                "FullyConnectedLayer: rng must be a numpy Generator (np.random.default_rng(...)), "
+                f"got {rng!r}{hint}"
+            )
+        return rng
+    if seed is not None:
+        seed = integer_at_least(seed, 0, "FullyConnectedLayer", "seed")
+    return np.random.default_rng(seed)
 
 
 class FullyConnectedLayer(Layer):
@@ -23,7 +37,8 @@ class FullyConnectedLayer(Layer):
     ``[-1e-4, 1e-4]`` from a numpy ``Generator``: pass ``seed`` for a reproducible draw, or
     your own ``rng``. ``dtype`` (float64 by default) is the dtype of the parameters.
     A ``ValueError`` says so when ``sizeIn`` or ``sizeOut`` is not a positive integer,
-    ``dtype`` is not a floating type, or both ``seed`` and ``rng`` are given.
+    ``dtype`` is not a floating type, ``seed`` is not an integer ``>= 0``, ``rng`` is not a numpy
+    ``Generator`` (or ``RandomState``), or both ``seed`` and ``rng`` are given.
 
     ``gradient()`` is ``W^T`` (``sizeOut x sizeIn``), the Jacobian of every observation.
     ``backward(G)`` returns ``G W^T`` (``N x sizeIn``) and adds the gradients of the mean
@@ -38,12 +53,9 @@ class FullyConnectedLayer(Layer):
 
     def __init__(self, sizeIn, sizeOut, seed=None, rng=None, dtype=np.float64):
         super().__init__()
-        self.sizeIn = _positive_int(sizeIn, "sizeIn")
-        self.sizeOut = _positive_int(sizeOut, "sizeOut")
-        if seed is not None and rng is not None:
-            raise ValueError("FullyConnectedLayer: give either seed or rng, not both")
-        if rng is None:
-            rng = np.random.default_rng(seed)
+        self.sizeIn = integer_at_least(sizeIn, 1, "FullyConnectedLayer", "sizeIn")
+        self.sizeOut = integer_at_least(sizeOut, 1, "FullyConnectedLayer", "sizeOut")
+        rng = _generator(seed, rng)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"FullyConnectedLayer: dtype must be a floating type, got {dtype}")
@@ -99,8 +111,9 @@ class FullyConnectedLayer(Layer):
         if X.shape[1] != self.sizeIn:
             require_width(X, self.sizeIn, self.describe())
         self._prevIn = X
-        out = X @ self.weights.value
-        out += self.biases.value  # in place: no second N x sizeOut array
+        with ieee_arithmetic():  # NaN or inf in X flow on quietly (docs/reliability.md)
+            out = X @ self.weights.value
+            out += self.biases.value  # in place: no second N x sizeOut array
         self._prevOut = out
         return out
 
@@ -113,7 +126,8 @@ class FullyConnectedLayer(Layer):
         ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
         ``backward_parameters``)."""
         G = self.backward_parameters(gradIn)
-        return G @ self.weights.value.T
+        with ieee_arithmetic():
+            return G @ self.weights.value.T
 
     def backward_parameters(self, gradIn):
         """Add ``dW = X^T G / N`` (``sizeIn x sizeOut``) and ``db = mean(G)`` (the column mean,
@@ -122,19 +136,20 @@ class FullyConnectedLayer(Layer):
         Returns the checked ``G``. Raises ``ValueError`` before any ``forward`` or for a
         ``gradIn`` not shaped like the last output."""
         G = self._checked_gradIn(gradIn)
-        X = self._prevIn
-        n, size_in = X.shape
-        # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both
-        # gradients) when there are no more observations than inputs, else on the results.
-        if n <= size_in:
-            G_mean = G * (1.0 / n)
-            grad_weights = X.T @ G_mean
-            grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
-        else:
-            grad_weights = X.T @ G
-            grad_weights *= 1.0 / n
-            grad_biases = np.add.reduce(G, axis=0, keepdims=True)
-            grad_biases *= 1.0 / n  # the column mean of G
+        with ieee_arithmetic():
+            X = self._prevIn
+            n, size_in = X.shape
+            # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both
+            # gradients) when there are no more observations than inputs, else on the results.
+            if n <= size_in:
+                G_mean = G * (1.0 / n)
+                grad_weights = X.T @ G_mean
+                grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
+            else:
+                grad_weights = X.T @ G
+                grad_weights *= 1.0 / n
+                grad_biases = np.add.reduce(G, axis=0, keepdims=True)
+                grad_biases *= 1.0 / n  # the column mean of G
         self.weights.accumulate(grad_weights)
         self.biases.accumulate(grad_biases)
         return G

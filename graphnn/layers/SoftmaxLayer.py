@@ -1,6 +1,7 @@
 """The softmax, row by row."""
 import numpy as np
 
+from .._validation import ieee_arithmetic
 from .Layer import Layer
 
 
@@ -8,7 +9,8 @@ class SoftmaxLayer(Layer):
     """``y_j = exp(x_j) / sum_k exp(x_k)`` for each observation (row). ``N x D`` -> ``N x D``.
 
     The row maximum is subtracted before ``exp`` (which leaves the result unchanged), so inputs
-    of any size give finite outputs without warnings.
+    of any finite size give finite outputs without warnings; NaN or inf in a row make that row
+    NaN, quietly. An input without columns (``N x 0``) is refused with a ``ValueError``.
 
     Each observation's Jacobian is ``diag(s) - s s^T``; ``gradient()`` returns them as an
     ``N x D x D`` tensor, while ``backward`` uses the row-wise product
@@ -22,9 +24,16 @@ class SoftmaxLayer(Layer):
         """The softmax of each row: ``N x D`` in, ``N x D`` out, each row positive and
         summing to 1. Raises ``ValueError`` for an input that is not a 2-D numeric array."""
         X = self._checked_input(dataIn)
-        with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: exp gives 0
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"{self.describe()}: input {X.shape[0]} x 0 has no columns; the softmax of a row "
+                "needs at least one entry"
+            )
+        # A gap beyond the float range is -inf, whose exp is 0: the right answer. NaN or inf in
+        # a row give NaN quietly (docs/reliability.md).
+        with ieee_arithmetic():
             shifted = np.exp(X - X.max(axis=1, keepdims=True))
-        shifted /= shifted.sum(axis=1, keepdims=True)
+            shifted /= shifted.sum(axis=1, keepdims=True)
         self._prevIn = X
         self._prevOut = shifted
         return shifted
@@ -42,4 +51,5 @@ class SoftmaxLayer(Layer):
         ``s``: ``N x D`` in and out, the same numbers as ``gradIn`` times each Jacobian."""
         gradIn = self._checked_gradIn(gradIn)
         s = self._prevOut
-        return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])
+        with ieee_arithmetic():
+            return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])

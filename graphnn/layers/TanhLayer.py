@@ -1,6 +1,7 @@
 """The hyperbolic tangent."""
 import numpy as np
 
+from .._validation import ieee_arithmetic
 from .ElementwiseLayer import ElementwiseLayer
 
 
@@ -28,5 +29,6 @@ class TanhLayer(ElementwiseLayer):
         out = self._prevOut
         grad = out * out  # then, in place: gradIn * (1 - out^2), one array instead of three
         np.subtract(1.0, grad, out=grad)
-        grad *= gradIn
+        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
+            grad *= gradIn
         return grad

@@ -3,11 +3,14 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, describe_shape, is_matrix, one_d_hint
+from .._validation import as_matrix, describe_shape, is_matrix, one_d_hint, require_finite
 
 
 class Objective(ABC):
     """A loss ``J(Y, Yhat) = (1/N) sum_n l(y_n, yhat_n)`` over ``N`` observations.
+
+    Every objective refuses NaN or inf in ``Y`` or ``Yhat`` with a ``ValueError`` naming the
+    array and the first bad entry, and ``Y``, ``Yhat`` without columns (``N x 0``).
 
     - ``eval(Y, Yhat)``: ``J``, a Python ``float``. ``Y`` (targets) and ``Yhat`` (estimates)
       are both ``N x K``.
@@ -73,6 +76,11 @@ class Objective(ABC):
                 f"N x K; got Y {describe_shape(Y.shape)} and Yhat {describe_shape(Yhat.shape)}"
                 + self._shape_hint(Y, Yhat)
             )
+        if Y.shape[1] == 0:
+            raise ValueError(
+                f"{self.describe()}: Y (targets) and Yhat (estimates) are {describe_shape(Y.shape)}, "
+                "without columns; a loss needs at least one output per observation"
+            )
         if Y.dtype != Yhat.dtype:
             # Targets are constants: they take the estimates' dtype, so that the gradient of a
             # float32 network stays float32 even when the labels were integers (fed as float64).
@@ -96,6 +104,12 @@ class Objective(ABC):
         """Extra words for targets and estimates of different shapes (objectives may know
         what was likely meant); ``""`` for none."""
         return ""
+
+    def _require_finite_pair(self, Y, Yhat):
+        """Raise, naming the array and its first bad entry, if ``Y`` or ``Yhat`` holds NaN or inf
+        (the slow path of objectives whose result was not finite)."""
+        require_finite(Y, self.describe(), "Y (targets)")
+        require_finite(Yhat, self.describe(), "Yhat (estimates)")
 
     def _require_between_0_and_1(self, array, what):
         """Raise unless every entry lies in ``[0, 1]`` (NaN does not); returns (min, max)."""

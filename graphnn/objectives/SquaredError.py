@@ -1,6 +1,9 @@
 """Squared error."""
+import math
+
 import numpy as np
 
+from .._validation import ieee_arithmetic
 from .Objective import Objective
 
 
@@ -8,6 +11,9 @@ class SquaredError(Objective):
     """``J = mean_n sum_k (y - yhat)^2``; gradient ``-2 (Y - Yhat)``. ``Y``, ``Yhat``: ``N x K``.
 
     With one output column (``K = 1``) this is the seed's ``mean((Y - Yhat) * (Y - Yhat))``.
+    NaN or inf in ``Y`` or ``Yhat`` is refused with a ``ValueError``; finite values whose square
+    exceeds the float range give ``inf`` (the loss) or ``+/-inf`` entries (the gradient),
+    without a warning.
 
     >>> round(SquaredError().eval(np.array([[0.0], [1.0]]), np.array([[0.2], [0.3]])), 12)
     0.265
@@ -16,10 +22,19 @@ class SquaredError(Objective):
     def eval(self, Y, Yhat):
         """``mean_n sum_k (y - yhat)^2`` for ``Y``, ``Yhat`` both ``N x K``: a float."""
         Y, Yhat = self._checked_pair(Y, Yhat)
-        diff = Y - Yhat
-        return float(np.einsum("nk,nk->", diff, diff) / Y.shape[0])
+        with ieee_arithmetic():
+            diff = Y - Yhat
+            loss = float(np.einsum("nk,nk->", diff, diff) / Y.shape[0])
+        if not math.isfinite(loss):  # NaN or inf in, or an overflow (then the loss is inf)
+            self._require_finite_pair(Y, Yhat)
+        return loss
 
     def gradient(self, Y, Yhat):
         """``-2 (Y - Yhat)``, ``N x K``: each observation's gradient with respect to ``Yhat``."""
         Y, Yhat = self._checked_pair(Y, Yhat)
-        return -2.0 * (Y - Yhat)
+        with ieee_arithmetic():
+            grad = -2.0 * (Y - Yhat)
+            finite = math.isfinite(np.add.reduce(grad, axis=None))  # one pass, no copy
+        if not finite:
+            self._require_finite_pair(Y, Yhat)
+        return grad
