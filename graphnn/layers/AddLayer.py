@@ -29,11 +29,13 @@ class AddLayer(Layer):
     def forward(self, *dataIn):
         """The sum of the ``n_inputs`` arrays, each ``N x D``: ``N x D``. Raises
         ``ValueError`` for another number of arrays or arrays of different shapes."""
-        arrays = self._checked_inputs(dataIn)
+        return self._forward(*self._checked_inputs(dataIn))
+
+    def _forward(self, *arrays):
         out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
         for array in arrays[2:]:
             out += array
-        self._prevIn = arrays
+        self._prevIn = list(arrays)
         self._prevOut = out
         return out
 
@@ -54,5 +56,7 @@ class AddLayer(Layer):
     def backward(self, gradIn):
         """``(gradIn,) * n_inputs``: the ``N x D`` gradient, unchanged, once per input (the
         same array each time)."""
-        gradIn = self._checked_gradIn(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
         return (gradIn,) * self.n_inputs

@@ -98,6 +98,9 @@ class FullyConnectedLayer(Layer):
         X = self._checked_input(dataIn)
         if X.shape[1] != self.sizeIn:
             require_width(X, self.sizeIn, self.describe())
+        return self._forward(X)
+
+    def _forward(self, X):
         self._prevIn = X
         out = X @ self.weights.value
         out += self.biases.value  # in place: no second N x sizeOut array
@@ -112,7 +115,10 @@ class FullyConnectedLayer(Layer):
         """``G W^T`` for ``G = gradIn`` (``N x sizeOut``): ``N x sizeIn``. Also adds
         ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
         ``backward_parameters``)."""
-        G = self.backward_parameters(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, G):
+        self._backward_parameters(G)
         return G @ self.weights.value.T
 
     def backward_parameters(self, gradIn):
@@ -121,7 +127,9 @@ class FullyConnectedLayer(Layer):
         without the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data).
         Returns the checked ``G``. Raises ``ValueError`` before any ``forward`` or for a
         ``gradIn`` not shaped like the last output."""
-        G = self._checked_gradIn(gradIn)
+        return self._backward_parameters(self._checked_gradIn(gradIn))
+
+    def _backward_parameters(self, G):
         X = self._prevIn
         n, size_in = X.shape
         # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both

@@ -51,4 +51,7 @@ class InputLayer(ElementwiseLayer):
 
     def backward(self, gradIn):
         """``gradIn / std`` column by column (0 for constant columns): ``N x D`` in and out."""
-        return self._checked_gradIn(gradIn) * self.inverse_std
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
+        return gradIn * self.inverse_std

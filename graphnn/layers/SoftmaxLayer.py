@@ -21,7 +21,9 @@ class SoftmaxLayer(Layer):
     def forward(self, dataIn):
         """The softmax of each row: ``N x D`` in, ``N x D`` out, each row positive and
         summing to 1. Raises ``ValueError`` for an input that is not a 2-D numeric array."""
-        X = self._checked_input(dataIn)
+        return self._forward(self._checked_input(dataIn))
+
+    def _forward(self, X):
         with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: exp gives 0
             shifted = np.exp(X - X.max(axis=1, keepdims=True))
         shifted /= shifted.sum(axis=1, keepdims=True)
@@ -40,6 +42,8 @@ class SoftmaxLayer(Layer):
     def backward(self, gradIn):
         """``s * (g - sum_k g_k s_k)`` row by row, for ``gradIn`` ``g`` and the last output
         ``s``: ``N x D`` in and out, the same numbers as ``gradIn`` times each Jacobian."""
-        gradIn = self._checked_gradIn(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
         s = self._prevOut
         return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])

@@ -24,7 +24,9 @@ class TanhLayer(ElementwiseLayer):
 
     def backward(self, gradIn):
         """``gradIn * (1 - y^2)``: ``N x D`` in and out."""
-        gradIn = self._checked_gradIn(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
         out = self._prevOut
         grad = out * out  # then, in place: gradIn * (1 - out^2), one array instead of three
         np.subtract(1.0, grad, out=grad)
