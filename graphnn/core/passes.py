@@ -2,6 +2,15 @@
 
 Both loops are the textbook's. Every decision (what to compute, what to skip, what to fuse)
 was taken by the ``Plan``; what the passes compute goes into a ``PassRecord``.
+
+The loops are the reference, and they check everything. Once a pass has gone through them
+with a feed of the same signature (the shape and dtype of every fed value), the shapes and
+types every layer would check are known to pass again: then the plan's compiled ``Program``
+(``graphnn.core.program``, straight-line code calling each layer's unchecked fast path) runs
+instead, and fills the same record with the same numbers, bit for bit. With
+``check_finite``, and whenever the program meets a ``ValueError`` (a value check that still
+runs, such as an objective's targets outside ``[0, 1]``), the loops run, so every message
+is theirs.
 """
 import numpy as np
 
@@ -14,10 +23,32 @@ def forward(plan, feed, check_finite=False):
     """Run every layer and objective of ``plan`` on ``feed`` (``{input name: N x D}``, already
     checked to name every input); returns the ``PassRecord``, its ``total`` the weighted sum
     of the objectives (``None`` without one). See ``Graph.forward``."""
-    values = {
-        name: value if is_matrix(value) else as_matrix(value, f"input {name!r}", "fed value")
-        for name, value in feed.items()
-    }
+    values = {name: _fed(plan, name, value) for name, value in feed.items()}
+    signature = tuple((value.shape, value.dtype) for value in values.values())
+    if signature in plan.proven_forward and not check_finite:
+        try:
+            return PassRecord(plan, values, plan.program.forward(values), signature=signature)
+        except ValueError:
+            pass  # the checked loop below runs again and says where, in its own words
+    record = _forward_loop(plan, values, check_finite)
+    record.signature = signature
+    plan.proven_forward.add(signature)
+    plan.program  # compiled now, at the first pass, binding the methods the loop just ran
+    return record
+
+
+def _fed(plan, name, value):
+    """A fed value as an ``N x D`` array in the network's dtype (``plan.dtype``), when it has
+    one: float64 data meets a float32 network as float32, converted once, here."""
+    if not is_matrix(value):
+        value = as_matrix(value, f"input {name!r}", "fed value")
+    if plan.dtype is not None and value.dtype != plan.dtype:
+        value = value.astype(plan.dtype)
+    return value
+
+
+def _forward_loop(plan, values, check_finite):
+    """The reference forward pass: each step in topological order, checked."""
     if check_finite:
         for name, value in values.items():
             _check_finite(name, "input", value, "output")
@@ -33,7 +64,9 @@ def forward(plan, feed, check_finite=False):
             _check_finite(node, plan.nodes[node].op.describe(), out,
                           "value" if node in plan.weights else "output")
         values[node] = out
-    total = sum(weight * values[name] for name, weight in plan.weights.items()) if plan.weights else None
+    total = None  # J = sum_i weight_i * J_i, added up left to right
+    for name, weight in plan.weights.items():
+        total = weight * values[name] if total is None else total + weight * values[name]
     return PassRecord(plan, values, total)
 
 
@@ -45,6 +78,18 @@ def backward(plan, record, check_finite=False):
     gradients are zeroed first, then each layer adds to its own. See ``Graph.backward``.
     """
     record.clear_gradients()
+    if record.signature in plan.proven_backward and not check_finite:
+        try:
+            record.grads, record.sent = plan.program.backward(record.values, record)
+            return
+        except ValueError:
+            record.clear_gradients()  # the checked loop zeroes the parameters and runs again
+    _backward_loop(plan, record, check_finite)
+    plan.proven_backward.add(record.signature)
+
+
+def _backward_loop(plan, record, check_finite):
+    """The reference backward pass: each step in reverse topological order, checked."""
     for op in plan.layers_with_parameters:
         op.zero_grad()  # a parameter shared by two layers is zeroed twice: harmless
     grads, sent = dict(plan.weights), {}

@@ -115,7 +115,8 @@ class FullyConnectedLayer(Layer):
         """``G W^T`` for ``G = gradIn`` (``N x sizeOut``): ``N x sizeIn``. Also adds
         ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
         ``backward_parameters``)."""
-        return self._backward(self._checked_gradIn(gradIn))
+        G = self.backward_parameters(gradIn)
+        return G @ self.weights.value.T
 
     def _backward(self, G):
         self._backward_parameters(G)
