@@ -8,6 +8,8 @@ from ..parameter import Parameter
 from .Layer import Layer
 
 INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
+#: what one numpy call costs beyond its arithmetic, counted in array entries (about 1 µs)
+ONE_OPERATION = 2048
 
 
 def _positive_int(value, name):
@@ -133,9 +135,10 @@ class FullyConnectedLayer(Layer):
     def _backward_parameters(self, G):
         X = self._prevIn
         n, size_in = X.shape
-        # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both
-        # gradients) when there are no more observations than inputs, else on the results.
-        if n <= size_in:
+        # The 1/N goes wherever it costs less: on G (N x sizeOut, one operation, its result
+        # shared by both gradients), or on the two results (sizeIn x sizeOut and 1 x sizeOut,
+        # two operations, each costing about ONE_OPERATION entries more in calls alone).
+        if n * self.sizeOut <= (size_in + 1) * self.sizeOut + ONE_OPERATION:
             G_mean = G * (1.0 / n)
             grad_weights = X.T @ G_mean
             grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
