@@ -276,3 +276,14 @@ def test_the_passes_module_keeps_the_textbook_loops():
     assert record.signature in g.plan.proven_backward
     assert LogisticSigmoidLayer in {type(step.op) for step in record.forward_steps()}
     assert isinstance(g.op("loss"), LogLoss)
+
+
+def test_a_feed_of_lists_always_runs_the_checked_loops():
+    g = Graph.sequential(FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
+    for rows in (2, 3, 2):
+        g.forward(X=[[1.0, 2.0]] * rows, Y=[[0.0]] * rows)
+        g.backward()
+        assert g.value("X").shape == (rows, 2)
+    assert not g.plan.proven_forward and not g.plan.proven_backward
+    with pytest.raises(GraphError, match=r"node 'fc1' \(FullyConnectedLayer 2->1\) reading \[X 2 x 3\]"):
+        g.forward(X=[[1.0, 2.0, 3.0]] * 2, Y=[[0.0]] * 2)

@@ -4,7 +4,7 @@ Both loops are the textbook's. Every decision (what to compute, what to skip, wh
 was taken by the ``Plan``; what the passes compute goes into a ``PassRecord``.
 
 The loops are the reference, and they check everything. Once a pass has gone through them
-with a feed of the same signature (the shape and dtype of every fed value), the shapes and
+with a feed of the same signature (the type, shape and dtype of every fed value), the shapes and
 types every layer would check are known to pass again: then the plan's compiled ``Program``
 (``graphnn.core.program``, straight-line code calling each layer's unchecked fast path) runs
 instead, and fills the same record with the same numbers, bit for bit. With
@@ -23,28 +23,39 @@ def forward(plan, feed, check_finite=False):
     """Run every layer and objective of ``plan`` on ``feed`` (``{input name: N x D}``, already
     checked to name every input); returns the ``PassRecord``, its ``total`` the weighted sum
     of the objectives (``None`` without one). See ``Graph.forward``."""
-    values = {name: _fed(plan, name, value) for name, value in feed.items()}
-    signature = tuple((value.shape, value.dtype) for value in values.values())
-    if signature in plan.proven_forward and not check_finite:
+    signature = _signature(feed)
+    converts = plan.proven_forward.get(signature)
+    if converts is not None and not check_finite:
+        values = {name: _fed(plan, name, value) for name, value in feed.items()} if converts else dict(feed)
         try:
             return PassRecord(plan, values, plan.program.forward(values), signature=signature)
         except ValueError:
             pass  # the checked loop below runs again and says where, in its own words
+    values = {name: _fed(plan, name, value) for name, value in feed.items()}
     record = _forward_loop(plan, values, check_finite)
     record.signature = signature
-    plan.proven_forward.add(signature)
+    if signature is not None:
+        plan.proven_forward[signature] = any(values[name] is not feed[name] for name in feed)
     plan.program  # compiled now, at the first pass, binding the methods the loop just ran
     return record
+
+
+def _signature(feed):
+    """The type, shape and dtype of every fed value: all that the checks of a pass depend on
+    but the values' numbers (``None`` for a feed holding something without a shape)."""
+    try:
+        return tuple([(type(value), value.shape, value.dtype) for value in feed.values()])
+    except AttributeError:
+        return None
 
 
 def _fed(plan, name, value):
     """A fed value as an ``N x D`` array in the network's dtype (``plan.dtype``), when it has
     one: float64 data meets a float32 network as float32, converted once, here."""
-    if not is_matrix(value):
-        value = as_matrix(value, f"input {name!r}", "fed value")
-    if plan.dtype is not None and value.dtype != plan.dtype:
-        value = value.astype(plan.dtype)
-    return value
+    if is_matrix(value) and (value.dtype == plan.dtype or plan.dtype is None):
+        return value  # the hot path: nothing to do
+    value = as_matrix(value, f"input {name!r}", "fed value")
+    return value if plan.dtype is None or value.dtype == plan.dtype else value.astype(plan.dtype)
 
 
 def _forward_loop(plan, values, check_finite):
@@ -85,7 +96,8 @@ def backward(plan, record, check_finite=False):
         except ValueError:
             record.clear_gradients()  # the checked loop zeroes the parameters and runs again
     _backward_loop(plan, record, check_finite)
-    plan.proven_backward.add(record.signature)
+    if record.signature is not None:
+        plan.proven_backward.add(record.signature)
 
 
 def _backward_loop(plan, record, check_finite):

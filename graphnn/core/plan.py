@@ -16,7 +16,7 @@ the loops in ``passes`` make no decisions of their own:
   have several, or there are none): fed values are converted to it;
 - ``program``: the plan compiled into straight-line code (``graphnn.core.program``), which
   the passes run for a feed signature in ``proven_forward`` (``proven_backward``): one a
-  checked pass has run without error;
+  checked pass has run without error (``proven_forward`` says whether it converts the feed);
 - ``backward_steps``: ``(node, send, sources)`` in reverse topological order, for the nodes
   whose gradient is wanted. ``send(g_out, record)`` turns the node's output gradient into one
   gradient per entry of ``sources`` (``None`` where that source needs none). A fused step
@@ -80,7 +80,7 @@ class Plan:
         self.sharing = self._sharing()
         dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}
         self.dtype = dtypes.pop() if len(dtypes) == 1 else None
-        self.proven_forward, self.proven_backward = set(), set()
+        self.proven_forward, self.proven_backward = {}, set()  # forward: signature -> converts
         self._program = None
 
     @property
