@@ -153,8 +153,9 @@ def test_a_graphnn_parameter_gradient_that_overflows():
     feed = {**FEED, "X": np.full((4, 3), 1e308)}
     g.op("fc").setWeights(np.full((3, 2), 1e-308))
     g.op("fc").setBiases(np.zeros((1, 2)))
-    feed["Y"] = np.full((4, 2), 50.0)
-    # forward: fc = 3 per entry, finite; backward: X^T G sums 4 rows of 1e308 x (about -1) -> -inf
+    feed["Y"] = np.full((4, 2), 5000.0)
+    # forward: fc = 3 per entry, finite; backward: dW = X^T G / N, each entry about
+    # 1e308 x -99 (the true gradient, not only a partial sum, is beyond the float range) -> -inf
     report = gn.find_nonfinite(g, feed)
     assert (report.node, report.direction, report.what) == ("fc", "backward", "gradient of weights")
 

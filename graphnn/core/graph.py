@@ -278,6 +278,16 @@ class Graph:
         """``{objective: activation}``: the pairs whose backward is fused (see ``Graph()``)."""
         return dict(self.plan.fused)
 
+    @property
+    def source(self):
+        """The numpy program this graph is, as Python text: one straight-line ``forward`` and
+        one ``backward`` function, each a call per node in the plan's order, with the sums
+        where a value fans out written out (docs/performance.md, "The program a graph is").
+        The passes run exactly this code once a feed of the same shapes and dtypes has gone
+        through the checked loops. Raises ``GraphError`` if some node has an input slot left
+        empty."""
+        return self.plan.program.source
+
     def recompile(self):
         """Drop the plan (and the last pass's record): the next pass builds it again, e.g.
         after an op's methods were replaced (the plan holds bound methods, as

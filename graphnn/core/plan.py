@@ -12,6 +12,11 @@ the loops in ``passes`` make no decisions of their own:
   fuses with (``LogLoss`` a sigmoid, ``CrossEntropy`` a softmax) and that activation feeds
   nothing else: one step sends ``Yhat - Y`` straight to the activation's input;
 - ``forward_steps``: ``(node, compute, sources)`` for every layer and objective, topological;
+- ``dtype``: the network's dtype, the one dtype of all its parameters (``None`` when they
+  have several, or there are none): fed values are converted to it;
+- ``program``: the plan compiled into straight-line code (``graphnn.core.program``), which
+  the passes run for a feed signature in ``proven_forward`` (``proven_backward``): one a
+  checked pass has run without error (``proven_forward`` says whether it converts the feed);
 - ``backward_steps``: ``(node, send, sources)`` in reverse topological order, for the nodes
   whose gradient is wanted. ``send(g_out, record)`` turns the node's output gradient into one
   gradient per entry of ``sources`` (``None`` where that source needs none). A fused step
@@ -73,6 +78,18 @@ class Plan:
         self.backward_steps = [step for n in reversed(self.order) for step in self._backward_step(n)]
         self.layers_with_parameters = [n.op for n in self.order if n.kind == LAYER and n.op.parameters()]
         self.sharing = self._sharing()
+        dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}
+        self.dtype = dtypes.pop() if len(dtypes) == 1 else None
+        self.proven_forward, self.proven_backward = {}, set()  # forward: signature -> converts
+        self._program = None
+
+    @property
+    def program(self):
+        """The ``Program``: this plan as two straight-line functions, compiled on first use."""
+        if self._program is None:
+            from .program import compile_plan  # program reads the step kinds defined here
+            self._program = compile_plan(self)
+        return self._program
 
     def _requiring(self):
         requiring = set()

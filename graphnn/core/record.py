@@ -78,8 +78,9 @@ class PassRecord:
     the current record's only until the next backward.
     """
 
-    def __init__(self, plan, values, total, replaced_gradients=False):
+    def __init__(self, plan, values, total, replaced_gradients=False, signature=None):
         self.plan = plan
+        self.signature = signature  # the fed values' (shape, dtype): which passes have run it
         self.values = values
         self.total = total
         self.grads = None

@@ -29,10 +29,13 @@ class AddLayer(Layer):
         ``ValueError`` for another number of arrays or arrays of different shapes."""
         arrays = self._checked_inputs(dataIn)
         with ieee_arithmetic():  # inf + -inf is NaN, quietly (docs/reliability.md)
-            out = arrays[0] + arrays[1]
-            for array in arrays[2:]:
-                out += array
-        self._prevIn = arrays
+            return self._forward(*arrays)
+
+    def _forward(self, *arrays):
+        out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
+        for array in arrays[2:]:
+            out += array
+        self._prevIn = list(arrays)
         self._prevOut = out
         return out
 
@@ -53,5 +56,7 @@ class AddLayer(Layer):
     def backward(self, gradIn):
         """``(gradIn,) * n_inputs``: the ``N x D`` gradient, unchanged, once per input (the
         same array each time)."""
-        gradIn = self._checked_gradIn(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
         return (gradIn,) * self.n_inputs

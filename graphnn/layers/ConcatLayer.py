@@ -37,8 +37,11 @@ class ConcatLayer(Layer):
         if len(rows) > 1:
             shapes = ", ".join(f"{a.shape[0]} x {a.shape[1]}" for a in arrays)
             raise ValueError(f"{self.describe()}: inputs must have the same number of rows, got {shapes}")
+        return self._forward(*arrays)
+
+    def _forward(self, *arrays):
         self._splits = np.cumsum([a.shape[1] for a in arrays])[:-1]
-        self._prevIn = arrays
+        self._prevIn = list(arrays)
         self._prevOut = out = np.concatenate(arrays, axis=1)
         return out
 
@@ -56,5 +59,7 @@ class ConcatLayer(Layer):
     def backward(self, gradIn):
         """``gradIn`` (``N x (D_1 + ... + D_k)``) split into its column blocks: a tuple of
         ``N x D_i`` arrays, one per input."""
-        gradIn = self._checked_gradIn(gradIn)
+        return self._backward(self._checked_gradIn(gradIn))
+
+    def _backward(self, gradIn):
         return tuple(np.split(gradIn, self._splits, axis=1))

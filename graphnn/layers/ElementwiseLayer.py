@@ -22,11 +22,14 @@ class ElementwiseLayer(Layer):
         # product again, so that backward() keeps agreeing with gradient().
         if "derivative" in cls.__dict__ and "backward" not in cls.__dict__:
             cls.backward = ElementwiseLayer.backward
+            cls._backward = ElementwiseLayer._backward
 
     def forward(self, dataIn):
         """``f(dataIn)`` entry by entry: ``N x D`` in, ``N x D`` out. Raises ``ValueError``
         for an input that is not a 2-D numeric array with at least one row."""
-        X = self._checked_input(dataIn)
+        return self._forward(self._checked_input(dataIn))
+
+    def _forward(self, X):
         self._prevIn = X
         self._prevOut = out = self._activate(X)
         return out
@@ -53,4 +56,7 @@ class ElementwiseLayer(Layer):
         Raises ``ValueError`` before any ``forward`` or for a ``gradIn`` of another shape."""
         gradIn = self._checked_gradIn(gradIn)
         with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
-            return gradIn * self.derivative()
+            return self._backward(gradIn)
+
+    def _backward(self, gradIn):
+        return gradIn * self.derivative()

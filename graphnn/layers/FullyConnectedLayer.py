@@ -10,6 +10,8 @@ from ..parameter import Parameter
 from .Layer import Layer
 
 INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
+#: what one numpy call costs beyond its arithmetic, counted in array entries (about 1 µs)
+ONE_OPERATION = 2048
 
 
 def _generator(seed, rng):
@@ -110,10 +112,13 @@ class FullyConnectedLayer(Layer):
         X = self._checked_input(dataIn)
         if X.shape[1] != self.sizeIn:
             require_width(X, self.sizeIn, self.describe())
-        self._prevIn = X
         with ieee_arithmetic():  # NaN or inf in X flow on quietly (docs/reliability.md)
-            out = X @ self.weights.value
-            out += self.biases.value  # in place: no second N x sizeOut array
+            return self._forward(X)
+
+    def _forward(self, X):
+        self._prevIn = X
+        out = X @ self.weights.value
+        out += self.biases.value  # in place: no second N x sizeOut array
         self._prevOut = out
         return out
 
@@ -129,6 +134,10 @@ class FullyConnectedLayer(Layer):
         with ieee_arithmetic():
             return G @ self.weights.value.T
 
+    def _backward(self, G):
+        self._backward_parameters(G)
+        return G @ self.weights.value.T
+
     def backward_parameters(self, gradIn):
         """Add ``dW = X^T G / N`` (``sizeIn x sizeOut``) and ``db = mean(G)`` (the column mean,
         ``1 x sizeOut``) to the parameters' gradients, for ``G = gradIn`` (``N x sizeOut``),
@@ -137,19 +146,23 @@ class FullyConnectedLayer(Layer):
         ``gradIn`` not shaped like the last output."""
         G = self._checked_gradIn(gradIn)
         with ieee_arithmetic():
-            X = self._prevIn
-            n, size_in = X.shape
-            # The 1/N goes wherever it costs less: on G (N x sizeOut, one copy shared by both
-            # gradients) when there are no more observations than inputs, else on the results.
-            if n <= size_in:
-                G_mean = G * (1.0 / n)
-                grad_weights = X.T @ G_mean
-                grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
-            else:
-                grad_weights = X.T @ G
-                grad_weights *= 1.0 / n
-                grad_biases = np.add.reduce(G, axis=0, keepdims=True)
-                grad_biases *= 1.0 / n  # the column mean of G
+            return self._backward_parameters(G)
+
+    def _backward_parameters(self, G):
+        X = self._prevIn
+        n, size_in = X.shape
+        # The 1/N goes wherever it costs less: on G (N x sizeOut, one operation, its result
+        # shared by both gradients), or on the two results (sizeIn x sizeOut and 1 x sizeOut,
+        # two operations, each costing about ONE_OPERATION entries more in calls alone).
+        if n * self.sizeOut <= (size_in + 1) * self.sizeOut + ONE_OPERATION:
+            G_mean = G * (1.0 / n)
+            grad_weights = X.T @ G_mean
+            grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
+        else:
+            grad_weights = X.T @ G
+            grad_weights *= 1.0 / n
+            grad_biases = np.add.reduce(G, axis=0, keepdims=True)
+            grad_biases *= 1.0 / n  # the column mean of G
         self.weights.accumulate(grad_weights)
         self.biases.accumulate(grad_biases)
         return G

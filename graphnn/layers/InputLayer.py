@@ -74,4 +74,7 @@ class InputLayer(ElementwiseLayer):
         """``gradIn / std`` column by column (0 for constant columns): ``N x D`` in and out."""
         gradIn = self._checked_gradIn(gradIn)
         with ieee_arithmetic():
-            return gradIn * self.inverse_std
+            return self._backward(gradIn)
+
+    def _backward(self, gradIn):
+        return gradIn * self.inverse_std

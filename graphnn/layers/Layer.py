@@ -80,6 +80,22 @@ class Layer(ABC):
         costs real work override it."""
         self.backward(gradIn)
 
+    # The unchecked fast path. A Graph calls these instead of the public methods once a pass
+    # with the same feed signature (shapes, dtypes) went through the public ones: the checks
+    # of shapes and types have been passed then, and would pass again. Checks of values
+    # (NaN in an InputLayer, targets outside [0, 1]) stay in them. The defaults simply run
+    # the public methods; a layer whose checks cost real time overrides them. A Graph uses
+    # a layer's fast path only where the class that defines it also defines the public
+    # method, so a subclass that overrides ``forward`` alone is never bypassed.
+    def _forward(self, *dataIn):
+        return self.forward(*dataIn)
+
+    def _backward(self, gradIn):
+        return self.backward(gradIn)
+
+    def _backward_parameters(self, gradIn):
+        return self.backward_parameters(gradIn)
+
     def parameters(self):
         """The layer's trainable ``Parameter`` objects, as a tuple (empty for most layers)."""
         return ()

@@ -27,4 +27,7 @@ class ReLULayer(ElementwiseLayer):
         # branches mispredict on random signs.
         gradIn = self._checked_gradIn(gradIn)
         with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
-            return gradIn * (self._prevIn > 0)
+            return self._backward(gradIn)
+
+    def _backward(self, gradIn):
+        return gradIn * (self._prevIn > 0)

@@ -32,8 +32,11 @@ class SoftmaxLayer(Layer):
         # A gap beyond the float range is -inf, whose exp is 0: the right answer. NaN or inf in
         # a row give NaN quietly (docs/reliability.md).
         with ieee_arithmetic():
-            shifted = np.exp(X - X.max(axis=1, keepdims=True))
-            shifted /= shifted.sum(axis=1, keepdims=True)
+            return self._forward(X)
+
+    def _forward(self, X):
+        shifted = np.exp(X - X.max(axis=1, keepdims=True))
+        shifted /= shifted.sum(axis=1, keepdims=True)
         self._prevIn = X
         self._prevOut = shifted
         return shifted
@@ -50,6 +53,9 @@ class SoftmaxLayer(Layer):
         """``s * (g - sum_k g_k s_k)`` row by row, for ``gradIn`` ``g`` and the last output
         ``s``: ``N x D`` in and out, the same numbers as ``gradIn`` times each Jacobian."""
         gradIn = self._checked_gradIn(gradIn)
-        s = self._prevOut
         with ieee_arithmetic():
-            return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])
+            return self._backward(gradIn)
+
+    def _backward(self, gradIn):
+        s = self._prevOut
+        return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])

@@ -26,9 +26,12 @@ class TanhLayer(ElementwiseLayer):
     def backward(self, gradIn):
         """``gradIn * (1 - y^2)``: ``N x D`` in and out."""
         gradIn = self._checked_gradIn(gradIn)
+        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
+            return self._backward(gradIn)
+
+    def _backward(self, gradIn):
         out = self._prevOut
         grad = out * out  # then, in place: gradIn * (1 - out^2), one array instead of three
         np.subtract(1.0, grad, out=grad)
-        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
-            grad *= gradIn
+        grad *= gradIn
         return grad

@@ -1,0 +1,289 @@
+"""The compiled program (graphnn.core.program, ``Graph.source``) against the reference loops.
+
+Once a feed signature has passed the checked loops, the passes run the plan's straight-line
+program. On many graphs (fan-out, residual, concat, x + x, tied weights, weighted and fused
+objectives, constant inputs, requires_grad, float32), the program's record must equal the
+loops' bit for bit: values, J, each node's summed gradient, every edge's gradient, the
+parameter gradients, the step-by-step view. Also: the program really runs, every message
+still comes from the checked loops, and float64 data meets a float32 network as float32.
+"""
+import numpy as np
+import pytest
+
+from graphnn import (
+    AddLayer, FullyConnectedLayer, Graph, LinearLayer, LogisticSigmoidLayer, LogLoss, ReLULayer,
+    SquaredError, TanhLayer,
+)
+from graphnn.core import passes
+from graphnn.core.errors import GraphError
+from graphs import kidcreative_chain
+from test_dtypes import float32_dag, float32_feed
+from test_graph import DAGS, SEED, fused_heads_graph, kidcreative  # noqa: F401 (a fixture)
+
+
+def _kid(rng, requires_grad=False, fuse=True):
+    X = rng.standard_normal((30, 16))
+    g = kidcreative_chain(X, requires_grad=requires_grad, fuse=fuse)
+    return g, {"X": X, "Y": (rng.random((30, 1)) < 0.4).astype(float)}
+
+
+def _constant_branch(rng):
+    """A branch that only a constant input feeds, next to one with parameters."""
+    g = Graph()
+    g.input("x")
+    g.input("c")
+    g.input("y")
+    g.add(TanhLayer(), "c", name="tc")  # reads only data, has no parameters: no gradient
+    g.add(FullyConnectedLayer(3, 3, seed=0), "x", name="fc")
+    g.add(AddLayer(), "fc", "tc", name="sum")
+    g.add(ReLULayer(), "sum", name="relu")
+    g.add(LinearLayer(), "relu", name="lin")
+    g.add(SquaredError(), "y", "lin", name="loss")
+    feed = {name: rng.standard_normal((4, 3)) for name in ("x", "c", "y")}
+    return g, feed
+
+
+GRAPHS = {
+    **DAGS,
+    "unfused_heads": lambda rng: fused_heads_graph(rng, fuse=False),
+    "kidcreative": _kid,
+    "kidcreative_requires_grad": lambda rng: _kid(rng, requires_grad=True),
+    "kidcreative_unfused": lambda rng: _kid(rng, requires_grad=True, fuse=False),
+    "constant_branch": _constant_branch,
+    "float32_dag": lambda rng: (float32_dag(), float32_feed(np.int64)),
+    "float32_dag_unfused": lambda rng: (float32_dag(fuse=False), float32_feed(np.float64)),
+}
+
+
+def _same(a, b, where):
+    if a is None or b is None:
+        assert a is None and b is None, where
+    elif isinstance(a, float) or isinstance(b, float):
+        assert type(a) is type(b) and np.array_equal(np.float64(a), np.float64(b)), where
+        assert np.signbit(a) == np.signbit(b), where
+    else:
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        assert np.array_equal(a, b) and a.tobytes() == b.tobytes(), where  # bit for bit
+
+
+def _snapshot(g):
+    record = g.last_pass
+    parameters = [p.grad.copy() for p in g.parameters()]
+    steps = [(s.node, s.kind, s.grad_out, s.sent, s.parameters) for s in record.backward_steps()]
+    return record, parameters, steps
+
+
+def _run(g, feed, program):
+    """One forward and backward; with ``program`` once the signature is proven (after one
+    checked pass), else through the reference loops (nothing proven)."""
+    plan = g.plan
+    if program:
+        g.forward(feed)
+        g.backward()  # the checked pass that proves the signature
+    else:
+        plan.proven_forward.clear()
+        plan.proven_backward.clear()
+    J = g.forward(feed)
+    g.backward()
+    return J
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_the_program_fills_the_record_bit_for_bit_as_the_loops(name):
+    reference, feed = GRAPHS[name](np.random.default_rng(SEED))
+    compiled, _ = GRAPHS[name](np.random.default_rng(SEED))
+    for mine, theirs in zip(compiled.parameters(), reference.parameters()):
+        mine.value[...] = theirs.value  # the same numbers in both (random or seeded layers)
+    calls = []
+    program = compiled.plan.program
+    forward, backward = program.forward, program.backward
+    program.forward = lambda *a: calls.append("forward") or forward(*a)
+    program.backward = lambda *a: calls.append("backward") or backward(*a)
+
+    J_ref, J = _run(reference, feed, program=False), _run(compiled, feed, program=True)
+    assert calls == ["forward", "backward"]  # the second pass ran the program, once each way
+    _same(J, J_ref, "J")
+    (r_ref, p_ref, s_ref), (r, p, s) = _snapshot(reference), _snapshot(compiled)
+    assert list(r.values) == list(r_ref.values) and list(r.grads) == list(r_ref.grads)
+    assert list(r.sent) == list(r_ref.sent)
+    for node in r_ref.values:
+        _same(r.values[node], r_ref.values[node], f"value of {node}")
+    for node in r_ref.grads:
+        _same(r.grads[node], r_ref.grads[node], f"gradient of {node}")
+    for node in r_ref.sent:
+        assert len(r.sent[node]) == len(r_ref.sent[node])
+        for k, (a, b) in enumerate(zip(r.sent[node], r_ref.sent[node])):
+            _same(a, b, f"sent by {node}, slot {k}")
+    for a, b in zip(p, p_ref):
+        _same(a, b, "parameter gradient")
+    assert [step[:2] for step in s] == [step[:2] for step in s_ref]
+    for step, step_ref in zip(s, s_ref):
+        assert step[3].keys() == step_ref[3].keys() and step[4].keys() == step_ref[4].keys()
+        for edge in step_ref[3]:
+            _same(step[3][edge], step_ref[3][edge], f"edge {edge}")
+        for parameter in step_ref[4]:
+            _same(step[4][parameter], step_ref[4][parameter], f"{step[0]}: {parameter}")
+    for node in compiled.nodes:  # the questions views ask, the same answers
+        if node in compiled.plan.requiring:
+            _same(compiled.grad(node), reference.grad(node), f"grad({node})")
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_the_source_is_python_that_names_every_node(name):
+    g, _ = GRAPHS[name](np.random.default_rng(SEED))
+    source = g.source
+    compile(source, "<source>", "exec")
+    assert source.startswith("def forward(values):") and "\ndef backward(values, record):" in source
+    for node in g.nodes:
+        if g.nx.nodes[node]["kind"] != "input":
+            assert f"{node!r}: " in source, node
+
+
+def test_the_source_of_the_seed_chain_reads_as_the_hand_written_program():
+    g, _ = _kid(np.random.default_rng(0))
+    source = g.source
+    assert "    fc = fc_forward(input)  # FullyConnectedLayer 16->1\n" in source
+    # the fused output step, and the first layer's input gradient skipped: its input is data
+    assert "    d_fc = loss_fused_gradient(Y, sigmoid)" in source
+    assert "    fc_backward_parameters(d_fc)" in source
+    assert "input_backward" not in source
+    assert "    return 1.0 * loss\n" in source
+
+
+def test_fan_out_is_written_as_a_sum_in_the_order_the_loop_adds():
+    g, _ = DAGS["fan_out"](np.random.default_rng(SEED))
+    assert "    d_h = d_h_from_b_fc + d_h_from_a_fc  # fan-out" in g.source
+    g, _ = DAGS["fed_twice"](np.random.default_rng(SEED))
+    assert "    d_h_from_double, d_h_from_double_ = double_backward(d_double)" in g.source
+    assert "    d_h = d_h_from_double + d_h_from_double_  # fan-out" in g.source
+
+
+def test_weights_tied_keep_each_holders_share_in_the_program():
+    g, _ = DAGS["tied_weights"](np.random.default_rng(SEED))
+    assert "    record.keep_parameter_sums('fc2')\n" in g.source
+
+
+def test_node_names_that_are_not_identifiers_get_one():
+    g = Graph()
+    g.input("x.raw")
+    g.input("y")
+    g.add(FullyConnectedLayer(2, 1, seed=0), "x.raw", name="fc-1")
+    g.add(SquaredError(), "y", "fc-1", name="backward")  # a name the program uses itself
+    source = g.source
+    assert "    fc_1 = fc_1_forward(x_raw)" in source and "backward_ = backward__eval(y, fc_1)" in source
+    feed = {"x.raw": np.ones((3, 2)), "y": np.zeros((3, 1))}
+    for _ in range(3):
+        J = g.forward(feed)
+        g.backward()
+    assert J == pytest.approx(g.last_pass.values["backward"])
+
+
+def test_errors_come_from_the_checked_loops_after_the_program_ran(kidcreative):
+    X, Y = kidcreative
+    g = kidcreative_chain(X)
+    for _ in range(2):
+        g.forward(X=X, Y=Y)
+        g.backward()
+    bad = Y.copy()
+    bad[3, 0] = 2.0  # a value check: the program meets it, the loop reports it
+    with pytest.raises(GraphError, match=r"node 'loss' \(LogLoss\) .*LogLoss: Y \(targets\) must lie in \[0, 1\]"):
+        g.forward(X=X, Y=bad)
+    with pytest.raises(GraphError, match=r"node 'input' \(InputLayer 16\) reading \[X 673 x 15\]: InputLayer 16: input must have 16"):
+        g.forward(X=X[:, :15], Y=Y)  # a new signature: the checked loop
+    nan = X.copy()
+    nan[0, 0] = np.nan
+    with pytest.raises(GraphError, match="InputLayer 16: input .* holds 1 NaN"):
+        g.forward(X=nan, Y=Y)
+    assert g.forward(X=X, Y=Y) == pytest.approx(kidcreative_chain(X).forward(X=X, Y=Y))
+
+
+def test_check_finite_always_runs_the_loops(kidcreative):
+    X, Y = kidcreative
+    g = kidcreative_chain(X)
+    g.forward(X=X, Y=Y)
+    g.backward()
+    program = g.plan.program
+    program.forward = program.backward = None  # would fail if called
+    g.forward(X=X, Y=Y, check_finite=True)
+    g.backward(check_finite=True)
+
+
+def test_a_replaced_method_is_the_one_the_program_calls():
+    """A method replaced on the object (as the profiler's timers are) or a subclass that
+    overrides the public method alone: the program calls that, not the fast path."""
+    class Doubled(TanhLayer):
+        def forward(self, dataIn):
+            return 2 * super().forward(dataIn)
+
+    g = Graph.sequential(FullyConnectedLayer(2, 2, seed=0), Doubled(), objective=SquaredError())
+    seen = []
+    fc = g.op("fc1")
+    forward = fc.forward
+    fc.forward = lambda X: seen.append(X.shape) or forward(X)
+    g.recompile()
+    feed = {"X": np.ones((3, 2)), "Y": np.zeros((3, 2))}
+    for _ in range(3):
+        J = g.forward(feed)
+        g.backward()
+    assert seen == [(3, 2)] * 3
+    assert "fc1_forward = " not in g.source  # the program binds, the source shows the calls
+    np.testing.assert_array_equal(g.value("doubled1"), 2 * np.tanh(g.value("fc1")))
+    assert J > 0
+
+
+# ------------------------------------------------------------------ dtypes
+def test_float64_data_meets_a_float32_network_as_float32():
+    g = float32_dag()
+    feed = {name: value.astype(np.float64) for name, value in float32_feed(np.float64).items()}
+    g.forward(feed)
+    g.backward()
+    assert g.plan.dtype == np.float32
+    for name in g.nodes:
+        kind = g.nx.nodes[name]["kind"]
+        if kind == "input":
+            assert g.value(name).dtype == np.float32, name
+            np.testing.assert_array_equal(g.value(name), feed[name].astype(np.float32))
+        elif kind == "layer":
+            assert g.value(name).dtype == np.float32 and g.grad(name).dtype == np.float32, name
+    # the same numbers as feeding float32 yourself
+    mine = float32_dag()
+    mine.forward({name: value.astype(np.float32) for name, value in feed.items()})
+    np.testing.assert_array_equal(mine.value("sigmoid"), g.value("sigmoid"))
+
+
+def test_integer_data_meets_a_float32_network_as_float32():
+    g = Graph.sequential(FullyConnectedLayer(3, 1, seed=0, dtype=np.float32), objective=SquaredError())
+    g.forward(X=np.arange(6).reshape(2, 3), Y=[[1], [0]])
+    assert g.value("X").dtype == np.float32 and g.value("Y").dtype == np.float32
+
+
+def test_a_network_of_mixed_dtypes_converts_nothing():
+    g = Graph.sequential(FullyConnectedLayer(2, 2, seed=0, dtype=np.float32),
+                         FullyConnectedLayer(2, 1, seed=1), objective=SquaredError())
+    assert g.plan.dtype is None
+    X = np.ones((3, 2))
+    g.forward(X=X, Y=np.zeros((3, 1)))
+    assert g.value("X") is X  # numpy's promotion decides, as for layers on their own
+    assert g.value("fc2").dtype == np.float64
+
+
+def test_the_passes_module_keeps_the_textbook_loops():
+    """The reference loops are still there, and still what a fresh signature runs."""
+    g, feed = _kid(np.random.default_rng(1))
+    record = passes.forward(g.plan, feed)
+    assert record.signature in g.plan.proven_forward
+    passes.backward(g.plan, record)
+    assert record.signature in g.plan.proven_backward
+    assert LogisticSigmoidLayer in {type(step.op) for step in record.forward_steps()}
+    assert isinstance(g.op("loss"), LogLoss)
+
+
+def test_a_feed_of_lists_always_runs_the_checked_loops():
+    g = Graph.sequential(FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
+    for rows in (2, 3, 2):
+        g.forward(X=[[1.0, 2.0]] * rows, Y=[[0.0]] * rows)
+        g.backward()
+        assert g.value("X").shape == (rows, 2)
+    assert not g.plan.proven_forward and not g.plan.proven_backward
+    with pytest.raises(GraphError, match=r"node 'fc1' \(FullyConnectedLayer 2->1\) reading \[X 2 x 3\]"):
+        g.forward(X=[[1.0, 2.0, 3.0]] * 2, Y=[[0.0]] * 2)
