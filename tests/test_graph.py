@@ -239,7 +239,9 @@ def test_graph_matches_the_seed_loop_bitwise(kidcreative, builder):
     assert np.array_equal(g.grad("sigmoid1"), grads_out[0])
     assert np.array_equal(g.edge_grad("fc1", "sigmoid1"), grads_out[1])
     assert np.array_equal(g.grad("X"), grads_out[3])
-    assert g.edge_grad("Y", "logloss1", 0) is None  # targets are constants of the loss
+    assert g.last_pass.edge_grad("Y", "logloss1", 0) is None  # targets are constants of the loss
+    with pytest.raises(GraphError, match=r"slot 0 of objective 'logloss1' is its target, a constant"):
+        g.edge_grad("Y", "logloss1", 0)
 
 
 def test_seed_chain_again_after_a_parameter_update(kidcreative):
@@ -495,7 +497,9 @@ def test_a_node_that_does_not_reach_the_objective():
     assert np.array_equal(g.grad("dead_end"), np.zeros((2, 2)))
     with pytest.raises(GraphError, match="'dead_end' does not reach any objective"):
         g.grad_out("dead_end")
-    assert g.edge_grad("x", "dead_end") is None
+    assert g.last_pass.edge_grad("x", "dead_end") is None
+    with pytest.raises(GraphError, match=r"'x' -> 'dead_end' \(slot 0\): node 'dead_end' does not reach any objective"):
+        g.edge_grad("x", "dead_end")
     # x's gradient is the loss's alone: 2 (x - y) per observation.
     assert np.array_equal(g.grad("x"), 2 * feed["x"])
 
@@ -521,7 +525,11 @@ def test_a_branch_fed_only_by_a_constant_input_gets_no_gradient():
     with pytest.raises(GraphError, match="'loss' was not computed.*requires_grad"):
         g.grad_out("loss")
     for edge in (("x", "dead_end", 0), ("x", "t", 0), ("t", "loss", 1), ("y", "loss", 0)):
-        assert g.edge_grad(*edge) is None, edge
+        assert g.last_pass.edge_grad(*edge) is None, edge
+    with pytest.raises(GraphError, match=r"along edge 'x' -> 't' \(slot 0\): input 'x' is a constant"):
+        g.edge_grad("x", "t")
+    with pytest.raises(GraphError, match=r"gradient along edge 't' -> 'loss' \(slot 1\) was not computed.*'x'"):
+        g.edge_grad("t", "loss", 1)
 
 
 # -------------------------------------------------------------------- 4. errors, named
@@ -865,7 +873,9 @@ def test_a_constant_input_prunes_its_gradients_and_changes_nothing_else(kidcreat
     assert full.requires_grad("X") and full.requires_grad("input1") and not full.requires_grad("Y")
 
     # Nothing flows into the constant branch, and asking for it says why.
-    assert const.edge_grad("X", "input1") is None and const.edge_grad("input1", "fc1") is None
+    assert const.last_pass.edge_grad("X", "input1") is None and const.last_pass.edge_grad("input1", "fc1") is None
+    with pytest.raises(GraphError, match="input 'X' is a constant.*requires_grad=True"):
+        const.edge_grad("X", "input1")
     assert full.edge_grad("X", "input1") is not None and full.edge_grad("input1", "fc1") is not None
     for name in ("fc1", "input1"):
         with pytest.raises(GraphError, match=f"out of node '{name}' was not computed.*requires_grad=True"):
@@ -939,7 +949,7 @@ def test_a_constant_source_of_a_trained_layer_carries_no_gradient():
 
     const, full = build(False), build(True)
     assert not const.requires_grad("t") and const.requires_grad("add")
-    assert const.edge_grad("t", "add", 0) is None and const.edge_grad("t", "cat", 0) is None
+    assert const.last_pass.edge_grad("t", "add", 0) is None and const.last_pass.edge_grad("t", "cat", 0) is None
     assert const.grad_out("add")[0] is None and const.grad_out("cat")[0] is None
     with pytest.raises(GraphError, match="gradient of node 't' was not computed"):
         const.grad("t")
@@ -965,7 +975,7 @@ def test_a_fused_activation_in_a_constant_branch_says_it_has_no_gradient():
         g.grad("p")
     with pytest.raises(GraphError, match="out of node 'll' was not computed.*requires_grad"):
         g.grad_out("ll")
-    assert g.edge_grad("p", "ll", 1) is None
+    assert g.last_pass.edge_grad("p", "ll", 1) is None
     assert np.any(g.op("fc").weights.grad != 0)  # the other branch did train
 
 
@@ -1072,7 +1082,7 @@ def test_the_fused_objectives_own_gradient_is_the_unfused_one_exactly(head, weig
         assert np.array_equal(g.grad_out("loss"), expected)
         assert np.array_equal(g.edge_grad("act", "loss", 1), expected)
         assert np.array_equal(g.grad("act"), expected)
-        assert g.edge_grad("y", "loss", 0) is None
+        assert g.last_pass.edge_grad("y", "loss", 0) is None
 
 
 def test_fused_gradients_match_central_differences_with_weights():

@@ -323,7 +323,7 @@ def test_vanishing_gradients_are_flagged():
     flagged = 0
     for u, v, slot in all_edges(g):
         line = edge_line(source, g, u, v, slot)
-        grad = g.edge_grad(u, v, slot)
+        grad = g.last_pass.edge_grad(u, v, slot)
         if grad is not None and np.abs(grad).mean() < VANISHING:
             flagged += 1
             assert "VANISHING" in line and "dotted" in line
