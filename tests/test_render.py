@@ -633,6 +633,15 @@ def test_profile_is_drawn_on_the_network_view(seed):
     assert "fwd" not in network_diagram(seed).source
 
 
+def test_graph_to_dot_and_render_forward_the_profile(seed, tmp_path):
+    p = hand_made_profile(seed)
+    drawn = network_diagram(seed, profile=p).source
+    assert seed.to_dot(profile=p).source == drawn
+    assert seed.to_dot("network", "LR", p).source == drawn  # the third positional argument
+    assert seed.render(tmp_path / "profiled.dot", profile=p).read_text() == drawn
+    assert "without the profiler's timers: 85.0 µs" in (tmp_path / "profiled.dot").read_text()
+
+
 def test_a_measured_profile_on_the_network_view(kidcreative, tmp_path):
     X, Y = kidcreative
     g = seed_chain(X, requires_grad=False)
