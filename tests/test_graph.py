@@ -1532,3 +1532,86 @@ def test_backward_check_finite_names_an_infinite_parameter_gradient_after_finite
                                                  r"parameter 'biases' 1 x 2 holds 1 NaN or inf entries of 2"):
         g.backward(check_finite=True)
     assert np.isfinite(g.grad("X")).all()  # the edges were finite: only the parameter is named
+
+
+def test_an_empty_graph_has_no_values_and_no_pass():
+    g = Graph()
+    assert not g.has_values and not g.has_gradients
+    with pytest.raises(GraphError, match="no pass to show"):
+        g.last_pass
+
+
+def test_forward_returns_every_output_named_in_a_list():
+    g = logistic_graph()
+    J, outputs = g.forward(**logistic_feed(), outputs=["fc", "sigmoid"])
+    assert J == g.value("loss") and list(outputs) == ["fc", "sigmoid"]
+    assert outputs["fc"] is g.value("fc") and outputs["sigmoid"] is g.value("sigmoid")
+
+
+def test_the_hint_about_a_missing_objective_names_the_last_node_and_only_when_missing():
+    g = Graph.sequential(FullyConnectedLayer(3, 2, seed=0), TanhLayer(), LinearLayer())
+    with pytest.raises(GraphError, match=r"g.add\(LogLoss\(\), g.input\('Y'\), 'linear1'\)"):
+        g.forward(X=np.ones((2, 3)), Y=np.ones((2, 2)))
+    g.forward(X=np.ones((2, 3)))
+    with pytest.raises(GraphError, match=r"g.add\(LogLoss\(\), g.input\('Y'\), 'linear1'\)"):
+        g.backward()
+    with pytest.raises(GraphError) as info:
+        logistic_graph().forward(**logistic_feed(), Z=np.ones((6, 1)))
+    assert "'Z' is not an input" in str(info.value) and "no objective" not in str(info.value)
+
+
+def test_a_class_with_optional_arguments_is_shown_called_without_them():
+    with pytest.raises(GraphError, match=r"pass an instance, AddLayer\(\)$"):
+        Graph().add(AddLayer)
+    with pytest.raises(GraphError, match=r"pass an instance, FullyConnectedLayer\(\.\.\.\)$"):
+        Graph().add(FullyConnectedLayer)
+
+
+def test_an_array_subclass_view_fed_is_copied_too():
+    class Tagged(np.ndarray):
+        pass
+
+    feed = logistic_feed()
+    g = logistic_graph()
+    g.forward(**feed)
+    g.backward()
+    expected = g.op("fc").weights.grad.copy()
+    base = feed["X"].copy()
+    g.forward(X=base.view(Tagged), Y=feed["Y"])  # converted by np.asarray: a view of base
+    base[:] = 7.0
+    g.backward()
+    np.testing.assert_array_equal(g.op("fc").weights.grad, expected)
+
+
+def test_a_node_that_reaches_no_objective_first_in_reverse_order_stops_nothing():
+    """'zz_dead' comes last in the topological order, so its (skipped) step is the first of
+    the backward pass: the steps after it still run."""
+    g = Graph()
+    x = g.input("x", requires_grad=True)
+    g.add(FullyConnectedLayer(2, 1, seed=0), x, name="fc")
+    g.add(SquaredError(), g.input("y"), "fc", name="loss")
+    g.add(TanhLayer(), x, name="zz_dead")
+    assert g.nodes[-1] == "zz_dead"
+    X, Y = np.ones((3, 2)), np.zeros((3, 1))
+    g.forward(x=X, y=Y)
+    g.backward()
+    W = g.op("fc").weights.value
+    np.testing.assert_allclose(g.grad("x"), 2 * (g.value("fc") - Y) @ W.T)
+
+
+def test_a_fused_activation_has_no_backward_step_of_its_own():
+    g = logistic_graph()
+    assert g.plan.kinds == {"loss": "fused objective", "fc": "parameters only"}
+
+
+def test_a_layer_whose_output_is_not_an_array_is_named_by_its_consumer():
+    class Scalar(LinearLayer):
+        def forward(self, dataIn):
+            super().forward(dataIn)
+            return 3.0
+
+    g = Graph()
+    g.add(Scalar(), g.input("X"), name="s")
+    g.add(TanhLayer(), "s", name="t")
+    with pytest.raises(GraphError, match=r"node 't' \(TanhLayer\) reading \[s float\]"):
+        g.forward(X=np.ones((2, 2)))
