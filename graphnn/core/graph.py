@@ -435,7 +435,9 @@ class Graph:
         if len(feed) != len(plan.inputs) or not plan.inputs.issuperset(feed):
             self._complain_about_feed(feed)
         feed = {name: _private_copy(name, value) for name, value in feed.items()}
-        self._overtake_sharing_graphs()
+        self._overtaken = None
+        if self._shared:  # rarely: only a graph sharing a layer with another pays for this
+            self._overtake_sharing_graphs()
         record = passes.forward(plan, feed, check_finite)
         record.replaced_gradients = replaced
         self._record = record
@@ -492,7 +494,6 @@ class Graph:
     def _overtake_sharing_graphs(self):
         """This graph's pass is about to overwrite the state of layers other graphs hold too:
         their backward, until their next forward, would read this pass's inputs."""
-        self._overtaken = None
         for other, pairs in self._shared.items():
             mine, theirs = pairs[0]
             other._overtaken = (
