@@ -576,8 +576,8 @@ def _private_copy(name, value):
 
     A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so an
     in-place change after ``forward`` cannot reach ``backward``; one that conversion made
-    (from integers or a list) is already private. A copy costs one pass over the data, less
-    than the first layer's matmul (docs/reliability.md has the measurements).
+    (from integers or a list) is already private. What the copy costs a training step is
+    measured in docs/reliability.md.
     """
     array = as_matrix(value, f"input {name!r}", "fed value")
     return array.copy() if array is value or array.base is not None else array
