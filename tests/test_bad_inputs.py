@@ -83,6 +83,47 @@ def graph_with_open_slot():
     return g
 
 
+class NaNGradientLayer(FullyConnectedLayer):
+    """A user-written layer with a bug: its weights' gradient gets a NaN, its input's none."""
+
+    def backward_parameters(self, gradIn):
+        super().backward_parameters(gradIn)
+        self.weights.grad[0, 0] = np.nan
+
+
+def small_graph_with(fc):
+    """``small_graph``'s shape with ``fc`` as its layer 'fc'."""
+    g = Graph()
+    g.add(fc, g.input("X"), name="fc")
+    g.add(LogisticSigmoidLayer(), "fc", name="sigmoid")
+    g.add(LogLoss(), g.input("Y"), "sigmoid", name="loss")
+    return g
+
+
+def swapped_objective(by_connect=False):
+    """``small_graph`` with LogLoss reading (prediction, target), PyTorch's order."""
+    g = Graph()
+    g.add(FullyConnectedLayer(3, 2, seed=0), g.input("X"), name="fc")
+    g.add(LogisticSigmoidLayer(), "fc", name="sigmoid")
+    if by_connect:  # filled slot by slot: caught when the plan is made
+        g.add(LogLoss(), name="loss")
+        g.connect("sigmoid", "loss", 0)
+        g.connect(g.input("Y"), "loss", 1)
+    else:
+        g.add(LogLoss(), "sigmoid", g.input("Y"), name="loss")
+    return g
+
+
+def backward_after_the_other_graphs_forward():
+    """Layer 'fc' of one graph is 'dense' of another, which runs forward in between."""
+    g = small_graph()
+    other = Graph()
+    other.add(g.op("fc"), other.input("X"), name="dense")
+    g.forward(**feed())
+    other.forward(X=2 * ones(4, 3))
+    g.backward()
+
+
 def forward_after(build, **feed_values):
     g = build()
     return g.forward(**feed_values)
@@ -391,6 +432,32 @@ CATALOGUE = [
     BadInput("graph-infinite-objective-weight",
              lambda env: Graph().add(SquaredError(), weight=np.inf, name="se"),
              GraphError, ("node 'se'", "weight must be finite", "inf")),
+    BadInput("graph-objective-weight-a-string",
+             lambda env: Graph().add(SquaredError(), weight="0.5", name="se"),
+             GraphError, ("node 'se'", "weight must be a number", "str '0.5'")),
+    BadInput("graph-objective-weight-none",
+             lambda env: Graph().add(SquaredError(), weight=None, name="se"),
+             GraphError, ("node 'se'", "weight must be a number", "NoneType None")),
+    BadInput("graph-objective-weight-an-array",
+             lambda env: Graph().add(SquaredError(), weight=np.array([0.5, 0.5]), name="se"),
+             GraphError, ("node 'se'", "weight must be a number", "ndarray")),
+    BadInput("graph-a-layer-class-not-an-instance",
+             lambda env: (lambda g: g.add(ReLULayer, g.input("X")))(Graph()),
+             GraphError, ("got the class ReLULayer", "pass an instance, ReLULayer()")),
+    BadInput("graph-a-class-needing-arguments",
+             lambda env: Graph.sequential(FullyConnectedLayer, objective=LogLoss()),
+             GraphError, ("got the class FullyConnectedLayer", "pass an instance, FullyConnectedLayer(...)")),
+    BadInput("graph-an-objective-class-not-an-instance",
+             lambda env: Graph.sequential(LinearLayer(), objective=SquaredError),
+             GraphError, ("got the class SquaredError", "pass an instance, SquaredError()")),
+    BadInput("graph-objective-slots-swapped",
+             lambda env: swapped_objective(),
+             GraphError, ("node 'loss' (LogLoss)", "slots look swapped", "target (slot 0) 'sigmoid'",
+                          "trainable layer(s) 'fc'", "estimate (slot 1) 'Y' is a fed input",
+                          "g.add(LogLoss(), 'Y', 'sigmoid')", "PyTorch")),
+    BadInput("graph-objective-slots-swapped-by-connect",
+             lambda env: swapped_objective(by_connect=True).forward(**feed()),
+             GraphError, ("node 'loss' (LogLoss)", "slots look swapped", "g.add(LogLoss(), 'Y', 'sigmoid')")),
     # ---------------------------------------------------------------- feeding a graph
     BadInput("feed-missing-input",
              lambda env: small_graph().forward(X=ones(4, 3)),
@@ -398,6 +465,10 @@ CATALOGUE = [
     BadInput("feed-unknown-name",
              lambda env: small_graph().forward(**feed(), Z=ones(4, 3)),
              GraphError, ("'Z' is not an input", "['X', 'Y']")),
+    BadInput("feed-targets-to-a-graph-without-objective",
+             lambda env: Graph.sequential(FullyConnectedLayer(3, 2)).forward(**feed()),
+             GraphError, ("'Y' is not an input", "['X']", "no objective",
+                          "Graph.sequential(..., objective=LogLoss())", "g.add(LogLoss(), g.input('Y'), 'fc1')")),
     BadInput("feed-wrong-width",
              lambda env: small_graph().forward(**feed(X=ones(4, 5))),
              GraphError, ("node 'fc'", "FullyConnectedLayer 3->2", "X 4 x 5", "3 columns")),
@@ -441,7 +512,17 @@ CATALOGUE = [
     BadInput("graph-backward-without-objective",
              lambda env: (lambda g: (g.forward(X=ones(2, 3)), g.backward()))(
                  Graph.sequential(FullyConnectedLayer(3, 1))),
-             GraphError, ("backward", "no objective")),
+             GraphError, ("backward", "no objective", "forward returned None",
+                          "g.add(LogLoss(), g.input('Y'), 'fc1')", "objective=LogLoss()")),
+    BadInput("graph-backward-after-another-graph-ran-a-shared-layer",
+             lambda env: backward_after_the_other_graphs_forward(),
+             GraphError, ("backward", "layer 'fc' (FullyConnectedLayer 3->2)", "node 'dense' of another graph",
+                          "forward pass ran after this graph's", "wrong gradients", "Run this graph's forward again")),
+    BadInput("nan-parameter-gradient-with-check-finite",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(check_finite=True)))(
+                 small_graph_with(NaNGradientLayer(3, 2, seed=0))),
+             FloatingPointError, ("node 'fc'", "FullyConnectedLayer 3->2", "gradient of parameter 'weights'", "3 x 2",
+                                  "1 NaN or inf entries of 6")),
     BadInput("graph-gradient-before-backward",
              lambda env: (lambda g: (g.forward(**feed()), g.grad("fc")))(small_graph()),
              GraphError, ("'fc'", "call forward, then backward")),
@@ -462,6 +543,18 @@ CATALOGUE = [
              lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.edge_grad("X", "loss")))(
                  small_graph()),
              GraphError, ("no edge 'X' -> 'loss'", "slot 0")),
+    BadInput("graph-missing-slot-of-an-existing-edge",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.edge_grad("fc", "sigmoid", 1)))(
+                 small_graph()),
+             GraphError, ("no edge 'fc' -> 'sigmoid' into slot 1",)),
+    BadInput("graph-edge-gradient-into-a-target",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.edge_grad("Y", "loss")))(small_graph()),
+             GraphError, ("no gradient flows along edge 'Y' -> 'loss' (slot 0)", "its target, a constant",
+                          "'sigmoid' (slot 1)")),
+    BadInput("graph-edge-gradient-from-a-constant-input",
+             lambda env: (lambda g: (g.forward(**feed()), g.backward(), g.edge_grad("X", "fc")))(small_graph()),
+             GraphError, ("edge 'X' -> 'fc' (slot 0)", "input 'X' is a constant",
+                          "g.input('X', requires_grad=True)")),
     BadInput("gradcheck-float32-parameters",
              lambda env: gradcheck(small_graph(dtype=np.float32), feed()),
              ValueError, ("gradcheck: parameter 'weights' is float32; finite differences need float64 (build the "

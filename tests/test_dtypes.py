@@ -198,8 +198,19 @@ def test_integer_input_is_converted_once_where_it_enters(raw_dtype):
     assert LogisticSigmoidLayer().forward(X).dtype == np.float64
 
 
-def test_float_input_is_not_copied_at_the_input():
-    g = Graph.sequential(LinearLayer(), objective=SquaredError())
-    X = np.ones((2, 3), dtype=np.float32)
-    g.forward(X=X, Y=np.zeros((2, 3), dtype=np.float32))
-    assert g.value("X") is X
+def test_float_input_is_copied_once_at_the_input_keeping_its_dtype():
+    """A float array the caller holds, and which a backward step reads, is copied (issue 21:
+    changing it in place after forward must not change backward's gradients), once: the
+    first layer reads that very copy. Data no backward step reads is not copied."""
+    g = Graph.sequential(FullyConnectedLayer(3, 3, seed=0, dtype=np.float32), objective=SquaredError())
+    X, Y = np.ones((2, 3), dtype=np.float32), np.zeros((2, 3), dtype=np.float32)
+    g.forward(X=X, Y=Y)
+    assert g.plan.read_by_backward == {"X", "Y"}  # the weights' gradient reads X; the loss Y
+    assert g.value("X") is not X and not np.shares_memory(g.value("X"), X)
+    assert g.value("X").dtype == np.float32 and np.array_equal(g.value("X"), X)
+    assert g.op("fc1").getPrevIn() is g.value("X")
+    # A layer without parameters reading constant data has no backward step: no copy.
+    g = Graph.sequential(LinearLayer(), FullyConnectedLayer(3, 3, seed=0, dtype=np.float32),
+                         objective=SquaredError())
+    g.forward(X=X, Y=Y)
+    assert g.plan.read_by_backward == {"Y"} and g.value("X") is X

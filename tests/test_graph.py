@@ -239,7 +239,9 @@ def test_graph_matches_the_seed_loop_bitwise(kidcreative, builder):
     assert np.array_equal(g.grad("sigmoid1"), grads_out[0])
     assert np.array_equal(g.edge_grad("fc1", "sigmoid1"), grads_out[1])
     assert np.array_equal(g.grad("X"), grads_out[3])
-    assert g.edge_grad("Y", "logloss1", 0) is None  # targets are constants of the loss
+    assert g.last_pass.edge_grad("Y", "logloss1", 0) is None  # targets are constants of the loss
+    with pytest.raises(GraphError, match=r"slot 0 of objective 'logloss1' is its target, a constant"):
+        g.edge_grad("Y", "logloss1", 0)
 
 
 def test_seed_chain_again_after_a_parameter_update(kidcreative):
@@ -495,7 +497,9 @@ def test_a_node_that_does_not_reach_the_objective():
     assert np.array_equal(g.grad("dead_end"), np.zeros((2, 2)))
     with pytest.raises(GraphError, match="'dead_end' does not reach any objective"):
         g.grad_out("dead_end")
-    assert g.edge_grad("x", "dead_end") is None
+    assert g.last_pass.edge_grad("x", "dead_end") is None
+    with pytest.raises(GraphError, match=r"'x' -> 'dead_end' \(slot 0\): node 'dead_end' does not reach any objective"):
+        g.edge_grad("x", "dead_end")
     # x's gradient is the loss's alone: 2 (x - y) per observation.
     assert np.array_equal(g.grad("x"), 2 * feed["x"])
 
@@ -521,7 +525,11 @@ def test_a_branch_fed_only_by_a_constant_input_gets_no_gradient():
     with pytest.raises(GraphError, match="'loss' was not computed.*requires_grad"):
         g.grad_out("loss")
     for edge in (("x", "dead_end", 0), ("x", "t", 0), ("t", "loss", 1), ("y", "loss", 0)):
-        assert g.edge_grad(*edge) is None, edge
+        assert g.last_pass.edge_grad(*edge) is None, edge
+    with pytest.raises(GraphError, match=r"along edge 'x' -> 't' \(slot 0\): input 'x' is a constant"):
+        g.edge_grad("x", "t")
+    with pytest.raises(GraphError, match=r"gradient along edge 't' -> 'loss' \(slot 1\) was not computed.*'x'"):
+        g.edge_grad("t", "loss", 1)
 
 
 # -------------------------------------------------------------------- 4. errors, named
@@ -865,7 +873,9 @@ def test_a_constant_input_prunes_its_gradients_and_changes_nothing_else(kidcreat
     assert full.requires_grad("X") and full.requires_grad("input1") and not full.requires_grad("Y")
 
     # Nothing flows into the constant branch, and asking for it says why.
-    assert const.edge_grad("X", "input1") is None and const.edge_grad("input1", "fc1") is None
+    assert const.last_pass.edge_grad("X", "input1") is None and const.last_pass.edge_grad("input1", "fc1") is None
+    with pytest.raises(GraphError, match="input 'X' is a constant.*requires_grad=True"):
+        const.edge_grad("X", "input1")
     assert full.edge_grad("X", "input1") is not None and full.edge_grad("input1", "fc1") is not None
     for name in ("fc1", "input1"):
         with pytest.raises(GraphError, match=f"out of node '{name}' was not computed.*requires_grad=True"):
@@ -939,7 +949,7 @@ def test_a_constant_source_of_a_trained_layer_carries_no_gradient():
 
     const, full = build(False), build(True)
     assert not const.requires_grad("t") and const.requires_grad("add")
-    assert const.edge_grad("t", "add", 0) is None and const.edge_grad("t", "cat", 0) is None
+    assert const.last_pass.edge_grad("t", "add", 0) is None and const.last_pass.edge_grad("t", "cat", 0) is None
     assert const.grad_out("add")[0] is None and const.grad_out("cat")[0] is None
     with pytest.raises(GraphError, match="gradient of node 't' was not computed"):
         const.grad("t")
@@ -965,7 +975,7 @@ def test_a_fused_activation_in_a_constant_branch_says_it_has_no_gradient():
         g.grad("p")
     with pytest.raises(GraphError, match="out of node 'll' was not computed.*requires_grad"):
         g.grad_out("ll")
-    assert g.edge_grad("p", "ll", 1) is None
+    assert g.last_pass.edge_grad("p", "ll", 1) is None
     assert np.any(g.op("fc").weights.grad != 0)  # the other branch did train
 
 
@@ -1072,7 +1082,7 @@ def test_the_fused_objectives_own_gradient_is_the_unfused_one_exactly(head, weig
         assert np.array_equal(g.grad_out("loss"), expected)
         assert np.array_equal(g.edge_grad("act", "loss", 1), expected)
         assert np.array_equal(g.grad("act"), expected)
-        assert g.edge_grad("y", "loss", 0) is None
+        assert g.last_pass.edge_grad("y", "loss", 0) is None
 
 
 def test_fused_gradients_match_central_differences_with_weights():
@@ -1370,3 +1380,238 @@ def test_named_parameters_lists_a_tied_parameter_once_under_its_first_node():
     assert [(node, name) for node, name, _ in named] == [("a", "weights"), ("a", "biases"), ("b", "biases")]
     assert named[0][2] is first.weights and named[2][2] is second.biases
     assert g.parameters() == [p for _, _, p in named]
+
+
+# ---------------------------------------------------------------------------------- traps (issues 16 and 21)
+def logistic_graph(layer=None):
+    """``X -> fc (3 -> 1) -> sigmoid -> LogLoss(Y, sigmoid)``; ``layer`` replaces fc."""
+    g = Graph()
+    g.add(layer or FullyConnectedLayer(3, 1, seed=0), g.input("X"), name="fc")
+    g.add(LogisticSigmoidLayer(), "fc", name="sigmoid")
+    g.add(LogLoss(), g.input("Y"), "sigmoid", name="loss")
+    return g
+
+
+def logistic_feed(seed=SEED, n=6):
+    rng = np.random.default_rng(seed)
+    return {"X": rng.standard_normal((n, 3)), "Y": (rng.random((n, 1)) < 0.5).astype(float)}
+
+
+def test_an_objective_reading_a_fed_estimate_that_requires_a_gradient_is_not_called_swapped():
+    """The swap check is for the mistake only: a target computed by layers without parameters,
+    or an estimate that requires a gradient (the loss then moves the input), is accepted."""
+    g = Graph()
+    g.add(TanhLayer(), g.input("X"), name="t")  # no parameter: nothing could train anyway
+    g.add(SquaredError(), "t", g.input("Z"), name="se")
+    assert g.forward(X=np.zeros((2, 1)), Z=np.ones((2, 1))) == 1.0
+    h = Graph()
+    h.add(FullyConnectedLayer(2, 1, seed=0), h.input("X"), name="fc")
+    h.add(SquaredError(), "fc", h.input("Z", requires_grad=True), name="se")
+    X, Z = np.ones((3, 2)), np.zeros((3, 1))
+    h.forward(X=X, Z=Z)
+    h.backward()
+    # dJ/dZ per observation: -2 (fc - Z), the target being fc's output.
+    np.testing.assert_allclose(h.grad("Z"), -2 * (h.value("fc") - Z))
+    with pytest.raises(GraphError, match="slots look swapped"):
+        h.set_requires_grad("Z", False)
+        h.forward(X=X, Z=Z)
+
+
+def test_the_swapped_message_gives_the_order_that_trains():
+    with pytest.raises(GraphError) as info:
+        g = Graph()
+        g.add(FullyConnectedLayer(3, 1, seed=0), g.input("X"), name="fc")
+        g.add(LogisticSigmoidLayer(), "fc", name="sigmoid")
+        g.add(LogLoss(), "sigmoid", g.input("Y"), name="loss")
+    assert "g.add(LogLoss(), 'Y', 'sigmoid')" in str(info.value)
+    # that order builds, and its parameters get gradients (the swapped one gives exactly 0)
+    g.add(LogLoss(), "Y", "sigmoid", name="loss")
+    g.forward(**logistic_feed())
+    g.backward()
+    assert np.all(g.op("fc").weights.grad != 0)
+
+
+def test_forward_without_an_objective_returns_none_and_the_outputs_asked_for():
+    g = Graph.sequential(FullyConnectedLayer(3, 1, seed=0), LogisticSigmoidLayer())
+    X = logistic_feed()["X"]
+    assert g.forward(X=X) is None
+    J, outputs = g.forward(X=X, outputs="sigmoid1")
+    assert J is None
+    np.testing.assert_allclose(outputs["sigmoid1"], 1 / (1 + np.exp(-g.value("fc1"))))
+
+
+def test_forward_with_no_arguments_names_the_first_missing_input():
+    with pytest.raises(GraphError, match=r"forward: no value fed for input 'X'; inputs: \['X', 'Y'\]"):
+        logistic_graph().forward()
+
+
+def test_a_fused_objective_of_weight_2_sends_twice_its_gradient():
+    g = Graph()
+    g.add(FullyConnectedLayer(3, 1, seed=0), g.input("X"), name="fc")
+    g.add(LogisticSigmoidLayer(), "fc", name="sigmoid")
+    g.add(LogLoss(), g.input("Y"), "sigmoid", name="loss", weight=2.0)
+    assert g.fused == {"loss": "sigmoid"}
+    feed = logistic_feed()
+    J = g.forward(**feed)
+    g.backward()
+    Y, P = feed["Y"], g.value("sigmoid")
+    assert J == pytest.approx(2 * -np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P)), rel=1e-12)
+    # grad_out of the loss: 2 dl/dP per observation, l = -(y ln p + (1 - y) ln(1 - p))
+    np.testing.assert_allclose(g.grad_out("loss"), 2 * (-Y / P + (1 - Y) / (1 - P)), rtol=1e-12)
+    np.testing.assert_allclose(g.edge_grad("fc", "sigmoid"), 2 * (P - Y), rtol=1e-12)
+    np.testing.assert_allclose(g.op("fc").weights.grad, feed["X"].T @ (2 * (P - Y)) / len(Y), rtol=1e-12)
+
+
+@pytest.mark.parametrize("change", ["X", "Y", "base of X"])
+def test_a_fed_array_changed_in_place_after_forward_leaves_backward_as_it_was(change):
+    """Issue 21: backward gives the gradients of the forward pass, whatever the caller did to
+    the fed arrays since."""
+    feed = logistic_feed()
+    g = logistic_graph()
+    g.forward(**feed)
+    g.backward()
+    expected = [p.grad.copy() for p in g.parameters()], g.grad("fc").copy()
+
+    base = np.hstack([feed["X"], np.ones((6, 1))])
+    fed = dict(feed, X=base[:, :3]) if change == "base of X" else {k: v.copy() for k, v in feed.items()}
+    g.forward(**fed)
+    if change == "base of X":
+        base[:] = 7.0
+    else:
+        fed[change][:] = 0.5 if change == "Y" else 7.0
+    g.backward()
+    for parameter, grad in zip(g.parameters(), expected[0]):
+        np.testing.assert_array_equal(parameter.grad, grad)
+    np.testing.assert_array_equal(g.grad("fc"), expected[1])
+    np.testing.assert_array_equal(g.value("X"), feed["X"])
+
+
+def test_a_layer_in_two_graphs_runs_each_graphs_pass_in_turn_and_refuses_to_mix_them():
+    feed = logistic_feed()
+    train = logistic_graph()
+    fc = train.op("fc")
+    predict = Graph.sequential(fc, LogisticSigmoidLayer())  # the trained layer, for predictions
+    train.forward(**feed)
+    train.backward()
+    expected = fc.weights.grad.copy()
+    predict.forward(X=np.full((2, 3), 5.0))  # fc now holds this pass's 2 x 3 input
+    with pytest.raises(GraphError, match=r"layer 'fc' \(FullyConnectedLayer 3->1\) is also node 'fc1' of another graph"):
+        train.backward()
+    train.forward(**feed)  # its own forward again: backward is right
+    train.backward()
+    np.testing.assert_array_equal(fc.weights.grad, expected)
+    # The other way round: the prediction graph has no backward, its forward is always fine.
+    np.testing.assert_array_equal(predict.forward(X=feed["X"], outputs="sigmoid1")[1]["sigmoid1"],
+                                  train.value("sigmoid"))
+
+
+def test_a_graph_nobody_holds_no_longer_shares_its_layers():
+    import gc
+
+    train = logistic_graph()
+    Graph.sequential(train.op("fc"))  # built and dropped at once
+    gc.collect()
+    assert len(train._shared) == 0
+    train.forward(**logistic_feed())
+    train.backward()  # nothing to refuse
+
+
+def test_backward_check_finite_names_an_infinite_parameter_gradient_after_finite_edges():
+    class InfBiasLayer(FullyConnectedLayer):
+        def backward(self, gradIn):
+            out = super().backward(gradIn)
+            self.biases.grad[0, 0] = np.inf
+            return out
+
+    g = Graph()
+    g.add(InfBiasLayer(3, 2, seed=0), g.input("X", requires_grad=True), name="fc")
+    g.add(SquaredError(), g.input("Y"), "fc", name="se")
+    g.forward(X=np.ones((4, 3)), Y=np.zeros((4, 2)))
+    g.backward()  # off: quiet
+    with pytest.raises(FloatingPointError, match=r"node 'fc' \(FullyConnectedLayer 3->2\): gradient of "
+                                                 r"parameter 'biases' 1 x 2 holds 1 NaN or inf entries of 2"):
+        g.backward(check_finite=True)
+    assert np.isfinite(g.grad("X")).all()  # the edges were finite: only the parameter is named
+
+
+def test_an_empty_graph_has_no_values_and_no_pass():
+    g = Graph()
+    assert not g.has_values and not g.has_gradients
+    with pytest.raises(GraphError, match="no pass to show"):
+        g.last_pass
+
+
+def test_forward_returns_every_output_named_in_a_list():
+    g = logistic_graph()
+    J, outputs = g.forward(**logistic_feed(), outputs=["fc", "sigmoid"])
+    assert J == g.value("loss") and list(outputs) == ["fc", "sigmoid"]
+    assert outputs["fc"] is g.value("fc") and outputs["sigmoid"] is g.value("sigmoid")
+
+
+def test_the_hint_about_a_missing_objective_names_the_last_node_and_only_when_missing():
+    g = Graph.sequential(FullyConnectedLayer(3, 2, seed=0), TanhLayer(), LinearLayer())
+    with pytest.raises(GraphError, match=r"g.add\(LogLoss\(\), g.input\('Y'\), 'linear1'\)"):
+        g.forward(X=np.ones((2, 3)), Y=np.ones((2, 2)))
+    g.forward(X=np.ones((2, 3)))
+    with pytest.raises(GraphError, match=r"g.add\(LogLoss\(\), g.input\('Y'\), 'linear1'\)"):
+        g.backward()
+    with pytest.raises(GraphError) as info:
+        logistic_graph().forward(**logistic_feed(), Z=np.ones((6, 1)))
+    assert "'Z' is not an input" in str(info.value) and "no objective" not in str(info.value)
+
+
+def test_a_class_with_optional_arguments_is_shown_called_without_them():
+    with pytest.raises(GraphError, match=r"pass an instance, AddLayer\(\)$"):
+        Graph().add(AddLayer)
+    with pytest.raises(GraphError, match=r"pass an instance, FullyConnectedLayer\(\.\.\.\)$"):
+        Graph().add(FullyConnectedLayer)
+
+
+def test_an_array_subclass_view_fed_is_copied_too():
+    class Tagged(np.ndarray):
+        pass
+
+    feed = logistic_feed()
+    g = logistic_graph()
+    g.forward(**feed)
+    g.backward()
+    expected = g.op("fc").weights.grad.copy()
+    base = feed["X"].copy()
+    g.forward(X=base.view(Tagged), Y=feed["Y"])  # converted by np.asarray: a view of base
+    base[:] = 7.0
+    g.backward()
+    np.testing.assert_array_equal(g.op("fc").weights.grad, expected)
+
+
+def test_a_node_that_reaches_no_objective_first_in_reverse_order_stops_nothing():
+    """'zz_dead' comes last in the topological order, so its (skipped) step is the first of
+    the backward pass: the steps after it still run."""
+    g = Graph()
+    x = g.input("x", requires_grad=True)
+    g.add(FullyConnectedLayer(2, 1, seed=0), x, name="fc")
+    g.add(SquaredError(), g.input("y"), "fc", name="loss")
+    g.add(TanhLayer(), x, name="zz_dead")
+    assert g.nodes[-1] == "zz_dead"
+    X, Y = np.ones((3, 2)), np.zeros((3, 1))
+    g.forward(x=X, y=Y)
+    g.backward()
+    W = g.op("fc").weights.value
+    np.testing.assert_allclose(g.grad("x"), 2 * (g.value("fc") - Y) @ W.T)
+
+
+def test_a_fused_activation_has_no_backward_step_of_its_own():
+    g = logistic_graph()
+    assert g.plan.kinds == {"loss": "fused objective", "fc": "parameters only"}
+
+
+def test_a_layer_whose_output_is_not_an_array_is_named_by_its_consumer():
+    class Scalar(LinearLayer):
+        def forward(self, dataIn):
+            super().forward(dataIn)
+            return 3.0
+
+    g = Graph()
+    g.add(Scalar(), g.input("X"), name="s")
+    g.add(TanhLayer(), "s", name="t")
+    with pytest.raises(GraphError, match=r"node 't' \(TanhLayer\) reading \[s float\]"):
+        g.forward(X=np.ones((2, 2)))

@@ -263,7 +263,9 @@ def test_a_network_of_mixed_dtypes_converts_nothing():
     assert g.plan.dtype is None
     X = np.ones((3, 2))
     g.forward(X=X, Y=np.zeros((3, 1)))
-    assert g.value("X") is X  # numpy's promotion decides, as for layers on their own
+    # Nothing converted (numpy's promotion decides, as for layers on their own); X, which the
+    # first layer's backward reads, is fed as a private copy (docs/reliability.md).
+    assert g.value("X").dtype == X.dtype and np.array_equal(g.value("X"), X)
     assert g.value("fc2").dtype == np.float64
 
 
@@ -278,12 +280,22 @@ def test_the_passes_module_keeps_the_textbook_loops():
     assert isinstance(g.op("loss"), LogLoss)
 
 
-def test_a_feed_of_lists_always_runs_the_checked_loops():
+def test_a_feed_of_lists_runs_the_checked_loops_until_converted():
+    # Inputs no backward step reads stay lists up to the pass, whose signature is then None:
+    # the checked loops run every time.
+    g = Graph.sequential(LinearLayer(), FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
+    for rows in (2, 3, 2):
+        g.forward(X=[[1.0, 2.0]] * rows, Y=np.zeros((rows, 1)))
+        g.backward()
+        assert g.value("X").shape == (rows, 2)
+    assert not g.plan.proven_forward and not g.plan.proven_backward
+    # Inputs a backward step reads are converted to private arrays first, whose signature
+    # the checked loops then prove like any array's.
     g = Graph.sequential(FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
     for rows in (2, 3, 2):
         g.forward(X=[[1.0, 2.0]] * rows, Y=[[0.0]] * rows)
         g.backward()
         assert g.value("X").shape == (rows, 2)
-    assert not g.plan.proven_forward and not g.plan.proven_backward
+    assert len(g.plan.proven_forward) == 2
     with pytest.raises(GraphError, match=r"node 'fc1' \(FullyConnectedLayer 2->1\) reading \[X 2 x 3\]"):
         g.forward(X=[[1.0, 2.0, 3.0]] * 2, Y=[[0.0]] * 2)

@@ -51,8 +51,8 @@ def test_backward_steps_follow_the_reverse_order_and_hold_what_the_graph_answers
         else:
             assert np.array_equal(step.grad_out, g.grad(step.node))
         for (source, target, slot), gradient in step.sent.items():
-            assert gradient is g.edge_grad(source, target, slot) or np.array_equal(
-                gradient, g.edge_grad(source, target, slot))
+            assert gradient is g.last_pass.edge_grad(source, target, slot) or np.array_equal(
+                gradient, g.last_pass.edge_grad(source, target, slot))
 
 
 def test_fan_out_fills_up_to_the_summed_gradient_at_its_last_consumer():
@@ -165,3 +165,43 @@ def test_the_record_answers_like_the_graph_including_its_errors():
     with pytest.raises(GraphError, match="there is no edge"):
         record.edge_grad("a_fc", "h")
 
+
+
+def test_forward_and_backward_steps_carry_kind_and_op():
+    g, _ = ran(fan_out_graph)
+    for step in g.last_pass.forward_steps():
+        assert step.kind == g.nx.nodes[step.node]["kind"]
+    for step in g.last_pass.backward_steps():
+        assert step.op is g.op(step.node)
+
+
+def test_a_record_asked_for_gradients_before_its_backward_says_to_run_it():
+    g, feed = fan_out_graph(np.random.default_rng(SEED))
+    g.forward(feed)
+    record = g.last_pass
+    layer = next(n for n in g.nodes if g.nx.nodes[n]["kind"] == "layer")
+    source = g.predecessors(layer)[0]
+    for ask in (lambda: record.grad(layer), lambda: record.grad_out(layer),
+                lambda: record.edge_grad(source, layer), lambda: record.parameter_grads(layer)):
+        with pytest.raises(GraphError, match=f"no gradients for '{layer}' yet: call forward, then backward"):
+            ask()
+
+
+def test_parameter_grads_of_an_input_or_an_objective_are_empty():
+    g, _ = ran(fan_out_graph)
+    for name in g.nodes:
+        if g.nx.nodes[name]["kind"] != "layer":
+            assert g.last_pass.parameter_grads(name) == {}
+
+
+def test_a_backward_that_fails_half_way_leaves_no_gradients_to_read():
+    from test_bad_inputs import holey_graph
+
+    g = holey_graph()
+    g.op("fc").setWeights(np.eye(3)[:, :2])
+    g.forward(X=np.array([[1.0, 2.0, 3.0], [-1.0, -2.0, -3.0]]), Y=np.zeros((2, 2)))
+    with pytest.raises(FloatingPointError):
+        g.backward(check_finite=True)
+    assert not g.has_gradients and not g.last_pass.has_gradients
+    with pytest.raises(GraphError, match="call forward, then backward"):
+        g.grad("fc")

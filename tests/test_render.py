@@ -323,7 +323,7 @@ def test_vanishing_gradients_are_flagged():
     flagged = 0
     for u, v, slot in all_edges(g):
         line = edge_line(source, g, u, v, slot)
-        grad = g.edge_grad(u, v, slot)
+        grad = g.last_pass.edge_grad(u, v, slot)
         if grad is not None and np.abs(grad).mean() < VANISHING:
             flagged += 1
             assert "VANISHING" in line and "dotted" in line
@@ -631,6 +631,15 @@ def test_profile_is_drawn_on_the_network_view(seed):
     assert network_diagram(seed, profile=p).source == source
     assert to_dot(seed).source == network_diagram(seed).source != source
     assert "fwd" not in network_diagram(seed).source
+
+
+def test_graph_to_dot_and_render_forward_the_profile(seed, tmp_path):
+    p = hand_made_profile(seed)
+    drawn = network_diagram(seed, profile=p).source
+    assert seed.to_dot(profile=p).source == drawn
+    assert seed.to_dot("network", "auto", p).source == drawn  # the third positional argument
+    assert seed.render(tmp_path / "profiled.dot", profile=p).read_text() == drawn
+    assert "without the profiler's timers: 85.0 µs" in (tmp_path / "profiled.dot").read_text()
 
 
 def test_a_measured_profile_on_the_network_view(kidcreative, tmp_path):

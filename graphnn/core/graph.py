@@ -15,11 +15,15 @@ Conventions (docs/conventions.md): ``J = sum_i weight_i * J_i`` over the objecti
 i.e. ``N`` times the derivative of ``J``, as the seed's Part 3 reports them; parameter
 gradients are derivatives of ``J`` itself.
 """
+import inspect
+import numbers
 import re
+import weakref
 
 import networkx as nx
 import numpy as np
 
+from .._validation import as_matrix
 from ..layers.Layer import Layer
 from ..objectives.Objective import Objective
 from . import passes
@@ -28,6 +32,11 @@ from .plan import Plan
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
+
+# Every graph alive, so that a layer added to a second graph finds the first (a layer holds
+# the state of one pass: see Graph.forward and Graph.backward). Weak: a graph nobody holds
+# any more is forgotten, and so is what it shared.
+_LIVE_GRAPHS = weakref.WeakSet()
 
 
 class Graph:
@@ -43,13 +52,23 @@ class Graph:
         """``fuse``: when an objective reads a sigmoid (``LogLoss``) or a softmax
         (``CrossEntropy``) that feeds nothing else, ``backward`` sends ``Yhat - Y`` straight to
         the activation's input instead of multiplying the two local gradients (see
-        ``Objective.fused_gradient``). The numbers agree to rounding; ``fuse=False`` runs
-        every module's own ``backward``, bit for bit the seed's hand-written loop."""
+        ``Objective.fused_gradient``). Where the activation's output lies inside the
+        objective's clipping range the numbers agree to rounding. They do not at saturated
+        logits (a sigmoid output of exactly 0 or 1, a softmax probability that underflows):
+        there the two-step product underflows to 0 or is distorted by the clip, while the
+        fused ``Yhat - Y`` is the exact gradient, so the fused one is the accurate one.
+        ``fuse=False`` runs every module's own ``backward``, bit for bit the seed's
+        hand-written loop."""
         self._graph = nx.MultiDiGraph()
         self._counters = {}
         self._ops = {}  # id(layer or objective) -> node name, so one object sits at one node
         self._fuse = bool(fuse)
         self._plan = self._record = None
+        # {other graph: [(node here, node there)]} for the layers this graph shares with others,
+        # and, once one of those ran a forward pass after ours, why our backward must not run.
+        self._shared = weakref.WeakKeyDictionary()
+        self._overtaken = None
+        _LIVE_GRAPHS.add(self)
 
     @property
     def fuse(self):
@@ -103,14 +122,26 @@ class Graph:
         objective's contribution to the total ``J``. Returns the node's name: ``name``, or one
         generated from the class (``fc1``, ``sigmoid1``, ...).
 
-        Raises ``GraphError`` for an ``op`` that is neither, or is already in the graph; a
-        name that is taken or invalid; more inputs than the op takes; an input that is not a
-        node, or is an objective; a non-finite ``weight``, or a ``weight`` on a layer.
+        Raises ``GraphError`` for an ``op`` that is neither (or is a class, not an instance),
+        or is already in the graph; a name that is taken or invalid; more inputs than the op
+        takes; an input that is not a node, or is an objective; an objective whose slots look
+        swapped (its target computed by trainable layers, its estimate a fed input); a
+        ``weight`` that is not a finite number, or a ``weight`` on a layer.
+
+        A layer may also sit in another graph (say, a graph for predictions built from the
+        layers of the one that trains them). Each graph's backward must then follow its own
+        forward: a backward after the other graph's forward raises ``GraphError``, since the
+        layer holds the input of that other pass.
         """
         if isinstance(op, Objective):
             kind = OBJECTIVE
         elif isinstance(op, Layer):
             kind = LAYER
+        elif isinstance(op, type) and issubclass(op, (Layer, Objective)):
+            raise GraphError(
+                f"add() takes a Layer or an Objective object, got the class {op.__name__}: "
+                f"pass an instance, {_instance_hint(op)}"
+            )
         else:
             raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
         if id(op) in self._ops:
@@ -131,17 +162,29 @@ class Graph:
         for source in inputs:
             self._check_source(source, name)
         if kind == OBJECTIVE:
-            weight = float(weight)
-            if not np.isfinite(weight):
-                raise GraphError(f"node {name!r}: objective weight must be finite, got {weight}")
-        elif weight != 1.0:
+            weight = _checked_weight(weight, name)
+            if len(inputs) == 2:
+                swapped = _swapped_objective_message(self._graph, name, op, *inputs)
+                if swapped:
+                    raise GraphError(swapped)
+        elif not (isinstance(weight, numbers.Real) and weight == 1.0):
             raise GraphError(f"node {name!r}: only objectives take a weight")
         self._graph.add_node(name, kind=kind, op=op, n_inputs=n_inputs, weight=weight)
         self._ops[id(op)] = name
         for slot, source in enumerate(inputs):
             self._graph.add_edge(source, name, key=slot)
+        if kind == LAYER:
+            self._share_with_other_graphs(op, name)
         self._changed()
         return name
+
+    def _share_with_other_graphs(self, layer, name):
+        """Remember, on both sides, every other live graph that holds ``layer`` too."""
+        for other in list(_LIVE_GRAPHS):
+            there = other._ops.get(id(layer)) if other is not self else None
+            if there is not None and other._graph.nodes[there]["op"] is layer:
+                self._shared.setdefault(other, []).append((name, there))
+                other._shared.setdefault(self, []).append((there, name))
 
     def connect(self, source, target, slot):
         """Feed the output of node ``source`` into input ``slot`` of node ``target``.
@@ -228,7 +271,12 @@ class Graph:
         """The ``Plan`` of the passes (``graphnn.core.plan``), built on first use after each
         change. Raises ``GraphError`` if some node has an input slot left empty."""
         if self._plan is None:
-            self._plan = Plan(self._graph, fuse=self._fuse)
+            plan = Plan(self._graph, fuse=self._fuse)
+            for name, kind, op, sources in plan.order:  # slots filled later by connect
+                swapped = _swapped_objective_message(self._graph, name, op, *sources) if kind == OBJECTIVE else None
+                if swapped:
+                    raise GraphError(swapped)
+            self._plan = plan
         return self._plan
 
     @property
@@ -343,10 +391,18 @@ class Graph:
 
     def edge_grad(self, source, target, slot=0):
         """The gradient that flowed back along edge ``source -> target`` (input ``slot``),
-        shaped like ``source``'s output (``N x D``); ``None`` where none does (into a target,
-        or into a constant input's branch). ``GraphError`` before ``backward`` or for an edge
-        that does not exist."""
-        return self._with_gradients(target).edge_grad(source, target, slot)
+        shaped like ``source``'s output (``N x D``).
+
+        Raises ``GraphError`` before ``backward``, for an edge that does not exist, and for an
+        edge no gradient flowed along, saying why: into an objective's target (a constant of
+        the loss), from a constant input or its branch (and how to get it), or into a node
+        that reaches no objective. ``last_pass.edge_grad`` gives ``None`` there instead, for
+        code that walks every edge."""
+        record = self._with_gradients(target)
+        grad = record.edge_grad(source, target, slot)
+        if grad is None:
+            raise GraphError(record.no_edge_gradient_message(source, target, slot))
+        return grad
 
     def _with_gradients(self, name):
         """The last record, once backward ran on it; else a ``GraphError`` saying what to run."""
@@ -364,10 +420,16 @@ class Graph:
         names nodes to return.
 
         Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``, each an
-        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). Every node's output
-        stays available through ``value(name)`` and ``last_pass``. With
-        ``check_finite=True`` the first fed value, layer output or objective value that holds
-        NaN or inf raises a ``FloatingPointError`` naming it.
+        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). A fed array is
+        copied once (integers are converted, which copies anyway), so changing it in place
+        after ``forward`` cannot change what ``backward`` computes: the gradients are those of
+        this pass. Every node's output stays available through ``value(name)`` and
+        ``last_pass``. With ``check_finite=True`` the first fed value, layer output or
+        objective value that holds NaN or inf raises a ``FloatingPointError`` naming it.
+
+        A graph without an objective (a network that only predicts) returns ``None``: ask
+        for its output with ``outputs=`` (``J, {"sigmoid1": P} = g.forward(X=X,
+        outputs="sigmoid1")``) or read ``value(name)``; ``backward`` needs an objective.
 
         Raises ``GraphError`` for a missing or unknown input, an empty input slot, or a node
         that refuses its inputs (the message names the node and the shapes it read).
@@ -376,12 +438,23 @@ class Graph:
             feed = {**(feed or {}), **named_feed}
         elif feed is None:
             feed = {}
+        return self._forward(feed, outputs, check_finite, private=False)
+
+    def _forward(self, feed, outputs=None, check_finite=False, private=False):
+        """``forward`` itself; ``private``: the fed arrays are the caller's own fresh arrays
+        (``fit``'s minibatches), which nobody can change before backward, so none is copied."""
         plan = self.plan
         # Forget the last pass before any layer runs: if this pass fails half-way, some layers
         # already hold its state, and backward() must not mix them with the old values.
         replaced, self._record = self.has_gradients, None
         if len(feed) != len(plan.inputs) or not plan.inputs.issuperset(feed):
             self._complain_about_feed(feed)
+        if not private:  # only what backward reads needs protecting from in-place changes
+            feed = {name: _private_copy(name, value) if name in plan.read_by_backward else value
+                    for name, value in feed.items()}
+        self._overtaken = None
+        if self._shared:  # rarely: only a graph sharing a layer with another pays for this
+            self._overtake_sharing_graphs()
         record = passes.forward(plan, feed, check_finite)
         record.replaced_gradients = replaced
         self._record = record
@@ -392,7 +465,12 @@ class Graph:
     def _complain_about_feed(self, feed):
         for name in feed:
             if name not in self.plan.inputs:
-                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}")
+                hint = "" if self.objectives else (
+                    ". The graph has no objective, so it reads no targets: add one, e.g. "
+                    "Graph.sequential(..., objective=LogLoss()), or "
+                    f"g.add(LogLoss(), g.input({name!r}), {self.nodes[-1]!r})"
+                )
+                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}{hint}")
         missing = sorted(self.plan.inputs.difference(feed))
         raise GraphError(f"forward: no value fed for input {missing[0]!r}; inputs: {self.inputs}")
 
@@ -403,14 +481,46 @@ class Graph:
         Computes what the parameters (and inputs with ``requires_grad``) need; afterwards
         ``grad``, ``grad_out``, ``edge_grad``, ``last_pass`` and each ``Parameter.grad`` hold
         the results. With ``check_finite=True`` the first NaN or inf gradient raises a
-        ``FloatingPointError`` naming the edge. Raises ``GraphError`` before ``forward`` (or
-        after the graph changed) and for a graph without an objective. Returns ``None``.
+        ``FloatingPointError`` naming the edge, then the first NaN or inf parameter gradient
+        (in node order), naming the node and the parameter. Raises ``GraphError`` before
+        ``forward`` (or after the graph changed), for a graph without an objective, and when
+        a layer this graph shares with another graph ran that graph's forward pass since this
+        one's. Returns ``None``.
         """
         if self._record is None:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
         if not self.plan.weights:
-            raise GraphError("backward: the graph has no objective to differentiate")
+            raise GraphError(
+                "backward: the graph has no objective to differentiate (forward returned None, "
+                "as J needs one). Add one reading (target, estimate), e.g. "
+                f"g.add(LogLoss(), g.input('Y'), {self.nodes[-1]!r}) or "
+                "Graph.sequential(..., objective=LogLoss())"
+            )
+        if self._overtaken is not None:
+            raise GraphError(self._overtaken)
         passes.backward(self.plan, self._record, check_finite)
+        if check_finite:
+            self._check_parameter_gradients()
+
+    def _check_parameter_gradients(self):
+        for name, kind, op, _ in self.plan.order:
+            for parameter in op.parameters() if kind == LAYER else ():
+                passes._check_finite(name, op.describe(), parameter.grad,
+                                    f"gradient of parameter {parameter.name!r}")
+
+    def _overtake_sharing_graphs(self):
+        """This graph's pass is about to overwrite the state of layers other graphs hold too:
+        their backward, until their next forward, would read this pass's inputs."""
+        for other, pairs in self._shared.items():
+            mine, theirs = pairs[0]
+            other._overtaken = (
+                f"backward: layer {theirs!r} ({other._graph.nodes[theirs]['op'].describe()}) is "
+                f"also node {mine!r} of another graph, whose forward pass ran after this "
+                "graph's: the layer now holds that pass's input, and this backward would "
+                "compute wrong gradients from it. Run this graph's forward again, then "
+                "backward (or give each graph its own layer objects, sharing Parameters if "
+                "they should share weights)"
+            )
 
     # ------------------------------------------------------------------ helpers
     def _changed(self):
@@ -422,3 +532,69 @@ class Graph:
             return self._graph.nodes[name]
         except KeyError:
             raise GraphError(f"unknown node {name!r}; nodes: {self._known()}") from None
+
+
+def _instance_hint(cls):
+    """``ReLULayer()``, or ``FullyConnectedLayer(...)`` when the constructor needs arguments."""
+    try:
+        required = [
+            p for p in inspect.signature(cls).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):  # no signature to read
+        required = [None]
+    return f"{cls.__name__}({'...' if required else ''})"
+
+
+def _checked_weight(weight, name):
+    """An objective's weight as a finite float; ``GraphError`` naming node ``name`` for a
+    string, ``None``, a bool, an array or a non-finite number."""
+    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+        raise GraphError(
+            f"node {name!r}: objective weight must be a number (a float such as 0.5), "
+            f"got {type(weight).__name__} {weight!r}"
+        )
+    weight = float(weight)
+    if not np.isfinite(weight):
+        raise GraphError(f"node {name!r}: objective weight must be finite, got {weight}")
+    return weight
+
+
+def _swapped_objective_message(structure, name, op, target, estimate):
+    """Why objective ``name`` reading ``(target, estimate)`` looks swapped, or ``None``.
+
+    Its target is computed by trainable layers while its estimate is a fed input (that needs
+    no gradient): the loss cannot move any parameter, every parameter gradient would be 0 and
+    accuracy would compare the targets with themselves. That is almost surely ``(Yhat, Y)``
+    given for ``(Y, Yhat)``, PyTorch's order.
+    """
+    fed = structure.nodes[estimate]
+    if fed["kind"] != INPUT or fed["requires_grad"]:
+        return None
+    trainable = sorted(
+        n for n in nx.ancestors(structure, target) | {target}
+        if structure.nodes[n]["kind"] == LAYER and structure.nodes[n]["op"].parameters()
+    )
+    if not trainable:
+        return None
+    return (
+        f"node {name!r} ({op.describe()}): its slots look swapped. Its target (slot 0) "
+        f"{target!r} is computed by trainable layer(s) {', '.join(map(repr, trainable[:3]))}"
+        f"{', ...' if len(trainable) > 3 else ''}, while its estimate (slot 1) {estimate!r} "
+        "is a fed input, so no parameter could learn from it. An objective reads (target, "
+        "estimate), targets first (PyTorch's losses take the prediction first): "
+        f"g.add({type(op).__name__}(), {estimate!r}, {target!r}). If {estimate!r} really is "
+        "the estimate, build it with requires_grad=True"
+    )
+
+
+def _private_copy(name, value):
+    """``value`` as the ``N x D`` float array the pass reads, in memory nobody else holds.
+
+    A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so an
+    in-place change after ``forward`` cannot reach ``backward``; one that conversion made
+    (from integers or a list) is already private. What the copy costs a training step is
+    measured in docs/reliability.md.
+    """
+    array = as_matrix(value, f"input {name!r}", "fed value")
+    return array.copy() if array is value or array.base is not None else array

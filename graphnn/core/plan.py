@@ -53,7 +53,8 @@ class Node(NamedTuple):
 class Plan:
     """The schedule of a graph's passes (see the module docstring for each attribute).
 
-    Also: ``nodes`` (``{name: Node}``), ``fused_by`` (``{activation: objective}``), ``weights`` (``{objective: weight}``), ``inputs`` (the
+    Also: ``read_by_backward`` (the inputs whose fed values backward reads), ``nodes``
+    (``{name: Node}``), ``fused_by`` (``{activation: objective}``), ``weights`` (``{objective: weight}``), ``inputs`` (the
     input names), ``kinds`` (``{name: kind of backward step}``), ``layers_with_parameters``
     (the ops whose gradients each backward zeroes) and ``sharing`` (the layers holding a
     parameter that another layer holds too, whose additions the record keeps step by step).
@@ -76,6 +77,11 @@ class Plan:
         ]
         self.kinds = {}
         self.backward_steps = [step for n in reversed(self.order) for step in self._backward_step(n)]
+        # The fed inputs whose values a backward step reads (an objective's target, the input
+        # of a layer whose backward runs): forward copies what the caller may change in place.
+        self.read_by_backward = frozenset(
+            source for node, _, _ in self.backward_steps for source in self.nodes[node].sources
+            if source in self.inputs)
         self.layers_with_parameters = [n.op for n in self.order if n.kind == LAYER and n.op.parameters()]
         self.sharing = self._sharing()
         dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}

@@ -107,10 +107,7 @@ class PassRecord:
         if kind == OBJECTIVE:
             raise GraphError(f"node {name!r} is an objective: its output is J itself")
         if kind == INPUT and name not in self.plan.requiring:
-            raise GraphError(
-                f"input {name!r} is a constant: no gradient is computed for it. Build it with "
-                f"g.input({name!r}, requires_grad=True), or call g.set_requires_grad({name!r})"
-            )
+            raise GraphError(self.constant_input_message(name))
         grad = self.grads.get(name)
         objective = self.plan.fused_by.get(name)
         if grad is None and objective is not None:
@@ -168,6 +165,29 @@ class PassRecord:
                 self._deferred[name] = (None, gradient if weight == 1.0 else weight * gradient)
             return self._deferred[name]
         return self.sent.get(name)
+
+    def constant_input_message(self, name, what=""):
+        """Why input ``name`` (a constant) gets no gradient, and how to get one; ``what``
+        says first what was asked for."""
+        return (
+            f"{what}input {name!r} is a constant: no gradient is computed for it. Build it with "
+            f"g.input({name!r}, requires_grad=True), or call g.set_requires_grad({name!r})"
+        )
+
+    def no_edge_gradient_message(self, source, target, slot):
+        """Why no gradient flowed along edge ``source -> target`` (into ``slot``), where
+        ``edge_grad`` gives ``None``, and how to get one where there is a way."""
+        edge = f"edge {source!r} -> {target!r} (slot {slot})"
+        node = self.plan.nodes[target]
+        if node.kind == OBJECTIVE and slot == 0:
+            return (f"no gradient flows along {edge}: slot 0 of objective {target!r} is its "
+                    "target, a constant of the loss; the gradient goes to its estimate, "
+                    f"{node.sources[1]!r} (slot 1)")
+        if source not in self.plan.requiring:
+            if self.plan.nodes[source].kind == INPUT:
+                return self.constant_input_message(source, f"no gradient flows along {edge}: ")
+            return self.no_gradient_message(source, f"the gradient along {edge}")
+        return f"no gradient flows along {edge}: node {target!r} does not reach any objective"
 
     def no_gradient_message(self, name, what):
         """Why ``what`` (about node ``name``) was not computed, and how to get it."""
