@@ -268,3 +268,22 @@ def test_install_hints_name_the_checkouts_extras_and_ci_names_no_absolute_path()
     assert "/work" not in script and "../shared/data/KidCreative.csv" in script
     assert not re.search(r"(?<![.\w])/(work|home|root|tmp)/", script)
     assert ".venv/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_logloss_called_alone_with_its_arguments_swapped_gets_a_hint():
+    import warnings
+
+    import graphnn as gn
+    labels, probabilities = np.array([[0.0], [1.0], [1.0]]), np.array([[0.2], [0.7], [0.9]])
+    with pytest.warns(UserWarning, match=r"are the arguments swapped\? The order is eval\(Y, Yhat\)"):
+        gn.LogLoss().eval(probabilities, labels)  # PyTorch's order: prediction first
+    with pytest.warns(UserWarning, match="arguments swapped"):
+        gn.LogLoss().gradient(probabilities, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # The right order, and hard estimates beside hard labels, say nothing.
+        assert gn.LogLoss().eval(labels, probabilities) == pytest.approx(
+            -np.mean(np.log([0.8, 0.7, 0.9])), rel=1e-12)
+        gn.LogLoss().eval(labels, labels)
+        # One estimate inside (0, 1) is an ordinary saturated prediction: no hint.
+        gn.LogLoss().eval(np.full((2, 1), 0.5), np.array([[1.0], [0.3]]))

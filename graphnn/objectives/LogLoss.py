@@ -1,4 +1,6 @@
 """Log loss (the negative log likelihood of Bernoulli targets)."""
+import warnings
+
 import numpy as np
 
 from ..layers.LogisticSigmoidLayer import LogisticSigmoidLayer
@@ -29,8 +31,22 @@ class LogLoss(Objective):
         self._require_between_0_and_1(Y, "Y (targets)")
         low, high = self._require_between_0_and_1(Yhat, "Yhat (estimates)")
         if low < EPSILON or high > 1.0 - EPSILON:  # clipping costs a copy: only when needed
+            self._hint_if_swapped(Y, Yhat)
             Yhat = np.clip(Yhat, EPSILON, 1.0 - EPSILON)
         return Y, Yhat
+
+    def _hint_if_swapped(self, Y, Yhat):
+        """Estimates that are all exactly 0 or 1 beside targets all strictly inside (0, 1)
+        are almost surely labels and probabilities passed in the wrong order (PyTorch's
+        losses take the prediction first): a ``UserWarning`` says so. Checked only when the
+        estimates reach 0 or 1, so a usual pass pays nothing for it."""
+        if np.all((Yhat == 0.0) | (Yhat == 1.0)) and np.all((Y > 0.0) & (Y < 1.0)):
+            warnings.warn(
+                f"{self.describe()}: every estimate (Yhat, the second argument) is exactly 0 or 1 "
+                "and every target (Y, the first) lies strictly between 0 and 1: are the "
+                "arguments swapped? The order is eval(Y, Yhat) and gradient(Y, Yhat), targets "
+                "first (in a Graph: g.add(LogLoss(), target, estimate)).",
+                UserWarning, stacklevel=4)
 
     def eval(self, Y, Yhat):
         """The mean log loss for ``Y``, ``Yhat`` both ``N x K`` in ``[0, 1]``: a float.
