@@ -128,10 +128,10 @@ class Plan:
             activation = self.fused.get(name)
             if activation is not None:
                 self.kinds[name] = FUSED_STEP
-                return [(name, _weighted(op.fused_gradient, target, estimate, self.weights[name], 0),
+                return [(name, _weighted(op.fused_gradient, target, estimate, 0),
                          self.nodes[activation].sources)]
             self.kinds[name] = OBJECTIVE_STEP
-            return [(name, _weighted(op.gradient, target, estimate, self.weights[name], 1), sources)]
+            return [(name, _weighted(op.gradient, target, estimate, 1), sources)]
         if kind != LAYER or name not in self.requiring or name in self.fused.values():
             return []
         wanted = tuple(s in self.requiring for s in sources)
@@ -187,7 +187,7 @@ def _parameters_only(backward_parameters, n_inputs):
     return send
 
 
-def _weighted(gradient, target, estimate, weight, slot):
+def _weighted(gradient, target, estimate, slot):
     """An objective's step: ``weight * gradient(Y, Yhat)`` into ``slot`` (targets, slot 0 of
     an unfused objective, are constants of the loss and get ``None``). The objective's output
     gradient, ``dJ/dJ_i``, is its weight: the multiplication is skipped when it is 1."""
