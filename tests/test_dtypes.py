@@ -214,3 +214,22 @@ def test_float_input_is_copied_once_at_the_input_keeping_its_dtype():
                          objective=SquaredError())
     g.forward(X=X, Y=Y)
     assert g.plan.read_by_backward == {"Y"} and g.value("X") is X
+
+
+def test_the_private_copy_is_reused_only_when_nobody_else_holds_it():
+    g = Graph.sequential(FullyConnectedLayer(3, 1, seed=0), objective=SquaredError())
+    X, Y = np.ones((4, 3)), np.zeros((4, 1))
+    g.forward(X=X, Y=Y)
+    first = id(g.value("X"))
+    g.forward(X=X * 2, Y=Y)  # nobody kept the first copy: its memory is written again
+    assert id(g.value("X")) == first and np.array_equal(g.value("X"), X * 2)
+    kept, record = g.value("X"), g.last_pass
+    g.forward(X=X * 3, Y=Y)  # the caller holds the last copy: a new one, the old unchanged
+    assert g.value("X") is not kept and np.array_equal(kept, X * 2)
+    assert np.array_equal(record.value("X"), X * 2) and np.array_equal(g.value("X"), X * 3)
+    g.backward()
+    expected = (X * 3).T @ (2 * (g.value("fc1") - Y)) / 4  # dW = X^T G / N, G = 2 (Yhat - Y)
+    assert np.allclose(g.op("fc1").weights.grad, expected, rtol=1e-12, atol=0)
+    # Another shape: a new copy.
+    g.forward(X=np.ones((2, 3)), Y=np.zeros((2, 1)))
+    assert g.value("X").shape == (2, 3)

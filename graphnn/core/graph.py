@@ -18,6 +18,7 @@ gradients are derivatives of ``J`` itself.
 import inspect
 import numbers
 import re
+import sys
 import weakref
 
 import networkx as nx
@@ -67,6 +68,7 @@ class Graph:
         # {other graph: [(node here, node there)]} for the layers this graph shares with others,
         # and, once one of those ran a forward pass after ours, why our backward must not run.
         self._shared = weakref.WeakKeyDictionary()
+        self._feed_copies = {}  # input -> the private copy of its last fed array (reused)
         self._overtaken = None
         _LIVE_GRAPHS.add(self)
 
@@ -450,7 +452,7 @@ class Graph:
         if len(feed) != len(plan.inputs) or not plan.inputs.issuperset(feed):
             self._complain_about_feed(feed)
         if not private:  # only what backward reads needs protecting from in-place changes
-            feed = {name: _private_copy(name, value) if name in plan.read_by_backward else value
+            feed = {name: self._private_copy(name, value) if name in plan.read_by_backward else value
                     for name, value in feed.items()}
         self._overtaken = None
         if self._shared:  # rarely: only a graph sharing a layer with another pays for this
@@ -523,9 +525,46 @@ class Graph:
             )
 
     # ------------------------------------------------------------------ helpers
+    def _private_copy(self, name, value):
+        """``value`` as the ``N x D`` float array the pass reads, in memory nobody else holds.
+
+        A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so an
+        in-place change after ``forward`` cannot reach ``backward``; one that conversion made
+        (from integers or a list) is already private. The copy goes into the last pass's copy
+        when nothing but the graph and its layers still hold that one (a ``value(name)`` or a
+        ``last_pass`` kept by the caller keeps it as it was): a training loop that feeds an
+        array of one shape every step allocates no new memory for it. What the copy costs is
+        measured in docs/reliability.md.
+        """
+        array = as_matrix(value, f"input {name!r}", "fed value")
+        if array is not value and array.base is None:
+            return array
+        previous = self._feed_copies.pop(name, None)
+        if (previous is not None and previous.shape == array.shape and previous.dtype == array.dtype
+                and sys.getrefcount(previous) == 2 + self._layers_holding(name, previous)):
+            np.copyto(previous, array)  # counted above: the local name and getrefcount's argument
+            copy = previous
+        else:
+            copy = array.copy()
+        self._feed_copies[name] = copy
+        return copy
+
+    def _layers_holding(self, name, array):
+        """How many references to ``array`` the layers reading input ``name`` keep (each
+        remembers the input of its last forward)."""
+        held = 0
+        for consumer in self._graph.successors(name):
+            remembered = getattr(self._graph.nodes[consumer]["op"], "_prevIn", None)
+            if remembered is array:
+                held += 1
+            elif isinstance(remembered, list):
+                held += sum(item is array for item in remembered)
+        return held
+
     def _changed(self):
         """The structure changed: the plan and the last pass no longer describe it."""
         self._plan = self._record = None
+        self._feed_copies = {}
 
     def _node(self, name):
         try:
@@ -588,13 +627,3 @@ def _swapped_objective_message(structure, name, op, target, estimate):
     )
 
 
-def _private_copy(name, value):
-    """``value`` as the ``N x D`` float array the pass reads, in memory nobody else holds.
-
-    A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so an
-    in-place change after ``forward`` cannot reach ``backward``; one that conversion made
-    (from integers or a list) is already private. What the copy costs a training step is
-    measured in docs/reliability.md.
-    """
-    array = as_matrix(value, f"input {name!r}", "fed value")
-    return array.copy() if array is value or array.base is not None else array
