@@ -233,3 +233,19 @@ def test_the_private_copy_is_reused_only_when_nobody_else_holds_it():
     # Another shape: a new copy.
     g.forward(X=np.ones((2, 3)), Y=np.zeros((2, 1)))
     assert g.value("X").shape == (2, 3)
+
+
+def test_the_private_copy_of_a_value_fed_twice_to_one_layer_is_reused_too():
+    g = Graph()
+    x, y = g.input("X"), g.input("Y")
+    h = g.add(FullyConnectedLayer(2, 2, seed=0), x, name="fc")
+    s = g.add(AddLayer(), x, h, name="sum")  # X read by fc and by the sum
+    twice = g.add(AddLayer(), s, s, name="twice")
+    g.add(SquaredError(), y, twice)
+    X, Y = np.ones((3, 2)), np.zeros((3, 2))
+    g.forward(X=X, Y=Y)
+    first = id(g.value("X"))
+    g.forward(X=2 * X, Y=Y)
+    assert id(g.value("X")) == first and np.array_equal(g.value("X"), 2 * X)
+    g.backward()
+    assert np.allclose(g.grad("fc"), 2 * 2 * (g.value("twice") - Y), rtol=1e-12, atol=0)

@@ -24,7 +24,7 @@ import weakref
 import networkx as nx
 import numpy as np
 
-from .._validation import as_matrix
+from .._validation import as_matrix, is_matrix
 from ..layers.Layer import Layer
 from ..objectives.Objective import Objective
 from . import passes
@@ -536,25 +536,27 @@ class Graph:
         array of one shape every step allocates no new memory for it. What the copy costs is
         measured in docs/reliability.md.
         """
-        array = as_matrix(value, f"input {name!r}", "fed value")
-        if array is not value and array.base is None:
-            return array
-        previous = self._feed_copies.pop(name, None)
-        if (previous is not None and previous.shape == array.shape and previous.dtype == array.dtype
-                and sys.getrefcount(previous) == 2 + self._layers_holding(name, previous)):
-            np.copyto(previous, array)  # counted above: the local name and getrefcount's argument
-            copy = previous
+        if is_matrix(value):
+            array = value  # the usual case: checked without building a description
         else:
-            copy = array.copy()
-        self._feed_copies[name] = copy
+            array = as_matrix(value, f"input {name!r}", "fed value")
+            if array.base is None:
+                return array  # conversion made it: private already
+        previous = self._feed_copies.get(name)
+        if (previous is not None and previous.shape == array.shape and previous.dtype == array.dtype
+                and sys.getrefcount(previous) == 3 + self._layers_holding(name, previous)):
+            # Counted above: this dict, the local name and getrefcount's argument.
+            np.copyto(previous, array)
+            return previous
+        copy = self._feed_copies[name] = array.copy()
         return copy
 
     def _layers_holding(self, name, array):
         """How many references to ``array`` the layers reading input ``name`` keep (each
         remembers the input of its last forward)."""
         held = 0
-        for consumer in self._graph.successors(name):
-            remembered = getattr(self._graph.nodes[consumer]["op"], "_prevIn", None)
+        for op in self.plan.readers[name]:
+            remembered = getattr(op, "_prevIn", None)
             if remembered is array:
                 held += 1
             elif isinstance(remembered, list):

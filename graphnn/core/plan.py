@@ -53,7 +53,8 @@ class Node(NamedTuple):
 class Plan:
     """The schedule of a graph's passes (see the module docstring for each attribute).
 
-    Also: ``read_by_backward`` (the inputs whose fed values backward reads), ``nodes``
+    Also: ``read_by_backward`` (the inputs whose fed values backward reads), ``readers``
+    (``{input: ops reading it}``), ``nodes``
     (``{name: Node}``), ``fused_by`` (``{activation: objective}``), ``weights`` (``{objective: weight}``), ``inputs`` (the
     input names), ``kinds`` (``{name: kind of backward step}``), ``layers_with_parameters``
     (the ops whose gradients each backward zeroes) and ``sharing`` (the layers holding a
@@ -82,6 +83,8 @@ class Plan:
         self.read_by_backward = frozenset(
             source for node, _, _ in self.backward_steps for source in self.nodes[node].sources
             if source in self.inputs)
+        # input -> the ops of the nodes reading it, each once
+        self.readers = {name: tuple(n.op for n in self.order if name in n.sources) for name in self.inputs}
         self.layers_with_parameters = [n.op for n in self.order if n.kind == LAYER and n.op.parameters()]
         self.sharing = self._sharing()
         dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}
