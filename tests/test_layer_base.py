@@ -113,8 +113,8 @@ def test_the_small_defaults():
 
 
 def test_the_concrete_element_wise_layers_keep_their_specialised_backward():
-    # ElementwiseLayer.__init_subclass__ swaps in the generic product only for a subclass that
-    # redefines derivative() without backward(); the library's own layers keep their fast one
+    # Each library activation computes gradIn * f' its own faster way; a subclass that
+    # redefines derivative() alone gets the plain product, so backward agrees with gradient()
     from graphnn import InputLayer, ReLULayer
     from graphnn.layers.ElementwiseLayer import ElementwiseLayer
 
@@ -126,4 +126,6 @@ def test_the_concrete_element_wise_layers_keep_their_specialised_backward():
         def derivative(self):
             return 2 * super().derivative()
 
-    assert Doubled.backward is ElementwiseLayer.backward
+    layer, X, G = Doubled(), np.array([[0.5, -1.0]]), np.array([[1.0, 3.0]])
+    layer.forward(X)
+    np.testing.assert_array_equal(layer.backward(G), G * (2 * (1 - np.tanh(X) ** 2)))

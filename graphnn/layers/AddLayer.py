@@ -1,8 +1,8 @@
 """Element-wise sum of several inputs (residual connections)."""
 import numpy as np
 
-from .._validation import ieee_arithmetic, integer_at_least, require_same_shape
-from .Layer import Layer
+from .._validation import integer_at_least, require_same_shape
+from .Layer import Layer, checked_backward, checked_forward
 
 
 class AddLayer(Layer):
@@ -24,28 +24,21 @@ class AddLayer(Layer):
         """``'AddLayer k inputs'``."""
         return f"AddLayer {self.n_inputs} inputs"
 
+    def check_input(self, *inputs):
+        """Refuse inputs of different shapes."""
+        for k, array in enumerate(inputs[1:], start=1):
+            require_same_shape(array, inputs[0].shape, self.describe(), f"input {k} (shaped like input 0)")
+
+    @checked_forward
     def forward(self, *dataIn):
         """The sum of the ``n_inputs`` arrays, each ``N x D``: ``N x D``. Raises
         ``ValueError`` for another number of arrays or arrays of different shapes."""
-        arrays = self._checked_inputs(dataIn)
-        with ieee_arithmetic():  # inf + -inf is NaN, quietly (docs/reliability.md)
-            return self._forward(*arrays)
-
-    def _forward(self, *arrays):
-        out = arrays[0].copy() if len(arrays) == 1 else arrays[0] + arrays[1]
-        for array in arrays[2:]:
-            out += array
-        self._prevIn = list(arrays)
+        out = dataIn[0].copy() if len(dataIn) == 1 else dataIn[0] + dataIn[1]
+        for array in dataIn[2:]:
+            out += array  # inf + -inf is NaN, quietly (docs/reliability.md)
+        self._prevIn = list(dataIn)
         self._prevOut = out
         return out
-
-    def _checked_inputs(self, dataIn):
-        if len(dataIn) != self.n_inputs:
-            raise ValueError(f"{self.describe()}: forward takes {self.n_inputs} arrays, got {len(dataIn)}")
-        arrays = [self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn)]
-        for k, array in enumerate(arrays[1:], start=1):
-            require_same_shape(array, arrays[0].shape, self.describe(), f"input {k} (shaped like input 0)")
-        return arrays
 
     def gradient(self):
         """``N x D x D`` identity per observation: the Jacobian with respect to every input."""
@@ -53,10 +46,8 @@ class AddLayer(Layer):
         n, width = self._prevOut.shape
         return np.broadcast_to(np.eye(width, dtype=self._prevOut.dtype), (n, width, width)).copy()
 
+    @checked_backward
     def backward(self, gradIn):
         """``(gradIn,) * n_inputs``: the ``N x D`` gradient, unchanged, once per input (the
         same array each time)."""
-        return self._backward(self._checked_gradIn(gradIn))
-
-    def _backward(self, gradIn):
         return (gradIn,) * self.n_inputs

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._validation import integer_at_least
-from .Layer import Layer
+from .Layer import Layer, checked_backward, checked_forward
 
 
 class ConcatLayer(Layer):
@@ -27,22 +27,19 @@ class ConcatLayer(Layer):
         """``'ConcatLayer k inputs'``."""
         return f"ConcatLayer {self.n_inputs} inputs"
 
+    def check_input(self, *inputs):
+        """Refuse inputs with different numbers of rows."""
+        if len({a.shape[0] for a in inputs}) > 1:
+            shapes = ", ".join(f"{a.shape[0]} x {a.shape[1]}" for a in inputs)
+            raise ValueError(f"{self.describe()}: inputs must have the same number of rows, got {shapes}")
+
+    @checked_forward
     def forward(self, *dataIn):
         """The ``n_inputs`` arrays (``N x D_i``) side by side: ``N x (D_1 + ... + D_k)``.
         Raises ``ValueError`` for another number of arrays or different numbers of rows."""
-        if len(dataIn) != self.n_inputs:
-            raise ValueError(f"{self.describe()}: forward takes {self.n_inputs} arrays, got {len(dataIn)}")
-        arrays = [self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn)]
-        rows = {a.shape[0] for a in arrays}
-        if len(rows) > 1:
-            shapes = ", ".join(f"{a.shape[0]} x {a.shape[1]}" for a in arrays)
-            raise ValueError(f"{self.describe()}: inputs must have the same number of rows, got {shapes}")
-        return self._forward(*arrays)
-
-    def _forward(self, *arrays):
-        self._splits = np.cumsum([a.shape[1] for a in arrays])[:-1]
-        self._prevIn = list(arrays)
-        self._prevOut = out = np.concatenate(arrays, axis=1)
+        self._splits = np.cumsum([a.shape[1] for a in dataIn])[:-1]
+        self._prevIn = list(dataIn)
+        self._prevOut = out = np.concatenate(dataIn, axis=1)
         return out
 
     def gradient(self):
@@ -56,10 +53,8 @@ class ConcatLayer(Layer):
             for block in np.split(identity, self._splits, axis=1)
         )
 
+    @checked_backward
     def backward(self, gradIn):
         """``gradIn`` (``N x (D_1 + ... + D_k)``) split into its column blocks: a tuple of
         ``N x D_i`` arrays, one per input."""
-        return self._backward(self._checked_gradIn(gradIn))
-
-    def _backward(self, gradIn):
         return tuple(np.split(gradIn, self._splits, axis=1))

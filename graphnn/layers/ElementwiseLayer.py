@@ -3,8 +3,7 @@ from abc import abstractmethod
 
 import numpy as np
 
-from .._validation import ieee_arithmetic
-from .Layer import Layer
+from .Layer import Layer, checked_backward, checked_forward
 
 
 class ElementwiseLayer(Layer):
@@ -15,23 +14,12 @@ class ElementwiseLayer(Layer):
     ``backward`` is a plain product ``gradIn * f'`` and never builds the ``N x D x D`` tensor.
     """
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # Concrete layers (TanhLayer, ReLULayer, ...) specialise backward for their own f'. A
-        # subclass of one that redefines derivative() but not backward() gets the generic
-        # product again, so that backward() keeps agreeing with gradient().
-        if "derivative" in cls.__dict__ and "backward" not in cls.__dict__:
-            cls.backward = ElementwiseLayer.backward
-            cls._backward = ElementwiseLayer._backward
-
+    @checked_forward
     def forward(self, dataIn):
         """``f(dataIn)`` entry by entry: ``N x D`` in, ``N x D`` out. Raises ``ValueError``
         for an input that is not a 2-D numeric array with at least one row."""
-        return self._forward(self._checked_input(dataIn))
-
-    def _forward(self, X):
-        self._prevIn = X
-        self._prevOut = out = self._activate(X)
+        self._prevIn = dataIn
+        self._prevOut = out = self._activate(dataIn)
         return out
 
     @abstractmethod
@@ -51,12 +39,12 @@ class ElementwiseLayer(Layer):
         np.einsum("nii->ni", jacobians)[...] = d  # a writable view of every diagonal
         return jacobians
 
+    @checked_backward
     def backward(self, gradIn):
         """``gradIn * f'(x)``: ``N x D`` in (shaped like the last output), ``N x D`` out.
-        Raises ``ValueError`` before any ``forward`` or for a ``gradIn`` of another shape."""
-        gradIn = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
-            return self._backward(gradIn)
+        Raises ``ValueError`` before any ``forward`` or for a ``gradIn`` of another shape.
 
-    def _backward(self, gradIn):
-        return gradIn * self.derivative()
+        The library's activations compute this product their own faster way; each of them
+        falls back to this plain product when a subclass redefines ``derivative()``, so that
+        ``backward`` keeps agreeing with ``gradient()``."""
+        return gradIn * self.derivative()  # inf * 0 is NaN, quietly (docs/reliability.md)

@@ -3,11 +3,9 @@ import numbers
 
 import numpy as np
 
-from .._validation import (
-    as_matrix, ieee_arithmetic, integer_at_least, require_finite, require_same_shape, require_width,
-)
+from .._validation import as_matrix, integer_at_least, require_finite, require_same_shape, require_width
 from ..parameter import Parameter
-from .Layer import Layer
+from .Layer import Layer, checked_backward, checked_forward
 
 INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
 #: what one numpy call costs beyond its arithmetic, counted in array entries (about 1 µs)
@@ -106,18 +104,17 @@ class FullyConnectedLayer(Layer):
         require_finite(array, self.describe(), what)
         return array.astype(parameter.value.dtype)  # a copy: the caller's array stays theirs
 
+    def check_input(self, X):
+        """Refuse an input without ``sizeIn`` columns."""
+        if X.shape[1] != self.sizeIn:
+            require_width(X, self.sizeIn, self.describe())
+
+    @checked_forward
     def forward(self, dataIn):
         """``X W + b``: ``N x sizeIn`` in, ``N x sizeOut`` out. Raises ``ValueError`` for an
         input that is not a 2-D numeric array with ``sizeIn`` columns."""
-        X = self._checked_input(dataIn)
-        if X.shape[1] != self.sizeIn:
-            require_width(X, self.sizeIn, self.describe())
-        with ieee_arithmetic():  # NaN or inf in X flow on quietly (docs/reliability.md)
-            return self._forward(X)
-
-    def _forward(self, X):
-        self._prevIn = X
-        out = X @ self.weights.value
+        self._prevIn = dataIn
+        out = dataIn @ self.weights.value
         out += self.biases.value  # in place: no second N x sizeOut array
         self._prevOut = out
         return out
@@ -126,43 +123,41 @@ class FullyConnectedLayer(Layer):
         """``W^T``, ``sizeOut x sizeIn``: the Jacobian of each observation's output."""
         return self.weights.value.T
 
+    @checked_backward
     def backward(self, gradIn):
         """``G W^T`` for ``G = gradIn`` (``N x sizeOut``): ``N x sizeIn``. Also adds
         ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
         ``backward_parameters``)."""
-        G = self.backward_parameters(gradIn)
-        with ieee_arithmetic():
-            return G @ self.weights.value.T
+        _add_parameter_gradients(self, gradIn)
+        return gradIn @ self.weights.value.T
 
-    def _backward(self, G):
-        self._backward_parameters(G)
-        return G @ self.weights.value.T
-
+    @checked_backward
     def backward_parameters(self, gradIn):
         """Add ``dW = X^T G / N`` (``sizeIn x sizeOut``) and ``db = mean(G)`` (the column mean,
         ``1 x sizeOut``) to the parameters' gradients, for ``G = gradIn`` (``N x sizeOut``),
         without the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data).
         Returns the checked ``G``. Raises ``ValueError`` before any ``forward`` or for a
         ``gradIn`` not shaped like the last output."""
-        G = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():
-            return self._backward_parameters(G)
+        _add_parameter_gradients(self, gradIn)
+        return gradIn
 
-    def _backward_parameters(self, G):
-        X = self._prevIn
-        n, size_in = X.shape
-        # The 1/N goes wherever it costs less: on G (N x sizeOut, one operation, its result
-        # shared by both gradients), or on the two results (sizeIn x sizeOut and 1 x sizeOut,
-        # two operations, each costing about ONE_OPERATION entries more in calls alone).
-        if n * self.sizeOut <= (size_in + 1) * self.sizeOut + ONE_OPERATION:
-            G_mean = G * (1.0 / n)
-            grad_weights = X.T @ G_mean
-            grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
-        else:
-            grad_weights = X.T @ G
-            grad_weights *= 1.0 / n
-            grad_biases = np.add.reduce(G, axis=0, keepdims=True)
-            grad_biases *= 1.0 / n  # the column mean of G
-        self.weights.accumulate(grad_weights)
-        self.biases.accumulate(grad_biases)
-        return G
+
+def _add_parameter_gradients(layer, G):
+    """The parameter part of the layer's backward, written once for both of its entries."""
+    X = layer.getPrevIn()
+    n, size_in = X.shape
+    size_out = G.shape[1]
+    # The 1/N goes wherever it costs less: on G (N x sizeOut, one operation, its result
+    # shared by both gradients), or on the two results (sizeIn x sizeOut and 1 x sizeOut,
+    # two operations, each costing about ONE_OPERATION entries more in calls alone).
+    if n * size_out <= (size_in + 1) * size_out + ONE_OPERATION:
+        G_mean = G * (1.0 / n)
+        grad_weights = X.T @ G_mean
+        grad_biases = np.add.reduce(G_mean, axis=0, keepdims=True)
+    else:
+        grad_weights = X.T @ G
+        grad_weights *= 1.0 / n
+        grad_biases = np.add.reduce(G, axis=0, keepdims=True)
+        grad_biases *= 1.0 / n  # the column mean of G
+    layer.weights.accumulate(grad_weights)
+    layer.biases.accumulate(grad_biases)

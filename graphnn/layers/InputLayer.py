@@ -3,6 +3,7 @@ import numpy as np
 
 from .._validation import as_matrix, ieee_arithmetic, require_finite, require_width
 from .ElementwiseLayer import ElementwiseLayer
+from .Layer import checked_backward
 
 
 class InputLayer(ElementwiseLayer):
@@ -56,25 +57,27 @@ class InputLayer(ElementwiseLayer):
         """``'InputLayer D'``, e.g. ``'InputLayer 16'``: the class and the number of columns."""
         return f"InputLayer {self.width}"
 
-    def _activate(self, X):
+    def check_input(self, X):
+        """Refuse an input of another width than the data the layer was built with."""
         require_width(X, self.width, self.describe())
+
+    def _activate(self, X):
+        # A value check, on every input: NaN or inf cannot be z-scored.
         require_finite(X, self.describe())
-        with ieee_arithmetic():  # a z-score beyond the float range is inf, quietly
-            if self._scaled is not None:
-                inverse_scale, mean, inverse_std = self._scaled
-                return (X * inverse_scale - mean) * inverse_std
-            return (X - self.meanX) * self.inverse_std
+        # A z-score beyond the float range is inf, quietly (the caller's IEEE context).
+        if self._scaled is not None:
+            inverse_scale, mean, inverse_std = self._scaled
+            return (X * inverse_scale - mean) * inverse_std
+        return (X - self.meanX) * self.inverse_std
 
     def derivative(self):
         """``1 / std`` per column (0 for constant columns), repeated for each of the ``N``
         rows of the last input: ``N x D``."""
         return np.broadcast_to(self.inverse_std, self._prevIn.shape).copy()
 
+    @checked_backward
     def backward(self, gradIn):
         """``gradIn / std`` column by column (0 for constant columns): ``N x D`` in and out."""
-        gradIn = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():
-            return self._backward(gradIn)
-
-    def _backward(self, gradIn):
+        if type(self).derivative is not InputLayer.derivative:  # a subclass's own f'
+            return gradIn * self.derivative()
         return gradIn * self.inverse_std

@@ -1,7 +1,54 @@
-"""The abstract base of every layer."""
+"""The abstract base of every layer, and the checks its public methods run.
+
+A layer writes its math once: ``forward`` computes from inputs that are already ``N x D``
+float arrays, ``backward`` from a ``gradIn`` already shaped like the last output. The
+decorators below give those methods the checks of a public entry, for whoever calls them
+by hand: ``@checked_forward`` turns the arguments into ``N x D`` float arrays (or says, naming
+the layer, why it cannot) and runs the layer's ``check_input`` hook; ``@checked_backward``
+refuses a ``backward`` before any ``forward`` and a ``gradIn`` of another shape. Both then
+compute in a quiet IEEE context (NaN and inf flow on without a ``RuntimeWarning``;
+docs/reliability.md). The math itself stays reachable as the method's ``__wrapped__``: a
+``Graph`` that has already checked a feed of the same shapes calls it directly.
+"""
+import functools
 from abc import ABC, abstractmethod
 
-from .._validation import as_matrix, is_matrix, require_same_shape
+from .._validation import as_matrix, ieee_arithmetic, is_matrix, require_same_shape
+
+
+def checked_forward(forward):
+    """``forward`` (the math, ``forward(self, *arrays)``) behind the checks of its public
+    entry: the right number of arrays, each an ``N x D`` float array (``as_matrix``), and
+    the layer's ``check_input``; then the math, quietly. ``__wrapped__`` is the math."""
+    @functools.wraps(forward)
+    def checked(self, *dataIn):
+        n_inputs = self.n_inputs
+        if len(dataIn) != n_inputs:
+            if n_inputs == 1:
+                raise TypeError(f"{self.describe()}: forward takes one input array, got {len(dataIn)}")
+            raise ValueError(f"{self.describe()}: forward takes {n_inputs} arrays, got {len(dataIn)}")
+        if n_inputs == 1:
+            arrays = (self._checked_input(dataIn[0]),)
+        else:
+            arrays = tuple(self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn))
+        self.check_input(*arrays)
+        with ieee_arithmetic():
+            return forward(self, *arrays)
+    checked.graphnn_checks = True  # what a Graph's fast path looks for before calling __wrapped__
+    return checked
+
+
+def checked_backward(backward):
+    """``backward`` (or ``backward_parameters``: the math, ``backward(self, gradIn)``) behind
+    the checks of its public entry: a ``forward`` ran, and ``gradIn`` is an array shaped like
+    its output; then the math, quietly. ``__wrapped__`` is the math."""
+    @functools.wraps(backward)
+    def checked(self, gradIn):
+        gradIn = self._checked_gradIn(gradIn)
+        with ieee_arithmetic():
+            return backward(self, gradIn)
+    checked.graphnn_checks = True
+    return checked
 
 
 class Layer(ABC):
@@ -20,6 +67,9 @@ class Layer(ABC):
       (see ``graphnn.parameter``; conventions in docs/conventions.md).
     - Layers with several inputs set ``n_inputs``, take them as ``forward(*inputs)`` and
       return a tuple with one gradient per input from ``backward``.
+
+    A layer decorates its ``forward`` with ``@checked_forward`` and its ``backward`` (and
+    ``backward_parameters``) with ``@checked_backward`` (above), and writes only the math.
     """
 
     #: how many input arrays ``forward`` takes
@@ -80,21 +130,10 @@ class Layer(ABC):
         costs real work override it."""
         self.backward(gradIn)
 
-    # The unchecked fast path. A Graph calls these instead of the public methods once a pass
-    # with the same feed signature (shapes, dtypes) went through the public ones: the checks
-    # of shapes and types have been passed then, and would pass again. Checks of values
-    # (NaN in an InputLayer, targets outside [0, 1]) stay in them. The defaults simply run
-    # the public methods; a layer whose checks cost real time overrides them. A Graph uses
-    # a layer's fast path only where the class that defines it also defines the public
-    # method, so a subclass that overrides ``forward`` alone is never bypassed.
-    def _forward(self, *dataIn):
-        return self.forward(*dataIn)
-
-    def _backward(self, gradIn):
-        return self.backward(gradIn)
-
-    def _backward_parameters(self, gradIn):
-        return self.backward_parameters(gradIn)
+    def check_input(self, *inputs):
+        """Raise a ``ValueError``, naming the layer and the shapes, for inputs (already ``N x D``
+        float arrays) this layer cannot take, e.g. of the wrong width. ``@checked_forward``
+        calls it before the math; the default accepts everything."""
 
     def parameters(self):
         """The layer's trainable ``Parameter`` objects, as a tuple (empty for most layers)."""

@@ -1,8 +1,8 @@
 """The rectified linear unit."""
 import numpy as np
 
-from .._validation import ieee_arithmetic
 from .ElementwiseLayer import ElementwiseLayer
+from .Layer import checked_backward
 
 
 class ReLULayer(ElementwiseLayer):
@@ -21,13 +21,11 @@ class ReLULayer(ElementwiseLayer):
         """1 where the last input was ``> 0``, else 0: ``N x D``, the input's dtype."""
         return (self._prevIn > 0).astype(self._prevIn.dtype)
 
+    @checked_backward
     def backward(self, gradIn):
         """``gradIn`` where the last input was ``> 0``, 0 elsewhere: ``N x D`` in and out."""
+        if type(self).derivative is not ReLULayer.derivative:  # a subclass's own f'
+            return gradIn * self.derivative()
         # A product with the 0/1 mask: three times faster than np.where, whose data-dependent
-        # branches mispredict on random signs.
-        gradIn = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():  # inf * 0 is NaN, quietly (docs/reliability.md)
-            return self._backward(gradIn)
-
-    def _backward(self, gradIn):
+        # branches mispredict on random signs. inf * 0 is NaN, quietly (docs/reliability.md).
         return gradIn * (self._prevIn > 0)

@@ -1,8 +1,7 @@
 """The softmax, row by row."""
 import numpy as np
 
-from .._validation import ieee_arithmetic
-from .Layer import Layer
+from .Layer import Layer, checked_backward, checked_forward
 
 
 class SoftmaxLayer(Layer):
@@ -20,24 +19,23 @@ class SoftmaxLayer(Layer):
     array([[0.5, 0.5]])
     """
 
-    def forward(self, dataIn):
-        """The softmax of each row: ``N x D`` in, ``N x D`` out, each row positive and
-        summing to 1. Raises ``ValueError`` for an input that is not a 2-D numeric array."""
-        X = self._checked_input(dataIn)
+    def check_input(self, X):
+        """Refuse an input without columns."""
         if X.shape[1] == 0:
             raise ValueError(
                 f"{self.describe()}: input {X.shape[0]} x 0 has no columns; the softmax of a row "
                 "needs at least one entry"
             )
+
+    @checked_forward
+    def forward(self, dataIn):
+        """The softmax of each row: ``N x D`` in, ``N x D`` out, each row positive and
+        summing to 1. Raises ``ValueError`` for an input that is not a 2-D numeric array."""
         # A gap beyond the float range is -inf, whose exp is 0: the right answer. NaN or inf in
         # a row give NaN quietly (docs/reliability.md).
-        with ieee_arithmetic():
-            return self._forward(X)
-
-    def _forward(self, X):
-        shifted = np.exp(X - X.max(axis=1, keepdims=True))
+        shifted = np.exp(dataIn - dataIn.max(axis=1, keepdims=True))
         shifted /= shifted.sum(axis=1, keepdims=True)
-        self._prevIn = X
+        self._prevIn = dataIn
         self._prevOut = shifted
         return shifted
 
@@ -49,13 +47,9 @@ class SoftmaxLayer(Layer):
         np.einsum("nii->ni", jacobians)[...] += s
         return jacobians
 
+    @checked_backward
     def backward(self, gradIn):
         """``s * (g - sum_k g_k s_k)`` row by row, for ``gradIn`` ``g`` and the last output
         ``s``: ``N x D`` in and out, the same numbers as ``gradIn`` times each Jacobian."""
-        gradIn = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():
-            return self._backward(gradIn)
-
-    def _backward(self, gradIn):
         s = self._prevOut
         return s * (gradIn - np.einsum("nd,nd->n", gradIn, s)[:, None])

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..layers.SoftmaxLayer import SoftmaxLayer
-from .Objective import Objective
+from .Objective import Objective, checked_pair
 
 #: ``Yhat`` is raised to at least ``EPSILON`` before ``ln`` and division, so an estimate of
 #: exactly 0 gives a large but finite loss and gradient.
@@ -28,11 +28,11 @@ class CrossEntropy(Objective):
     #: activation's input (``Objective.fused_gradient``)
     fuses_with = SoftmaxLayer
 
+    @checked_pair
     def fused_gradient(self, Y, Yhat):
         """Through the softmax: ``Yhat * sum_k Y - Y`` (``N x K``, for ``Y`` and ``Yhat`` both
         ``N x K``), which is ``Yhat - Y`` for targets summing to 1 and stays exact for rows that
         miss 1 by the allowed tolerance."""
-        Y, Yhat = self._checked_pair(Y, Yhat)
         return Yhat * np.add.reduce(Y, axis=1, keepdims=True) - Y
 
     def _one_d_targets_message(self, Y, estimates_shape):
@@ -57,7 +57,6 @@ class CrossEntropy(Objective):
                 f"(one per class, e.g. one-hot) summing to 1")
 
     def _clipped(self, Y, Yhat):
-        Y, Yhat = self._checked_pair(Y, Yhat)
         self._require_between_0_and_1(Y, "Y (targets)")
         self._require_between_0_and_1(Yhat, "Yhat (estimates)")
         sums = Y.sum(axis=1)
@@ -75,12 +74,14 @@ class CrossEntropy(Objective):
             )
         return Y, np.maximum(Yhat, EPSILON)
 
+    @checked_pair
     def eval(self, Y, Yhat):
         """The mean cross entropy for ``Y``, ``Yhat`` both ``N x K``: a float. Raises
         ``ValueError`` for entries outside ``[0, 1]`` or target rows not summing to 1."""
         Y, P = self._clipped(Y, Yhat)
         return float(-np.einsum("nk,nk->", Y, np.log(P)) / Y.shape[0])
 
+    @checked_pair
     def gradient(self, Y, Yhat):
         """``-Y / Yhat`` with ``Yhat`` raised to at least ``EPSILON``, ``N x K``: each
         observation's gradient with respect to ``Yhat``; same checks as ``eval``."""

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 
 from ..layers.LogisticSigmoidLayer import LogisticSigmoidLayer
-from .Objective import Objective
+from .Objective import Objective, checked_pair
 
 #: ``Yhat`` is clipped to ``[EPSILON, 1 - EPSILON]`` so that a sigmoid that saturates at exactly
 #: 0 or 1 gives a large but finite loss and gradient (the same value Keras uses).
@@ -27,7 +27,6 @@ class LogLoss(Objective):
     fuses_with = LogisticSigmoidLayer
 
     def _clipped(self, Y, Yhat):
-        Y, Yhat = self._checked_pair(Y, Yhat)
         self._require_between_0_and_1(Y, "Y (targets)")
         low, high = self._require_between_0_and_1(Yhat, "Yhat (estimates)")
         if low < EPSILON or high > 1.0 - EPSILON:  # clipping costs a copy: only when needed
@@ -46,8 +45,9 @@ class LogLoss(Objective):
                 "and every target (Y, the first) lies strictly between 0 and 1: are the "
                 "arguments swapped? The order is eval(Y, Yhat) and gradient(Y, Yhat), targets "
                 "first (in a Graph: g.add(LogLoss(), target, estimate)).",
-                UserWarning, stacklevel=4)
+                UserWarning, stacklevel=5)  # the caller of the public eval or gradient
 
+    @checked_pair
     def eval(self, Y, Yhat):
         """The mean log loss for ``Y``, ``Yhat`` both ``N x K`` in ``[0, 1]``: a float.
         Raises ``ValueError`` for entries outside ``[0, 1]`` (or NaN), naming the first."""
@@ -55,6 +55,7 @@ class LogLoss(Objective):
         total = np.vdot(Y, np.log(P)) + np.vdot(1.0 - Y, np.log1p(-P))
         return float(-total / Y.shape[0])
 
+    @checked_pair
     def gradient(self, Y, Yhat):
         """``-(Y - Yhat) / (Yhat (1 - Yhat))`` with ``Yhat`` clipped, ``N x K``: each
         observation's gradient with respect to ``Yhat``; same checks as ``eval``."""

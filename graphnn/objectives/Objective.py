@@ -1,9 +1,26 @@
-"""The abstract base of every objective (loss) function."""
+"""The abstract base of every objective (loss) function, and the checks its public methods run."""
+import functools
 from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, describe_shape, is_matrix, one_d_hint, require_finite
+from .._validation import as_matrix, describe_shape, ieee_arithmetic, is_matrix, one_d_hint, require_finite
+
+
+def checked_pair(method):
+    """An objective's ``eval``, ``gradient`` or ``fused_gradient`` (the math, ``method(self,
+    Y, Yhat)``) behind the checks of its public entry: ``Y`` and ``Yhat`` as ``N x K`` float
+    arrays of one shape, ``Y`` in ``Yhat``'s dtype (``_checked_pair``); then the math, in a
+    quiet IEEE context. ``__wrapped__`` is the math: a ``Graph`` that has checked a feed of
+    the same shapes calls it directly. Checks of *values* (targets outside ``[0, 1]``, NaN),
+    which can fail at any step, belong to the math itself."""
+    @functools.wraps(method)
+    def checked(self, Y, Yhat):
+        Y, Yhat = self._checked_pair(Y, Yhat)
+        with ieee_arithmetic():
+            return method(self, Y, Yhat)
+    checked.graphnn_checks = True  # what a Graph's fast path looks for before calling __wrapped__
+    return checked
 
 
 class Objective(ABC):
@@ -19,6 +36,9 @@ class Objective(ABC):
       per observation, as in the seed; layers divide by ``N`` when they turn them into parameter
       gradients (docs/conventions.md). It has ``Yhat``'s dtype: ``Y`` is converted to it, so
       float32 estimates give float32 gradients even for integer or float64 targets.
+
+    An objective decorates ``eval``, ``gradient`` and ``fused_gradient`` with ``@checked_pair``
+    (above) and writes the math, with the checks of values it needs.
     """
 
     #: how many input arrays an objective reads, in order: targets, then estimates
@@ -29,6 +49,7 @@ class Objective(ABC):
     #: function; ``None`` for objectives that fuse with nothing
     fuses_with = None
 
+    @checked_pair
     def fused_gradient(self, Y, Yhat):
         """The gradient with respect to the *input* of the ``fuses_with`` activation whose
         output is ``Yhat``, per observation: the product of this objective's ``gradient`` and
@@ -41,7 +62,6 @@ class Objective(ABC):
         beyond it, the two-step product vanishes (the activation's derivative underflows)
         while ``Yhat - Y`` stays the exact derivative of the unclipped loss in the logits.
         """
-        Y, Yhat = self._checked_pair(Y, Yhat)
         return Yhat - Y
 
     @abstractmethod

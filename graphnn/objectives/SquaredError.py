@@ -3,8 +3,7 @@ import math
 
 import numpy as np
 
-from .._validation import ieee_arithmetic
-from .Objective import Objective
+from .Objective import Objective, checked_pair
 
 
 class SquaredError(Objective):
@@ -19,22 +18,20 @@ class SquaredError(Objective):
     0.265
     """
 
+    @checked_pair
     def eval(self, Y, Yhat):
         """``mean_n sum_k (y - yhat)^2`` for ``Y``, ``Yhat`` both ``N x K``: a float."""
-        Y, Yhat = self._checked_pair(Y, Yhat)
-        with ieee_arithmetic():
-            diff = Y - Yhat
-            loss = float(np.einsum("nk,nk->", diff, diff) / Y.shape[0])
+        diff = Y - Yhat
+        loss = float(np.einsum("nk,nk->", diff, diff) / Y.shape[0])
         if not math.isfinite(loss):  # NaN or inf in, or an overflow (then the loss is inf)
             self._require_finite_pair(Y, Yhat)
         return loss
 
+    @checked_pair
     def gradient(self, Y, Yhat):
         """``-2 (Y - Yhat)``, ``N x K``: each observation's gradient with respect to ``Yhat``."""
-        Y, Yhat = self._checked_pair(Y, Yhat)
-        with ieee_arithmetic():
-            grad = -2.0 * (Y - Yhat)
-            finite = math.isfinite(np.add.reduce(grad, axis=None))  # one pass, no copy
+        grad = -2.0 * (Y - Yhat)
+        finite = math.isfinite(np.add.reduce(grad, axis=None))  # one pass, no copy
         if not finite:
             self._require_finite_pair(Y, Yhat)
         return grad
