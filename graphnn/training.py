@@ -463,7 +463,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
                 callbacks.call("on_batch_begin", batch_logs["batch"], batch_logs)
                 feed = {input_name: Xb, target_name: Yb}
                 try:
-                    J = graph._forward(feed, private=True)  # fresh minibatches: no copy
+                    J = graph.forward(feed, copy=False)  # fresh minibatches: no copy
                     culprit = None if math.isfinite(J) else _first_nonfinite(graph, feed) or f"the loss is {J}"
                 except (GraphError, ValueError):  # e.g. an objective refusing NaN estimates
                     culprit = _first_nonfinite(graph, feed)

@@ -1513,7 +1513,7 @@ def test_a_graph_nobody_holds_no_longer_shares_its_layers():
     train = logistic_graph()
     Graph.sequential(train.op("fc"))  # built and dropped at once
     gc.collect()
-    assert len(train._shared) == 0
+    assert len(train._sharing.partners) == 0
     train.forward(**logistic_feed())
     train.backward()  # nothing to refuse
 

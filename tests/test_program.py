@@ -1,7 +1,7 @@
-"""The compiled program (graphnn.core.program, ``Graph.source``) against the reference loops.
+"""The compiled program (graphnn.core.fast, ``Graph.source``) against the reference loops.
 
-Once a feed signature has passed the checked loops, the passes run the plan's straight-line
-program. On many graphs (fan-out, residual, concat, x + x, tied weights, weighted and fused
+Once a feed signature has passed the checked loops, the graph's fast path runs the plan's
+straight-line program. On many graphs (fan-out, residual, concat, x + x, tied weights, weighted and fused
 objectives, constant inputs, requires_grad, float32), the program's record must equal the
 loops' bit for bit: values, J, each node's summed gradient, every edge's gradient, the
 parameter gradients, the step-by-step view. Also: the program really runs, every message
@@ -14,8 +14,7 @@ from graphnn import (
     AddLayer, FullyConnectedLayer, Graph, LinearLayer, LogisticSigmoidLayer, LogLoss, ReLULayer,
     SquaredError, TanhLayer,
 )
-from graphnn.core import passes
-from graphnn.core.errors import GraphError
+from graphnn.core import GraphError, passes
 from graphs import kidcreative_chain
 from test_dtypes import float32_dag, float32_feed
 from test_graph import DAGS, SEED, fused_heads_graph, kidcreative  # noqa: F401 (a fixture)
@@ -76,13 +75,13 @@ def _snapshot(g):
 def _run(g, feed, program):
     """One forward and backward; with ``program`` once the signature is proven (after one
     checked pass), else through the reference loops (nothing proven)."""
-    plan = g.plan
+    fast = g.fast_path
     if program:
         g.forward(feed)
         g.backward()  # the checked pass that proves the signature
     else:
-        plan.proven_forward.clear()
-        plan.proven_backward.clear()
+        fast.proven_forward.clear()
+        fast.proven_backward.clear()
     J = g.forward(feed)
     g.backward()
     return J
@@ -95,7 +94,7 @@ def test_the_program_fills_the_record_bit_for_bit_as_the_loops(name):
     for mine, theirs in zip(compiled.parameters(), reference.parameters()):
         mine.value[...] = theirs.value  # the same numbers in both (random or seeded layers)
     calls = []
-    program = compiled.plan.program
+    program = compiled.fast_path.program
     forward, backward = program.forward, program.backward
     program.forward = lambda *a: calls.append("forward") or forward(*a)
     program.backward = lambda *a: calls.append("backward") or backward(*a)
@@ -202,7 +201,7 @@ def test_check_finite_always_runs_the_loops(kidcreative):
     g = kidcreative_chain(X)
     g.forward(X=X, Y=Y)
     g.backward()
-    program = g.plan.program
+    program = g.fast_path.program
     program.forward = program.backward = None  # would fail if called
     g.forward(X=X, Y=Y, check_finite=True)
     g.backward(check_finite=True)
@@ -270,32 +269,29 @@ def test_a_network_of_mixed_dtypes_converts_nothing():
 
 
 def test_the_passes_module_keeps_the_textbook_loops():
-    """The reference loops are still there, and still what a fresh signature runs."""
+    """The reference loops are still there, run on their own, and what a fresh signature runs."""
     g, feed = _kid(np.random.default_rng(1))
-    record = passes.forward(g.plan, feed)
-    assert record.signature in g.plan.proven_forward
+    record = passes.forward(g.plan, dict(feed))
     passes.backward(g.plan, record)
-    assert record.signature in g.plan.proven_backward
     assert LogisticSigmoidLayer in {type(step.op) for step in record.forward_steps()}
     assert isinstance(g.op("loss"), LogLoss)
+    assert not g.fast_path.proven_forward  # the loops alone prove nothing
+    g.forward(feed)
+    assert len(g.fast_path.proven_forward) == 1 and not g.fast_path.proven_backward
+    g.backward()
+    assert g.fast_path.proven_backward == g.fast_path.proven_forward
 
 
-def test_a_feed_of_lists_runs_the_checked_loops_until_converted():
-    # Inputs no backward step reads stay lists up to the pass, whose signature is then None:
-    # the checked loops run every time.
-    g = Graph.sequential(LinearLayer(), FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
-    for rows in (2, 3, 2):
-        g.forward(X=[[1.0, 2.0]] * rows, Y=np.zeros((rows, 1)))
-        g.backward()
-        assert g.value("X").shape == (rows, 2)
-    assert not g.plan.proven_forward and not g.plan.proven_backward
-    # Inputs a backward step reads are converted to private arrays first, whose signature
-    # the checked loops then prove like any array's.
-    g = Graph.sequential(FullyConnectedLayer(2, 1, seed=0), objective=SquaredError())
-    for rows in (2, 3, 2):
-        g.forward(X=[[1.0, 2.0]] * rows, Y=[[0.0]] * rows)
-        g.backward()
-        assert g.value("X").shape == (rows, 2)
-    assert len(g.plan.proven_forward) == 2
+def test_a_feed_of_lists_is_converted_at_the_door_and_proven_like_arrays():
+    # A list is converted to an array once, before the pass (a fed value the backward reads
+    # into memory of the graph's own): its signature is then proven like any array's.
+    for first in (LinearLayer(), None):
+        g = Graph.sequential(*[layer for layer in (first, FullyConnectedLayer(2, 1, seed=0)) if layer],
+                             objective=SquaredError())
+        for rows in (2, 3, 2):
+            g.forward(X=[[1.0, 2.0]] * rows, Y=[[0.0]] * rows)
+            g.backward()
+            assert g.value("X").shape == (rows, 2)
+        assert len(g.fast_path.proven_forward) == 2 and len(g.fast_path.proven_backward) == 2
     with pytest.raises(GraphError, match=r"node 'fc1' \(FullyConnectedLayer 2->1\) reading \[X 2 x 3\]"):
         g.forward(X=[[1.0, 2.0, 3.0]] * 2, Y=[[0.0]] * 2)

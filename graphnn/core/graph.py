@@ -9,35 +9,29 @@ What a pass does is decided by the ``Plan`` (``graphnn.core.plan``), built once 
 the structure; the passes (``graphnn.core.passes``) run it forward in topological order and
 backward in reverse, and what they computed is the ``PassRecord`` ``last_pass``
 (``graphnn.core.record``), which ``value``, ``grad``, ``grad_out`` and ``edge_grad`` read.
+Once a feed's signature has gone through the passes, the fast path (``graphnn.core.fast``,
+entered from ``forward`` and ``backward`` here and nowhere else) runs the same plan as
+straight-line code, with the same numbers.
 
 Conventions (docs/conventions.md): ``J = sum_i weight_i * J_i`` over the objectives, each
 ``J_i`` a mean over observations; every gradient on a node or an edge is per observation,
 i.e. ``N`` times the derivative of ``J``, as the seed's Part 3 reports them; parameter
 gradients are derivatives of ``J`` itself.
 """
-import inspect
 import numbers
-import re
-import sys
-import weakref
 
 import networkx as nx
 import numpy as np
 
-from .._validation import as_matrix, is_matrix
+from .._validation import ieee_arithmetic
 from ..layers.Layer import Layer
 from ..objectives.Objective import Objective
-from . import passes
-from .errors import INPUT, LAYER, OBJECTIVE, GraphError
+from . import checks, passes
+from .checks import FiniteWatch
+from .fast import Runner  # the one door into the fast path
+from .kinds import INPUT, LAYER, OBJECTIVE, GraphError
 from .plan import Plan
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_RESERVED = {"feed", "outputs", "check_finite"}  # keyword arguments of forward()
-
-# Every graph alive, so that a layer added to a second graph finds the first (a layer holds
-# the state of one pass: see Graph.forward and Graph.backward). Weak: a graph nobody holds
-# any more is forgotten, and so is what it shared.
-_LIVE_GRAPHS = weakref.WeakSet()
+from .sharing import Sharing
 
 
 class Graph:
@@ -64,13 +58,8 @@ class Graph:
         self._counters = {}
         self._ops = {}  # id(layer or objective) -> node name, so one object sits at one node
         self._fuse = bool(fuse)
-        self._plan = self._record = None
-        # {other graph: [(node here, node there)]} for the layers this graph shares with others,
-        # and, once one of those ran a forward pass after ours, why our backward must not run.
-        self._shared = weakref.WeakKeyDictionary()
-        self._feed_copies = {}  # input -> the private copy of its last fed array (reused)
-        self._overtaken = None
-        _LIVE_GRAPHS.add(self)
+        self._plan = self._record = self._runner = None
+        self._sharing = Sharing()  # the layers this graph shares with other graphs
 
     @property
     def fuse(self):
@@ -93,10 +82,10 @@ class Graph:
         report of the fully connected layer's input gradient needs).
 
         Raises ``GraphError`` for a name that is taken, reserved (``feed``, ``outputs``,
-        ``check_finite``) or not made of letters, digits, ``_``, ``.`` and ``-``.
+        ``check_finite``, ``copy``) or not made of letters, digits, ``_``, ``.`` and ``-``.
         """
-        self._check_new_name(name)
-        if name in _RESERVED:
+        checks.check_new_name(self._graph, name)
+        if name in checks.RESERVED:
             raise GraphError(f"input name {name!r} is reserved (a keyword of Graph.forward)")
         self._graph.add_node(name, kind=INPUT, op=None, n_inputs=0, requires_grad=bool(requires_grad))
         self._changed()
@@ -142,7 +131,7 @@ class Graph:
         elif isinstance(op, type) and issubclass(op, (Layer, Objective)):
             raise GraphError(
                 f"add() takes a Layer or an Objective object, got the class {op.__name__}: "
-                f"pass an instance, {_instance_hint(op)}"
+                f"pass an instance, {checks.instance_hint(op)}"
             )
         else:
             raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
@@ -154,7 +143,7 @@ class Graph:
                 "weights, give two layers the same Parameter)"
             )
         name = self._generated_name(op) if name is None else name
-        self._check_new_name(name)
+        checks.check_new_name(self._graph, name)
         n_inputs = op.n_inputs
         if len(inputs) > n_inputs:
             raise GraphError(
@@ -162,11 +151,11 @@ class Graph:
                 f"{', '.join(map(repr, inputs))}"
             )
         for source in inputs:
-            self._check_source(source, name)
+            checks.check_source(self._graph, source, name)
         if kind == OBJECTIVE:
-            weight = _checked_weight(weight, name)
+            weight = checks.checked_weight(weight, name)
             if len(inputs) == 2:
-                swapped = _swapped_objective_message(self._graph, name, op, *inputs)
+                swapped = checks.swapped_objective_message(self._graph, name, op, *inputs)
                 if swapped:
                     raise GraphError(swapped)
         elif not (isinstance(weight, numbers.Real) and weight == 1.0):
@@ -176,17 +165,9 @@ class Graph:
         for slot, source in enumerate(inputs):
             self._graph.add_edge(source, name, key=slot)
         if kind == LAYER:
-            self._share_with_other_graphs(op, name)
+            self._sharing.add(op, name)
         self._changed()
         return name
-
-    def _share_with_other_graphs(self, layer, name):
-        """Remember, on both sides, every other live graph that holds ``layer`` too."""
-        for other in list(_LIVE_GRAPHS):
-            there = other._ops.get(id(layer)) if other is not self else None
-            if there is not None and other._graph.nodes[there]["op"] is layer:
-                self._shared.setdefault(other, []).append((name, there))
-                other._shared.setdefault(self, []).append((there, name))
 
     def connect(self, source, target, slot):
         """Feed the output of node ``source`` into input ``slot`` of node ``target``.
@@ -195,8 +176,8 @@ class Graph:
         an objective as ``source``, or an edge that would close a cycle (the message shows it).
         """
         if target not in self._graph:
-            raise GraphError(f"connect: unknown node {target!r}; nodes: {self._known()}")
-        self._check_source(source, target)
+            raise GraphError(f"connect: unknown node {target!r}; nodes: {checks.known(self._graph)}")
+        checks.check_source(self._graph, source, target)
         n_inputs = self._graph.nodes[target]["n_inputs"]
         if not isinstance(slot, (int, np.integer)) or not 0 <= slot < n_inputs:
             raise GraphError(
@@ -235,29 +216,6 @@ class Graph:
             if f"{stem}{count}" not in self._graph:
                 return f"{stem}{count}"
 
-    def _check_new_name(self, name):
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise GraphError(
-                f"node name {name!r} must be a string of letters, digits, '_', '.' or '-', "
-                "not starting with a digit"
-            )
-        if name in self._graph:
-            raise GraphError(f"node name {name!r} is already used")
-
-    def _check_source(self, source, consumer):
-        if source not in self._graph:
-            raise GraphError(
-                f"node {consumer!r} reads {source!r}, which is not in the graph; nodes: {self._known()}"
-            )
-        if self._graph.nodes[source]["kind"] == OBJECTIVE:
-            raise GraphError(
-                f"node {consumer!r} reads objective {source!r}: an objective's value is a number "
-                "that ends the graph, it cannot feed another node"
-            )
-
-    def _known(self):
-        return ", ".join(map(repr, self._graph)) or "(none)"
-
     # ------------------------------------------------------------------ inspecting
     @property
     def nx(self):
@@ -274,11 +232,8 @@ class Graph:
         change. Raises ``GraphError`` if some node has an input slot left empty."""
         if self._plan is None:
             plan = Plan(self._graph, fuse=self._fuse)
-            for name, kind, op, sources in plan.order:  # slots filled later by connect
-                swapped = _swapped_objective_message(self._graph, name, op, *sources) if kind == OBJECTIVE else None
-                if swapped:
-                    raise GraphError(swapped)
-            self._plan = plan
+            checks.check_objectives(plan)  # slots filled later by connect
+            self._plan, self._runner = plan, Runner(plan)
         return self._plan
 
     @property
@@ -336,7 +291,15 @@ class Graph:
         The passes run exactly this code once a feed of the same shapes and dtypes has gone
         through the checked loops. Raises ``GraphError`` if some node has an input slot left
         empty."""
-        return self.plan.program.source
+        return self.fast_path.program.source
+
+    @property
+    def fast_path(self):
+        """The fast path of the current plan (``graphnn.core.fast.Runner``): the feed
+        signatures it has proven, its compiled ``program``, the private copies of fed arrays.
+        Made anew with the plan."""
+        self.plan
+        return self._runner
 
     def recompile(self):
         """Drop the plan (and the last pass's record): the next pass builds it again, e.g.
@@ -416,17 +379,19 @@ class Graph:
         return record
 
     # ------------------------------------------------------------------ running
-    def forward(self, feed=None, *, outputs=None, check_finite=False, **named_feed):
+    def forward(self, feed=None, *, outputs=None, check_finite=False, copy=True, **named_feed):
         """Run every node in topological order; returns ``J``, the weighted sum of the
         objectives (``None`` if there is none), or ``(J, {name: output})`` when ``outputs``
         names nodes to return.
 
         Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``, each an
-        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). A fed array is
-        copied once (integers are converted, which copies anyway), so changing it in place
-        after ``forward`` cannot change what ``backward`` computes: the gradients are those of
-        this pass. Every node's output stays available through ``value(name)`` and
-        ``last_pass``. With ``check_finite=True`` the first fed value, layer output or
+        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). A fed array that
+        backward reads is copied once (integers are converted, which copies anyway), so
+        changing it in place after ``forward`` cannot change what ``backward`` computes: the
+        gradients are those of this pass. ``copy=False`` says the arrays are your own fresh
+        ones, which nothing changes before ``backward`` (``fit`` feeds its minibatches so):
+        then none is copied. Every node's output stays available through ``value(name)``
+        and ``last_pass``. With ``check_finite=True`` the first fed value, layer output or
         objective value that holds NaN or inf raises a ``FloatingPointError`` naming it.
 
         A graph without an objective (a network that only predicts) returns ``None``: ask
@@ -440,41 +405,24 @@ class Graph:
             feed = {**(feed or {}), **named_feed}
         elif feed is None:
             feed = {}
-        return self._forward(feed, outputs, check_finite, private=False)
-
-    def _forward(self, feed, outputs=None, check_finite=False, private=False):
-        """``forward`` itself; ``private``: the fed arrays are the caller's own fresh arrays
-        (``fit``'s minibatches), which nobody can change before backward, so none is copied."""
-        plan = self.plan
+        plan, runner = self.plan, self._runner
         # Forget the last pass before any layer runs: if this pass fails half-way, some layers
         # already hold its state, and backward() must not mix them with the old values.
         replaced, self._record = self.has_gradients, None
         if len(feed) != len(plan.inputs) or not plan.inputs.issuperset(feed):
-            self._complain_about_feed(feed)
-        if not private:  # only what backward reads needs protecting from in-place changes
-            feed = {name: self._private_copy(name, value) if name in plan.read_by_backward else value
-                    for name, value in feed.items()}
-        self._overtaken = None
-        if self._shared:  # rarely: only a graph sharing a layer with another pays for this
-            self._overtake_sharing_graphs()
-        record = passes.forward(plan, feed, check_finite)
+            raise checks.feed_complaint(plan, feed, self.inputs, self.objectives, self.nodes[-1])
+        values = runner.feed.values(feed, copy)
+        self._sharing.forward_runs()
+        with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
+            record = None if check_finite else runner.forward(values)  # the fast path, if proven
+            if record is None:  # else the textbook loop, checked
+                record = passes.forward(plan, values, FiniteWatch(plan) if check_finite else None)
+                runner.forward_proven(record)
         record.replaced_gradients = replaced
         self._record = record
         if outputs is None:
             return record.total
         return record.total, {name: self.value(name) for name in ([outputs] if isinstance(outputs, str) else outputs)}
-
-    def _complain_about_feed(self, feed):
-        for name in feed:
-            if name not in self.plan.inputs:
-                hint = "" if self.objectives else (
-                    ". The graph has no objective, so it reads no targets: add one, e.g. "
-                    "Graph.sequential(..., objective=LogLoss()), or "
-                    f"g.add(LogLoss(), g.input({name!r}), {self.nodes[-1]!r})"
-                )
-                raise GraphError(f"forward: {name!r} is not an input of the graph; inputs: {self.inputs}{hint}")
-        missing = sorted(self.plan.inputs.difference(feed))
-        raise GraphError(f"forward: no value fed for input {missing[0]!r}; inputs: {self.inputs}")
 
     def backward(self, *, check_finite=False):
         """Send gradients from the objectives back, in reverse topological order.
@@ -489,143 +437,28 @@ class Graph:
         a layer this graph shares with another graph ran that graph's forward pass since this
         one's. Returns ``None``.
         """
-        if self._record is None:
+        record = self._record
+        if record is None:
             raise GraphError("backward: call forward first (the graph has no values, or changed since)")
-        if not self.plan.weights:
-            raise GraphError(
-                "backward: the graph has no objective to differentiate (forward returned None, "
-                "as J needs one). Add one reading (target, estimate), e.g. "
-                f"g.add(LogLoss(), g.input('Y'), {self.nodes[-1]!r}) or "
-                "Graph.sequential(..., objective=LogLoss())"
-            )
-        if self._overtaken is not None:
-            raise GraphError(self._overtaken)
-        passes.backward(self.plan, self._record, check_finite)
-        if check_finite:
-            self._check_parameter_gradients()
-
-    def _check_parameter_gradients(self):
-        for name, kind, op, _ in self.plan.order:
-            for parameter in op.parameters() if kind == LAYER else ():
-                passes._check_finite(name, op.describe(), parameter.grad,
-                                    f"gradient of parameter {parameter.name!r}")
-
-    def _overtake_sharing_graphs(self):
-        """This graph's pass is about to overwrite the state of layers other graphs hold too:
-        their backward, until their next forward, would read this pass's inputs."""
-        for other, pairs in self._shared.items():
-            mine, theirs = pairs[0]
-            other._overtaken = (
-                f"backward: layer {theirs!r} ({other._graph.nodes[theirs]['op'].describe()}) is "
-                f"also node {mine!r} of another graph, whose forward pass ran after this "
-                "graph's: the layer now holds that pass's input, and this backward would "
-                "compute wrong gradients from it. Run this graph's forward again, then "
-                "backward (or give each graph its own layer objects, sharing Parameters if "
-                "they should share weights)"
-            )
-
-    # ------------------------------------------------------------------ helpers
-    def _private_copy(self, name, value):
-        """``value`` as the ``N x D`` float array the pass reads, in memory nobody else holds.
-
-        A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so an
-        in-place change after ``forward`` cannot reach ``backward``; one that conversion made
-        (from integers or a list) is already private. The copy goes into the last pass's copy
-        when nothing but the graph and its layers still hold that one (a ``value(name)`` or a
-        ``last_pass`` kept by the caller keeps it as it was): a training loop that feeds an
-        array of one shape every step allocates no new memory for it. What the copy costs is
-        measured in docs/reliability.md.
-        """
-        if is_matrix(value):
-            array = value  # the usual case: checked without building a description
-        else:
-            array = as_matrix(value, f"input {name!r}", "fed value")
-            if array.base is None:
-                return array  # conversion made it: private already
-        previous = self._feed_copies.get(name)
-        if (previous is not None and previous.shape == array.shape and previous.dtype == array.dtype
-                and sys.getrefcount(previous) == 3 + self._layers_holding(name, previous)):
-            # Counted above: this dict, the local name and getrefcount's argument.
-            np.copyto(previous, array)
-            return previous
-        copy = self._feed_copies[name] = array.copy()
-        return copy
-
-    def _layers_holding(self, name, array):
-        """How many references to ``array`` the layers reading input ``name`` keep (each
-        remembers the input of its last forward)."""
-        held = 0
-        for op in self.plan.readers[name]:
-            remembered = getattr(op, "_prevIn", None)
-            if remembered is array:
-                held += 1
-            elif isinstance(remembered, list):
-                held += sum(item is array for item in remembered)
-        return held
+        if not self._plan.weights:
+            raise GraphError(checks.no_objective_message(self.nodes[-1]))
+        if self._sharing.overtaken is not None:
+            raise GraphError(self._sharing.overtaken)
+        with ieee_arithmetic():
+            if check_finite or not self._runner.backward(record):  # the fast path, if proven
+                watch = FiniteWatch(self._plan) if check_finite else None
+                passes.backward(self._plan, record, watch)  # else the textbook loop, checked
+                self._runner.backward_proven(record)
+                if watch:
+                    watch.parameters()
 
     def _changed(self):
-        """The structure changed: the plan and the last pass no longer describe it."""
-        self._plan = self._record = None
-        self._feed_copies = {}
+        """The structure changed: the plan, its fast path and the last pass no longer describe it."""
+        self._plan = self._record = self._runner = None
 
     def _node(self, name):
         try:
             return self._graph.nodes[name]
         except KeyError:
-            raise GraphError(f"unknown node {name!r}; nodes: {self._known()}") from None
-
-
-def _instance_hint(cls):
-    """``ReLULayer()``, or ``FullyConnectedLayer(...)`` when the constructor needs arguments."""
-    try:
-        required = [
-            p for p in inspect.signature(cls).parameters.values()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):  # no signature to read
-        required = [None]
-    return f"{cls.__name__}({'...' if required else ''})"
-
-
-def _checked_weight(weight, name):
-    """An objective's weight as a finite float; ``GraphError`` naming node ``name`` for a
-    string, ``None``, a bool, an array or a non-finite number."""
-    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
-        raise GraphError(
-            f"node {name!r}: objective weight must be a number (a float such as 0.5), "
-            f"got {type(weight).__name__} {weight!r}"
-        )
-    weight = float(weight)
-    if not np.isfinite(weight):
-        raise GraphError(f"node {name!r}: objective weight must be finite, got {weight}")
-    return weight
-
-
-def _swapped_objective_message(structure, name, op, target, estimate):
-    """Why objective ``name`` reading ``(target, estimate)`` looks swapped, or ``None``.
-
-    Its target is computed by trainable layers while its estimate is a fed input (that needs
-    no gradient): the loss cannot move any parameter, every parameter gradient would be 0 and
-    accuracy would compare the targets with themselves. That is almost surely ``(Yhat, Y)``
-    given for ``(Y, Yhat)``, PyTorch's order.
-    """
-    fed = structure.nodes[estimate]
-    if fed["kind"] != INPUT or fed["requires_grad"]:
-        return None
-    trainable = sorted(
-        n for n in nx.ancestors(structure, target) | {target}
-        if structure.nodes[n]["kind"] == LAYER and structure.nodes[n]["op"].parameters()
-    )
-    if not trainable:
-        return None
-    return (
-        f"node {name!r} ({op.describe()}): its slots look swapped. Its target (slot 0) "
-        f"{target!r} is computed by trainable layer(s) {', '.join(map(repr, trainable[:3]))}"
-        f"{', ...' if len(trainable) > 3 else ''}, while its estimate (slot 1) {estimate!r} "
-        "is a fed input, so no parameter could learn from it. An objective reads (target, "
-        "estimate), targets first (PyTorch's losses take the prediction first): "
-        f"g.add({type(op).__name__}(), {estimate!r}, {target!r}). If {estimate!r} really is "
-        "the estimate, build it with requires_grad=True"
-    )
-
+            raise GraphError(f"unknown node {name!r}; nodes: {checks.known(self._graph)}") from None
 

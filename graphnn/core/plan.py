@@ -14,29 +14,20 @@ the loops in ``passes`` make no decisions of their own:
 - ``forward_steps``: ``(node, compute, sources)`` for every layer and objective, topological;
 - ``dtype``: the network's dtype, the one dtype of all its parameters (``None`` when they
   have several, or there are none): fed values are converted to it;
-- ``program``: the plan compiled into straight-line code (``graphnn.core.program``), which
-  the passes run for a feed signature in ``proven_forward`` (``proven_backward``): one a
-  checked pass has run without error (``proven_forward`` says whether it converts the feed);
 - ``backward_steps``: ``(node, send, sources)`` in reverse topological order, for the nodes
   whose gradient is wanted. ``send(g_out, record)`` turns the node's output gradient into one
   gradient per entry of ``sources`` (``None`` where that source needs none). A fused step
   belongs to its objective and sends to the activation's input: ``sources`` is that input.
+
+A plan is a pure schedule: it holds nothing that depends on the data, and no cache.
 """
 from typing import NamedTuple
 
 import networkx as nx
 
-from .errors import INPUT, LAYER, OBJECTIVE, GraphError
-
-# The kinds of backward step (``BackwardStep.kind``, ``Plan.kinds``):
-#: an objective's step: ``weight * dJ_i/dYhat`` per observation, sent to the estimate
-OBJECTIVE_STEP = "objective"
-#: an objective fused with its activation: ``weight * (Yhat - Y)``, sent past the activation
-FUSED_STEP = "fused objective"
-#: a layer's ``backward``: gradients for its inputs (and its parameters)
-LAYER_STEP = "layer"
-#: a layer none of whose inputs needs a gradient: ``backward_parameters`` alone
-PARAMETERS_STEP = "parameters only"
+from .kinds import (  # noqa: F401 (the step kinds are also read from here)
+    FUSED_STEP, INPUT, LAYER, LAYER_STEP, OBJECTIVE, OBJECTIVE_STEP, PARAMETERS_STEP, GraphError,
+)
 
 
 class Node(NamedTuple):
@@ -89,16 +80,6 @@ class Plan:
         self.sharing = self._sharing()
         dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}
         self.dtype = dtypes.pop() if len(dtypes) == 1 else None
-        self.proven_forward, self.proven_backward = {}, set()  # forward: signature -> converts
-        self._program = None
-
-    @property
-    def program(self):
-        """The ``Program``: this plan as two straight-line functions, compiled on first use."""
-        if self._program is None:
-            from .program import compile_plan  # program reads the step kinds defined here
-            self._program = compile_plan(self)
-        return self._program
 
     def _requiring(self):
         requiring = set()

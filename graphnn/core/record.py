@@ -17,8 +17,7 @@ from typing import Any, Dict, Optional, Tuple
 import networkx as nx
 import numpy as np
 
-from .errors import INPUT, LAYER, OBJECTIVE, GraphError
-from .plan import FUSED_STEP
+from .kinds import FUSED_STEP, INPUT, LAYER, OBJECTIVE, GraphError
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,8 @@ class PassRecord:
     the current record's only until the next backward.
     """
 
-    def __init__(self, plan, values, total, replaced_gradients=False, signature=None):
+    def __init__(self, plan, values, total, replaced_gradients=False):
         self.plan = plan
-        self.signature = signature  # the fed values' (shape, dtype): which passes have run it
         self.values = values
         self.total = total
         self.grads = None

@@ -3,19 +3,17 @@
 ``compile_plan(plan)`` writes one ``forward`` and one ``backward`` function, each a list of
 calls in the plan's order, with every decision of the plan already taken: no loop, no
 lookup of steps, no test of whether a node has a gradient (the plan knows), and the sums
-where a value fans out written out as additions. Each call is a layer's own numpy work,
-its unchecked fast path (``Layer._forward``, ``_backward``, ``_backward_parameters``),
-which the passes use once a pass with the same feed signature has gone through the
-checked loops of ``graphnn.core.passes`` (the reference: the program computes the same
-numbers, bit for bit, and fills the same ``PassRecord``).
+where a value fans out written out as additions. Each call is a layer's own math, without
+the checks of its public entry (``math_of``), which the runner uses once a pass with the same
+feed signature has gone through the checked loops of ``graphnn.core.passes`` (the reference:
+the program computes the same numbers, bit for bit, and fills the same ``PassRecord``).
 
 ``Program.source`` is that code as text (``Graph.source``): what you would have written by
 hand for this graph, forward and backward.
 """
 import keyword
 
-from .errors import INPUT, OBJECTIVE
-from .plan import FUSED_STEP, LAYER_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
+from ..kinds import FUSED_STEP, INPUT, LAYER_STEP, OBJECTIVE, OBJECTIVE_STEP, PARAMETERS_STEP
 
 #: names the generated functions use for themselves
 _RESERVED = {"forward", "backward", "values", "record", "grads", "sent", "None", "J"}
@@ -39,15 +37,18 @@ def compile_plan(plan):
     return _Writer(plan).program()
 
 
-def fast_method(op, name):
-    """``op``'s unchecked ``_name`` when the class that defines it also defines ``name``
-    (else a subclass may have changed the public method alone: then the public one)."""
-    if name in getattr(op, "__dict__", ()):  # replaced on the object (the profiler's timers)
-        return getattr(op, name)
-    cls = type(op)
-    public = next(c for c in cls.__mro__ if name in c.__dict__)
-    private = next((c for c in cls.__mro__ if "_" + name in c.__dict__), None)
-    return getattr(op, "_" + name if private is public else name)
+def math_of(op, name):
+    """``op``'s method ``name`` as the program calls it: the math alone (its ``__wrapped__``)
+    when it is a public entry checked by graphnn's decorators (``graphnn.layers.Layer``,
+    ``graphnn.objectives.Objective``); as it is when it was replaced on the object (the
+    profiler's timers) or carries no such checks (a class of your own)."""
+    method = getattr(op, name)
+    if name in getattr(op, "__dict__", ()):
+        return method
+    function = getattr(method, "__func__", None)
+    if getattr(function, "graphnn_checks", False):
+        return function.__wrapped__.__get__(op)
+    return method
 
 
 def _arrivals(plan):
@@ -106,9 +107,9 @@ class _Writer:
                 continue
             args = ", ".join(var[s] for s in sources)
             if kind == OBJECTIVE:
-                call = self.bind(f"{var[name]}_eval", op.eval)
+                call = self.bind(f"{var[name]}_eval", math_of(op, "eval"))
             else:
-                call = self.bind(f"{var[name]}_forward", fast_method(op, "forward"))
+                call = self.bind(f"{var[name]}_forward", math_of(op, "forward"))
             lines.append(f"    {var[name]} = {call}({args})  # {op.describe()}")
         computed = [n.name for n in plan.order if n.kind != INPUT]
         if computed:
@@ -178,24 +179,24 @@ class _Writer:
             target, estimate = node.sources
             weight = self.plan.weights[name]
             if kind == FUSED_STEP:
-                method, into = op.fused_gradient, sources[0]
+                method, into = "fused_gradient", sources[0]
                 comment = f"{op.describe()} fused with {self.plan.fused[name]}: Yhat - Y, sent to {into}"
             else:
-                method, into = op.gradient, estimate
+                method, into = "gradient", estimate
                 comment = f"{op.describe()}: dJ/dYhat per observation, sent to {into}"
             out = self.sent_name(name, into)
-            call = self.bind(f"{var[name]}_{method.__name__}", method)
+            call = self.bind(f"{var[name]}_{method}", math_of(op, method))
             lines.append(f"    {out} = {call}({var[target]}, {var[estimate]})  # {comment}")
             if weight != 1.0:
                 lines.append(f"    {out} = {weight!r} * {out}  # times the objective's weight")
             return [out] if kind == FUSED_STEP else ["None", out]
         if kind == PARAMETERS_STEP:
-            call = self.bind(f"{var[name]}_backward_parameters", fast_method(op, "backward_parameters"))
+            call = self.bind(f"{var[name]}_backward_parameters", math_of(op, "backward_parameters"))
             lines.append(f"    {call}({g_out})  # {op.describe()}: parameter gradients only, "
                          f"its input{'s need' if len(sources) > 1 else ' needs'} none")
             return ["None"] * len(sources)
         assert kind == LAYER_STEP
-        call = self.bind(f"{var[name]}_backward", fast_method(op, "backward"))
+        call = self.bind(f"{var[name]}_backward", math_of(op, "backward"))
         outs = [self.sent_name(name, s) if s in self.plan.requiring else "_"
                 for s in sources]
         if len(sources) == 1:
