@@ -92,41 +92,17 @@ def require_same_shape(array, expected_shape, owner, what):
         )
 
 
-try:
-    # numpy >= 2 keeps its floating-point error state in a context variable. Setting it to a
-    # prepared "ignore" state costs half of what np.errstate costs (which parses its keywords
-    # and builds that state on every use), and layers enter it twice per step. Should numpy
-    # rename it, the fallback below is np.errstate itself: slower, never wrong.
-    from numpy._core._ufunc_config import _extobj_contextvar as _numpy_error_state
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        _QUIET = _numpy_error_state.get()
-except (ImportError, AttributeError):  # pragma: no cover - numpy 1.x
-    _numpy_error_state = None
-
-
-class _QuietErrorState:
-    __slots__ = ("_token",)
-
-    def __enter__(self):
-        self._token = _numpy_error_state.set(_QUIET)
-
-    def __exit__(self, *exc_info):
-        _numpy_error_state.reset(self._token)
-
-
 def ieee_arithmetic():
     """A context in which NaN and inf flow through numpy arithmetic without a ``RuntimeWarning``
     (``np.errstate`` with overflow, invalid and divide ignored).
 
     graphnn's layers compute with IEEE semantics: NaN or inf in, NaN or inf out, quietly
     (docs/reliability.md); ``Graph.forward(..., check_finite=True)`` names the first node where
-    they appear. Entering it costs well under a microsecond, where scanning every input for NaN
-    would cost a pass over it at every step.
+    they appear. Entering it costs about a microsecond, where scanning every input for NaN
+    would cost a pass over it at every step: a ``Graph`` enters it once per pass, a layer's
+    public method once per call.
     """
-    if _numpy_error_state is None:
-        return np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    return _QuietErrorState()
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def require_finite(array, owner, what="input"):

@@ -38,6 +38,8 @@ def test_graphnn_keeps_its_import_contracts():
     ("core/graph.py", "from ..profiler import profile", "graphnn.core is not allowed to import graphnn.profiler"),
     ("core/record.py", "from ..graph import Graph", "graphnn.core is not allowed to import graphnn.graph"),
     ("training.py", "def f():\n    import examples.kidcreative", "graphnn is not allowed to import examples"),
+    ("core/plan.py", "def f():\n    from .fast import program", "graphnn.core.plan is not allowed to import graphnn.core.fast"),
+    ("core/passes.py", "from .graph import Graph", "graphnn.core.passes is not allowed to import graphnn.core.graph"),
     ("stray.py", "", "The following modules are not listed as layers:\n\n- graphnn.stray"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):

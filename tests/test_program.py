@@ -295,3 +295,85 @@ def test_a_feed_of_lists_is_converted_at_the_door_and_proven_like_arrays():
         assert len(g.fast_path.proven_forward) == 2 and len(g.fast_path.proven_backward) == 2
     with pytest.raises(GraphError, match=r"node 'fc1' \(FullyConnectedLayer 2->1\) reading \[X 2 x 3\]"):
         g.forward(X=[[1.0, 2.0, 3.0]] * 2, Y=[[0.0]] * 2)
+
+
+# ------------------------------------------------------------------ random graphs
+def _random_graph(seed):
+    """A random DAG of width-3 values: fully connected layers (some tying their weights to an
+    earlier one's), activations, residual adds (fan-out), concatenations folded back by a
+    layer, and one or two objectives (a fused sigmoid + log loss head, a squared error)."""
+    from graphnn import ConcatLayer, LogLoss as Log, SoftmaxLayer  # noqa: F401
+
+    rng = np.random.default_rng(seed)
+    g = Graph()
+    nodes = [g.input("x", requires_grad=bool(rng.integers(2)))]
+    g.input("y")
+    fcs = []
+    for k in range(int(rng.integers(6, 12))):
+        kind = rng.choice(["fc", "act", "add", "concat"])
+        a, b = (nodes[i] for i in rng.integers(0, len(nodes), 2))
+        if kind == "fc" or len(nodes) < 3:
+            fc = FullyConnectedLayer(3, 3, rng=rng)
+            fc.setWeights(rng.standard_normal((3, 3)))
+            if fcs and rng.random() < 0.3:
+                fc.weights = fcs[int(rng.integers(len(fcs)))].weights  # tied weights
+            fcs.append(fc)
+            nodes.append(g.add(fc, a, name=f"fc{k}"))
+        elif kind == "act":
+            layer = [TanhLayer, ReLULayer, LogisticSigmoidLayer, LinearLayer][int(rng.integers(4))]()
+            nodes.append(g.add(layer, a, name=f"act{k}"))
+        elif kind == "add":
+            nodes.append(g.add(AddLayer(), a, b, name=f"add{k}"))  # a == b: one value twice
+        else:
+            both = g.add(ConcatLayer(), a, b, name=f"cat{k}")
+            nodes.append(g.add(FullyConnectedLayer(6, 3, rng=rng), both, name=f"fold{k}"))
+    g.add(SquaredError(), "y", nodes[-1], name="se", weight=float(rng.choice([1.0, 0.5])))
+    if rng.random() < 0.5:
+        head = g.add(LogisticSigmoidLayer(), nodes[int(rng.integers(1, len(nodes)))], name="head")
+        g.input("t")
+        g.add(LogLoss(), "t", head, name="ll")
+    feed = {"x": rng.standard_normal((5, 3)), "y": rng.standard_normal((5, 3)),
+            "t": (rng.random((5, 3)) < 0.5) * 1.0}
+    return g, {name: feed[name] for name in g.inputs}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_graphs_give_the_same_numbers_on_the_spine_and_the_fast_path(seed):
+    """Three SGD steps each way: the spine (``check_finite=True`` always runs it) and the
+    fast path (the program, from the second pass on) agree bit for bit at every step."""
+    spine, feed = _random_graph(seed)
+    fast, _ = _random_graph(seed)
+    for step in range(3):
+        J_spine = spine.forward(feed, check_finite=True)
+        spine.backward(check_finite=True)
+        J_fast = fast.forward(feed)
+        fast.backward()
+        _same(J_fast, J_spine, f"J at step {step}")
+        for node in spine.nodes:
+            _same(fast.value(node) if isinstance(fast.value(node), np.ndarray) else fast.value(node),
+                  spine.value(node), f"value of {node}")
+            if spine.requires_grad(node) and spine.nx.nodes[node]["kind"] != "objective":
+                _same(fast.grad(node), spine.grad(node), f"grad({node}) at step {step}")
+        for a, b in zip(fast.parameters(), spine.parameters()):
+            _same(a.grad, b.grad, f"parameter gradient at step {step}")
+            a.value -= 0.1 * a.grad
+            b.value -= 0.1 * b.grad
+    assert fast.fast_path.proven_backward  # the program ran from the second step on
+
+
+def test_the_program_calls_the_math_of_checked_methods_and_other_methods_as_they_are():
+    from graphnn.core.fast.program import math_of
+
+    fc, tanh = FullyConnectedLayer(2, 2, seed=0), TanhLayer()
+    assert math_of(fc, "forward").__func__ is FullyConnectedLayer.forward.__wrapped__
+    assert math_of(tanh, "backward").__func__ is TanhLayer.backward.__wrapped__
+    assert math_of(LogLoss(), "eval").__func__ is LogLoss.eval.__wrapped__
+
+    class Mine(TanhLayer):  # a class of your own, without the decorator: called as it is
+        def forward(self, dataIn):
+            return super().forward(dataIn)
+
+    assert math_of(Mine(), "forward").__func__ is Mine.forward
+    timed = lambda X: X  # noqa: E731 (replaced on the object, as the profiler's timers are)
+    fc.forward = timed
+    assert math_of(fc, "forward") is timed

@@ -408,7 +408,7 @@ class Graph:
         plan, runner = self.plan, self._runner
         # Forget the last pass before any layer runs: if this pass fails half-way, some layers
         # already hold its state, and backward() must not mix them with the old values.
-        replaced, self._record = self.has_gradients, None
+        replaced, self._record = self._record is not None and self._record.has_gradients, None
         if len(feed) != len(plan.inputs) or not plan.inputs.issuperset(feed):
             raise checks.feed_complaint(plan, feed, self.inputs, self.objectives, self.nodes[-1])
         values = runner.feed.values(feed, copy)

@@ -35,6 +35,8 @@ class Sharing:
         """This graph's forward pass is about to overwrite the state of the layers it shares:
         its own backward may run after it, its partners' not until their next forward."""
         self.overtaken = None
+        if not self.partners:
+            return  # the usual case: nothing shared, nothing to tell
         for other, pairs in self.partners.items():
             mine, theirs, layer = pairs[0]
             other.overtaken = (

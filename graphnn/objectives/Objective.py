@@ -133,7 +133,7 @@ class Objective(ABC):
 
     def _require_between_0_and_1(self, array, what):
         """Raise unless every entry lies in ``[0, 1]`` (NaN does not); returns (min, max)."""
-        low, high = array.min(), array.max()
+        low, high = np.minimum.reduce(array, axis=None), np.maximum.reduce(array, axis=None)
         if not (low >= 0 and high <= 1):  # written so that NaN fails it
             bad = ~((array >= 0) & (array <= 1))
             row, col = np.argwhere(bad)[0]

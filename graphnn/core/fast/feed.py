@@ -21,6 +21,9 @@ class Feed:
     def __init__(self, plan):
         self.plan = plan
         self.copies = {}  # input -> the private copy of its last fed array (reused)
+        # input -> the layers reading it, each of which remembers the input of its last forward
+        self.holders = {name: tuple(op for op in ops if hasattr(op, "getPrevIn"))
+                        for name, ops in plan.readers.items()}
 
     def values(self, feed, copy=True):
         """``{input: N x D array}`` for ``feed`` (which names every input of the plan).
@@ -63,8 +66,8 @@ class Feed:
         """How many references to ``array`` the layers reading input ``name`` keep (each
         remembers the input of its last forward)."""
         held = 0
-        for op in self.plan.readers[name]:
-            remembered = op.getPrevIn() if hasattr(op, "getPrevIn") else None
+        for op in self.holders[name]:
+            remembered = op.getPrevIn()
             if remembered is array:
                 held += 1
             elif isinstance(remembered, list):

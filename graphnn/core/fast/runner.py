@@ -28,7 +28,6 @@ class Runner:
         self.names = tuple(sorted(plan.inputs))
         self.proven_forward, self.proven_backward = set(), set()
         self._program = None
-        self._signature = None  # the signature of the values last given to forward
         self._last = None  # (weak reference to the last record, its signature)
 
     @property
@@ -42,7 +41,7 @@ class Runner:
         """The ``PassRecord`` of the program's forward pass on ``values`` (``{input: N x D}``
         from ``feed.values``), or ``None`` when the graph must run the spine: a signature not
         proven yet, or a ``ValueError`` on the way (the spine will say where)."""
-        self._signature = signature = tuple([(values[n].shape, values[n].dtype) for n in self.names])
+        signature = self.signature(values)
         if signature not in self.proven_forward:
             return None
         try:
@@ -52,16 +51,21 @@ class Runner:
         self._last = (weakref.ref(record), signature)
         return record
 
+    def signature(self, values):
+        """The shape and dtype of every fed array: all that the checks of a pass depend on
+        but the numbers."""
+        return tuple([(values[n].shape, values[n].dtype) for n in self.names])
+
     def forward_proven(self, record):
-        """The spine ran forward on the values last given to ``forward`` without error."""
-        values, plan = record.values, self.plan
+        """The spine ran forward on ``record.values`` without error."""
+        values, plan, signature = record.values, self.plan, self.signature(record.values)
         # Targets in another dtype than their estimates (a network of mixed dtypes) are
         # converted by the objective's checks: the spine's business, every time.
         if all(values[node.sources[0]].dtype == values[node.sources[1]].dtype
                for node in plan.order if node.name in plan.weights):
-            self.proven_forward.add(self._signature)
+            self.proven_forward.add(signature)
             self.program  # compiled now, binding the methods the spine just ran
-        self._last = (weakref.ref(record), self._signature)
+        self._last = (weakref.ref(record), signature)
 
     def backward(self, record):
         """Run the program's backward pass into ``record``; ``False`` (and nothing changed
