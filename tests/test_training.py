@@ -7,9 +7,9 @@ import pytest
 
 import graphnn as gn
 from graphnn.datasets import load_kidcreative
-from graphnn.optim import SGD, Adam
-from graphnn.plotting import plot_history
-from graphnn.training import History, evaluate, fit, predict, train_validation_split
+from graphnn.training.optim import SGD, Adam
+from graphnn.views.plotting import plot_history
+from graphnn.training.fit import History, evaluate, fit, predict, train_validation_split
 
 
 @pytest.fixture(scope="module")

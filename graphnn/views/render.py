@@ -37,9 +37,9 @@ import numpy as np
 
 from . import _layout
 from ._layout import AUTO, FOLD, Fold
-from ._validation import describe_shape
-from .core import INPUT, LAYER, OBJECTIVE, GraphError
-from .layers.Layer import Layer
+from .._validation import describe_shape
+from ..core import INPUT, LAYER, OBJECTIVE, GraphError
+from ..layers.Layer import Layer
 
 __all__ = [
     "RenderError", "network_diagram", "gradient_diagram", "render", "format_number",
@@ -155,13 +155,13 @@ def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=
       graph's topological order ``graph.nodes``; both included), as Keras's ``layer_range``;
       the nodes just outside that an edge reaches are small grey names.
 
-    ``profile``: a ``graphnn.profiler.Profile`` of this graph. Each node then shows its
+    ``profile``: a ``graphnn.views.profiler.Profile`` of this graph. Each node then shows its
     forward and backward time, its output size, its share of the pass and the bytes of the
     gradients it sent back; its fill is darker (and its border wider) the larger its share
     of the pass time, on a linear scale up to the largest share; the legend gives the pass
     time and the graph overhead. The same profile gives the same DOT text.
 
-    ``marks``: ``{node: message}``, nodes to point out (``graphnn.diagnose`` uses it): a red
+    ``marks``: ``{node: message}``, nodes to point out (``graphnn.grading.diagnose`` uses it): a red
     border, and the message in red in the label (``""`` for none); edges between two marked
     nodes are drawn red, which shows a path.
     """
@@ -221,7 +221,7 @@ def gradient_diagram(graph, rankdir=AUTO, *, fold=FOLD, node_range=None, marks=N
     computed scaled, so a vanished gradient (``1e-183``) shows its size, never ``0``.
     ``rankdir``, ``fold``, ``node_range``: as for ``network_diagram``; a folded box shows the
     range of mean |gradient| along its inner edges and of its parameter-gradient norms.
-    ``marks``: as for ``network_diagram`` (``graphnn.gradcheck.gradcheck_nodes`` marks the
+    ``marks``: as for ``network_diagram`` (``graphnn.grading.gradcheck.gradcheck_nodes`` marks the
     nodes whose backward is wrong).
 
     Raises ``GraphError`` when the graph has no gradients yet, ``ValueError`` for a
@@ -325,7 +325,7 @@ def render(graph, path, view="network", rankdir=AUTO, profile=None, *, fold=FOLD
 def to_dot(graph, view="network", rankdir=AUTO, profile=None, *, fold=FOLD, node_range=None,
            marks=None):
     """``network_diagram`` or ``gradient_diagram``, by ``view`` name (``VIEWS``); ``profile``
-    (a ``graphnn.profiler.Profile``) is drawn on the network view only; ``marks``
+    (a ``graphnn.views.profiler.Profile``) is drawn on the network view only; ``marks``
     (``{node: message}``) on either. ``rankdir`` (default
     ``"auto"``: left to right up to four boxes deep, top to bottom beyond), keyword-only
     ``fold`` (fold a block repeated at least that many times along a chain; ``False``: never)

@@ -3,7 +3,7 @@ behave while ``fit`` trains, and draws them.
 
 ::
 
-    from graphnn.monitor import Monitor
+    from graphnn.views.monitor import Monitor
     monitor = Monitor()
     fit(graph, X, Y, epochs=30, callbacks=[monitor])
     monitor.plot("dynamics.png")                 # small multiples, one panel per layer
@@ -54,9 +54,9 @@ from pathlib import Path
 import numpy as np
 
 from . import render
-from .callbacks import Callback
-from .core import INPUT, LAYER, OBJECTIVE, GraphError
-from .layers import LogisticSigmoidLayer, ReLULayer, TanhLayer
+from ..training.callbacks import Callback
+from ..core import INPUT, LAYER, OBJECTIVE, GraphError
+from ..layers import LogisticSigmoidLayer, ReLULayer, TanhLayer
 
 __all__ = ["Monitor", "norm_ratio", "STATISTICS", "SATURATION", "DEAD"]
 
@@ -325,7 +325,7 @@ class Monitor(Callback):
         return self._diagram(statistic, self.record_index(epoch), rankdir)
 
     def replay(self, statistic="edge_grad", path=None, rankdir="LR", interval=0.8):
-        """The diagram of ``statistic`` over training: a ``graphnn.player.Player`` (the HTML
+        """The diagram of ``statistic`` over training: a ``graphnn.views.player.Player`` (the HTML
         player of the replay of a pass) with one frame per record, captioned with its epoch
         and minibatch loss; saved to ``path`` (an ``.html`` file) if given. In Jupyter the
         player shows inline. Needs Graphviz's ``dot`` for the SVG frames."""

@@ -53,7 +53,7 @@ def plot_history(history, path=None, title=None):
     """Draw the learning curves of ``history`` and return the matplotlib ``Figure`` (which a
     notebook shows as the cell's value).
 
-    ``history``: a ``graphnn.training.History`` or any mapping with a ``"loss"`` list and
+    ``history``: a ``graphnn.training.fit.History`` or any mapping with a ``"loss"`` list and
     optionally ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"`` (one entry per epoch). The
     loss panel is always drawn; an accuracy panel is added when the history has accuracies.
     Training curves are solid, validation curves dashed; the best epoch

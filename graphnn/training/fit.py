@@ -5,8 +5,8 @@ The graph is any ``Graph`` with an input for the data (``"X"`` by default), one 
 targets (``"Y"``) and an objective; ``Graph.sequential(..., objective=...)`` builds one::
 
     import graphnn as gn
-    from graphnn.optim import Adam
-    from graphnn.training import fit, evaluate, train_validation_split
+    from graphnn.training.optim import Adam
+    from graphnn.training.fit import fit, evaluate, train_validation_split
 
     (X_train, Y_train), (X_val, Y_val) = train_validation_split(X, Y, 1 / 3, seed=0)
     graph = gn.Graph.sequential(gn.InputLayer(X_train), gn.FullyConnectedLayer(16, 1, seed=0),
@@ -24,11 +24,11 @@ import sys
 import networkx as nx
 import numpy as np
 
-from ._validation import as_matrix, describe_shape, require_finite
+from .._validation import as_matrix, describe_shape, require_finite
 from .callbacks import CallbackList
-from .core import OBJECTIVE, Graph, GraphError
-from .objectives.CrossEntropy import CrossEntropy
-from .objectives.LogLoss import LogLoss
+from ..core import OBJECTIVE, Graph, GraphError
+from ..objectives.CrossEntropy import CrossEntropy
+from ..objectives.LogLoss import LogLoss
 
 __all__ = ["History", "fit", "predict", "evaluate", "train_validation_split"]
 
@@ -341,7 +341,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
 
     - ``batch_size``: rows per minibatch; ``None`` (the default) is one full batch per epoch.
       The last minibatch of an epoch may be smaller.
-    - ``optimizer``: an optimizer from ``graphnn.optim`` built on (some of) the graph's
+    - ``optimizer``: an optimizer from ``graphnn.training.optim`` built on (some of) the graph's
       parameters; ``None`` means ``Adam(graph.parameters())`` with its default settings.
     - ``shuffle``, ``seed``: the rows are reshuffled every epoch by a ``numpy`` generator
       seeded with ``seed`` (one full batch is not shuffled: its mean loss ignores the order).
@@ -361,9 +361,9 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     - ``input_name``, ``target_name``: the graph's inputs fed with ``X`` and ``Y``;
       ``output``: the node whose output is the prediction (default: the estimate the single
       objective reads), used for the accuracy.
-    - ``callbacks``: a list of ``graphnn.callbacks.Callback`` (Keras-style hooks at the start
-      and end of training, of each epoch and of each minibatch; see ``graphnn.callbacks``),
-      for instance a ``graphnn.monitor.Monitor``. A callback that sets ``stop_training``
+    - ``callbacks``: a list of ``graphnn.training.callbacks.Callback`` (Keras-style hooks at the start
+      and end of training, of each epoch and of each minibatch; see ``graphnn.training.callbacks``),
+      for instance a ``graphnn.views.monitor.Monitor``. A callback that sets ``stop_training``
       ends the run after that epoch, as early stopping does.
 
     Ctrl-C (``KeyboardInterrupt``) ends training cleanly: the epoch in progress is dropped,

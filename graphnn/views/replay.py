@@ -21,7 +21,7 @@ whole graph, showing the state *after* its step:
 Nodes never jump: every label and every edge label is a fixed-size cell, as large as its
 largest content over all frames (measured once by Graphviz), so ``dot`` lays out every frame
 the same way. ``Replay.save(path)`` writes the frames as a self-contained HTML player
-(``graphnn.player``), and a ``Replay`` shows as that player in Jupyter.
+(``graphnn.views.player``), and a ``Replay`` shows as that player in Jupyter.
 
 The local rules are a table here (``RULES``, keyed by class and looked up along its bases)
 rather than an attribute of each layer: the words are the replay's way of teaching, the
@@ -51,14 +51,14 @@ import numpy as np
 
 from . import _layout
 from . import render as _render
-from ._validation import describe_shape
-from .core import INPUT, LAYER, OBJECTIVE, GraphError
-from .core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
-from .layers import (
+from .._validation import describe_shape
+from ..core import INPUT, LAYER, OBJECTIVE, GraphError
+from ..core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
+from ..layers import (
     AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer,
     LogisticSigmoidLayer, ReLULayer, SoftmaxLayer, TanhLayer,
 )
-from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
+from ..objectives import CrossEntropy, LogLoss, Objective, SquaredError
 from .player import Frame, Player
 
 __all__ = ["replay", "Replay", "ReplayFrame", "RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
@@ -175,7 +175,7 @@ class Replay:
         return self._svgs
 
     def player(self):
-        """The frames as a ``graphnn.player.Player``."""
+        """The frames as a ``graphnn.views.player.Player``."""
         return Player([Frame(svg, frame.caption) for svg, frame in zip(self.svgs(), self.frames)],
                       title=self.title, header_html=_HEADER)
 
@@ -197,7 +197,7 @@ def replay(graph, rankdir="auto"):
 
     Raises ``GraphError`` saying what to run before a forward pass, after the graph changed,
     before backward, or after a later forward pass replaced the backward's gradients;
-    ``ValueError`` for a ``rankdir`` not in ``graphnn.render.RANKDIRS`` nor ``"auto"`` (left
+    ``ValueError`` for a ``rankdir`` not in ``graphnn.views.render.RANKDIRS`` nor ``"auto"`` (left
     to right up to four boxes deep, top to bottom beyond, as the diagrams choose)."""
     _render._check_rankdir(rankdir)
     if not graph.has_values:
