@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_kidcreative": "datasets", "DatasetError": "datasets",  # pandas: slow to import
+    "load_csv": "datasets", "split": "datasets",
     "plot_history": "views.plotting",  # matplotlib: optional
 }
 
@@ -39,7 +40,7 @@ __all__ = [
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
-    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative",
+    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "find_nonfinite", "summary",
     "__version__",
 ]
