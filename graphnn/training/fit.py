@@ -1,5 +1,5 @@
-"""Training a graph: ``fit`` (minibatches, validation, early stopping, progress), ``predict``,
-``evaluate`` and ``train_validation_split``.
+"""Training a graph: ``fit`` (minibatches, validation, early stopping, progress) and its epoch
+loop.
 
 The graph is any ``Graph`` with an input for the data (``"X"`` by default), one for the
 targets (``"Y"``) and an objective; ``Graph.sequential(..., objective=...)`` builds one::
@@ -15,320 +15,29 @@ targets (``"Y"``) and an objective; ``Graph.sequential(..., objective=...)`` bui
                   validation_data=(X_val, Y_val))
     evaluate(graph, X_val, Y_val)          # {'loss': ..., 'accuracy': ...}
 
-See docs/training.md for the details of each choice.
+``fit`` reads as its parts: the argument checks (``graphnn.training.checks``), one epoch
+(the loop in this module), divergence handling (``graphnn.training.divergence``), early stopping
+(``graphnn.training.early_stopping``) and the ``History`` it returns
+(``graphnn.training.history``). ``predict``, ``evaluate`` (``graphnn.training.evaluation``)
+and ``train_validation_split`` (``graphnn.training.split``) can be imported from here too, so
+one import line gives the whole training API. See docs/training.md for the details of each
+choice.
 """
-import math
-import numbers
 import sys
 
-import networkx as nx
 import numpy as np
 
-from .._validation import as_matrix, describe_shape, require_finite
 from .callbacks import CallbackList
-from ..core import OBJECTIVE, Graph, GraphError
-from ..objectives.CrossEntropy import CrossEntropy
-from ..objectives.LogLoss import LogLoss
+from .checks import GraphRoles, check_optimizer, checked_min_delta, finite_data, held_out_data, positive_int
+from .divergence import DivergenceGuard
+from .early_stopping import BestEpoch
+from .evaluation import accuracy, evaluate, predict, score
+from .history import History
+from .optim import Adam
+from .snapshots import restore
+from .split import train_validation_split
 
 __all__ = ["History", "fit", "predict", "evaluate", "train_validation_split"]
-
-
-class History(dict):
-    """What ``fit`` returns: a ``dict`` of per-epoch lists, plus a few facts about the run.
-
-    Keys (each list has one entry per completed epoch; a key is present only when it applies):
-
-    - ``"loss"``: the training loss of the epoch, the mean of the minibatch losses weighted by
-      the minibatch sizes (each computed before that minibatch's update, as Keras reports it;
-      with ``batch_size=None``, one full batch, it is exactly ``J`` before the epoch's step);
-    - ``"val_loss"``: the loss on the validation data after the epoch (with validation only);
-    - ``"accuracy"``, ``"val_accuracy"``: the same for the accuracy, for classifiers only
-      (objective ``LogLoss``: prediction ``> 0.5``; ``CrossEntropy``: argmax).
-
-    Attributes: ``epochs`` (completed epochs), ``best_epoch`` (1-based number of the epoch
-    with the lowest monitored loss, ``val_loss`` if there is validation, else ``loss``;
-    ``None`` before any epoch), ``stopped_early`` (early stopping ended the run),
-    ``interrupted`` (Ctrl-C ended it), ``restored_best`` (the weights were set back to those
-    of ``best_epoch``) and ``monitor`` (the key that early stopping watched).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.stopped_early = False
-        self.interrupted = False
-        self.restored_best = False
-        self.best_epoch = None
-        self.monitor = "loss"
-
-    @property
-    def epochs(self):
-        """The number of completed epochs."""
-        return len(self.get("loss", ()))
-
-    def __repr__(self):
-        """A short summary: epochs, the last and the best monitored losses, and how the run
-        ended; every per-epoch number is one ``dict(history)`` away."""
-        facts = [f"epochs={self.epochs}"]
-        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            values = self.get(key)
-            if values:
-                facts.append(f"{key}={values[-1]:.4g}")
-        monitored = self.get(self.monitor)
-        if self.best_epoch is not None and monitored and self.best_epoch <= len(monitored):
-            facts.append(f"best {self.monitor}={monitored[self.best_epoch - 1]:.4g} "
-                         f"at epoch {self.best_epoch}")
-        facts += [name for name in ("stopped_early", "interrupted", "restored_best") if getattr(self, name)]
-        return f"History({', '.join(facts)})"
-
-    def _repr_pretty_(self, printer, cycle):  # IPython prints dict subclasses its own way
-        printer.text(repr(self))
-
-
-# ---------------------------------------------------------------------------- splitting
-def train_validation_split(X, Y, fraction, seed=0, stratify=True):
-    """Split ``(X, Y)`` (``N x D`` and ``N x K``) into ``(X_train, Y_train), (X_val, Y_val)``
-    with a seeded generator.
-
-    ``fraction`` (in ``(0, 1)``) of the ``N`` rows, rounded to the nearest integer, go to the
-    validation part; both parts keep the original row order. With ``stratify=True`` each class
-    (each distinct row of ``Y``: a 0/1 column or one-hot rows) is split in the same proportion,
-    its validation count being ``fraction * n_class`` rounded so that the counts add up to the
-    total (largest remainders first); every class needs at least two rows. Use
-    ``stratify=False`` for continuous targets. A ``ValueError`` says what is wrong when the
-    rows do not match, ``fraction`` leaves either part empty, or a class is too small.
-
-    >>> X = np.arange(12.0).reshape(6, 2); Y = np.array([[0.], [0.], [0.], [0.], [1.], [1.]])
-    >>> (Xt, Yt), (Xv, Yv) = train_validation_split(X, Y, 0.5, seed=0)
-    >>> Yt.ravel().tolist(), Yv.ravel().tolist()
-    ([0.0, 0.0, 1.0], [0.0, 0.0, 1.0])
-    """
-    X = as_matrix(X, "train_validation_split", "X")
-    Y = as_matrix(Y, "train_validation_split", "Y")
-    n = X.shape[0]
-    if Y.shape[0] != n:
-        raise ValueError(
-            f"train_validation_split: X and Y must have one row per observation, got "
-            f"X {describe_shape(X.shape)} and Y {describe_shape(Y.shape)}"
-        )
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise ValueError(f"train_validation_split: fraction must lie in (0, 1), got {fraction!r}")
-    n_val = int(round(fraction * n))
-    if not 0 < n_val < n:
-        raise ValueError(
-            f"train_validation_split: a fraction of {fraction} of {n} rows leaves "
-            f"{n_val} for validation and {n - n_val} for training; both need at least one"
-        )
-    rng = np.random.default_rng(seed)
-    if not stratify:
-        chosen = rng.choice(n, size=n_val, replace=False)
-    else:
-        classes, labels = np.unique(Y, axis=0, return_inverse=True)
-        labels = labels.ravel()
-        counts = np.bincount(labels, minlength=len(classes))
-        if counts.min() < 2:
-            smallest = int(np.argmin(counts))
-            raise ValueError(
-                f"train_validation_split: cannot stratify, target row {classes[smallest].tolist()} "
-                f"occurs only {counts[smallest]} time(s) ({len(classes)} distinct target rows in "
-                f"{n}); stratifying needs class labels with at least 2 rows each. Pass "
-                "stratify=False for continuous targets."
-            )
-        quotas = counts * (n_val / n)
-        per_class = np.floor(quotas).astype(int)
-        # Largest remainders first (ties: the earlier class) until the total is n_val.
-        order = sorted(range(len(classes)), key=lambda c: -(quotas[c] - per_class[c]))
-        for c in order[: n_val - per_class.sum()]:
-            per_class[c] += 1
-        chosen = np.concatenate([
-            rng.choice(np.flatnonzero(labels == c), size=per_class[c], replace=False)
-            for c in range(len(classes))
-        ])
-    is_val = np.zeros(n, dtype=bool)
-    is_val[chosen] = True
-    return (X[~is_val], Y[~is_val]), (X[is_val], Y[is_val])
-
-
-# ---------------------------------------------------------------------------- graph roles
-class _Roles:
-    """What ``fit``/``predict``/``evaluate`` need to know about a graph, checked once."""
-
-    def __init__(self, graph, input_name, target_name, output, need_objective=True):
-        if not isinstance(graph, Graph):
-            raise TypeError(f"expected a graphnn Graph, got {type(graph).__name__}")
-        graph.nodes  # compiles the graph: one with an empty slot fails here, naming it
-        objectives = graph.objectives
-        if need_objective and not objectives:
-            raise GraphError("the graph has no objective to train or evaluate")
-        inputs = graph.inputs
-        for name, what in ((input_name, "input_name"), (target_name, "target_name")):
-            if name is not None and name not in inputs:
-                raise GraphError(
-                    f"{what}={name!r} is not an input of the graph; its inputs are {inputs}"
-                )
-        self.objective = objectives[0] if len(objectives) == 1 else None
-        if output is None:
-            if self.objective is None:
-                raise GraphError(
-                    f"the graph has {len(objectives)} objectives ({', '.join(objectives) or 'none'}): "
-                    "pass output=<node name> to say which node's output is the prediction"
-                )
-            output = graph.predecessors(self.objective)[1]
-        else:
-            graph.op(output)  # raises GraphError naming the known nodes if unknown
-            if graph.nx.nodes[output]["kind"] == OBJECTIVE:
-                raise GraphError(f"output={output!r} is an objective; name the node that feeds it")
-        self.output = output
-        self.input_name, self.target_name = input_name, target_name
-        op = graph.op(self.objective) if self.objective is not None else None
-        # Accuracy only when the prediction is what the classification objective reads.
-        if op is not None and graph.predecessors(self.objective)[1] == output:
-            self.kind = "binary" if isinstance(op, LogLoss) else "categorical" if isinstance(op, CrossEntropy) else None
-        else:
-            self.kind = None
-
-
-def _accuracy(kind, Y, P):
-    """Fraction of correct predictions: ``P > 0.5`` against ``Y > 0.5`` for every entry
-    (binary), or the row argmax of ``P`` against that of ``Y`` (categorical)."""
-    if kind == "binary":
-        return float(np.mean((P > 0.5) == (Y > 0.5)))
-    return float(np.mean(np.argmax(P, axis=1) == np.argmax(Y, axis=1)))
-
-
-def _checked_data(X, Y, where):
-    X = as_matrix(X, where, "X")
-    if Y is None:
-        return X, None
-    Y = as_matrix(Y, where, "Y")
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"{where}: X and Y must have one row per observation, got X {describe_shape(X.shape)} "
-            f"and Y {describe_shape(Y.shape)}"
-        )
-    return X, Y
-
-
-# ---------------------------------------------------------------------------- predict / evaluate
-def predict(graph, X, output=None, input_name="X"):
-    """The output of node ``output`` for data ``X`` (``N x D``), without targets: ``N x K``.
-
-    ``output`` defaults to the estimate the (single) objective reads. Only ``output`` and the
-    nodes it depends on are run, so no ``Y`` is needed. The layers' remembered inputs and
-    outputs are put back afterwards, so a ``predict`` between ``graph.forward`` and
-    ``graph.backward`` does not change the gradients; ``graph.value`` is untouched too.
-
-    Raises ``GraphError`` when ``output`` is unknown or an objective, when it is left out and
-    the graph has not exactly one objective, or when it depends on an input other than
-    ``input_name``, or when a node refuses ``X`` (naming the node); ``ValueError`` for ``X``
-    that is not a 2-D numeric array.
-    """
-    roles = _Roles(graph, input_name, None, output, need_objective=output is None)
-    X, _ = _checked_data(X, None, "predict")
-    needed = nx.ancestors(graph.nx, roles.output) | {roles.output}
-    values = {}
-    saved = []
-    try:
-        for name in graph.nodes:
-            if name not in needed:
-                continue
-            op = graph.op(name)
-            if op is None:  # an input
-                if name != input_name:
-                    raise GraphError(
-                        f"predict: node {roles.output!r} depends on input {name!r}, but only "
-                        f"{input_name!r} is fed"
-                    )
-                values[name] = X
-                continue
-            state = getattr(op, "__dict__", None)
-            if state is not None:
-                saved.append((state, dict(state)))
-            args = [values[source] for source in graph.predecessors(name)]
-            try:
-                values[name] = op.forward(*args)
-            except ValueError as err:
-                raise GraphError(f"predict: node {name!r} ({op.describe()}): {err}") from None
-    finally:
-        for state, copy in saved:  # the layers keep what the last graph.forward left them
-            state.clear()
-            state.update(copy)
-    return values[roles.output]
-
-
-def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y"):
-    """``{"loss": J, "accuracy": a}`` on ``(X, Y)``: one ``graph.forward`` on all rows.
-
-    ``X`` is ``N x D`` and ``Y`` ``N x K``, fed to the inputs ``input_name`` and
-    ``target_name``; both values are Python floats.
-
-    ``loss`` is the graph's objective ``J`` (a mean over the rows); ``accuracy`` is there for
-    classifiers only (``LogLoss``: prediction ``> 0.5``; ``CrossEntropy``: argmax). The graph
-    keeps the values of this pass, as after any ``forward``. Raises ``GraphError`` for a
-    graph without an objective or with unknown ``input_name``/``target_name``/``output``, and
-    ``ValueError`` for ``X`` and ``Y`` with different numbers of rows.
-    """
-    roles = _Roles(graph, input_name, target_name, output)
-    X, Y = _checked_data(X, Y, "evaluate")
-    return _evaluate(graph, roles, X, Y)
-
-
-def _evaluate(graph, roles, X, Y):
-    loss, outputs = graph.forward({roles.input_name: X, roles.target_name: Y}, outputs=[roles.output])
-    result = {"loss": float(loss)}
-    if roles.kind is not None:
-        result["accuracy"] = _accuracy(roles.kind, Y, outputs[roles.output])
-    return result
-
-
-# ---------------------------------------------------------------------------- fit
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _snapshot(params):
-    return [p.value.copy() for p in params]
-
-
-def _is_finite(snapshot):
-    return all(np.isfinite(value).all() for value in snapshot)
-
-
-def _first_nonfinite(graph, feed):
-    """Where a pass on ``feed`` first holds NaN or inf, as a phrase: a parameter, else the
-    first node (in topological order) whose output or value does; ``None`` when nowhere."""
-    for node, p in graph.named_parameters():
-        bad = int(np.size(p.value) - np.count_nonzero(np.isfinite(p.value)))
-        if bad:
-            return f"parameter {p.name!r} of node {node!r} holds {bad} NaN or inf entries"
-    if feed is None:
-        return None
-    try:
-        graph.forward(feed, check_finite=True)
-    except FloatingPointError as err:
-        return str(err)
-    except (GraphError, ValueError):  # refused for another reason: not a divergence
-        return None
-    return None
-
-
-def _diverged(params, finite_weights, finite_epoch, history, epoch, where, culprit):
-    """Restore the last finite weights and build the error ``fit`` raises."""
-    _restore(params, finite_weights)
-    error = FloatingPointError(
-        f"fit: training diverged at epoch {epoch} ({where}): {culprit}. The weights "
-        f"{'of epoch ' + str(finite_epoch) if finite_epoch else 'before the first epoch'} (the "
-        "last finite ones) were restored; lower the learning rate or scale the inputs (e.g. "
-        "with an InputLayer first)"
-    )
-    error.history, error.epoch = history, epoch
-    return error
-
-
-def _restore(params, snapshot):
-    for p, value in zip(params, snapshot):
-        p.value[...] = value  # in place: every layer holding the array sees it
 
 
 def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_split=None,
@@ -384,66 +93,32 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     ``GraphError`` for a graph that cannot be trained (no objective, unknown input names) --
     all before the first epoch.
     """
-    roles = _Roles(graph, input_name, target_name, output)
-    X, Y = _checked_data(X, Y, "fit")
-    require_finite(X, "fit", f"input {input_name!r}")
-    require_finite(Y, "fit", f"input {target_name!r}")
+    # The arguments, every one checked before the first epoch.
+    roles = GraphRoles(graph, input_name, target_name, output)
+    X, Y = finite_data(X, Y, "fit", roles)
     callbacks = CallbackList(callbacks)
-    epochs = _positive_int(epochs, "epochs")
+    epochs = positive_int(epochs, "epochs")
     if batch_size is not None:
-        batch_size = _positive_int(batch_size, "batch_size")
+        batch_size = positive_int(batch_size, "batch_size")
     if early_stopping_patience is not None:
-        early_stopping_patience = _positive_int(early_stopping_patience, "early_stopping_patience")
-    if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not 0 <= min_delta < math.inf:
-        raise ValueError(f"fit: min_delta must be a finite number >= 0, got {min_delta!r}")
-    min_delta = float(min_delta)
+        early_stopping_patience = positive_int(early_stopping_patience, "early_stopping_patience")
+    min_delta = checked_min_delta(min_delta)
     if optimizer is None:
-        from .optim import Adam
-
         optimizer = Adam(graph.parameters())
-    graph_params = {id(p) for p in graph.parameters()}
-    foreign = [p for p in getattr(optimizer, "params", ()) if id(p) not in graph_params]
-    if foreign:
-        raise ValueError(
-            f"fit: the optimizer holds {len(foreign)} parameter(s) that are not in this graph "
-            f"(e.g. {foreign[0]!r}); build it with graph.parameters()"
-        )
-    if validation_split is not None and validation_data is not None:
-        raise ValueError("fit: give validation_split or validation_data, not both")
-    if validation_split is not None:
-        (X, Y), (X_val, Y_val) = train_validation_split(
-            X, Y, validation_split, seed=seed, stratify=roles.kind is not None
-        )
-    elif validation_data is not None:
-        try:
-            X_val, Y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("fit: validation_data must be a pair (X_val, Y_val)") from None
-        X_val, Y_val = _checked_data(X_val, Y_val, "fit (validation_data)")
-        require_finite(X_val, "fit (validation_data)", f"input {input_name!r}")
-        require_finite(Y_val, "fit (validation_data)", f"input {target_name!r}")
-    else:
-        X_val = Y_val = None
+    check_optimizer(graph, optimizer)
+    X, Y, X_val, Y_val = held_out_data(X, Y, validation_split, validation_data, seed, roles)
 
     n = X.shape[0]
     batch = n if batch_size is None else min(batch_size, n)
     rng = np.random.default_rng(seed)
     params = graph.parameters()
-    history = History(loss=[])
-    if roles.kind is not None:
-        history["accuracy"] = []
-    if X_val is not None:
-        history["val_loss"] = []
-        if roles.kind is not None:
-            history["val_accuracy"] = []
-    history.monitor = "val_loss" if X_val is not None else "loss"
-    best_loss, best_weights, waited = math.inf, None, 0
-    last_weights = finite_weights = _snapshot(params)
-    finite_epoch = 0
-    callbacks.set_context(graph, optimizer, dict(epochs=epochs, steps=-(-n // batch),
+    history = _new_history(roles, validated=X_val is not None)
+    guard = DivergenceGuard(graph, params, history)  # keeps the last finite weights
+    best = BestEpoch(early_stopping_patience, min_delta)
+    epochs_of = _Epochs(graph, roles, optimizer, callbacks, guard, X, Y, batch)
+    callbacks.set_context(graph, optimizer, dict(epochs=epochs, steps=epochs_of.batches,
                                                  batch_size=batch, samples=n))
     callbacks.call("on_train_begin", {})
-    step = 0
 
     bar = _progress_bar(epochs, progress)
     try:
@@ -451,76 +126,19 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
             callbacks.call("on_epoch_begin", epoch, {})
             # One full batch needs no shuffling: the mean loss ignores the order of the rows.
             order = rng.permutation(n) if shuffle and batch < n else None
-            loss_sum = correct_sum = 0.0
-            for start in range(0, n, batch):
-                if order is None:
-                    Xb, Yb = X[start:start + batch], Y[start:start + batch]
-                else:
-                    rows = order[start:start + batch]
-                    Xb, Yb = X[rows], Y[rows]
-                step += 1
-                batch_logs = dict(batch=start // batch + 1, size=len(Xb), step=step)
-                callbacks.call("on_batch_begin", batch_logs["batch"], batch_logs)
-                feed = {input_name: Xb, target_name: Yb}
-                try:
-                    J = graph._forward(feed, private=True)  # fresh minibatches: no copy
-                    culprit = None if math.isfinite(J) else _first_nonfinite(graph, feed) or f"the loss is {J}"
-                except (GraphError, ValueError):  # e.g. an objective refusing NaN estimates
-                    culprit = _first_nonfinite(graph, feed)
-                    if culprit is None:
-                        raise
-                if culprit is not None:
-                    where = f"minibatch {start // batch + 1} of {-(-n // batch)}"
-                    raise _diverged(params, finite_weights, finite_epoch, history, epoch, where, culprit)
-                graph.backward()
-                optimizer.step()
-                loss_sum += J * len(Xb)
-                if roles.kind is not None:  # the prediction is read only when it is scored
-                    correct_sum += _accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)
-                callbacks.call("on_batch_end", batch_logs["batch"], dict(batch_logs, loss=float(J)))
-            record = {"loss": loss_sum / n}
-            if roles.kind is not None:
-                record["accuracy"] = correct_sum / n
+            record = epochs_of.train(epoch, order)
             if X_val is not None:
-                val_feed = {input_name: X_val, target_name: Y_val}
-                try:
-                    scores = _evaluate(graph, roles, X_val, Y_val)
-                    culprit = None if math.isfinite(scores["loss"]) else (
-                        _first_nonfinite(graph, val_feed) or f"the validation loss is {scores['loss']}")
-                except (GraphError, ValueError):
-                    culprit = _first_nonfinite(graph, val_feed)
-                    if culprit is None:
-                        raise
-                if culprit is not None:
-                    raise _diverged(params, finite_weights, finite_epoch, history, epoch,
-                                    "on the validation data", culprit)
-                record["val_loss"] = scores["loss"]
-                if roles.kind is not None:
-                    record["val_accuracy"] = scores["accuracy"]
+                record.update(epochs_of.validate(epoch, X_val, Y_val))
             # The epoch is complete only once everything is recorded (see the except below).
-            snapshot = _snapshot(params)
-            if not _is_finite(snapshot):  # the epoch's last update
-                raise _diverged(params, finite_weights, finite_epoch, history, epoch,
-                                "its last update", _first_nonfinite(graph, None))
+            weights = guard.checked_weights(epoch)
             for key, value in record.items():
                 history[key].append(value)
-            last_weights = finite_weights = snapshot
-            finite_epoch = epoch
-            monitored = record[history.monitor]
-            if monitored < best_loss - min_delta or history.best_epoch is None:
-                best_loss, waited = monitored, 0
-                history.best_epoch = epoch
-                if early_stopping_patience is not None:
-                    best_weights = last_weights
-            else:
-                waited += 1
+            guard.keep(weights, epoch)
+            best.update(history, epoch, record[history.monitor], weights)
             bar.set_postfix({key: f"{value:.4g}" for key, value in record.items()}, refresh=False)
             bar.update(1)
             callbacks.call("on_epoch_end", epoch, record)
-            if callbacks.stop_training:
-                history.stopped_early = True
-                break
-            if early_stopping_patience is not None and waited >= early_stopping_patience:
+            if callbacks.stop_training or best.out_of_patience:
                 history.stopped_early = True
                 break
     except KeyboardInterrupt:
@@ -528,14 +146,89 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
         complete = min(len(values) for values in history.values())  # Ctrl-C between appends
         for values in history.values():
             del values[complete:]
-        _restore(params, last_weights)
+        restore(params, guard.weights)
     finally:
         bar.close()
-    if best_weights is not None and history.best_epoch != history.epochs:
-        _restore(params, best_weights)
-        history.restored_best = True
+    best.restore_best(params, history)
     callbacks.call("on_train_end", {key: values[-1] for key, values in history.items() if values})
     return history
+
+
+def _new_history(roles, validated):
+    """An empty ``History`` with a list for each number the run records, and the loss that
+    early stopping and ``best_epoch`` watch."""
+    history = History(loss=[])
+    if roles.kind is not None:
+        history["accuracy"] = []
+    if validated:
+        history["val_loss"] = []
+        if roles.kind is not None:
+            history["val_accuracy"] = []
+    history.monitor = "val_loss" if validated else "loss"
+    return history
+
+
+def _forward_without_copy(graph, feed):
+    """``J`` of a forward pass on a minibatch ``fit`` has just cut from the data: nothing else
+    holds those arrays, so the graph need not copy them before the backward pass reads them."""
+    # engine: public no-copy forward pending
+    return graph._forward(feed, private=True)
+
+
+class _Epochs:
+    """One epoch of a ``fit`` at a time, with what every epoch of the run shares: the graph
+    and its ``GraphRoles``, the optimizer, the callbacks, the divergence guard and the
+    training rows cut into minibatches of ``batch`` rows. ``step`` counts the minibatches
+    since training began."""
+
+    def __init__(self, graph, roles, optimizer, callbacks, guard, X, Y, batch):
+        self.graph, self.roles, self.optimizer = graph, roles, optimizer
+        self.callbacks, self.guard = callbacks, guard
+        self.X, self.Y, self.batch = X, Y, batch
+        self.batches = -(-X.shape[0] // batch)  # minibatches per epoch, the last maybe smaller
+        self.step = 0
+
+    def train(self, epoch, order):
+        """One pass over the training rows (in ``order``, or as they are when it is ``None``):
+        forward, backward and update for each minibatch. Returns the epoch's ``loss`` (and
+        ``accuracy``), the minibatch values weighted by their sizes."""
+        graph, roles, X, Y, batch = self.graph, self.roles, self.X, self.Y, self.batch
+        n = X.shape[0]
+        loss_sum = correct_sum = 0.0
+        for start in range(0, n, batch):
+            if order is None:
+                Xb, Yb = X[start:start + batch], Y[start:start + batch]
+            else:
+                rows = order[start:start + batch]
+                Xb, Yb = X[rows], Y[rows]
+            self.step += 1
+            number = start // batch + 1
+            batch_logs = dict(batch=number, size=len(Xb), step=self.step)
+            self.callbacks.call("on_batch_begin", number, batch_logs)
+            feed = {roles.input_name: Xb, roles.target_name: Yb}
+            J = self.guard.checked(lambda: {"loss": _forward_without_copy(graph, feed)}, feed, epoch,
+                                   f"minibatch {number} of {self.batches}")["loss"]
+            graph.backward()
+            self.optimizer.step()
+            loss_sum += J * len(Xb)
+            if roles.kind is not None:  # the prediction is read only when it is scored
+                correct_sum += accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)
+            self.callbacks.call("on_batch_end", number, dict(batch_logs, loss=float(J)))
+        record = {"loss": loss_sum / n}
+        if roles.kind is not None:
+            record["accuracy"] = correct_sum / n
+        return record
+
+    def validate(self, epoch, X_val, Y_val):
+        """The ``val_loss`` (and ``val_accuracy``) of the weights at the end of ``epoch``."""
+        roles = self.roles
+        val_feed = {roles.input_name: X_val, roles.target_name: Y_val}
+        scores = self.guard.checked(lambda: score(self.graph, roles, X_val, Y_val), val_feed, epoch,
+                                    "on the validation data", what="validation loss")
+        record = {"val_loss": scores["loss"]}
+        if roles.kind is not None:
+            record["val_accuracy"] = scores["accuracy"]
+        return record
 
 
 class _NoBar:
