@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core import GraphError
 from .checks import GraphRoles, checked_data
+from .metrics import REGRESSION_METRICS
 
 __all__ = ["predict", "evaluate", "score", "accuracy"]
 
@@ -64,7 +65,7 @@ def predict(graph, X, output=None, input_name="X"):
     return values[roles.output]
 
 
-def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y"):
+def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y", metrics=None):
     """``{"loss": J, "accuracy": a}`` on ``(X, Y)``: one ``graph.forward`` on all rows.
 
     ``X`` is ``N x D`` and ``Y`` ``N x K``, fed to the inputs ``input_name`` and
@@ -72,13 +73,50 @@ def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y"):
 
     ``loss`` is the graph's objective ``J`` (a mean over the rows); ``accuracy`` is there for
     classifiers only (``LogLoss``: prediction ``> 0.5``; ``CrossEntropy``: argmax). The graph
-    keeps the values of this pass, as after any ``forward``. Raises ``GraphError`` for a
-    graph without an objective or with unknown ``input_name``/``target_name``/``output``, and
-    ``ValueError`` for ``X`` and ``Y`` with different numbers of rows.
+    keeps the values of this pass, as after any ``forward``.
+
+    ``metrics``: names of more numbers to compare the estimate (``output``) with ``Y``, each
+    added under its name: ``"rmse"``, ``"mape"``, ``"smape"`` (``graphnn.training.metrics``)
+    and ``"accuracy"`` (a classifier's, there anyway).
+
+    Raises ``GraphError`` for a graph without an objective or with unknown
+    ``input_name``/``target_name``/``output``; ``ValueError`` for ``X`` and ``Y`` with
+    different numbers of rows, an unknown metric, ``"accuracy"`` for a graph that is not a
+    classifier, and ``"mape"`` with a target of 0.
+
+    >>> import graphnn as gn
+    >>> g = gn.Graph.sequential(gn.LinearLayer(), objective=gn.SquaredError())
+    >>> evaluate(g, np.array([[1.0], [3.0]]), np.array([[2.0], [4.0]]), metrics=["rmse", "mape"])
+    {'loss': 1.0, 'rmse': 1.0, 'mape': 0.375}
     """
     roles = GraphRoles(graph, input_name, target_name, output)
     X, Y = checked_data(X, Y, "evaluate")
-    return score(graph, roles, X, Y)
+    wanted = _checked_metrics(metrics, roles)
+    if not wanted:
+        return score(graph, roles, X, Y)
+    result = score(graph, roles, X, Y)
+    estimate = graph.value(roles.output)
+    for name in wanted:
+        if name != "accuracy":
+            result[name] = REGRESSION_METRICS[name](Y, estimate)
+    return result
+
+
+def _checked_metrics(metrics, roles):
+    """The list of metric names asked for; ``ValueError`` for an unknown one, or accuracy of
+    a graph that is not a classifier."""
+    if metrics is None:
+        return []
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    known = [*REGRESSION_METRICS, "accuracy"]
+    for name in names:
+        if name not in known:
+            raise ValueError(f"evaluate: unknown metric {name!r}; the metrics are {known}")
+        if name == "accuracy" and roles.kind is None:
+            raise ValueError(
+                "evaluate: accuracy needs a classifier (its objective LogLoss or CrossEntropy); "
+                "for this graph use rmse, mape or smape")
+    return names
 
 
 def score(graph, roles, X, Y):
