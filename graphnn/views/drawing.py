@@ -126,9 +126,10 @@ def check_rankdir(rankdir):
 
 
 def new_diagram(graph, rankdir, view):
-    """An empty ``Diagram`` named ``graphnn_<view>`` that runs in direction ``rankdir`` (one
-    of ``RANKDIRS``; ``ValueError`` otherwise, ``"auto"`` included: resolve it first), with
-    graphnn's fonts, spacing and edge style. ``graph`` is the graph it will draw."""
+    """An empty ``Diagram`` named ``graphnn_<view>`` that runs in direction ``rankdir``, with
+    graphnn's fonts, spacing and edge style; ``graph`` is the graph it will draw. ``rankdir``
+    is one of ``RANKDIRS``: the diagrams resolve ``"auto"`` by the graph's depth first; any
+    other value is a ``ValueError`` (``check_rankdir``)."""
     check_rankdir(rankdir)
     return Diagram(
         name=f"graphnn_{view}",
