@@ -19,6 +19,7 @@ from ..objectives import CrossEntropy, LogLoss, Objective, SquaredError
 
 __all__ = ["RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
 
+#: the local rule of each class's backward, ``(words, symbols)``: ``g`` (``G``) is the gradient
 #: that arrived, ``N x K``; looked up along the class's bases (``rule_of``)
 RULES = {
     InputLayer: ("z-scoring divides each column by its std, so the gradient is divided by it too",
