@@ -40,6 +40,8 @@ def test_graphnn_keeps_its_import_contracts():
     ("core/record.py", "from ..graph import Graph", "graphnn.core is not allowed to import graphnn.graph"),
     ("training/fit.py", "def f():\n    import examples.kidcreative", "graphnn is not allowed to import examples"),
     ("stray.py", "", "The following modules are not listed as layers:\n\n- graphnn.stray"),
+    ("views/drawing.py", "def f():\n    from .render import RenderError",
+     "graphnn.views.drawing is not allowed to import graphnn.views.render"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):
     shutil.copy(ROOT / ".importlinter", tmp_path)
