@@ -16,9 +16,9 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 from digits import BATCH_SIZE, build_graph, load_digits_one_hot  # noqa: E402
 
-from graphnn.monitor import Monitor  # noqa: E402
-from graphnn.optim import Adam  # noqa: E402
-from graphnn.training import fit  # noqa: E402
+from graphnn.views.monitor import Monitor  # noqa: E402
+from graphnn.training.optim import Adam  # noqa: E402
+from graphnn.training.fit import fit  # noqa: E402
 
 
 def seconds_per_epoch(X, Y, epochs, make_callbacks):

@@ -4,7 +4,7 @@ Run by hand, never as a test: ``python benchmarks/train_step.py [--repeats 5] [-
 
 Implementations, interleaved within each round so that machine noise hits all of them alike:
 
-- ``graphnn``: a ``Graph`` and ``graphnn.optim.SGD``, as a user would write it;
+- ``graphnn``: a ``Graph`` and ``graphnn.training.optim.SGD``, as a user would write it;
 - ``numpy``: the same network written directly in numpy, no abstraction (the floor for any
   numpy engine: fused output gradients, no input gradient for the data);
 - ``torch f64`` / ``torch f32``: PyTorch eager on the CPU, when torch is importable.
@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import graphnn as gn  # noqa: E402
-from graphnn.optim import SGD  # noqa: E402
+from graphnn.training.optim import SGD  # noqa: E402
 
 try:
     import torch

@@ -35,8 +35,8 @@ except ImportError:  # running from a source checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
 
-from graphnn.optim import Adam
-from graphnn.training import evaluate, fit, predict, train_validation_split
+from graphnn.training.optim import Adam
+from graphnn.training.fit import evaluate, fit, predict, train_validation_split
 
 EPOCHS = 40
 QUICK_EPOCHS = 5
@@ -93,7 +93,7 @@ def run(epochs=EPOCHS, seed=0, out_dir="out", quiet=False):
 
     curve = Path(out_dir) / CURVE_NAME
     try:
-        from graphnn.plotting import plot_history
+        from graphnn.views.plotting import plot_history
 
         curve.parent.mkdir(parents=True, exist_ok=True)
         plot_history(history, curve, title="digits, MLP 64-64-10")

@@ -1,4 +1,4 @@
-"""Grading layers with graphnn.testing: graphnn's own, one right student layer and three wrong ones.
+"""Grading layers with graphnn.grading.checks: graphnn's own, one right student layer and three wrong ones.
 
 The "student" classes below are written as a student of the seed's assignment would write
 them: numpy only, their own little base class, nothing imported from graphnn. Three of them
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import graphnn as gn
-from graphnn.gradcheck import gradcheck_nodes
-from graphnn.testing import check_layer, check_objective
+from graphnn.grading.gradcheck import gradcheck_nodes
+from graphnn.grading.checks import check_layer, check_objective
 
 
 # ---------------------------------------------------------------------------- the students' code

@@ -31,7 +31,7 @@ except ImportError:  # run from a checkout in which graphnn is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
 from graphnn.datasets import KIDCREATIVE_FEATURES, DatasetError, kidcreative_path, load_kidcreative
-from graphnn.render import RenderError
+from graphnn.views.render import RenderError
 
 # The numbers the seed reports in its Part 3 ("Forwards-Backwards Propagate a Dataset"):
 # the mean, over the 673 observations, of the gradient coming backwards out of each module.
@@ -45,9 +45,9 @@ SEED_MEAN_FC = np.array([
 ])
 
 REPORT_FILE = "report.txt"
-#: the two diagrams (graphnn.render): the network, and the gradient flowing back through it
+#: the two diagrams (graphnn.views.render): the network, and the gradient flowing back through it
 DIAGRAMS = (("network", "network.svg"), ("gradients", "gradients.svg"))
-#: the replay of the pass, step by step (graphnn.replay): open it in a browser
+#: the replay of the pass, step by step (graphnn.views.replay): open it in a browser
 REPLAY_FILE = "replay.html"
 
 

@@ -27,8 +27,8 @@ except ImportError:  # running from a source checkout without `pip install -e .`
     import graphnn as gn
 
 from graphnn.datasets import DatasetError, load_kidcreative
-from graphnn.optim import Adam
-from graphnn.training import evaluate, fit, train_validation_split
+from graphnn.training.optim import Adam
+from graphnn.training.fit import evaluate, fit, train_validation_split
 
 EPOCHS = 300
 LEARNING_RATE = 0.05
@@ -81,7 +81,7 @@ def run_training(X, Y, seed=0, out_dir="out", epochs=EPOCHS, quiet=False):
 
     curve = Path(out_dir) / CURVE_NAME
     try:
-        from graphnn.plotting import plot_history
+        from graphnn.views.plotting import plot_history
 
         curve.parent.mkdir(parents=True, exist_ok=True)
         plot_history(history, curve, title="Kid Creative, logistic regression")

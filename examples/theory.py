@@ -36,7 +36,7 @@ except ImportError:  # run from a checkout in which graphnn is not installed
     sys.path.insert(0, str(HERE.parent))
     import graphnn as gn
 from graphnn.datasets import DatasetError, load_kidcreative
-from graphnn.render import RenderError
+from graphnn.views.render import RenderError
 
 sys.path.insert(0, str(HERE))  # the Part 3 pass is examples/kidcreative.py's
 import kidcreative  # noqa: E402

@@ -4,7 +4,7 @@ The graph (``--depth`` blocks, 20 by default)::
 
     X -> InputLayer (z-score) -> [FC width->width -> tanh] x depth -> FC -> Softmax -> CrossEntropy <- Y
 
-is trained twice with the same data, optimizer and seed, and a ``graphnn.monitor.Monitor``:
+is trained twice with the same data, optimizer and seed, and a ``graphnn.views.monitor.Monitor``:
 
 - ``tiny``: ``FullyConnectedLayer``'s own initialisation, the seed's uniform ``[-1e-4, 1e-4]``.
   Every block multiplies the backward gradient by ``W^T`` (entries of 1e-4), so after 20 blocks
@@ -33,9 +33,9 @@ except ImportError:  # running from a source checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
 
-from graphnn.monitor import Monitor
-from graphnn.optim import SGD
-from graphnn.training import evaluate, fit
+from graphnn.views.monitor import Monitor
+from graphnn.training.optim import SGD
+from graphnn.training.fit import evaluate, fit
 
 DEPTH, WIDTH, EPOCHS = 20, 32, 30
 BATCH_SIZE, LEARNING_RATE, MOMENTUM = 128, 0.01, 0.9

@@ -2,27 +2,28 @@
 
 Every public class is re-exported here: ``from graphnn import SoftmaxLayer`` works.
 """
-from .adapter import wrap
-from .diagnose import find_nonfinite
+from .grading.adapter import wrap
+from .grading.diagnose import find_nonfinite
 from .graph import Graph, GraphError
 from .layers import (
     AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
     ReLULayer, SoftmaxLayer, TanhLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
-from .optim import SGD, Adam
+from .training.optim import SGD, Adam
 from .parameter import Parameter
-from .persistence import load_parameters, save_parameters
-from .profiler import Profile, profile
-from .summarize import summary
-from .replay import replay
-from .training import History, evaluate, fit, predict
+from .training.persistence import load_parameters, save_parameters
+from .views.profiler import Profile, profile
+from .views.summarize import summary
+from .views.replay import replay
+from .training.fit import History, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "load_kidcreative": "datasets", "DatasetError": "datasets",  # pandas: slow to import
-    "plot_history": "plotting",  # matplotlib: optional
+    "load_csv": "datasets", "split": "datasets",
+    "plot_history": "views.plotting",  # matplotlib: optional
 }
 
 
@@ -39,7 +40,7 @@ __all__ = [
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
-    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative",
+    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "find_nonfinite", "summary",
     "__version__",
 ]

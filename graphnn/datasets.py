@@ -1,6 +1,8 @@
-"""Loaders for the data sets used in the course examples.
+"""Loaders for data: your own CSV files, and the data sets used in the course examples.
 
-``load_kidcreative`` reads the Kid Creative data set (``KidCreative.csv``: 673 people, whether
+``load_csv`` reads any CSV file with a header row into ``(X, Y)``: the target column(s) as
+``Y`` (optionally one-hot), the other columns, but those dropped, as ``X``. ``split`` shuffles
+``(X, Y)`` into a training and a validation part. ``load_kidcreative`` reads the Kid Creative data set (``KidCreative.csv``: 673 people, whether
 they bought a children's creativity magazine) into ``N x D`` arrays, the layout every graphnn
 value uses. The file is not shipped with graphnn; see ``data/README.md`` for where to get it.
 
@@ -10,7 +12,7 @@ The CSV must have a header row with exactly these 18 columns, in this order::
     Unemployed, Residence Length, Dual Income, Minors, Own, House, White, English,
     Prev Child Mag, Prev Parent Mag
 
-Anything else raises ``DatasetError`` with a message naming the culprit (path, column, row,
+Anything else, in any of the loaders, raises ``DatasetError`` with a message naming the culprit (path, column, row,
 value) rather than a pandas traceback, because the usual cause is a mis-copied or re-saved
 file that the user has to fix by hand.
 """
@@ -63,27 +65,94 @@ def load_kidcreative(path=_DEFAULT_PATH):
     header, a blank or non-numeric cell, a ragged row, or a ``Buy`` value other than 0/1.
     """
     path = _resolve(path)
-    text = _read_text(path)
+    text = _read_text(path, _ABOUT)
     if not text.splitlines()[0].strip():
         raise DatasetError(f"{path}: line 1 is blank; the first line must be the header row.")
     # The header is checked on its own first: a wrong header usually also makes the rows
     # "ragged", and the missing column names are the more useful message.
     _check_header(_parse(text, path, nrows=1).iloc[0], path)
-
-    rows = _parse(text, path).iloc[1:].set_axis(list(KIDCREATIVE_COLUMNS), axis=1)
-    # Blank lines are harmless, but we keep the original index so messages can quote file lines.
-    blank = rows.apply(lambda col: col.isna() | (col.str.strip() == "")).all(axis=1)
-    rows = rows[~blank]
-    if rows.empty:
-        raise DatasetError(f"{path}: the file has a header but no data rows. {_ABOUT}")
-
     # "Obs No." is dropped, so an odd row id is no reason to reject the file.
-    used = rows[["Buy", *KIDCREATIVE_FEATURES]]
-    values = used.apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
-    values = values.to_numpy(dtype=np.float64)
-    _check_cells(used, values, path)
-    _check_buy(used["Buy"], values[:, 0], path)
-    return values[:, 1:].copy(), values[:, :1].copy()
+    X, Y, raw_target = _table(text, path, ["Buy"], ["Obs No."], one_hot=False, about=_ABOUT)
+    _check_buy(raw_target, Y[:, 0], path)
+    return X, Y
+
+
+def load_csv(path, target, drop=(), one_hot=False):
+    """Read a CSV file with a header row into ``(X, Y)``, float64 ``N x D`` and ``N x K``.
+
+    ``target``: the name of the column to predict (or a list of names, ``K`` of them), which
+    becomes ``Y``; ``drop``: names of columns to leave out (row ids, free text); every other
+    column becomes a column of ``X``, in file order. With ``one_hot=True`` the one ``target``
+    column holds class labels (numbers or text) and ``Y`` gets one column per class, in sorted
+    order (``np.unique`` of the labels), with a 1 in each row's class: what ``SoftmaxLayer``
+    and ``CrossEntropy`` read. Blank lines are skipped; a byte-order mark and spaces around
+    names and numbers are tolerated.
+
+    Raises ``DatasetError`` (a ``ValueError``), naming the file, the column and the row, for a
+    missing file, an empty file or one with a header only, a ``target`` or ``drop`` name that
+    is not a column (the message lists the columns), a duplicated column name, a row with
+    more or fewer fields than the header, a blank or non-numeric cell in a column that becomes
+    ``X`` (or ``Y`` without ``one_hot``), no column left for ``X``, and a target holding one
+    value (one class) in every row: nothing to learn.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pets.csv"
+    >>> _ = path.write_text("id,weight,legs,kind\\n1,4.0,4,cat\\n2,0.1,2,bird\\n3,30,4,dog\\n")
+    >>> X, Y = load_csv(path, target="kind", drop="id", one_hot=True)
+    >>> X.tolist(), Y.tolist()  # classes in sorted order: bird, cat, dog
+    ([[4.0, 4.0], [0.1, 2.0], [30.0, 4.0]], [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    """
+    targets = [target] if isinstance(target, str) else list(target)
+    dropped = [drop] if isinstance(drop, str) else list(drop)
+    if one_hot and len(targets) != 1:
+        raise DatasetError(f"load_csv: one_hot=True needs one target column, got {targets!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path.resolve()} is a directory, not a CSV file.")
+    if not path.exists():
+        raise DatasetError(f"data file not found: looked for {path.resolve()}.")
+    text = _read_text(path, "")
+    X, Y, raw = _table(text, path, targets, dropped, one_hot, about="")
+    if len(np.unique(Y, axis=0)) == 1:
+        value = raw.iat[0].strip() if one_hot else Y[0].tolist()
+        raise DatasetError(
+            f"{path}: the target {_quote(targets)} holds the same value ({value!r}) in all "
+            f"{len(Y)} rows: one class, nothing to learn. Is it the right column?")
+    return X, Y
+
+
+def split(X, Y, validation=1 / 3, seed=None):
+    """Shuffle the rows of ``(X, Y)`` (``N x D`` and ``N x K``) and split them into
+    ``(X_train, Y_train), (X_val, Y_val)``, as the course's later assignments ask: the first
+    ``N - round(validation * N)`` shuffled rows train, the rest validate. ``seed`` makes the
+    shuffle reproducible (``None``: a fresh one each call). Each row of ``X`` stays with its
+    row of ``Y``.
+
+    Raises ``ValueError`` when ``X`` and ``Y`` differ in rows, or ``validation`` (a number in
+    ``(0, 1)``) leaves either part empty.
+
+    >>> X = np.arange(6.0).reshape(6, 1); Y = X * 10
+    >>> (Xt, Yt), (Xv, Yv) = split(X, Y, validation=1/3, seed=0)
+    >>> Xt.shape, Xv.shape, bool(np.all(Yt == 10 * Xt))
+    ((4, 1), (2, 1), True)
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            f"split: X and Y must be 2-D with one row per observation, got shapes "
+            f"{X.shape} and {Y.shape}")
+    if isinstance(validation, bool) or not isinstance(validation, (int, float)) or not 0 < validation < 1:
+        raise ValueError(f"split: validation must be a fraction in (0, 1), got {validation!r}")
+    n = X.shape[0]
+    n_val = int(round(validation * n))
+    if not 0 < n_val < n:
+        raise ValueError(
+            f"split: validation={validation} of {n} rows leaves "
+            f"{'no validation' if n_val == 0 else 'no training'} rows; use more data or "
+            "another fraction")
+    order = np.random.default_rng(seed).permutation(n)
+    train, val = order[:n - n_val], order[n - n_val:]
+    return (X[train], Y[train]), (X[val], Y[val])
 
 
 def kidcreative_path(path=_DEFAULT_PATH):
@@ -111,7 +180,7 @@ def _resolve(path):
     return path
 
 
-def _read_text(path):
+def _read_text(path, about):
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -126,8 +195,59 @@ def _read_text(path):
             "Is it really the CSV and not, say, a spreadsheet? Re-save it as UTF-8 CSV."
         ) from None
     if not text.strip():  # after decoding: a file holding only a byte-order mark is empty too
-        raise DatasetError(f"{path}: the file is empty. {_ABOUT}")
+        raise DatasetError(f"{path}: the file is empty. {about}".rstrip())
     return text
+
+
+def _table(text, path, targets, dropped, one_hot, about):
+    """``(X, Y, raw target column)`` from the CSV ``text``: the checks shared by the loaders."""
+    table = _parse(text, path)
+    header = ["" if pd.isna(name) else name.strip() for name in table.iloc[0]]
+    if not header[0] and len(header) == 1:
+        raise DatasetError(f"{path}: line 1 is blank; the first line must be the header row.")
+    duplicated = sorted({name for name in header if name and header.count(name) > 1})
+    if duplicated:
+        raise DatasetError(f"{path}: duplicated column(s) {_quote(duplicated)} in the header row.")
+    unknown = [name for name in (*targets, *dropped) if name not in header]
+    if unknown:
+        raise DatasetError(
+            f"{path}: no column {_quote(unknown)}; the columns are {_quote(header)}"
+            + (" (the file seems to use ';' or tabs instead of commas as separator)"
+               if len(header) == 1 and (";" in header[0] or "\t" in header[0]) else "") + ".")
+    features = [name for name in header if name not in targets and name not in dropped]
+    if "" in features:
+        raise DatasetError(
+            f"{path}: column {header.index('') + 1} has no name. A trailing comma in the header "
+            "makes one; pandas writes its row index so (save with index=False, or leave it out "
+            "here with drop='').")
+    if not features:
+        raise DatasetError(f"{path}: no column is left for X once the target {_quote(targets)} "
+                           f"and the dropped {_quote(dropped)} are taken out.")
+    rows = table.iloc[1:].set_axis(header, axis=1)
+    # Blank lines are harmless, but we keep the original index so messages can quote file lines.
+    blank = rows.apply(lambda col: col.isna() | (col.str.strip() == "")).all(axis=1)
+    rows = rows[~blank]
+    if rows.empty:
+        raise DatasetError(f"{path}: the file has a header but no data rows. {about}".rstrip())
+    numeric = [name for name in header if name in features or (name in targets and not one_hot)]
+    used = rows[numeric]  # file order: the first bad cell named is the first in the file
+    values = used.apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
+    _check_cells(used, values.to_numpy(dtype=np.float64), path, n_columns=len(header),
+                 fields=rows.notna().sum(axis=1))
+    X = np.array(values[features], dtype=np.float64, order="C")  # a copy: pandas' may be read-only
+    if not one_hot:
+        return X, np.array(values[targets], dtype=np.float64, order="C"), rows[targets[0]]
+    labels = rows[targets[0]]
+    missing = labels.isna() | (labels.str.strip() == "")
+    if missing.any():
+        i = int(np.flatnonzero(missing.to_numpy())[0])
+        raise DatasetError(f"{path}: {_where(labels.index[i], i)}, column {targets[0]!r} has no "
+                           "class label (a blank or missing cell).")
+    stripped = labels.str.strip()
+    numbers = pd.to_numeric(stripped, errors="coerce")
+    keys = numbers.to_numpy() if numbers.notna().all() else stripped.to_numpy()
+    classes, index = np.unique(keys, return_inverse=True)
+    return X, np.eye(len(classes))[index.ravel()], labels
 
 
 def _parse(text, path, nrows=None):
@@ -179,15 +299,14 @@ def _check_header(header, path):
     )
 
 
-def _check_cells(cells, values, path):
+def _check_cells(cells, values, path, n_columns, fields):
     bad = np.argwhere(~np.isfinite(values))  # row-major, so the first hit is the first in the file
     if not len(bad):
         return
     i, j = bad[0]
     raw = cells.iat[i, j]
     if pd.isna(raw):
-        n_fields = int(cells.iloc[i].notna().sum()) + 1  # + the dropped "Obs No."
-        what = f"is missing: the row has only {n_fields} of {len(KIDCREATIVE_COLUMNS)} fields"
+        what = f"is missing: the row has only {int(fields.iat[i])} of {n_columns} fields"
     elif not raw.strip():
         what = "is blank"
     else:

@@ -2,12 +2,12 @@
 
 The core knows nothing of the views, so that they can depend on it and never the reverse.
 This module sits above both: ``Graph`` here is ``graphnn.core.Graph`` plus ``to_dot``,
-``render`` and ``replay``, which hand the graph to ``graphnn.render`` and ``graphnn.replay``. ``graphnn.Graph`` is this class;
+``render`` and ``replay``, which hand the graph to ``graphnn.views.render`` and ``graphnn.views.replay``. ``graphnn.Graph`` is this class;
 code that needs only the engine may use ``graphnn.core.Graph``.
 """
-from . import render as _render
-from .summarize import summary as _summary
-from . import replay as _replay
+from .views import render as _render
+from .views.summarize import summary as _summary
+from .views import replay as _replay
 from .core import INPUT, LAYER, OBJECTIVE, GraphError
 from .core import Graph as _CoreGraph
 
@@ -44,7 +44,7 @@ class Graph(_CoreGraph):
         ``graphnn.profile`` result, time and bytes per node) or ``view="gradients"`` (after
         ``backward``: the gradient along every edge). ``rankdir``: ``"auto"`` (left to right
         for shallow graphs, top to bottom beyond four boxes), ``"LR"``, ``"TB"``, ``"RL"`` or
-        ``"BT"``; ``fold``, ``node_range`` and ``marks``: see ``graphnn.render.to_dot``, which
+        ``"BT"``; ``fold``, ``node_range`` and ``marks``: see ``graphnn.views.render.to_dot``, which
         also says what it raises."""
         return _render.to_dot(self, view, rankdir, profile=profile, fold=fold,
                               node_range=node_range, marks=marks)
@@ -53,7 +53,7 @@ class Graph(_CoreGraph):
                node_range=None, marks=None):
         """Write the ``view`` to ``path``: ``.dot``/``.gv`` (DOT source, no Graphviz needed),
         or ``.svg``/``.png``/``.pdf`` (the ``.dot`` beside it, then Graphviz's ``dot``).
-        Returns the written ``pathlib.Path``. See ``graphnn.render.render``."""
+        Returns the written ``pathlib.Path``. See ``graphnn.views.render.render``."""
         return _render.render(self, path, view, rankdir, profile=profile, fold=fold,
                               node_range=node_range, marks=marks)
 
@@ -71,7 +71,7 @@ class Graph(_CoreGraph):
         return _render.graph_mimebundle(self, include, exclude)
 
     def replay(self, rankdir="auto"):
-        """The last forward and backward pass, one frame per step (``graphnn.replay.Replay``):
+        """The last forward and backward pass, one frame per step (``graphnn.views.replay.Replay``):
         ``.save("replay.html")`` writes a self-contained player, Jupyter shows it inline,
-        each frame's ``dot`` is a ``graphviz.Digraph``. See ``graphnn.replay.replay``."""
+        each frame's ``dot`` is a ``graphviz.Digraph``. See ``graphnn.views.replay.replay``."""
         return _replay.replay(self, rankdir)

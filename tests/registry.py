@@ -1,6 +1,6 @@
 """Registries of every layer and objective, for the shared contract suites.
 
-``tests/test_layer_contract.py`` runs ``graphnn.testing.check_layer`` (the contract, kept in
+``tests/test_layer_contract.py`` runs ``graphnn.grading.checks.check_layer`` (the contract, kept in
 one place) on every entry of ``LAYER_CASES``, and ``tests/test_objectives.py`` runs
 ``check_objective`` on every entry of ``OBJECTIVE_CASES``. A new layer gets the whole
 contract suite by being registered here (and ``test_every_layer_is_registered`` fails until it
@@ -30,7 +30,7 @@ from graphnn import (
     LogisticSigmoidLayer, LogLoss,
     ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
-from graphnn.testing import away_from_zero_inputs, distribution_pair
+from graphnn.grading.checks import away_from_zero_inputs, distribution_pair
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def log_loss_pair(rng, n, k):
     return Y, rng.uniform(0.05, 0.95, size=(n, k))
 
 
-#: Y one-hot rows and distributions, Yhat a softmax (graphnn.testing's default pair)
+#: Y one-hot rows and distributions, Yhat a softmax (graphnn.grading.checks's default pair)
 cross_entropy_pair = distribution_pair
 
 

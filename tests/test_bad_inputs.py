@@ -23,11 +23,11 @@ from graphnn import (
     LogisticSigmoidLayer, LogLoss, ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.datasets import KIDCREATIVE_COLUMNS, DatasetError, load_kidcreative
-from graphnn.gradcheck import gradcheck, numerical_gradient
-from graphnn.optim import SGD
-from graphnn.training import fit
-from graphnn.persistence import ParameterFileError, load_parameters, save_parameters
-from graphnn.render import RenderError
+from graphnn.grading.gradcheck import gradcheck, numerical_gradient
+from graphnn.training.optim import SGD
+from graphnn.training.fit import fit
+from graphnn.training.persistence import ParameterFileError, load_parameters, save_parameters
+from graphnn.views.render import RenderError
 
 PACKAGE = Path(graphnn.__file__).resolve().parent
 

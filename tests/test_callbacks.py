@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.callbacks import Callback, CallbackList, LambdaCallback
-from graphnn.training import fit
+from graphnn.training.callbacks import Callback, CallbackList, LambdaCallback
+from graphnn.training.fit import fit
 
 
 def small_problem(seed=0):
@@ -114,7 +114,7 @@ def test_callbacks_do_not_change_training():
 
 def test_bad_callbacks_are_named():
     graph, X, Y = small_problem()
-    with pytest.raises(TypeError, match=r"callbacks\[1\] is a function, not a graphnn.callbacks.Callback"):
+    with pytest.raises(TypeError, match=r"callbacks\[1\] is a function, not a graphnn.training.callbacks.Callback"):
         fit(graph, X, Y, epochs=1, progress=False, callbacks=[Callback(), lambda: None])
     with pytest.raises(TypeError, match=r"unknown hook\(s\) \['on_epoch_ends'\]"):
         LambdaCallback(on_epoch_ends=print)

@@ -228,8 +228,8 @@ def regression_graph():
 
 
 def test_a_diverging_fit_stops_at_the_first_non_finite_loss_with_the_last_finite_weights():
-    from graphnn.optim import SGD
-    from graphnn.training import fit
+    from graphnn.training.optim import SGD
+    from graphnn.training.fit import fit
 
     X, Y = diverging_problem()
     g = regression_graph()
@@ -249,7 +249,7 @@ def test_a_diverging_fit_stops_at_the_first_non_finite_loss_with_the_last_finite
 
 
 def test_fit_blames_nan_data_not_the_objective():
-    from graphnn.training import fit
+    from graphnn.training.fit import fit
 
     X = np.ones((5, 3))
     X[3, 2] = NAN

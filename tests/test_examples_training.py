@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from graphnn.datasets import load_kidcreative
-from graphnn.training import evaluate, train_validation_split
+from graphnn.training.fit import evaluate, train_validation_split
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -1,4 +1,4 @@
-"""graphnn.gradcheck pinned down: the error measure, the noise floor, the step and the
+"""graphnn.grading.gradcheck pinned down: the error measure, the noise floor, the step and the
 tolerance actually used, the data types it accepts, and the report's table.
 
 Expected values are computed here by hand from the definitions in the docstrings, never read
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.gradcheck import (
+from graphnn.grading.gradcheck import (
     DEFAULT_EPS, DEFAULT_TOLERANCE, ROUNDING_UNITS, GradcheckReport, gradcheck, noise_floor,
     numerical_gradient, relative_error,
 )

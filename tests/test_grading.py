@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.gradcheck import gradcheck_nodes
-from graphnn.testing import check_layer, check_objective
+from graphnn.grading.gradcheck import gradcheck_nodes
+from graphnn.grading.checks import check_layer, check_objective
 
 ROOT = Path(__file__).resolve().parent.parent
 

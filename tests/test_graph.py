@@ -6,7 +6,7 @@
    separately built layer objects.
 2. On small DAGs (fan-out, residual, concat, one value fed twice, tied weights, two weighted
    objectives, two weighted fused heads) the analytic gradients match central differences in
-   float64, checked both with ``graphnn.gradcheck.gradcheck`` and independently with
+   float64, checked both with ``graphnn.grading.gradcheck.gradcheck`` and independently with
    ``numerical_gradient``.
 3. Backward bookkeeping: idempotent backward, fan-out sums, tuples for multi-input nodes, the
    read-only networkx view.
@@ -30,7 +30,7 @@ from graphnn import (
     LinearLayer, LogisticSigmoidLayer, LogLoss, Parameter, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.datasets import load_kidcreative
-from graphnn.gradcheck import gradcheck, numerical_gradient, relative_error
+from graphnn.grading.gradcheck import gradcheck, numerical_gradient, relative_error
 
 SEED = 20240917
 TOLERANCE = 1e-6  # relative error of analytic against central differences, float64

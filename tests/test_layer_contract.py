@@ -1,6 +1,6 @@
 """The contract every layer keeps, checked for every layer registered in tests/registry.py.
 
-The contract itself lives in ``graphnn.testing.check_layer`` (shapes for one observation and
+The contract itself lives in ``graphnn.grading.checks.check_layer`` (shapes for one observation and
 many, rows independent, ``gradient()`` and ``backward`` against central differences and
 against each other, parameter gradients of the mean, no mutation of arguments, finite results
 without warnings at extreme inputs, errors that name the layer and the shapes): the same
@@ -20,8 +20,8 @@ from graphnn import (
     TanhLayer,
 )
 from graphnn._validation import describe_shape
-from graphnn.gradcheck import numerical_gradient, relative_error
-from graphnn.testing import LAYER_CHECKS, check_layer
+from graphnn.grading.gradcheck import numerical_gradient, relative_error
+from graphnn.grading.checks import LAYER_CHECKS, check_layer
 from registry import LAYER_CASES, make_fc
 
 CASES = pytest.mark.parametrize("case", LAYER_CASES, ids=[case.name for case in LAYER_CASES])

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.callbacks import LambdaCallback
-from graphnn.monitor import SATURATION, STATISTICS, Monitor, norm_ratio
-from graphnn.optim import SGD
-from graphnn.training import fit
+from graphnn.training.callbacks import LambdaCallback
+from graphnn.views.monitor import SATURATION, STATISTICS, Monitor, norm_ratio
+from graphnn.training.optim import SGD
+from graphnn.training.fit import fit
 
 
 def build(seed=0):
@@ -223,7 +223,7 @@ def test_plot_and_diagram_refuse_what_they_cannot_draw(tmp_path):
 
 def test_diagram_shows_the_statistic_of_the_chosen_epoch():
     monitor = trained_monitor()
-    from graphnn.render import format_number
+    from graphnn.views.render import format_number
 
     for statistic, key, node_label in (("edge_grad", ("tanh1", "fc2", 0), None), ("grad_ratio", "fc2.weights", "weights"),
                                        ("saturated", "tanh1", "saturated")):
@@ -235,7 +235,7 @@ def test_diagram_shows_the_statistic_of_the_chosen_epoch():
 
 
 def test_replay_has_one_frame_per_record_in_the_player(tmp_path):
-    from graphnn.player import Player
+    from graphnn.views.player import Player
 
     monitor = trained_monitor()
     path = tmp_path / "replay.html"
@@ -243,7 +243,7 @@ def test_replay_has_one_frame_per_record_in_the_player(tmp_path):
     assert isinstance(player, Player) and len(player) == 3
     assert [frame.caption.split(":")[0] for frame in player.frames] == [
         "epoch 1 (training step 1)", "epoch 2 (training step 4)", "epoch 3 (training step 7)"]
-    from graphnn.render import format_number
+    from graphnn.views.render import format_number
 
     for index, frame in enumerate(player.frames):
         assert f"minibatch loss {format_number(monitor.losses[index])}" in frame.caption

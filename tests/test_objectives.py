@@ -2,7 +2,7 @@
 
 Convention (graphnn.objectives.Objective): ``eval`` is the mean loss over the N observations,
 ``gradient`` is per observation, so ``gradient == N * d eval / d Yhat``. The contract lives in
-``graphnn.testing.check_objective`` (the function teachers run on students' objectives); this
+``graphnn.grading.checks.check_objective`` (the function teachers run on students' objectives); this
 file runs it on every registered objective and adds graphnn's own checks.
 """
 import numpy as np
@@ -10,7 +10,7 @@ import pytest
 
 from graphnn import CrossEntropy, LogLoss, SquaredError
 from graphnn._validation import describe_shape
-from graphnn.testing import OBJECTIVE_CHECKS, check_objective
+from graphnn.grading.checks import OBJECTIVE_CHECKS, check_objective
 from registry import OBJECTIVE_CASES
 
 CASES = pytest.mark.parametrize("case", OBJECTIVE_CASES,

@@ -11,7 +11,7 @@ import pytest
 
 import graphnn as gn
 from graphnn import Parameter
-from graphnn.optim import SGD, Adam
+from graphnn.training.optim import SGD, Adam
 
 # A tiny linear regression: 4 observations, 2 features, 1 output.
 X = np.array([[1.0, 2.0], [0.5, -1.0], [-1.5, 0.25], [2.0, 1.0]])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn import persistence
-from graphnn.persistence import ParameterFileError, load_parameters, parameter_keys, save_parameters
+from graphnn.training import persistence
+from graphnn.training.persistence import ParameterFileError, load_parameters, parameter_keys, save_parameters
 
 
 def mlp(seed=0, hidden=5, dtype=np.float64):
@@ -63,8 +63,8 @@ def test_round_trip_is_bit_exact(tmp_path, dtype):
 
 
 def test_a_trained_model_round_trips(tmp_path):
-    from graphnn.optim import Adam
-    from graphnn.training import fit, predict
+    from graphnn.training.optim import Adam
+    from graphnn.training.fit import fit, predict
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))

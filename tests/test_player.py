@@ -1,11 +1,11 @@
-"""graphnn.player: the page it writes holds every frame, needs no network, and plays in a
+"""graphnn.views.player: the page it writes holds every frame, needs no network, and plays in a
 real browser (Debian's chromium, driven by playwright, as tests/test_site.py does)."""
 import json
 import re
 
 import pytest
 
-from graphnn.player import Frame, Player
+from graphnn.views.player import Frame, Player
 
 
 def picture(text, colour="#ffffff"):

@@ -1,4 +1,4 @@
-"""Tests of graphnn.profiler: the per-node profile of a pass (issue 7, "Performance").
+"""Tests of graphnn.views.profiler: the per-node profile of a pass (issue 7, "Performance").
 
 1. Every node has a row, in topological order; layers and objectives that run take time
    (only ``> 0`` is asserted: machines are noisy); inputs take none and show their fed bytes;
@@ -27,7 +27,7 @@ from graphnn import (
 )
 from graphnn.datasets import load_kidcreative
 from graphs import kidcreative_chain
-from graphnn.profiler import NodeProfile, Profile, format_bytes, profile
+from graphnn.views.profiler import NodeProfile, Profile, format_bytes, profile
 
 WRAPPED = {"forward", "backward", "backward_parameters", "zero_grad", "eval", "gradient", "fused_gradient"}
 REPEAT = 3  # the tests look at what is measured, not at how precisely

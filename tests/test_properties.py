@@ -3,7 +3,7 @@
 Hypothesis draws the shapes and values; each property is checked on 200 examples under the
 ``ci`` profile (tests/conftest.py). Random graphs are checked both with objectives fused with
 their activations (``Graph(fuse=True)``, the default) and without (``fuse=False``). Everything
-is float64 and compared with ``graphnn.gradcheck.relative_error`` (the worst absolute error
+is float64 and compared with ``graphnn.grading.gradcheck.relative_error`` (the worst absolute error
 over the gradient's largest entry), which must stay below 1e-6.
 
 How the values are chosen so that central differences (step 1e-6) are accurate:
@@ -35,7 +35,7 @@ from graphnn import (
     AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, Graph, InputLayer, LinearLayer,
     LogisticSigmoidLayer, LogLoss, ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
-from graphnn.gradcheck import DEFAULT_EPS, gradcheck, relative_error
+from graphnn.grading.gradcheck import DEFAULT_EPS, gradcheck, relative_error
 
 TOLERANCE = 1e-6
 

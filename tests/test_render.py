@@ -1,4 +1,4 @@
-"""Tests of graphnn.render: the network view and the gradient-flow view (issue 4).
+"""Tests of graphnn.views.render: the network view and the gradient-flow view (issue 4).
 
 1. The DOT text of the network view holds every node (name, class, output shape, parameter
    count), every edge with the shape it carries, and the total parameter count, for the
@@ -11,7 +11,7 @@
    node group per graph node (plus the legend); without ``dot`` a ``RenderError`` says how to
    install Graphviz and the ``.dot`` file is still written.
 4. Determinism (same graph, same bytes), argument checks, a 50-layer chain.
-5. A ``graphnn.profiler.Profile`` drawn on the network view: each node's times, bytes and
+5. A ``graphnn.views.profiler.Profile`` drawn on the network view: each node's times, bytes and
    share, its fill darker the larger its share; the pass time and graph overhead in the legend;
    the same profile gives the same text.
 """
@@ -29,8 +29,8 @@ from graphnn import (
 )
 from graphnn.datasets import load_kidcreative
 from graphs import kidcreative_chain
-from graphnn.profiler import NodeProfile, Profile, profile
-from graphnn.render import (
+from graphnn.views.profiler import NodeProfile, Profile, profile
+from graphnn.views.render import (
     EXPLODING, LEGEND_NODE, VANISHING, RenderError, format_number, gradient_diagram,
     network_diagram, render, to_dot,
 )

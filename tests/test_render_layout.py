@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.render import (
+from graphnn.views.render import (
     LEGEND_NODE, Diagram, format_mean, format_number, gradient_diagram, network_diagram, render,
     to_dot,
 )

@@ -1,4 +1,4 @@
-"""graphnn.replay: one frame per step of the pass, in the order the passes ran; every number
+"""graphnn.views.replay: one frame per step of the pass, in the order the passes ran; every number
 a frame shows is the graph's own; fan-out sums fill up consumer by consumer; the same layout
 in every frame; the player works in chromium from file://."""
 import importlib.util
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.render import format_number
-from graphnn.replay import FUSED_RULE, RULES, rule_of
+from graphnn.views.render import format_number
+from graphnn.views.replay import FUSED_RULE, RULES, rule_of
 from graphs import kidcreative_chain
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent

@@ -82,7 +82,7 @@ def test_in_a_jupyter_kernel_the_default_shows_tqdm_autos_bar(monkeypatch):
     (the notebook widget when ipywidgets is installed). The notebook test runs it for real."""
     import types
 
-    from graphnn import training
+    from graphnn.training import fit as training
 
     kernel = types.SimpleNamespace(config={"IPKernelApp": {}})
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel))
@@ -114,7 +114,7 @@ def test_a_history_prints_as_a_short_summary():
 
 # ---------------------------------------------------------------------------- plot_history
 def test_plot_history_returns_a_figure_that_shows_itself_without_pyplot(tmp_path):
-    from graphnn.plotting import plot_history
+    from graphnn.views.plotting import plot_history
 
     history = gn.History(loss=[1.0, 0.6, 0.5], val_loss=[1.1, 0.7, 0.65])
     figure = plot_history(history, tmp_path / "curve.png")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.render import graph_mimebundle, graph_repr, graph_svg
-from graphnn.summarize import Summary
+from graphnn.views.render import graph_mimebundle, graph_repr, graph_svg
+from graphnn.views.summarize import Summary
 
 
 def mlp():

@@ -7,9 +7,9 @@ import pytest
 
 import graphnn as gn
 from graphnn.datasets import load_kidcreative
-from graphnn.optim import SGD, Adam
-from graphnn.plotting import plot_history
-from graphnn.training import History, evaluate, fit, predict, train_validation_split
+from graphnn.training.optim import SGD, Adam
+from graphnn.views.plotting import plot_history
+from graphnn.training.fit import History, evaluate, fit, predict, train_validation_split
 
 
 @pytest.fixture(scope="module")
@@ -425,3 +425,44 @@ def test_plot_history_without_matplotlib_says_what_to_install(monkeypatch, tmp_p
     with pytest.raises(ImportError, match=r'pip install -e "\.\[plot\]"'):
         plot_history({"loss": [1.0]}, tmp_path / "curve.png")
     assert not (tmp_path / "curve.png").exists()
+
+
+# ---------------------------------------------------------------------------- the parts of fit
+def test_the_training_api_is_one_import_from_fit_and_each_name_lives_in_its_own_module():
+    from graphnn.training import evaluation, history, split
+
+    assert (History, predict, evaluate, train_validation_split) == (
+        history.History, evaluation.predict, evaluation.evaluate, split.train_validation_split)
+    assert (gn.fit, gn.History, gn.predict, gn.evaluate) == (fit, History, predict, evaluate)
+
+
+def test_best_epoch_counts_patience_and_restores_only_with_early_stopping():
+    from graphnn.training.early_stopping import BestEpoch
+
+    p = gn.Parameter(np.zeros((1, 1)), "w")
+    history = History(loss=[0.5, 0.4, 0.45, 0.44])
+    best = BestEpoch(patience=2, min_delta=0.01)
+    for epoch, (loss, value) in enumerate(zip(history["loss"], (1.0, 2.0, 3.0, 4.0)), start=1):
+        best.update(history, epoch, loss, [np.full((1, 1), value)])
+    assert (history.best_epoch, best.waited, best.out_of_patience) == (2, 2, True)
+    best.restore_best([p], history)
+    assert p.value[0, 0] == 2.0 and history.restored_best
+    without = BestEpoch(patience=None, min_delta=0.0)
+    without.update(history, 1, 0.5, [np.full((1, 1), 9.0)])
+    assert not without.out_of_patience and without.weights is None
+
+
+def test_the_divergence_guard_restores_the_last_finite_weights_it_kept():
+    from graphnn.training.divergence import DivergenceGuard
+
+    graph = gn.Graph.sequential(gn.FullyConnectedLayer(1, 1, seed=0), objective=gn.SquaredError())
+    weights = graph.parameters()[0]
+    history = History(loss=[])
+    guard = DivergenceGuard(graph, graph.parameters(), history)
+    weights.value[...] = 3.0
+    guard.keep(guard.checked_weights(1), 1)
+    weights.value[...] = np.inf
+    with pytest.raises(FloatingPointError, match=r"epoch 2 \(its last update\): parameter 'weights'.*"
+                                                 r"The weights of epoch 1 \(the last finite ones\) were restored") as err:
+        guard.checked_weights(2)
+    assert weights.value[0, 0] == 3.0 and err.value.history is history and err.value.epoch == 2

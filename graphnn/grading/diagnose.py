@@ -25,8 +25,8 @@ import warnings
 import networkx as nx
 import numpy as np
 
-from ._validation import describe_shape
-from .core import GraphError
+from .._validation import describe_shape
+from ..core import GraphError
 
 __all__ = ["find_nonfinite", "NonfiniteReport", "array_statistics"]
 
@@ -71,7 +71,7 @@ class NonfiniteReport:
 
     @property
     def marks(self):
-        """``{node: message}`` for ``graphnn.render``: the culprit with what went wrong, and
+        """``{node: message}`` for ``graphnn.views.render``: the culprit with what went wrong, and
         every node of ``path`` (drawn red, with the edges between them)."""
         marks = {name: "" for name in self.path}
         if self.found:
@@ -95,13 +95,13 @@ class NonfiniteReport:
 
     def to_dot(self, graph, rankdir="LR"):
         """The network diagram of ``graph`` with the path and the culprit marked in red."""
-        from .render import to_dot
+        from ..views.render import to_dot
 
         return to_dot(graph, "network", rankdir, marks=self.marks)
 
     def render(self, graph, path, rankdir="LR"):
-        """Write ``to_dot(graph)`` to ``path`` (as ``graphnn.render.render``); returns it."""
-        from .render import render
+        """Write ``to_dot(graph)`` to ``path`` (as ``graphnn.views.render.render``); returns it."""
+        from ..views.render import render
 
         return render(graph, path, "network", rankdir, marks=self.marks)
 

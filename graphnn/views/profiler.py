@@ -9,7 +9,7 @@ its parameters that ``Graph.backward`` calls first; an objective's ``gradient`` 
 along its in-edges. What the nodes do not account for is the *graph overhead*: the
 ``Graph``'s own loop, lookups and bookkeeping around them (plus the profiler's timers).
 
-``print(p)`` shows the table; ``graphnn.render.network_diagram(graph, profile=p)`` draws it
+``print(p)`` shows the table; ``graphnn.views.render.network_diagram(graph, profile=p)`` draws it
 on the network, each node shaded by its share of the pass.
 
 >>> import numpy as np
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import INPUT, LAYER, OBJECTIVE, GraphError
-from .core.plan import FUSED_STEP, PARAMETERS_STEP
+from ..core import INPUT, LAYER, OBJECTIVE, GraphError
+from ..core.plan import FUSED_STEP, PARAMETERS_STEP
 
 __all__ = ["profile", "Profile", "NodeProfile", "format_bytes", "format_seconds"]
 

@@ -96,7 +96,7 @@ class CallbackList:
             if not isinstance(callback, Callback):
                 raise TypeError(
                     f"fit: callbacks[{index}] is a {type(callback).__name__}, not a "
-                    "graphnn.callbacks.Callback; subclass Callback or use LambdaCallback(...)"
+                    "graphnn.training.callbacks.Callback; subclass Callback or use LambdaCallback(...)"
                 )
         self.callbacks = callbacks
 

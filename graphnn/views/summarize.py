@@ -32,10 +32,10 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ._layout import value_or_none
-from ._validation import describe_shape
-from .core import INPUT, LAYER, OBJECTIVE
-from .layers.ConcatLayer import ConcatLayer
-from .layers.InputLayer import InputLayer
+from .._validation import describe_shape
+from ..core import INPUT, LAYER, OBJECTIVE
+from ..layers.ConcatLayer import ConcatLayer
+from ..layers.InputLayer import InputLayer
 
 __all__ = ["summary", "Summary", "Row"]
 

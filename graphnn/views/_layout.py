@@ -1,13 +1,13 @@
 """What a diagram draws, before any drawing: which nodes (a range of them, repeated blocks of
 a deep chain folded into one box), which edges between them, and which way it runs.
 
-``graphnn.render`` asks ``plan(graph, fold, node_range)`` for a ``Plan`` and draws it; this
+``graphnn.views.render`` asks ``plan(graph, fold, node_range)`` for a ``Plan`` and draws it; this
 module knows nothing of Graphviz. It reads the graph through its public API only.
 """
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .core import LAYER
+from ..core import LAYER
 
 #: the direction ``rankdir="auto"`` picks: left to right up to ``AUTO_LR_MAX_DEPTH`` boxes along
 #: the longest path (a short chain fits a screen's width), top to bottom beyond, as Keras draws

@@ -3,7 +3,7 @@ behave while ``fit`` trains, and draws them.
 
 ::
 
-    from graphnn.monitor import Monitor
+    from graphnn.views.monitor import Monitor
     monitor = Monitor()
     fit(graph, X, Y, epochs=30, callbacks=[monitor])
     monitor.plot("dynamics.png")                 # small multiples, one panel per layer
@@ -53,10 +53,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import render
-from .callbacks import Callback
-from .core import INPUT, LAYER, OBJECTIVE, GraphError
-from .layers import LogisticSigmoidLayer, ReLULayer, TanhLayer
+from .drawing import (
+    KIND_STYLE, SMALL, add_legend, colour_bar, edge_label, escape, format_number, gradient_colour,
+    graph_edges, heat_bar, heat_colour, html_label, mean_abs, new_diagram, node_kind, penwidth, rgb,
+)
+from .plotting import FORMATS, load_matplotlib
+from ..training.callbacks import Callback
+from ..core import INPUT, LAYER, OBJECTIVE, GraphError
+from ..layers import LogisticSigmoidLayer, ReLULayer, TanhLayer
 
 __all__ = ["Monitor", "norm_ratio", "STATISTICS", "SATURATION", "DEAD"]
 
@@ -143,22 +147,22 @@ class Monitor(Callback):
     def _collect(self, graph, before):
         record = graph.last_pass
         count = len(self.epochs)
-        for source, target, slot in render._edges(graph):
+        for source, target, slot in graph_edges(graph):
             gradient = record.edge_grad(source, target, slot)
             if gradient is not None:
-                self._put("edge_grad", (source, target, slot), _mean_abs(gradient), count)
+                self._put("edge_grad", (source, target, slot), mean_abs(gradient), count)
         for name in graph.nodes:
             kind, op = graph.nx.nodes[name]["kind"], graph.op(name)
             if kind == OBJECTIVE:
                 continue
             if name in record.plan.requiring:
                 gradient = record.grad(name)
-                self._put("grad", name, _mean_abs(gradient), count)
+                self._put("grad", name, mean_abs(gradient), count)
                 self._histogram(("grad", name), gradient)
             if kind == INPUT:
                 continue
             value = record.value(name)
-            self._put("activation", name, _mean_abs(value), count)
+            self._put("activation", name, mean_abs(value), count)
             self._histogram(("activation", name), value)
             if isinstance(op, ReLULayer):
                 self._put("dead", name, float(np.mean(np.all(value == DEAD, axis=0))), count)
@@ -242,19 +246,17 @@ class Monitor(Callback):
         ``edge_grad``, the gradient a layer sent to each input); ``ncols``: panels per row.
         ``ValueError`` for an unknown node or statistic, or nothing recorded.
         """
-        from .plotting import _FORMATS, _matplotlib
-
         for statistic in statistics:
             self._series(statistic)
         self.record_index()
-        fmt = _check_path(path, _FORMATS, "Monitor.plot")
+        fmt = _check_path(path, FORMATS, "Monitor.plot")
         drawn = self._layers(statistics)
         names = drawn if nodes is None else list(nodes)
         unknown = [n for n in names if n not in drawn]
         if unknown:
             raise ValueError(f"Monitor.plot: no statistics recorded for node(s) {unknown}; "
                              f"recorded: {self._layers()}")
-        Figure, FigureCanvasAgg, rc_context, MaxNLocator = _matplotlib()
+        Figure, FigureCanvasAgg, rc_context, MaxNLocator = load_matplotlib()
         from matplotlib.ticker import LogLocator, NullLocator
         ncols = ncols or min(len(names), 4)
         nrows = -(-len(names) // ncols)
@@ -325,7 +327,7 @@ class Monitor(Callback):
         return self._diagram(statistic, self.record_index(epoch), rankdir)
 
     def replay(self, statistic="edge_grad", path=None, rankdir="LR", interval=0.8):
-        """The diagram of ``statistic`` over training: a ``graphnn.player.Player`` (the HTML
+        """The diagram of ``statistic`` over training: a ``graphnn.views.player.Player`` (the HTML
         player of the replay of a pass) with one frame per record, captioned with its epoch
         and minibatch loss; saved to ``path`` (an ``.html`` file) if given. In Jupyter the
         player shows inline. Needs Graphviz's ``dot`` for the SVG frames."""
@@ -336,7 +338,7 @@ class Monitor(Callback):
         for index, epoch in enumerate(self.epochs):
             svg = self._diagram(statistic, index, rankdir).pipe(format="svg").decode("utf-8")
             frames.append(Frame(svg, f"epoch {epoch} (training step {self.steps[index]}): minibatch loss "
-                                     f"{render.format_number(self.losses[index])}"))
+                                     f"{format_number(self.losses[index])}"))
         player = Player(frames, title=f"{statistic} over training: {STATISTICS[statistic][2]}",
                         interval=interval)
         if path is not None:
@@ -349,35 +351,35 @@ class Monitor(Callback):
             raise GraphError("Monitor.diagram: the monitor has not watched a graph; train with it first")
         graph = self.graph
         what, scale, description = STATISTICS[statistic]
-        dot = render._digraph(graph, rankdir, f"monitor_{statistic}")
+        dot = new_diagram(graph, rankdir, f"monitor_{statistic}")
         for name in graph.nodes:
             op = graph.op(name)
-            rows = [(f"<b>{render._esc(name)}</b>", None),
-                    (render._esc("input" if op is None else op.describe()), render._SMALL)]
-            style = dict(render._KIND_STYLE[render._kind(graph, name)])
+            rows = [(f"<b>{escape(name)}</b>", None),
+                    (escape("input" if op is None else op.describe()), SMALL)]
+            style = dict(KIND_STYLE[node_kind(graph, name)])
             shown = _node_values(statistic, what, values, name)
             shown = {k: v for k, v in shown.items() if not math.isnan(v)}
             if shown:
                 for label, value in shown.items():
-                    rows.append((f"<b>{render._esc(label)} {render.format_number(value)}</b>", render._SMALL))
+                    rows.append((f"<b>{escape(label)} {format_number(value)}</b>", SMALL))
                 worst = max(shown.values())
                 if scale == "share":  # the heat scale is pale enough to fill with
-                    style.update(fillcolor=render._heat(min(max(worst, 0.0), 1.0)), color="#d94801", penwidth="3")
+                    style.update(fillcolor=heat_colour(min(max(worst, 0.0), 1.0)), color="#d94801", penwidth="3")
                 else:  # the colour as a thick border and, paler, as the fill: legible text
-                    colour = render._colour(worst)
+                    colour = gradient_colour(worst)
                     style.update(color=colour, fillcolor=_paler(colour), penwidth="3")
-            dot.node(name, label=render._table(rows), **style)
-        for source, target, slot in render._edges(graph):
+            dot.node(name, label=html_label(rows), **style)
+        for source, target, slot in graph_edges(graph):
             value = values.get((source, target, slot)) if what == "edge" else None
             if value is None or math.isnan(value):
                 dot.edge(source, target, color="#bbbbbb", dir="back")
                 continue
-            dot.edge(source, target, dir="back", color=render._colour(value), penwidth=render._penwidth(value),
-                     label=render._edge_label([render.format_number(value)]))
-        key = render._heat_bar(1.0) if scale == "share" else render._colour_bar()
-        render._add_legend(dot, [
-            (f"<b>{render._esc(statistic)}</b>: {render._esc(description)}", None),
-            (f"epoch {self.epochs[index]} (training step {self.steps[index]})", render._SMALL),
+            dot.edge(source, target, dir="back", color=gradient_colour(value), penwidth=penwidth(value),
+                     label=edge_label([format_number(value)]))
+        key = heat_bar(1.0) if scale == "share" else colour_bar()
+        add_legend(dot, [
+            (f"<b>{escape(statistic)}</b>: {escape(description)}", None),
+            (f"epoch {self.epochs[index]} (training step {self.steps[index]})", SMALL),
             (key, None),
         ])
         return dot
@@ -413,15 +415,10 @@ def _scaled_norm(array):
     return largest, float(np.linalg.norm(array / largest))
 
 
-def _mean_abs(array):
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.mean(np.abs(array)))
-
-
 def _paler(colour, keep=0.45):
     """``colour`` mixed with white, ``keep`` of the colour left."""
-    rgb = [round(255 - keep * (255 - c)) for c in render._rgb(colour)]
-    return "#" + "".join(f"{c:02x}" for c in rgb)
+    mixed = [round(255 - keep * (255 - c)) for c in rgb(colour)]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def _owner(parameter_key):

@@ -23,9 +23,9 @@ as the gradient and puts the old values back (``parameter_gradients``). An objec
 """
 import numpy as np
 
-from .layers.Layer import Layer
-from .objectives.Objective import Objective
-from .parameter import Parameter
+from ..layers.Layer import Layer
+from ..objectives.Objective import Objective
+from ..parameter import Parameter
 
 __all__ = ["wrap", "WrappedLayer", "WrappedObjective", "seed_style_parameters", "parameter_gradients"]
 

@@ -5,7 +5,7 @@ Central differences in float64, as PyTorch's ``gradcheck`` does:
 """
 import numpy as np
 
-from .core import GraphError
+from ..core import GraphError
 
 #: step for central differences in float64: balances truncation (eps^2) and rounding (1e-16/eps)
 DEFAULT_EPS = 1e-6
@@ -228,7 +228,7 @@ class NodeGradcheckReport:
     ``rows``: ``(node, what, relative_error, hint)``, ``what`` naming the input slot and the
     node that feeds it (``'input 0 (from fc1)'``), a parameter (``'weights'``) or an
     objective's ``'gradient'``; ``failing``: ``{node: message}`` for the rows at or above
-    ``tolerance`` (the first per node), ready as ``marks`` for ``graphnn.render``;
+    ``tolerance`` (the first per node), ready as ``marks`` for ``graphnn.views.render``;
     ``passed`` (and ``bool(report)``); ``str(report)``: a table. ``to_dot(graph)`` and
     ``render(graph, path)`` draw the gradient diagram with the failing nodes marked.
     """
@@ -263,14 +263,14 @@ class NodeGradcheckReport:
 
     def to_dot(self, graph, rankdir="LR"):
         """The gradient diagram of ``graph`` with every failing node marked (red, the error in
-        its label): ``graphnn.render.to_dot(graph, "gradients", marks=self.failing)``."""
-        from .render import to_dot
+        its label): ``graphnn.views.render.to_dot(graph, "gradients", marks=self.failing)``."""
+        from ..views.render import to_dot
 
         return to_dot(graph, "gradients", rankdir, marks=self.failing)
 
     def render(self, graph, path, rankdir="LR"):
-        """Write ``to_dot(graph)`` to ``path`` (as ``graphnn.render.render``); returns it."""
-        from .render import render
+        """Write ``to_dot(graph)`` to ``path`` (as ``graphnn.views.render.render``); returns it."""
+        from ..views.render import render
 
         return render(graph, path, "gradients", rankdir, marks=self.failing)
 

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import describe_shape
-from .core import Graph
+from .._validation import describe_shape
+from ..core import Graph
 
 __all__ = ["ParameterFileError", "save_parameters", "load_parameters", "parameter_keys"]
 

@@ -10,9 +10,10 @@ as an image (``_repr_png_``), in a fresh kernel too.
 """
 from pathlib import Path
 
-__all__ = ["plot_history"]
+__all__ = ["plot_history", "load_matplotlib", "FORMATS"]
 
-_FORMATS = {".png": "png", ".svg": "svg"}
+#: the figure formats a plot is saved in, by file extension (``.png``, ``.svg``)
+FORMATS = {".png": "png", ".svg": "svg"}
 
 
 _FIGURE_CLASS = []  # made on first use: matplotlib is imported only when a plot is asked for
@@ -35,7 +36,11 @@ def _figure_class(Figure):
     return _FIGURE_CLASS[0]
 
 
-def _matplotlib():
+def load_matplotlib():
+    """Import the parts of matplotlib graphnn's plots are drawn with, on first use: returns
+    ``(Figure, FigureCanvasAgg, rc_context, MaxNLocator)``, where ``Figure`` is a matplotlib
+    ``Figure`` that shows itself as PNG in Jupyter, with no pyplot backend set up. Raises
+    ``ImportError`` saying how to install matplotlib (an optional extra) when it is missing."""
     try:
         from matplotlib import rc_context
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -53,7 +58,7 @@ def plot_history(history, path=None, title=None):
     """Draw the learning curves of ``history`` and return the matplotlib ``Figure`` (which a
     notebook shows as the cell's value).
 
-    ``history``: a ``graphnn.training.History`` or any mapping with a ``"loss"`` list and
+    ``history``: a ``graphnn.training.fit.History`` or any mapping with a ``"loss"`` list and
     optionally ``"val_loss"``, ``"accuracy"``, ``"val_accuracy"`` (one entry per epoch). The
     loss panel is always drawn; an accuracy panel is added when the history has accuracies.
     Training curves are solid, validation curves dashed; the best epoch
@@ -71,12 +76,12 @@ def plot_history(history, path=None, title=None):
         raise ValueError("plot_history: the history has no 'loss' values (no epoch completed?)")
     if path is not None:
         path = Path(path)
-        fmt = _FORMATS.get(path.suffix.lower())
+        fmt = FORMATS.get(path.suffix.lower())
         if fmt is None:
             raise ValueError(
                 f"plot_history: cannot tell the format of {str(path)!r}; use a .png or .svg file name"
             )
-    Figure, FigureCanvasAgg, rc_context, MaxNLocator = _matplotlib()
+    Figure, FigureCanvasAgg, rc_context, MaxNLocator = load_matplotlib()
 
     panels = [("loss", "loss")]
     if "accuracy" in history or "val_accuracy" in history:

@@ -31,7 +31,7 @@ import numbers
 
 import numpy as np
 
-from .parameter import Parameter
+from ..parameter import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 

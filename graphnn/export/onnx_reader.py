@@ -1,0 +1,312 @@
+"""``from_onnx``: a ``Graph`` from an ONNX model made of operators graphnn has layers for, and
+``load_onnx``, which reads and checks the model."""
+import re
+
+import numpy as np
+
+from ..graph import Graph
+from ..layers import (
+    AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
+    SoftmaxLayer, TanhLayer,
+)
+from .common import ExportError, optional_import
+
+__all__ = ["from_onnx", "load_onnx", "IMPORT_OPSETS"]
+
+#: the default-domain opsets ``from_onnx`` reads; for 2-D values every operator it maps means
+#: the same in all of them (before 13, Softmax flattens to 2-D, which a 2-D value already is)
+IMPORT_OPSETS = range(9, 23)
+_VALID = re.compile(r"[^A-Za-z0-9_.\-]")
+_RESERVED_INPUTS = {"feed", "outputs", "check_finite"}
+
+
+class _Names:
+    """ONNX names made into graphnn node names (letters, digits, ``_ . -``), each once."""
+
+    def __init__(self):
+        self.used = set()
+
+    def __call__(self, raw, fallback):
+        name = _VALID.sub("_", raw or fallback) or fallback
+        if not re.match(r"[A-Za-z_]", name) or name in _RESERVED_INPUTS:
+            name = f"n_{name}"
+        unique, k = name, 1
+        while unique in self.used:
+            k += 1
+            unique = f"{name}_{k}"
+        self.used.add(unique)
+        return unique
+
+
+def load_onnx(source):
+    """An ``onnx.ModelProto`` from a path, bytes or a model, checked by ``onnx.checker``;
+    ``ExportError`` naming the file for one that is not ONNX, is truncated or is invalid."""
+    onnx = optional_import("onnx", "onnx")
+    if isinstance(source, onnx.ModelProto):
+        model, where = source, "the model"
+    else:
+        if isinstance(source, (bytes, bytearray)):
+            data, where = bytes(source), "the given bytes"
+        else:
+            where = repr(str(source))
+            try:
+                with open(source, "rb") as handle:
+                    data = handle.read()
+            except OSError as err:
+                raise ExportError(f"cannot read ONNX file {where}: {err.strerror}") from None
+        if not data:
+            raise ExportError(f"{where} is empty, not an ONNX model")
+        try:
+            model = onnx.load_from_string(data)
+        except Exception as err:  # protobuf's DecodeError: garbage or a cut-off file
+            raise ExportError(
+                f"{where} is not an ONNX model, or is truncated ({len(data)} bytes): {err}"
+            ) from None
+    try:
+        onnx.checker.check_model(model)
+    except Exception as err:  # onnx.checker.ValidationError, or a cut that still parsed
+        raise ExportError(f"{where} is not a valid ONNX model: {str(err).splitlines()[0]}") from None
+    return model
+
+
+def from_onnx(source, outputs=None):
+    """A ``Graph`` computing the ONNX model ``source`` (a path, bytes or ``onnx.ModelProto``).
+
+    ``outputs``: the ONNX values to import as the graph's prediction, by name (graph outputs
+    or any value inside); by default every graph output. Only the operators those values
+    depend on are imported; each becomes a layer, a node named after the ONNX node (made
+    into a valid graphnn name: ``/0/Gemm`` becomes ``_0_Gemm``). The model's non-constant
+    inputs become graph inputs, by name. Then add an objective reading a target input and a
+    prediction node, and the graph trains and draws like any other.
+
+    Operators: ``Gemm`` (``transA=0``), or ``MatMul`` by a constant followed by ``Add`` of a
+    constant, as ``FullyConnectedLayer``; ``Sub`` of a constant then ``Mul``/``Div`` by a
+    constant (or either alone) as ``InputLayer`` (``(x - mean) * inverse_std``); ``Relu``,
+    ``Sigmoid``, ``Tanh``, ``Softmax`` (last axis), ``Identity`` (``LinearLayer``), ``Add``
+    and ``Sum`` of computed values (``AddLayer``), ``Concat`` on axis 1 (``ConcatLayer``);
+    ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
+    layer is named after its first ONNX node.
+
+    Raises ``ExportError`` for a file that is not ONNX (or is truncated), a default-domain
+    opset outside ``IMPORT_OPSETS``, an unknown output name, and any other operator, naming
+    it, its node and the output it leads to.
+    """
+    model = load_onnx(source)
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx") and entry.version not in IMPORT_OPSETS:
+            raise ExportError(
+                f"the model uses ONNX opset {entry.version}, which graphnn does not know: it reads "
+                f"opsets {IMPORT_OPSETS.start}..{IMPORT_OPSETS.stop - 1}"
+            )
+    return _OnnxReader(model).graph(outputs)
+
+
+class _OnnxReader:
+    """Turns the part of an ONNX graph that some outputs depend on into graphnn layers."""
+
+    ACTIVATIONS = {"Relu": ReLULayer, "Sigmoid": LogisticSigmoidLayer, "Tanh": TanhLayer, "Identity": LinearLayer}
+    FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+
+    def __init__(self, model):
+        onnx = optional_import("onnx", "onnx")
+        self.helper, self.numpy_helper = onnx.helper, onnx.numpy_helper
+        self.onnx_graph = model.graph
+        self.constants = {t.name: self.numpy_helper.to_array(t) for t in model.graph.initializer}
+        self.producer = {}
+        for node in model.graph.node:
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+                self.constants[node.output[0]] = self._constant_value(node)
+            else:
+                for value in node.output:
+                    self.producer[value] = node
+        self.consumers = {}
+        for node in model.graph.node:
+            for value in node.input:
+                self.consumers.setdefault(value, []).append(node)
+        self.graph_outputs = [o.name for o in model.graph.output]
+
+    def _constant_value(self, node):
+        attribute = node.attribute[0]
+        value = self.helper.get_attribute_value(attribute)
+        return self.numpy_helper.to_array(value) if attribute.name == "value" else np.asarray(value)
+
+    def graph(self, outputs):
+        outputs = list(self.graph_outputs if outputs is None else [outputs] if isinstance(outputs, str) else outputs)
+        known = set(self.producer) | {i.name for i in self.onnx_graph.input}
+        for output in outputs:
+            if output not in known:
+                raise ExportError(
+                    f"the model has no value {output!r}; its outputs: {', '.join(map(repr, self.graph_outputs))}"
+                )
+        self.g, self.names, self.node_of = Graph(), _Names(), {}
+        for onnx_input in self.onnx_graph.input:  # in the model's order, as a reader expects
+            if onnx_input.name not in self.constants and self._reaches(onnx_input.name, outputs):
+                self.node_of[onnx_input.name] = self.g.input(self.names(onnx_input.name, "X"))
+        for output in outputs:
+            self._value(output, output)
+        return self.g
+
+    def _reaches(self, value, outputs):
+        import networkx as nx
+
+        edges = nx.DiGraph()
+        for node in self.onnx_graph.node:
+            edges.add_edges_from((i, o) for i in node.input for o in node.output)
+        return any(value == o or (value in edges and o in edges and nx.has_path(edges, value, o)) for o in outputs)
+
+    def _value(self, value, output):
+        """The graphnn node computing ONNX value ``value`` (on the way to ``output``)."""
+        if value in self.node_of:
+            return self.node_of[value]
+        if value in self.constants:
+            raise ExportError(f"output {output!r} is a constant, not computed from the model's inputs")
+        node = self.producer[value]
+        self.node_of[value] = node_name = self._node(node, output)
+        return node_name
+
+    def _refuse(self, node, output, why=None):
+        where = f"node {node.name or '(unnamed)'!r} ({node.op_type}"
+        where += f", domain {node.domain})" if node.domain not in ("", "ai.onnx") else ")"
+        reason = why or (
+            f"graphnn has no layer for the ONNX operator {node.op_type}: it reads Gemm, MatMul+Add, "
+            "Sub/Mul/Div by constants, Relu, Sigmoid, Tanh, Softmax, Identity, Add, Sum, Concat and "
+            "float Cast"
+        )
+        floats = [o.name for o in self.onnx_graph.output if o.type.tensor_type.elem_type in self.FLOAT_TYPES]
+        hint = f"; import other values with from_onnx(..., outputs=[...]) (float outputs: {', '.join(map(repr, floats))})"
+        return ExportError(f"{where} on the way to output {output!r}: {reason}{hint}")
+
+    def _attributes(self, node):
+        return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
+
+    def _add(self, layer, node, inputs, output, first=None):
+        name = self.names((first or node).name, (first or node).op_type.lower())
+        return self.g.add(layer, *[self._value(i, output) for i in inputs], name=name)
+
+    def _node(self, node, output):
+        op, inputs = node.op_type, list(node.input)
+        if node.domain not in ("", "ai.onnx"):
+            raise self._refuse(node, output)
+        attributes = self._attributes(node)
+        if op in self.ACTIVATIONS:
+            return self._add(self.ACTIVATIONS[op](), node, inputs, output)
+        if op == "Softmax":
+            if attributes.get("axis", -1) not in (1, -1):
+                raise self._refuse(node, output, f"Softmax over axis {attributes['axis']}; graphnn's runs over axis 1")
+            return self._add(SoftmaxLayer(), node, inputs, output)
+        if op == "Cast":
+            if attributes.get("to") not in self.FLOAT_TYPES:
+                raise self._refuse(node, output, "a Cast to a non-floating type")
+            return self._value(inputs[0], output)
+        if op == "Concat":
+            if attributes.get("axis") not in (1, -1) or len(inputs) < 2:
+                raise self._refuse(node, output, "Concat of fewer than 2 values or not on axis 1")
+            return self._add(ConcatLayer(len(inputs)), node, inputs, output)
+        if op == "Gemm":
+            return self._gemm(node, attributes, output)
+        if op == "MatMul":
+            return self._matmul(node, output)
+        if op in ("Add", "Sum") and not any(i in self.constants for i in inputs):
+            if len(inputs) == 1:
+                return self._value(inputs[0], output)
+            return self._add(AddLayer(len(inputs)), node, inputs, output)
+        if op in ("Sub", "Add", "Mul", "Div"):
+            return self._normalisation(node, output)
+        raise self._refuse(node, output)
+
+    def _fully_connected(self, weights, biases, node, source, output, first):
+        if weights.ndim != 2:
+            raise self._refuse(first, output, f"a weight matrix of shape {weights.shape}, not 2-D")
+        layer = FullyConnectedLayer(*weights.shape, dtype=weights.dtype if weights.dtype.kind == "f" else np.float64)
+        layer.setWeights(weights)
+        try:
+            layer.setBiases(np.broadcast_to(biases, (1, weights.shape[1])))
+        except ValueError:
+            raise self._refuse(node, output, f"a bias of shape {np.shape(biases)} for {weights.shape[1]} outputs") from None
+        return self._add(layer, node, [source], output, first=first)
+
+    def _gemm(self, node, attributes, output):
+        inputs = list(node.input)
+        if attributes.get("transA", 0) or inputs[1] not in self.constants:
+            raise self._refuse(node, output, "Gemm with transA=1 or a computed (not constant) B")
+        weights = self.constants[inputs[1]] * attributes.get("alpha", 1.0)
+        if attributes.get("transB", 0):
+            weights = weights.T
+        if len(inputs) > 2 and inputs[2]:
+            if inputs[2] not in self.constants:
+                raise self._refuse(node, output, "Gemm with a computed (not constant) C")
+            biases = self.constants[inputs[2]] * attributes.get("beta", 1.0)
+        else:
+            biases = np.zeros(weights.shape[1], dtype=weights.dtype)
+        return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node)
+
+    def _matmul(self, node, output, add=None):
+        """``x W`` (and ``+ b`` when ``add`` is the Add of a constant bias that follows)."""
+        source, weights = node.input
+        if weights not in self.constants or source in self.constants:
+            raise self._refuse(node, output, "MatMul of two computed values (graphnn multiplies by weights only)")
+        weights = self.constants[weights]
+        if add is None:  # no bias: the layer's biases are zeros
+            return self._fully_connected(weights, np.zeros(weights.shape[1:], weights.dtype), node, source, output, node)
+        bias = next(i for i in add.input if i in self.constants)
+        return self._fully_connected(weights, self.constants[bias], add, source, output, node)
+
+    def _fused_producer(self, node, value, op_types):
+        """The node producing ``value`` if it is one of ``op_types`` and feeds only ``node``."""
+        producer = self.producer.get(value)
+        if producer is None or producer.op_type not in op_types or value in self.graph_outputs:
+            return None
+        return producer if self.consumers.get(value) == [node] else None
+
+    def _normalisation(self, node, output):
+        """``(x - mean) * scale`` by constants, as an ``InputLayer``: one shift (Sub or Add of
+        a constant), then one scale (Mul or Div by a constant), or either alone. An Add of a
+        constant after a MatMul by a constant is that layer's bias instead."""
+        op = node.op_type
+        computed, constant = self._computed_and_constant(node, output, ordered=op in ("Sub", "Div"))
+        if op == "Add":
+            matmul = self._fused_producer(node, computed, ("MatMul",))
+            if matmul is not None and matmul.input[1] in self.constants:
+                return self._matmul(matmul, output, add=node)
+        first, mean, scale = node, 0.0, 1.0
+        if op in ("Mul", "Div"):
+            if op == "Div":
+                if np.any(constant == 0):
+                    raise self._refuse(node, output, "a division by a constant that holds zeros")
+                constant = 1.0 / constant
+            scale = constant
+            shift = self._fused_producer(node, computed, ("Sub", "Add"))
+            if shift is not None:
+                try:
+                    computed, constant = self._computed_and_constant(shift, output, ordered=shift.op_type == "Sub")
+                except ExportError:
+                    shift = None  # not by a constant: the shift is a node of its own
+            if shift is not None:
+                first, op = shift, shift.op_type
+        if op in ("Sub", "Add"):
+            mean = constant if op == "Sub" else -constant
+        dtype = np.result_type(mean, scale)
+        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+        mean, scale = (np.asarray(a, dtype=dtype) for a in (mean, scale))
+        width = max(np.size(mean), np.size(scale))
+        if np.ndim(mean) > 2 or np.ndim(scale) > 2 or {np.size(mean), np.size(scale)} - {1, width}:
+            raise self._refuse(first, output, "constants that are not one value per column")
+        layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
+        layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
+        layer.inverse_std = np.broadcast_to(scale.reshape(1, -1), (1, width)).copy()
+        constant_columns = layer.inverse_std == 0
+        layer.stdX = np.where(constant_columns, 0.0, 1.0 / np.where(constant_columns, 1.0, layer.inverse_std))
+        return self._add(layer, first, [computed], output)
+
+    def _computed_and_constant(self, node, output, ordered):
+        a, b = node.input
+        if b in self.constants and a not in self.constants:
+            return a, self.constants[b]
+        if not ordered and a in self.constants and b not in self.constants:
+            return b, self.constants[a]
+        raise self._refuse(
+            node, output,
+            f"{node.op_type} of two computed values, or of a constant by a value (graphnn's z-scoring "
+            "layer reads (x - mean) * scale)"
+        )
+

@@ -1,0 +1,199 @@
+"""``to_torch``: a graph as a ``torch.nn.Module`` with the same weights and the same ``J``;
+``from_torch``: a ``Graph`` from a ``torch.nn.Sequential``."""
+import re
+
+import numpy as np
+
+from ..graph import Graph
+from ..layers import (
+    AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
+    SoftmaxLayer, TanhLayer,
+)
+from ..objectives import CrossEntropy, LogLoss, SquaredError
+from .common import ExportError, needed_nodes, optional_import, predictions
+
+__all__ = ["to_torch", "from_torch"]
+
+
+def _torch_parts():
+    """The PyTorch modules ``to_torch`` builds (defined on first use: torch is optional)."""
+    torch = optional_import("torch", "torch")
+    nn = torch.nn
+
+    class ZScore(nn.Module):
+        """``(x - mean) * inverse_std``, graphnn's ``InputLayer``, with fixed statistics."""
+
+        def __init__(self, mean, inverse_std):
+            super().__init__()
+            self.register_buffer("mean", torch.as_tensor(mean))
+            self.register_buffer("inverse_std", torch.as_tensor(inverse_std))
+
+        def forward(self, x):
+            return (x - self.mean) * self.inverse_std
+
+    class Sum(nn.Module):
+        def forward(self, *xs):
+            out = xs[0]
+            for x in xs[1:]:
+                out = out + x
+            return out
+
+    class Concat(nn.Module):
+        def forward(self, *xs):
+            return torch.cat(xs, dim=1)
+
+    class GraphModule(nn.Module):
+        """A graphnn ``Graph`` as a ``torch.nn.Module``: ``forward(*inputs)`` takes the graph's
+        prediction inputs in ``input_names`` order (or by name) and returns the prediction (a
+        tensor, or a tuple when there are several, in ``output_names`` order);
+        ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses."""
+
+        def __init__(self, steps, modules, input_names, output_names, objectives):
+            super().__init__()
+            self.layers = nn.ModuleDict(modules)
+            self.steps, self.input_names, self.output_names = steps, input_names, output_names
+            self.objectives = objectives  # (name, weight, kind, target, estimate)
+
+        def _run(self, feed):
+            values = dict(feed)
+            for name, key, sources in self.steps:
+                values[name] = self.layers[key](*[values[s] for s in sources])
+            return values
+
+        def _feed(self, args, kwargs, names):
+            feed = dict(zip(self.input_names, args))
+            feed.update(kwargs)
+            missing = [n for n in names if n not in feed]
+            if missing:
+                raise TypeError(f"missing input(s) {', '.join(map(repr, missing))}; the module reads {names}")
+            return feed
+
+        def forward(self, *args, **kwargs):
+            values = self._run(self._feed(args, kwargs, self.input_names))
+            outputs = tuple(values[n] for n in self.output_names)
+            return outputs[0] if len(outputs) == 1 else outputs
+
+        def objective(self, **feed):
+            """``J = sum_i weight_i J_i``, a 0-d tensor, from every input fed by name."""
+            if not self.objectives:
+                raise ExportError("the graph this module came from has no objective")
+            needed = sorted({t for _, _, _, t, _ in self.objectives} | set(self.input_names))
+            values = self._run(self._feed((), feed, needed))
+            total = 0
+            for _, weight, loss, target, estimate in self.objectives:
+                total = total + weight * loss(values[target], values[estimate])
+            return total
+
+    def squared_error(y, p):
+        return ((y - p) ** 2).sum(dim=1).mean()
+
+    def log_loss(y, p):
+        p = p.clamp(1e-7, 1 - 1e-7)
+        return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).sum(dim=1).mean()
+
+    def cross_entropy(y, p):
+        return -(y * torch.log(p.clamp(min=1e-7))).sum(dim=1).mean()
+
+    losses = {SquaredError: squared_error, LogLoss: log_loss, CrossEntropy: cross_entropy}
+    return torch, ZScore, Sum, Concat, GraphModule, losses
+
+
+def to_torch(graph):
+    """A ``torch.nn.Module`` (a ``GraphModule``) computing ``graph``'s prediction with the
+    same weights, copied into ``torch.nn.Linear`` layers (a parameter shared by two layers
+    stays shared), in the parameters' dtype.
+
+    ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
+    ``graph.forward``'s prediction; ``module.objective(X=..., Y=...)`` is the graph's ``J``
+    (clipping as graphnn's objectives clip), so ``module.objective(...).backward()`` leaves
+    in each ``weight.grad`` the transpose of graphnn's ``weights.grad`` (both the gradient of
+    the mean ``J``). ``module.layers[key]`` holds node ``name``'s module, ``key`` being the
+    name with ``.`` replaced by ``_``. Raises ``ExportError`` for a graph with no prediction
+    or a layer or objective with no torch counterpart.
+    """
+    torch, ZScore, Sum, Concat, GraphModule, losses = _torch_parts()
+    nn = torch.nn
+    simple = {LinearLayer: nn.Identity, ReLULayer: nn.ReLU, LogisticSigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}
+    outputs = predictions(graph)
+    shared, modules, steps = {}, {}, []
+
+    def parameter(p, transpose):
+        if id(p) not in shared:
+            value = p.value.T if transpose else p.value.reshape(-1)
+            shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value)))
+        return shared[id(p)]
+
+    objectives = []
+    for name in needed_nodes(graph, outputs + list(graph.objectives)):
+        op, kind = graph.op(name), graph.nx.nodes[name]["kind"]
+        if kind == "input":
+            continue
+        if kind == "objective":
+            if type(op) not in losses:
+                raise ExportError(f"objective {name!r} ({op.describe()}): no torch counterpart")
+            target, estimate = graph.predecessors(name)
+            objectives.append((name, graph.nx.nodes[name]["weight"], losses[type(op)], target, estimate))
+            continue
+        if type(op) in simple:
+            module = simple[type(op)]()
+        elif type(op) is SoftmaxLayer:
+            module = nn.Softmax(dim=1)
+        elif type(op) is FullyConnectedLayer:
+            module = nn.Linear(op.sizeIn, op.sizeOut, dtype=torch.float64)
+            module.weight = parameter(op.weights, transpose=True)
+            module.bias = parameter(op.biases, transpose=False)
+        elif type(op) is InputLayer:
+            module = ZScore(op.meanX, op.inverse_std)
+        elif type(op) is AddLayer:
+            module = Sum()
+        elif type(op) is ConcatLayer:
+            module = Concat()
+        else:
+            raise ExportError(f"node {name!r} ({op.describe()}): no torch counterpart for {type(op).__name__}")
+        key = name.replace(".", "_")
+        modules[key] = module
+        steps.append((name, key, graph.predecessors(name)))
+    needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
+    return GraphModule(steps, modules, needed_inputs, outputs, objectives)
+
+
+def from_torch(module, input="X"):
+    """A ``Graph`` from a ``torch.nn.Sequential`` of ``Linear``, ``ReLU``, ``Sigmoid``,
+    ``Tanh``, ``Softmax`` (over dimension 1 or -1) and ``Identity``, with the same weights
+    (copied, in their dtype), reading the input named ``input``.
+
+    Nodes are named after the Sequential's children when those names are valid graphnn names
+    (an ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...). Add an objective
+    to train it or draw its gradients. Raises ``ExportError`` for a module that is not an
+    ``nn.Sequential``, or naming the child that graphnn cannot map.
+    """
+    torch = optional_import("torch", "torch")
+    nn = torch.nn
+    if not isinstance(module, nn.Sequential):
+        raise ExportError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
+    simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
+    g = Graph()
+    node = g.input(input)
+    for child_name, child in module.named_children():
+        kind = type(child)
+        if kind in simple:
+            layer = simple[kind]()
+        elif kind is nn.Softmax and child.dim in (1, -1):
+            layer = SoftmaxLayer()
+        elif kind is nn.Linear:
+            weight = child.weight.detach().cpu().numpy()
+            layer = FullyConnectedLayer(child.in_features, child.out_features, dtype=weight.dtype)
+            layer.setWeights(weight.T)
+            if child.bias is not None:
+                layer.setBiases(child.bias.detach().cpu().numpy().reshape(1, -1))
+            else:
+                layer.setBiases(np.zeros((1, child.out_features)))
+        else:
+            detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
+            raise ExportError(
+                f"layer {child_name!r} of the Sequential ({detail}): graphnn maps Linear, ReLU, "
+                "Sigmoid, Tanh, Softmax (dim 1) and Identity only"
+            )
+        name = child_name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", child_name) and child_name not in g.nx else None
+        node = g.add(layer, node, name=name)
+    return g

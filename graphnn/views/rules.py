@@ -1,0 +1,71 @@
+"""The local rule of each backward step, in words and in symbols: what the replay of a pass
+(``graphnn.views.replay``) says a step did.
+
+The rules are a table here (``RULES``, keyed by class and looked up along its bases) rather
+than an attribute of each layer: the words are the replay's way of teaching, the layers stay
+free of any view, and a user's class may still declare its own
+``backward_rule = (words, symbols)``, which ``rule_of`` prefers. See docs/replay.md.
+
+>>> import graphnn as gn
+>>> rule_of(gn.TanhLayer())
+('the gradient times the slope of tanh', 'g * (1 - t^2)')
+"""
+from ..core.plan import FUSED_STEP, PARAMETERS_STEP
+from ..layers import (
+    AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer,
+    LogisticSigmoidLayer, ReLULayer, SoftmaxLayer, TanhLayer,
+)
+from ..objectives import CrossEntropy, LogLoss, Objective, SquaredError
+
+__all__ = ["RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+
+#: the local rule of each class's backward, ``(words, symbols)``: ``g`` (``G``) is the gradient
+#: that arrived, ``N x K``; looked up along the class's bases (``rule_of``)
+RULES = {
+    InputLayer: ("z-scoring divides each column by its std, so the gradient is divided by it too",
+                 "g / std"),
+    FullyConnectedLayer: ("the input gets G times the transposed weights; the parameters get "
+                          "their gradients averaged over the N observations",
+                          "G W^T;  dW = X^T G / N;  db = mean(G)"),
+    LinearLayer: ("the identity passes the gradient through unchanged", "g"),
+    ReLULayer: ("the gradient passes where the input was positive and is 0 elsewhere",
+                "g * [x > 0]"),
+    LogisticSigmoidLayer: ("the gradient times the slope of the sigmoid", "g * s(1 - s)"),
+    TanhLayer: ("the gradient times the slope of tanh", "g * (1 - t^2)"),
+    SoftmaxLayer: ("row by row: s times (g minus its mean weighted by s)", "s * (g - sum(g * s))"),
+    AddLayer: ("a sum passes the same gradient to each of its inputs", "g to every input"),
+    ConcatLayer: ("the gradient is cut back into the column blocks of the inputs",
+                  "[g_1 | g_2 | ...] -> g_1, g_2, ..."),
+    ElementwiseLayer: ("the gradient times the function's derivative, entry by entry", "g * f'(x)"),
+    Layer: ("the layer's own backward", "backward(g)"),
+    SquaredError: ("the objective's weight times the derivative of (Y - Yhat)^2",
+                   "w * -2 (Y - Yhat)"),
+    LogLoss: ("the objective's weight times the derivative of the log loss",
+              "w * (Yhat - Y) / (Yhat (1 - Yhat))"),
+    CrossEntropy: ("the objective's weight times the derivative of the cross entropy", "w * -Y / Yhat"),
+    Objective: ("the objective's weight times its gradient", "w * gradient(Y, Yhat)"),
+}
+#: the rule of a fused objective step (``LogLoss`` after a sigmoid, ``CrossEntropy`` after a softmax)
+FUSED_RULE = ("the loss and its activation at once: the activation's slope cancels the loss's "
+              "division, leaving the error", "w * (Yhat - Y)")
+#: the rule of a fully connected layer whose input needs no gradient
+PARAMETERS_RULE = ("its input needs no gradient, so only the parameters get theirs",
+                   "dW = X^T G / N;  db = mean(G)")
+
+
+def rule_of(op, kind=None):
+    """``(words, symbols)`` of the local rule of ``op``'s backward step of ``kind`` (a
+    ``BackwardStep.kind``): the class's own ``backward_rule`` if it declares one, else
+    ``RULES`` along its bases, with ``FUSED_RULE`` and ``PARAMETERS_RULE`` for those steps."""
+    if kind == FUSED_STEP:
+        return FUSED_RULE
+    if kind == PARAMETERS_STEP and isinstance(op, FullyConnectedLayer):
+        return PARAMETERS_RULE
+    declared = getattr(type(op), "backward_rule", None)
+    if declared is not None:
+        return tuple(declared)
+    for cls in type(op).__mro__:
+        if cls in RULES:
+            return RULES[cls]
+    return ("its own backward", "backward(g)")
+
