@@ -7,7 +7,7 @@ from .grading.diagnose import find_nonfinite
 from .graph import Graph, GraphError
 from .layers import (
     AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
-    ReLULayer, SoftmaxLayer, TanhLayer,
+    InitialStateLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
 from .training.optim import SGD, Adam
@@ -39,6 +39,7 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
+    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "find_nonfinite", "summary",

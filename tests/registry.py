@@ -27,7 +27,7 @@ import numpy as np
 
 from graphnn import (
     AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, InputLayer, LinearLayer,
-    LogisticSigmoidLayer, LogLoss,
+    LogisticSigmoidLayer, LogLoss, MultiplyLayer, OneMinusLayer, SliceLayer, InitialStateLayer,
     ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.grading.checks import away_from_zero_inputs, distribution_pair
@@ -82,6 +82,12 @@ def make_fc(dtype=np.float64):
     return layer
 
 
+def make_initial_state(dtype=np.float64):
+    layer = InitialStateLayer(3, dtype=dtype)
+    layer.state.value = np.array([[0.5, -1.0, 0.25]], dtype=dtype)  # not zeros: a real check
+    return layer
+
+
 LAYER_CASES = [
     LayerCase("InputLayer", make_input_layer, (4,), standard_normal_inputs(4),
               make_float32=make_input_layer_float32),
@@ -97,6 +103,11 @@ LAYER_CASES = [
     LayerCase("ConcatLayer", ConcatLayer, (2, 3), standard_normal_inputs(2, 3)),
     LayerCase("ConcatLayer-3-inputs", lambda: ConcatLayer(3), (1, 3, 2),
               standard_normal_inputs(1, 3, 2)),
+    LayerCase("MultiplyLayer", MultiplyLayer, (3, 3), standard_normal_inputs(3, 3)),
+    LayerCase("OneMinusLayer", OneMinusLayer, (3,), standard_normal_inputs(3)),
+    LayerCase("SliceLayer", lambda: SliceLayer(1, 3), (4,), standard_normal_inputs(4)),
+    LayerCase("InitialStateLayer", make_initial_state, (2,), standard_normal_inputs(2),
+              make_float32=lambda: make_initial_state(np.float32)),
 ]
 
 

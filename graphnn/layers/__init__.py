@@ -9,15 +9,20 @@ from .AddLayer import AddLayer
 from .ConcatLayer import ConcatLayer
 from .ElementwiseLayer import ElementwiseLayer
 from .FullyConnectedLayer import FullyConnectedLayer
+from .InitialStateLayer import InitialStateLayer
 from .InputLayer import InputLayer
 from .Layer import Layer
 from .LinearLayer import LinearLayer
 from .LogisticSigmoidLayer import LogisticSigmoidLayer
+from .MultiplyLayer import MultiplyLayer
+from .OneMinusLayer import OneMinusLayer
 from .ReLULayer import ReLULayer
+from .SliceLayer import SliceLayer
 from .SoftmaxLayer import SoftmaxLayer
 from .TanhLayer import TanhLayer
 
 __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer", "AddLayer", "ConcatLayer",
+    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer",
 ]
