@@ -17,6 +17,7 @@ from .views.profiler import Profile, profile
 from .views.summarize import summary
 from .views.replay import replay
 from .training.fit import History, evaluate, fit, predict
+from .recurrent import GRUCell, RNNCell, unroll
 
 __version__ = "0.1.0"
 
@@ -39,7 +40,7 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
-    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer",
+    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "RNNCell", "GRUCell", "unroll",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "find_nonfinite", "summary",

@@ -1,0 +1,233 @@
+"""Recurrence as a graph (issue 27): the Elman RNN and the GRU unrolled by ``gn.unroll`` agree
+with ``torch.nn.RNN`` and ``torch.nn.GRU`` with the same weights, forward and backward
+(float64, 1e-10 relative); every step shares the cell's ``Parameter`` objects; the new
+element-wise layers agree with torch; the unrolled graph is checked by central differences.
+"""
+import numpy as np
+import pytest
+
+import graphnn as gn
+from graphnn.grading.gradcheck import numerical_gradient, relative_error
+
+torch = pytest.importorskip("torch")
+
+RTOL = 1e-10
+CELLS = pytest.mark.parametrize("make_cell, torch_kind", [
+    (lambda D, H: gn.RNNCell(D, H, seed=1), "RNN"),
+    (lambda D, H: gn.GRUCell(D, H, seed=1), "GRU"),
+], ids=["rnn", "gru"])
+
+
+def sequence_graph(cell, T, objective=True, h0=None):
+    """X (N x T D) -> unroll -> the last state -> a readout -> SquaredError against Y."""
+    g = gn.Graph()
+    X = g.input("X")
+    if h0 is not None:
+        h0 = g.input(h0)
+    states = gn.unroll(g, cell, X, steps=T, h0=h0)
+    readout = gn.FullyConnectedLayer(cell.hidden_size, 1, seed=3)
+    readout.setWeights(np.random.default_rng(3).standard_normal((cell.hidden_size, 1)))  # O(1) gradients
+    out = g.add(readout, states[-1], name="readout")
+    if objective:
+        g.add(gn.SquaredError(), g.input("Y"), out)
+    return g, states, out
+
+
+def torch_pass(cell, X, Y, readout, T, h0=None):
+    """J, the states and the gradients of the same network in torch (float64)."""
+    module = cell.to_torch()
+    D = cell.input_size
+    x = torch.tensor(X.reshape(len(X), T, D), requires_grad=True)
+    h = None if h0 is None else torch.tensor(h0[None], requires_grad=True)
+    states, _ = module(x) if h is None else module(x, h)
+    W = torch.tensor(readout.weights.value, requires_grad=True)
+    b = torch.tensor(readout.biases.value, requires_grad=True)
+    yhat = states[:, -1] @ W + b
+    J = torch.mean((torch.tensor(Y) - yhat) ** 2)
+    J.backward()
+    return J, states, module, x, h, W, b
+
+
+@CELLS
+@pytest.mark.parametrize("T", [1, 5])
+def test_unrolled_cell_agrees_with_torch_forward_and_backward(make_cell, torch_kind, T):
+    D, H, N = 3, 4, 6
+    cell = make_cell(D, H)
+    g, states, out = sequence_graph(cell, T)
+    rng = np.random.default_rng(T)
+    X, Y = rng.standard_normal((N, T * D)), rng.standard_normal((N, 1))
+    J = g.forward(X=X, Y=Y)
+    g.backward()
+    g.set_requires_grad("X")
+    g.forward(X=X, Y=Y)
+    g.backward()
+    Jt, torch_states, module, x, _, W, b = torch_pass(cell, X, Y, g.op("readout"), T)
+    assert relative_error(J, Jt.item()) < RTOL
+    for t, name in enumerate(states):
+        assert relative_error(g.value(name), torch_states[:, t].detach().numpy()) < RTOL
+    # Parameter gradients: the sum over the steps, against torch's packed ones.
+    grads = dict(zip(cell.names, (p.grad for p in cell.parameters())))
+    if torch_kind == "RNN":
+        expected = {"W_ih": module.weight_ih_l0.grad.T, "W_hh": module.weight_hh_l0.grad.T,
+                    "b_ih": module.bias_ih_l0.grad[None], "b_hh": module.bias_hh_l0.grad[None]}
+    else:
+        expected = {}
+        for kind in "ih":
+            w, bias = getattr(module, f"weight_{kind}h_l0").grad, getattr(module, f"bias_{kind}h_l0").grad
+            for k, gate in enumerate("rzn"):
+                expected[f"W_{kind}{gate}"] = w[k * H:(k + 1) * H].T
+                expected[f"b_{kind}{gate}"] = bias[None, k * H:(k + 1) * H]
+    for name, grad in grads.items():
+        assert relative_error(grad, expected[name].numpy()) < RTOL, name
+    readout = g.op("readout")
+    assert relative_error(readout.weights.grad, W.grad.numpy()) < RTOL
+    # The input gradient, per observation (N dJ/dX, docs/conventions.md).
+    assert relative_error(g.grad("X"), N * x.grad.numpy().reshape(N, T * D)) < RTOL
+
+
+@CELLS
+def test_a_fed_initial_state_agrees_with_torch(make_cell, torch_kind):
+    D, H, N, T = 2, 3, 4, 3
+    cell = make_cell(D, H)
+    g, states, _ = sequence_graph(cell, T, h0="H0")
+    g.set_requires_grad("H0")
+    rng = np.random.default_rng(7)
+    X, Y, H0 = rng.standard_normal((N, T * D)), rng.standard_normal((N, 1)), rng.standard_normal((N, H))
+    J = g.forward(X=X, Y=Y, H0=H0)
+    g.backward()
+    Jt, _, _, _, h, _, _ = torch_pass(cell, X, Y, g.op("readout"), T, h0=H0)
+    assert relative_error(J, Jt.item()) < RTOL
+    assert relative_error(g.grad("H0"), N * h.grad.numpy()[0]) < RTOL
+
+
+@CELLS
+def test_every_step_holds_the_cells_parameters(make_cell, torch_kind):
+    cell = make_cell(2, 3)
+    g, _, _ = sequence_graph(cell, 4)
+    held = {id(p) for name in g.nodes if g.nx.nodes[name]["kind"] == "layer"
+            for p in g.op(name).parameters()}
+    assert {id(p) for p in cell.parameters()} <= held
+    # distinct parameters: the cell's, the initial state, the readout's two
+    assert len(g.parameters()) == len(cell.parameters()) + 1 + 2
+
+
+@CELLS
+def test_the_learned_initial_state_gets_the_gradient_at_the_start(make_cell, torch_kind):
+    D, H, N, T = 2, 3, 5, 3
+    cell = make_cell(D, H)
+    g, _, _ = sequence_graph(cell, T)
+    rng = np.random.default_rng(11)
+    X, Y = rng.standard_normal((N, T * D)), rng.standard_normal((N, 1))
+    g.forward(X=X, Y=Y)
+    g.backward()
+    state = g.op(f"{cell.short_name}.h0").state
+    Jt, _, module, _, h, _, _ = torch_pass(cell, X, Y, g.op("readout"), T, h0=np.zeros((N, H)))
+    assert relative_error(state.grad, h.grad.numpy()[0].sum(axis=0, keepdims=True)) < RTOL
+
+
+@CELLS
+def test_central_differences_through_time(make_cell, torch_kind):
+    D, H, N, T = 2, 3, 3, 4
+    cell = make_cell(D, H)
+    g, _, _ = sequence_graph(cell, T)
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((N, T * D)), rng.standard_normal((N, 1))
+    g.forward(X=X, Y=Y)
+    g.backward()
+    for parameter in cell.parameters():
+        analytic = parameter.grad.copy()
+        numeric = numerical_gradient(lambda: g.forward(X=X, Y=Y), parameter.value)
+        assert relative_error(analytic, numeric) < 1e-6, parameter.name
+
+
+@CELLS
+def test_torch_round_trip_of_a_cell(make_cell, torch_kind):
+    cell = make_cell(3, 2)
+    module = cell.to_torch()
+    assert type(module).__name__ == torch_kind
+    again = type(cell).from_torch(module)
+    for a, b in zip(cell.parameters(), again.parameters()):
+        np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_a_list_of_step_inputs_is_the_same_network():
+    cell = gn.RNNCell(2, 3, seed=0)
+    g1, s1, _ = sequence_graph(cell, 3, objective=False)
+    g2 = gn.Graph()
+    xs = [g2.input(f"x{t}") for t in (1, 2, 3)]
+    s2 = gn.unroll(g2, cell, xs)
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    g1.forward(X=X)
+    g2.forward(x1=X[:, :2], x2=X[:, 2:4], x3=X[:, 4:])
+    np.testing.assert_allclose(g1.value(s1[-1]), g2.value(s2[-1]), rtol=1e-14)
+
+
+def test_unroll_names_its_mistakes():
+    g = gn.Graph()
+    X = g.input("X")
+    cell = gn.RNNCell(2, 3, seed=0)
+    with pytest.raises(gn.GraphError, match="steps=T"):
+        gn.unroll(g, cell, X)
+    with pytest.raises(ValueError, match="steps"):
+        gn.unroll(g, cell, X, steps=0)
+    with pytest.raises(gn.GraphError, match="unknown node"):
+        gn.unroll(g, cell, "nope", steps=2)
+    with pytest.raises(ValueError, match="RNNCell or a GRUCell"):
+        gn.unroll(g, gn.TanhLayer(), X, steps=2)
+    first = gn.unroll(g, cell, X, steps=2)
+    second = gn.unroll(g, cell, X, steps=2)  # a second network, numbered
+    assert first[0].startswith("rnn.") and second[0].startswith("rnn2.")
+    with pytest.raises(gn.GraphError, match="already has nodes"):
+        gn.unroll(g, cell, X, steps=2, name="rnn")
+    with pytest.raises(ValueError, match="hidden_size"):
+        gn.GRUCell(2, 0)
+    with pytest.raises(ValueError, match="expected a torch.nn.GRU"):
+        gn.GRUCell.from_torch(torch.nn.RNN(2, 3))
+
+
+# --- the element-wise layers a gated cell needs, against torch ------------------------------
+
+def test_multiply_layer_agrees_with_torch():
+    rng = np.random.default_rng(0)
+    a, b, G = (rng.standard_normal((5, 3)) for _ in range(3))
+    layer = gn.MultiplyLayer()
+    out = layer.forward(a, b)
+    ga, gb = layer.backward(G)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ta * tb).backward(torch.tensor(G))
+    np.testing.assert_array_equal(out, (ta * tb).detach().numpy())
+    np.testing.assert_allclose(ga, ta.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(gb, tb.grad.numpy(), rtol=1e-15)
+
+
+def test_one_minus_slice_and_initial_state_agree_with_torch():
+    rng = np.random.default_rng(1)
+    x, G = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    tx = torch.tensor(x, requires_grad=True)
+    (1 - tx).backward(torch.tensor(G))
+    layer = gn.OneMinusLayer()
+    np.testing.assert_array_equal(layer.forward(x), 1 - x)
+    np.testing.assert_array_equal(layer.backward(G), tx.grad.numpy())
+    tx.grad = None
+    tx[:, 2:5].backward(torch.tensor(G[:, :3]))
+    s = gn.SliceLayer(2, 5)
+    np.testing.assert_array_equal(s.forward(x), x[:, 2:5])
+    np.testing.assert_array_equal(s.backward(G[:, :3]), tx.grad.numpy())
+    init = gn.InitialStateLayer(3)
+    init.state.value = rng.standard_normal((1, 3))
+    out = init.forward(x)
+    np.testing.assert_array_equal(out, np.repeat(init.state.value, 4, axis=0))
+    init.zero_grad()
+    np.testing.assert_array_equal(init.backward(G[:, :3]), np.zeros_like(x))
+    np.testing.assert_allclose(init.state.grad, G[:, :3].mean(axis=0, keepdims=True))
+
+
+def test_layers_refuse_what_they_cannot_take():
+    with pytest.raises(ValueError, match=r"MultiplyLayer.*input 1"):
+        gn.MultiplyLayer().forward(np.ones((2, 3)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"SliceLayer \[1:4\].*needs at least 4"):
+        gn.SliceLayer(1, 4).forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="stop"):
+        gn.SliceLayer(2, 2)
+    with pytest.raises(ValueError, match="width"):
+        gn.InitialStateLayer(0)
