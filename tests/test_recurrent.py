@@ -231,3 +231,51 @@ def test_layers_refuse_what_they_cannot_take():
         gn.SliceLayer(2, 2)
     with pytest.raises(ValueError, match="width"):
         gn.InitialStateLayer(0)
+
+
+# --- the diagrams fold the unrolled steps -------------------------------------------------
+
+def trained_pass(cell, T, N=3):
+    g, states, _ = sequence_graph(cell, T)
+    rng = np.random.default_rng(0)
+    g.forward(X=rng.standard_normal((N, T * cell.input_size)), Y=rng.standard_normal((N, 1)))
+    g.backward()
+    return g
+
+
+@CELLS
+def test_the_diagrams_fold_the_time_steps_into_one_box_with_a_loop(make_cell, torch_kind, tmp_path):
+    from graphnn.views import _layout
+    from graphnn.views.render import gradient_diagram, network_diagram, render
+
+    cell = make_cell(2, 4)
+    g = trained_pass(cell, 5)
+    name = cell.short_name
+    drawing = _layout.plan(g)
+    (fold,) = drawing.folds
+    assert fold.steps == name and fold.repeats == 5
+    steps = [n for n in g.nodes if n.startswith(f"{name}.t")]
+    assert set(fold.members) == set(steps)
+    loops = [e for e in drawing.edges if e.carried]
+    assert len(loops) == 1 and loops[0].tail == loops[0].head == fold.id
+    network = network_diagram(g).source
+    tied = sum(int(p.size) for p in cell.parameters())
+    assert f"<b>{name}: 5 time steps</b>" in network
+    assert f"{tied:,} params, tied across steps" in network
+    assert "h(t-1) -&gt; step t: 3 x 4" in network
+    assert f"{name}.t3.h [" not in network
+    gradients = gradient_diagram(g).source
+    assert "mean|g| inside" in gradients and "|grad| params" in gradients
+    # fold=False shows every step; fewer steps than fold are not folded
+    assert not _layout.plan(g, fold=False).folds
+    assert not _layout.plan(trained_pass(make_cell(2, 4), 3)).folds
+    assert render(g, tmp_path / "rnn.png").stat().st_size > 0
+
+
+def test_a_step_cut_by_node_range_is_drawn_unfolded():
+    from graphnn.views import _layout
+
+    g = trained_pass(gn.RNNCell(2, 3, seed=0), 6)
+    nodes = g.nodes
+    drawing = _layout.plan(g, node_range=(nodes[nodes.index("rnn.t2.sum")], nodes[-1]))
+    assert all(f.steps is None for f in drawing.folds)

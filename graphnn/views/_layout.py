@@ -1,5 +1,6 @@
 """What a diagram draws, before any drawing: which nodes (a range of them, repeated blocks of
-a deep chain folded into one box), which edges between them, and which way it runs.
+a deep chain folded into one box, the time steps of an unrolled recurrent network folded into
+one), which edges between them, and which way it runs.
 
 ``graphnn.views.render`` asks ``plan(graph, fold, node_range)`` for a ``Plan`` and draws it; this
 module knows nothing of Graphviz. It reads the graph through its public API only.
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from ..core import LAYER
+from ..recurrent import STEP_NAME
 
 #: the direction ``rankdir="auto"`` picks: left to right up to ``AUTO_LR_MAX_DEPTH`` boxes along
 #: the longest path (a short chain fits a screen's width), top to bottom beyond, as Keras draws
@@ -21,14 +23,17 @@ FOLD = 4
 
 @dataclass(frozen=True)
 class Fold:
-    """``repeats`` copies of one block of layers along a chain, drawn as one box.
+    """``repeats`` copies of one block of layers along a chain, drawn as one box; or the
+    ``repeats`` time steps of a recurrent network unrolled by ``graphnn.unroll``.
 
     ``members``: the node names, in order (``repeats * len(block)`` of them); ``block``: the
-    ``describe()`` text of each layer of one copy."""
+    ``describe()`` text of each layer of one copy; ``steps``: for folded time steps, the
+    unrolled network's name (``rnn``), else ``None``."""
 
     members: Tuple[str, ...]
     block: Tuple[str, ...]
     repeats: int
+    steps: Optional[str] = None
 
     @property
     def id(self):
@@ -54,6 +59,9 @@ class Edge:
     slot: int
     tail: str
     head: str
+    #: a loop on a box of folded time steps: the state one step hands the next (``source`` in
+    #: step 1, ``target`` in step 2 stand for every step's)
+    carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,9 @@ def plan(graph, fold=FOLD, node_range=None):
     fold = _checked_fold(fold)
     nodes = list(graph.nodes)
     drawn = _in_range(nodes, node_range)
-    folds = _find_folds(graph, nodes, drawn, fold) if fold else []
+    folds = _find_step_folds(graph, nodes, drawn, fold) if fold else []
+    in_steps = {member for f in folds for member in f.members}
+    folds += _find_folds(graph, nodes, drawn - in_steps, fold) if fold else []
     box_of = {name: name for name in drawn}
     for f in folds:
         for member in f.members:
@@ -117,14 +127,17 @@ def plan(graph, fold=FOLD, node_range=None):
         elif box not in seen:
             seen.add(box)
             items.append(next(f for f in folds if f.id == box))
-    edges, outside = [], []
+    edges, outside, looped = [], [], set()
     for target in nodes:
         for slot, source in enumerate(graph.predecessors(target)):
             if source not in drawn and target not in drawn:
                 continue
             tail = box_of.get(source) or outside_id(source)
             head = box_of.get(target) or outside_id(target)
-            if tail == head:  # inside a fold
+            if tail == head:  # inside a fold: but one loop for the state carried between steps
+                if tail not in looped and _carried(source, target):
+                    looped.add(tail)
+                    edges.append(Edge(source, target, slot, tail, head, carried=True))
                 continue
             for name in (source, target):
                 if name not in drawn and name not in outside:
@@ -224,12 +237,44 @@ def _find_folds(graph, nodes, drawn, fold):
     return folds
 
 
+def _find_step_folds(graph, nodes, drawn, fold):
+    """The time steps of each recurrent network ``graphnn.unroll`` wrote (nodes named
+    ``<name>.t<t>.<part>``, ``STEP_NAME``), one box per network when its drawn steps are at
+    least ``fold``, in a row and alike (the same parts, the same classes of layer): a range
+    that cuts a step draws them all."""
+    groups = {}
+    for name in nodes:
+        match = STEP_NAME.match(name) if name in drawn and _is_layer(graph, name) else None
+        if match:
+            groups.setdefault(match["name"], {}).setdefault(int(match["t"]), []).append(name)
+    folds = []
+    for network, steps in groups.items():
+        times = sorted(steps)
+        if len(times) < fold or times != list(range(times[0], times[0] + len(times))):
+            continue
+        signs = {t: sorted((STEP_NAME.match(n)["part"], type(graph.op(n)).__name__) for n in steps[t])
+                 for t in times}
+        if any(signs[t] != signs[times[0]] for t in times):
+            continue
+        first = steps[times[0]]
+        members = tuple(n for n in nodes if n in {m for t in times for m in steps[t]})
+        folds.append(Fold(members, tuple(graph.op(n).describe() for n in first), len(times), network))
+    return folds
+
+
+def _carried(source, target):
+    """Whether the edge ``source -> target`` goes from one time step to the next."""
+    a, b = STEP_NAME.match(source), STEP_NAME.match(target)
+    return bool(a and b and a["name"] == b["name"] and int(b["t"]) == int(a["t"]) + 1)
+
+
 def _depth(items, edges):
     """The number of boxes along the longest path of the drawing."""
     ids = [item.id if isinstance(item, Fold) else item for item in items]
     incoming = {}
     for edge in edges:
-        incoming.setdefault(edge.head, []).append(edge.tail)
+        if not edge.carried:
+            incoming.setdefault(edge.head, []).append(edge.tail)
     depth = {}
     for box in ids:  # topological order
         depth[box] = 1 + max((depth.get(t, 1) for t in incoming.get(box, ())), default=0)

@@ -21,7 +21,7 @@ from .drawing import (
     node_kind, norm, penwidth, slot_label,
 )
 from .network import (
-    FOLD_STYLE, draw_outside, fold_rows, layout_legend, marked_edge, marked_node, node_rows,
+    FOLD_STYLE, carried_edge, draw_outside, fold_rows, layout_legend, marked_edge, marked_node, node_rows,
 )
 from ..core import LAYER, OBJECTIVE, GraphError
 
@@ -80,6 +80,9 @@ def gradient_diagram(graph, rankdir=AUTO, *, fold=FOLD, node_range=None, marks=N
         dot.node(item, label=html_label(rows), **style)
     draw_outside(dot, drawing)
     for edge in drawing.edges:
+        if edge.carried:
+            dot.edge(edge.tail, edge.head, **carried_edge(graph, edge))
+            continue
         attrs, flag = _gradient_edge(graph, edge.source, edge.target, edge.slot)
         attrs.update(marked_edge(marks, edge.source, edge.target))
         if flag:
@@ -166,9 +169,12 @@ def _gradient_edge(graph, source, target, slot):
 def _fold_gradient_rows(graph, fold):
     """The gradient view of a folded block: the range of mean |gradient| along its inner
     edges and of its parameter-gradient norms, with a flag when the range reaches one."""
-    inner = [graph.last_pass.edge_grad(a, b) for a, b in zip(fold.members, fold.members[1:])]
+    members = set(fold.members)
+    inner = [graph.last_pass.edge_grad(a, b, slot) for a, b, slot in graph.nx.edges(fold.members, keys=True)
+             if b in members]
     magnitudes = [mean_abs(np.asarray(g)) for g in inner if g is not None]
-    norms = [norm(p.grad) for name in fold.members for p in graph.op(name).parameters()]
+    distinct = {id(p): p for name in fold.members for p in graph.op(name).parameters()}  # tied: once
+    norms = [norm(p.grad) for p in distinct.values()]
     rows = []
     for what, values in (("mean|g| inside", magnitudes), ("|grad| params", norms)):
         if values:

@@ -33,7 +33,7 @@ from ..core import INPUT, LAYER, OBJECTIVE
 from ..layers.Layer import Layer
 
 __all__ = [
-    "network_diagram", "node_rows", "fold_rows", "parameter_total", "marked_node",
+    "network_diagram", "node_rows", "fold_rows", "carried_edge", "parameter_total", "marked_node",
     "marked_edge", "draw_outside", "layout_legend", "FOLD_STYLE",
 ]
 
@@ -92,6 +92,9 @@ def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=
         dot.node(name, label=html_label(rows), **style)
     draw_outside(dot, drawing)
     for edge in drawing.edges:
+        if edge.carried:
+            dot.edge(edge.tail, edge.head, **carried_edge(graph, edge))
+            continue
         text = _shape_of(graph, edge.source)
         slot_name = slot_label(graph, edge.target, edge.slot)
         if slot_name:
@@ -205,6 +208,8 @@ def fold_rows(graph, fold, with_params=True):
     """The label rows (``[(html text, point size or None)]``) of a folded block ``fold`` (a
     ``Fold`` of the layout's plan): its first and last nodes, the block and how many times it
     repeats, the output shape and (unless ``with_params`` is false) the parameters."""
+    if fold.steps is not None:
+        return _step_fold_rows(graph, fold, with_params)
     block = " -&gt; ".join(escape(text) for text in fold.block)
     rows = [
         (f"<b>{escape(fold.first)} ... {escape(fold.last)}</b>", None),
@@ -216,6 +221,36 @@ def fold_rows(graph, fold, with_params=True):
         line += f" | {count:,} params"
     rows.append((line, SMALL))
     return rows
+
+
+def _step_fold_rows(graph, fold, with_params):
+    """The rows of the folded time steps of a recurrent network: its name and steps, the
+    layers of one step, its last state's shape and its distinct (tied) parameters."""
+    per_step = len(fold.members) // fold.repeats
+    kinds = {}
+    for text in fold.block:
+        kind = text.split(" ")[0].replace("Layer", "")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    block = ", ".join(f"{count} {escape(kind)}" if count > 1 else escape(kind) for kind, count in kinds.items())
+    rows = [
+        (f"<b>{escape(fold.steps)}: {fold.repeats} time steps</b>", None),
+        (f"{escape(fold.first)} ... {escape(fold.last)}", SMALL),
+        (f"each step {per_step} layers: {block}", SMALL),
+    ]
+    line = f"out {_shape_of(graph, fold.last)} per step"
+    if with_params:
+        distinct = {id(p): p for name in fold.members for p in graph.op(name).parameters()}
+        count = sum(int(p.size) for p in distinct.values())
+        line += f" | {count:,} params, tied across steps"
+    rows.append((line, SMALL))
+    return rows
+
+
+def carried_edge(graph, edge):
+    """The attributes of the loop on a box of folded time steps: the state ``h_{t-1}`` each
+    step hands the next (``edge`` is the layout's ``Edge`` with ``carried`` set)."""
+    text = f"h(t-1) -&gt; step t: {escape(_shape_of(graph, edge.source))}"
+    return {"label": edge_label([text]), "style": "dashed", "color": "#555555"}
 
 
 def draw_outside(dot, drawing):
@@ -234,8 +269,12 @@ def layout_legend(drawing):
         rows.append((f"drawn: nodes {escape(first)} to {escape(last)} of {drawing.n_nodes} "
                      "(grey names: nodes outside the range)", SMALL))
     if drawing.folds:
-        rows.append(("a stacked box: a block of layers repeated along a chain, "
-                     "drawn once (fold=False draws every node)", SMALL))
+        if any(f.steps is None for f in drawing.folds):
+            rows.append(("a stacked box: a block of layers repeated along a chain, "
+                         "drawn once (fold=False draws every node)", SMALL))
+        if any(f.steps is not None for f in drawing.folds):
+            rows.append(("a stacked box with a loop: the time steps of an unrolled recurrent "
+                         "network, weights tied (fold=False draws every step)", SMALL))
     return rows
 
 
