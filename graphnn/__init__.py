@@ -6,7 +6,7 @@ from .grading.adapter import wrap
 from .grading.diagnose import find_nonfinite
 from .graph import Graph, GraphError
 from .layers import (
-    AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
     InitialStateLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
@@ -40,7 +40,7 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
-    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "RNNCell", "GRUCell", "unroll",
+    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "DropoutLayer", "BatchNormLayer", "RNNCell", "GRUCell", "unroll",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "find_nonfinite", "summary",

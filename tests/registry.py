@@ -28,6 +28,7 @@ import numpy as np
 from graphnn import (
     AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, InputLayer, LinearLayer,
     LogisticSigmoidLayer, LogLoss, MultiplyLayer, OneMinusLayer, SliceLayer, InitialStateLayer,
+    DropoutLayer, BatchNormLayer,
     ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.grading.checks import away_from_zero_inputs, distribution_pair
@@ -88,6 +89,26 @@ def make_initial_state(dtype=np.float64):
     return layer
 
 
+def make_dropout(training=True):
+    """p = 0.5, the mask kept for inputs of one shape: central differences run forward often."""
+    layer = DropoutLayer(0.5, seed=0)
+    layer.keep_mask = True
+    layer.training = training
+    return layer
+
+
+def make_batch_norm(training=True, dtype=np.float64):
+    """Width 3, with a scale and shift that are not ones and zeros, and running statistics
+    that are not zeros and ones (inference reads them)."""
+    layer = BatchNormLayer(3, dtype=dtype)
+    layer.scale.value = np.array([[1.5, -0.5, 2.0]], dtype=dtype)
+    layer.shift.value = np.array([[0.1, -0.2, 0.3]], dtype=dtype)
+    layer.running_mean = np.array([[0.2, -0.1, 0.5]], dtype=dtype)
+    layer.running_var = np.array([[1.2, 0.8, 2.5]], dtype=dtype)
+    layer.training = training
+    return layer
+
+
 LAYER_CASES = [
     LayerCase("InputLayer", make_input_layer, (4,), standard_normal_inputs(4),
               make_float32=make_input_layer_float32),
@@ -108,6 +129,13 @@ LAYER_CASES = [
     LayerCase("SliceLayer", lambda: SliceLayer(1, 3), (4,), standard_normal_inputs(4)),
     LayerCase("InitialStateLayer", make_initial_state, (2,), standard_normal_inputs(2),
               make_float32=lambda: make_initial_state(np.float32)),
+    LayerCase("DropoutLayer", make_dropout, (3,), standard_normal_inputs(3)),
+    LayerCase("DropoutLayer-inference", lambda: make_dropout(training=False), (3,), standard_normal_inputs(3)),
+    LayerCase("BatchNormLayer", make_batch_norm, (3,), standard_normal_inputs(3),
+              make_float32=lambda: make_batch_norm(dtype=np.float32)),
+    LayerCase("BatchNormLayer-inference", lambda: make_batch_norm(training=False), (3,),
+              standard_normal_inputs(3),
+              make_float32=lambda: make_batch_norm(training=False, dtype=np.float32)),
 ]
 
 

@@ -311,6 +311,9 @@ def _check_rows_alone(context):
     n = LAYER_SIZES[-1]
     inputs = context.inputs(n)
     layer = context.layer()
+    reason = getattr(layer, "batch_dependence", None)
+    if reason:  # batch norm, dropout: rows depend on the batch by design, and say so
+        return f"not checked: {context.name} {reason}"
     batch_out = context.forward(layer, inputs)
     G = context.gradIn(batch_out.shape)
     batch_grads = context.backward(layer, G)
@@ -353,6 +356,9 @@ def _check_gradient_tensor(context):
 
 
 def _check_backward_is_contraction(context):
+    if getattr(context.layer(), "mixes_rows", False):
+        return (f"not checked: {context.name}'s backward carries gradients between rows, which no "
+                "per-observation Jacobian holds (backward is checked against central differences)")
     worst = 0.0
     for n in LAYER_SIZES:
         layer = context.layer()
@@ -563,9 +569,12 @@ def check_layer(make_layer, input_width=None, raise_on_failure=False, make_input
     the report's table.
 
     The checks (``LAYER_CHECKS``), each for ``N = 1`` and ``N = 7`` where that matters:
-    output shapes; rows computed independently; ``gradient()`` (``N x K x D``, or a shared
+    output shapes; rows computed independently (not checked, and said so, for a layer whose
+    ``batch_dependence`` names why a row depends on the batch: batch norm and dropout in
+    training mode); ``gradient()`` (``N x K x D``, or a shared
     ``K x D`` such as ``W^T``) against central differences, observation by observation;
-    ``backward(G)`` equal to ``G`` times those Jacobians and to central differences;
+    ``backward(G)`` equal to ``G`` times those Jacobians (not for a layer whose ``mixes_rows``
+    is true: its backward carries gradients between rows) and to central differences;
     parameter gradients (``parameters()`` with ``.grad``, or what ``updateWeights(gradIn,
     eta)`` applies) against central differences of the mean objective; no argument changed;
     finite results and no warnings at ``|x| = 1e4``; a ``ValueError`` naming the class for

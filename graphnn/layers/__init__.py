@@ -6,7 +6,9 @@ Every layer keeps the course interface described on ``Layer`` (``forward``, ``gr
 with weights holds them as ``Parameter`` objects, which collect their gradients.
 """
 from .AddLayer import AddLayer
+from .BatchNormLayer import BatchNormLayer
 from .ConcatLayer import ConcatLayer
+from .DropoutLayer import DropoutLayer
 from .ElementwiseLayer import ElementwiseLayer
 from .FullyConnectedLayer import FullyConnectedLayer
 from .InitialStateLayer import InitialStateLayer
@@ -25,4 +27,5 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer", "AddLayer", "ConcatLayer",
     "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer",
+    "DropoutLayer", "BatchNormLayer",
 ]
