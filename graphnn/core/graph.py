@@ -60,6 +60,8 @@ class Graph:
         self._fuse = bool(fuse)
         self._plan = self._record = self._runner = None
         self._sharing = Sharing()  # the layers this graph shares with other graphs
+        self._training = True  # the mode: see ``training``
+        self._moded = ()  # the layers that behave differently per mode, in node order
 
     @property
     def fuse(self):
@@ -70,6 +72,44 @@ class Graph:
     def fuse(self, fuse):
         self._fuse = bool(fuse)
         self._changed()  # the plan decided what to fuse
+
+    # ------------------------------------------------------------------ the mode
+    @property
+    def training(self):
+        """The mode of the next passes: ``True`` for training (the default), ``False`` for
+        inference. Layers that behave differently per mode (``DropoutLayer``,
+        ``BatchNormLayer``: any layer with a ``training`` attribute) run in the graph's mode:
+        each ``forward`` sets their ``training`` from it. ``fit`` trains in training mode and
+        validates in inference mode, ``predict`` and ``evaluate`` run in inference mode; each
+        gives the graph its mode back when it ends. Assignable; or ``train()``, ``eval()``."""
+        return self._training
+
+    @training.setter
+    def training(self, training):
+        self._training = bool(training)
+
+    @property
+    def mode(self):
+        """``'training'`` or ``'inference'``: ``training`` as a word (shown by the repr and
+        the summary; each ``PassRecord`` keeps the mode its pass ran in)."""
+        return "training" if self._training else "inference"
+
+    def train(self, training=True):
+        """Switch to training mode (``train(False)``: inference); returns the graph."""
+        self.training = training
+        return self
+
+    def eval(self):
+        """Switch to inference mode (dropout passes values on, batch norm uses its running
+        statistics); returns the graph. ``train()`` switches back."""
+        return self.train(False)
+
+    @property
+    def mode_dependent(self):
+        """The nodes whose layer behaves differently per mode (has a ``training``
+        attribute), in node order."""
+        self.plan
+        return [name for name, _ in self._moded]
 
     # ------------------------------------------------------------------ building
     def input(self, name, requires_grad=False):
@@ -234,6 +274,8 @@ class Graph:
             plan = Plan(self._graph, fuse=self._fuse)
             checks.check_objectives(plan)  # slots filled later by connect
             self._plan, self._runner = plan, Runner(plan)
+            self._moded = tuple((name, op) for name, kind, op, _ in plan.order
+                                if kind == LAYER and hasattr(op, "training"))
         return self._plan
 
     @property
@@ -413,12 +455,16 @@ class Graph:
             raise checks.feed_complaint(plan, feed, self.inputs, self.objectives, self.nodes[-1])
         values = runner.feed.values(feed, copy)
         self._sharing.forward_runs()
+        for _, op in self._moded:  # dropout, batch norm: they run in the graph's mode
+            op.training = self._training
         with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
             record = None if check_finite else runner.forward(values)  # the fast path, if proven
             if record is None:  # else the textbook loop, checked
                 record = passes.forward(plan, values, FiniteWatch(plan) if check_finite else None)
                 runner.forward_proven(record)
         record.replaced_gradients = replaced
+        record.mode = self.mode
+        record.mode_dependent = tuple(name for name, _ in self._moded)
         self._record = record
         if outputs is None:
             return record.total

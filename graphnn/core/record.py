@@ -65,6 +65,8 @@ class PassRecord:
     """What the last forward pass (and the backward pass after it, if any) computed.
 
     - ``plan``: the ``Plan`` that ran; ``values``: ``{node: output}``; ``total``: ``J``;
+    - ``mode``: ``'training'`` or ``'inference'``, the graph's mode during the pass;
+      ``mode_dependent``: the nodes whose layer behaves differently per mode (``mode_of``);
     - after backward (``has_gradients``): ``grads`` (``{node: summed output gradient}``) and
       ``sent`` (``{node: gradients sent back, one per source of its step}``, in the order the
       steps ran);
@@ -84,6 +86,8 @@ class PassRecord:
         self.grads = None
         self.sent = None
         self.replaced_gradients = replaced_gradients  # an earlier backward's, for messages
+        self.mode = "training"  # the graph's mode during the pass (Graph.mode), set by the graph
+        self.mode_dependent = ()  # the nodes whose layer ran in that mode (dropout, batch norm)
         self._parameter_sums = {}  # node -> parameter sums after its step (shared parameters)
         self._deferred = {}  # fused objective -> its own gradient, made when asked for
 
@@ -93,6 +97,12 @@ class PassRecord:
         return self.sent is not None
 
     # ------------------------------------------------------------------ the questions
+    def mode_of(self, name):
+        """``'training'`` or ``'inference'``: the mode node ``name``'s layer ran in, for a layer
+        that behaves differently per mode (dropout, batch norm); ``None`` for every other node."""
+        self._known(name)
+        return self.mode if name in self.mode_dependent else None
+
     def value(self, name):
         """The output of node ``name``: ``N x D`` (a float for an objective)."""
         self._known(name)

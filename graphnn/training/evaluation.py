@@ -1,6 +1,8 @@
 """Using a graph without training it: ``predict`` (the prediction, no targets needed) and
 ``evaluate`` (the loss and, for classifiers, the accuracy); ``fit`` scores its epochs with
 ``score`` and ``accuracy``."""
+from contextlib import contextmanager
+
 import networkx as nx
 import numpy as np
 
@@ -8,7 +10,19 @@ from ..core import GraphError
 from .checks import GraphRoles, checked_data
 from .metrics import REGRESSION_METRICS
 
-__all__ = ["predict", "evaluate", "score", "accuracy"]
+__all__ = ["predict", "evaluate", "score", "accuracy", "in_mode"]
+
+
+@contextmanager
+def in_mode(graph, training):
+    """Run the block with ``graph.training`` set to ``training`` (``True``: training mode,
+    ``False``: inference), then give the graph its mode back, whatever happens in the block."""
+    before = graph.training
+    graph.training = training
+    try:
+        yield graph
+    finally:
+        graph.training = before
 
 
 def accuracy(kind, Y, P):
@@ -25,7 +39,9 @@ def predict(graph, X, output=None, input_name="X"):
     ``output`` defaults to the estimate the (single) objective reads. Only ``output`` and the
     nodes it depends on are run, so no ``Y`` is needed. The layers' remembered inputs and
     outputs are put back afterwards, so a ``predict`` between ``graph.forward`` and
-    ``graph.backward`` does not change the gradients; ``graph.value`` is untouched too.
+    ``graph.backward`` does not change the gradients; ``graph.value`` is untouched too. The
+    layers run in inference mode (dropout passes values on, batch norm uses its running
+    statistics), whatever the graph's mode.
 
     Raises ``GraphError`` when ``output`` is unknown or an objective, when it is left out and
     the graph has not exactly one objective, or when it depends on an input other than
@@ -53,6 +69,8 @@ def predict(graph, X, output=None, input_name="X"):
             state = getattr(op, "__dict__", None)
             if state is not None:
                 saved.append((state, dict(state)))
+            if hasattr(op, "training"):  # dropout, batch norm: inference (put back below)
+                op.training = False
             args = [values[source] for source in graph.predecessors(name)]
             try:
                 values[name] = op.forward(*args)
@@ -73,7 +91,8 @@ def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y", metrics=
 
     ``loss`` is the graph's objective ``J`` (a mean over the rows); ``accuracy`` is there for
     classifiers only (``LogLoss``: prediction ``> 0.5``; ``CrossEntropy``: argmax). The graph
-    keeps the values of this pass, as after any ``forward``.
+    keeps the values of this pass, as after any ``forward``. The pass runs in inference mode
+    (``Graph.training`` is ``False`` during it, and as it was afterwards).
 
     ``metrics``: names of more numbers to compare the estimate (``output``) with ``Y``, each
     added under its name: ``"rmse"``, ``"mape"``, ``"smape"`` (``graphnn.training.metrics``)
@@ -122,8 +141,9 @@ def _checked_metrics(metrics, roles):
 def score(graph, roles, X, Y):
     """``evaluate`` for checked arguments: ``roles`` a ``GraphRoles``, ``X`` and ``Y`` checked
     matrices. One ``graph.forward`` on all rows; ``{"loss": J}``, plus ``"accuracy"`` when
-    ``roles.kind`` says the graph is a classifier."""
-    loss, outputs = graph.forward({roles.input_name: X, roles.target_name: Y}, outputs=[roles.output])
+    ``roles.kind`` says the graph is a classifier. The pass runs in inference mode."""
+    with in_mode(graph, False):
+        loss, outputs = graph.forward({roles.input_name: X, roles.target_name: Y}, outputs=[roles.output])
     result = {"loss": float(loss)}
     if roles.kind is not None:
         result["accuracy"] = accuracy(roles.kind, Y, outputs[roles.output])

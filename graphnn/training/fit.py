@@ -75,6 +75,10 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
       for instance a ``graphnn.views.monitor.Monitor``. A callback that sets ``stop_training``
       ends the run after that epoch, as early stopping does.
 
+    The minibatches run in training mode (``Graph.training``: dropout drops, batch norm uses
+    the batch's statistics and updates its running ones), the validation in inference mode;
+    when ``fit`` ends the graph has the mode it had before.
+
     Ctrl-C (``KeyboardInterrupt``) ends training cleanly: the epoch in progress is dropped,
     the weights go back to the end of the last completed epoch (or of the best one, with early
     stopping), and the history so far is returned with ``interrupted=True``. The optimizer's
@@ -121,6 +125,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     callbacks.call("on_train_begin", {})
 
     bar = _progress_bar(epochs, progress)
+    mode, graph.training = graph.training, True  # training mode; validation runs at inference
     try:
         for epoch in range(1, epochs + 1):
             callbacks.call("on_epoch_begin", epoch, {})
@@ -149,6 +154,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
         restore(params, guard.weights)
     finally:
         bar.close()
+        graph.training = mode  # the graph's mode as it was before fit
     best.restore_best(params, history)
     callbacks.call("on_train_end", {key: values[-1] for key, values in history.items() if values})
     return history

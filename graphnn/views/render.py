@@ -136,8 +136,9 @@ def to_dot(graph, view="network", rankdir=AUTO, profile=None, *, fold=FOLD, node
 
 # ---------------------------------------------------------------------------- a Graph's own display
 def graph_repr(graph):
-    """A ``Graph``'s short text repr: its inputs, how many layers, its objectives and the
-    number of trainable parameters, e.g. ``Graph(inputs X, Y; 3 layers; objective logloss;
+    """A ``Graph``'s short text repr: its inputs, how many layers, its objectives, the
+    number of trainable parameters and, for a graph with dropout or batch norm (or in
+    inference mode), its mode, e.g. ``Graph(inputs X, Y; 3 layers; objective logloss;
     17 parameters)``. Never raises: a graph with an empty input slot says so.
 
     >>> import graphnn as gn
@@ -161,6 +162,8 @@ def graph_repr(graph):
         parts.append(f"incomplete: {err}")
     else:
         parts.append(f"{total:,} parameter{'s' if total != 1 else ''}")
+        if graph.mode_dependent or not graph.training:  # the mode, where it changes something
+            parts.append(f"{graph.mode} mode")
     return f"Graph({'; '.join(parts)})"
 
 

@@ -24,6 +24,7 @@ logloss1  LogLoss                    scalar J               0  target Y, estimat
 ------------------------------------------------------------------------------------------
 trainable parameters: 17
 output shapes: N x D before a forward pass (D from the layers' sizes; ? where unknown)
+mode: training
 """
 import html
 from dataclasses import dataclass
@@ -34,7 +35,10 @@ import numpy as np
 from ._layout import value_or_none
 from .._validation import describe_shape
 from ..core import INPUT, LAYER, OBJECTIVE
+from ..layers.BatchNormLayer import BatchNormLayer
 from ..layers.ConcatLayer import ConcatLayer
+from ..layers.InitialStateLayer import InitialStateLayer
+from ..layers.SliceLayer import SliceLayer
 from ..layers.InputLayer import InputLayer
 
 __all__ = ["summary", "Summary", "Row"]
@@ -81,9 +85,12 @@ class Summary:
     shared: bool
     from_pass: bool
     n_observations: Optional[int]
+    mode: str = "training"
+    mode_dependent: Tuple[str, ...] = ()
 
     def footer(self):
-        """The lines under the table: the parameter total, and where the shapes come from."""
+        """The lines under the table: the parameter total, where the shapes come from, and
+        the graph's mode (training or inference) with the nodes it changes."""
         total = f"trainable parameters: {self.total:,}"
         if self.shared:
             total += " (shared ones counted once)"
@@ -92,7 +99,10 @@ class Summary:
         else:
             shapes = ("output shapes: N x D before a forward pass (D from the layers' sizes; "
                       "? where unknown)")
-        return [total, shapes]
+        mode = f"mode: {self.mode}"
+        if self.mode_dependent:
+            mode += f" (followed by {', '.join(self.mode_dependent)})"
+        return [total, shapes, mode]
 
     def __str__(self):
         table = [_COLUMNS] + [
@@ -160,7 +170,7 @@ def summary(graph):
         ))
     total = sum(int(p.size) for p in graph.parameters())
     return Summary(tuple(rows), total, sum(r.parameters for r in rows) != total, from_pass,
-                   n_observations)
+                   n_observations, graph.mode, tuple(graph.mode_dependent))
 
 
 def _widths(graph, names):
@@ -185,8 +195,9 @@ def _widths(graph, names):
 
 
 def _expected_width(op):
-    """The input width a layer asks for, if it says: ``sizeIn``, or an ``InputLayer``'s."""
-    if isinstance(op, InputLayer):
+    """The input width a layer asks for, if it says: ``sizeIn``, or an ``InputLayer``'s (or a
+    ``BatchNormLayer``'s)."""
+    if isinstance(op, (InputLayer, BatchNormLayer)):
         return op.width
     return getattr(op, "sizeIn", None)
 
@@ -199,5 +210,9 @@ def _output_width(op, input_widths):
         return op.width
     if isinstance(op, ConcatLayer):
         return None if None in input_widths else sum(input_widths)
+    if isinstance(op, SliceLayer):
+        return op.stop - op.start
+    if isinstance(op, (InitialStateLayer, BatchNormLayer)):
+        return op.width
     # elementwise layers, softmax, AddLayer: shaped like their (first) input
     return input_widths[0] if input_widths else None
