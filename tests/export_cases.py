@@ -32,7 +32,30 @@ LAYERS = {  # name -> (make(dtype), extra inputs besides X)
     "AddLayer": (lambda dtype: gn.AddLayer(), 1),
     "AddLayer3": (lambda dtype: gn.AddLayer(3), 2),
     "ConcatLayer": (lambda dtype: gn.ConcatLayer(), 1),
+    "MultiplyLayer": (lambda dtype: gn.MultiplyLayer(), 1),
+    "OneMinusLayer": (lambda dtype: gn.OneMinusLayer(), 0),
+    "SliceLayer": (lambda dtype: gn.SliceLayer(1, 3), 0),
+    "InitialStateLayer": (lambda dtype: initial_state(dtype), 0),
+    "DropoutLayer": (lambda dtype: gn.DropoutLayer(0.4, seed=0), 0),
+    "BatchNormLayer": (lambda dtype: batch_norm(dtype), 0),
 }
+
+
+def initial_state(dtype):
+    layer = gn.InitialStateLayer(2, dtype=dtype)
+    layer.state.value = np.array([[0.5e-4, -1e-4]], dtype=dtype)  # scaled up by layer_graph
+    return layer
+
+
+def batch_norm(dtype):
+    """Running statistics that are not zeros and ones: the exported model (inference) reads them.
+    ``eps`` a power of 2: ONNX keeps it as a float32 attribute, exact only for such values."""
+    layer = gn.BatchNormLayer(WIDTH, momentum=0.25, eps=2.0 ** -10, dtype=dtype)
+    layer.scale.value = np.array([[1.5e-4, -0.5e-4, 2e-4]], dtype=dtype)
+    layer.shift.value = np.array([[0.1e-4, -0.2e-4, 0.3e-4]], dtype=dtype)
+    layer.running_mean = np.array([[0.2, -1.0, 0.5]], dtype=dtype)
+    layer.running_var = np.array([[1.2, 4.0, 9.5]], dtype=dtype)
+    return layer
 
 
 def layer_graph(name, dtype):
@@ -45,7 +68,7 @@ def layer_graph(name, dtype):
     for parameter in layer.parameters():
         parameter.value *= 1e4
     g.add(layer, *sources, name="out")
-    return g
+    return g.eval()  # dropout and batch norm: an exported model predicts, at inference
 
 
 def feed_for(graph, dtype, n=6, seed=0):

@@ -104,6 +104,8 @@ def same_graph_after_round_trip(g, feed):
         target, estimate = g.predecessors(name)
         back.add(type(g.op(name))(), back.input(target), estimate, name=name)
     assert back.nodes == g.nodes
+    assert back.training  # a graph read from ONNX trains, as any new graph
+    back.training = g.training  # dropout, batch norm: compare in the same mode
     assert back.to_dot().source == g.to_dot().source  # before any pass
     g.forward(**feed)
     back.forward(**feed)

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..graph import Graph
 from ..layers import (
-    AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer,
     SoftmaxLayer, TanhLayer,
 )
 from .common import ExportError, optional_import
@@ -83,7 +84,12 @@ def from_onnx(source, outputs=None):
     constant, as ``FullyConnectedLayer``; ``Sub`` of a constant then ``Mul``/``Div`` by a
     constant (or either alone) as ``InputLayer`` (``(x - mean) * inverse_std``); ``Relu``,
     ``Sigmoid``, ``Tanh``, ``Softmax`` (last axis), ``Identity`` (``LinearLayer``), ``Add``
-    and ``Sum`` of computed values (``AddLayer``), ``Concat`` on axis 1 (``ConcatLayer``);
+    and ``Sum`` of computed values (``AddLayer``), ``Concat`` on axis 1 (``ConcatLayer``),
+    ``Mul`` of computed values (``MultiplyLayer``), ``Sub`` from 1 (``OneMinusLayer``), ``Slice``
+    of columns (``SliceLayer``), ``Dropout`` (``DropoutLayer``), ``BatchNormalization`` with
+    constant statistics (``BatchNormLayer``, its running ones), the ``Expand`` of a constant row
+    ``to_onnx`` writes for an ``InitialStateLayer`` (an unrolled RNN or GRU reads back as its
+    plain layers, each step's weights its own copy);
     ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
     layer is named after its first ONNX node.
 
@@ -169,8 +175,8 @@ class _OnnxReader:
         where += f", domain {node.domain})" if node.domain not in ("", "ai.onnx") else ")"
         reason = why or (
             f"graphnn has no layer for the ONNX operator {node.op_type}: it reads Gemm, MatMul+Add, "
-            "Sub/Mul/Div by constants, Relu, Sigmoid, Tanh, Softmax, Identity, Add, Sum, Concat and "
-            "float Cast"
+            "Sub/Mul/Div by constants, Relu, Sigmoid, Tanh, Softmax, Identity, Add, Sum, Concat, Mul, "
+            "1 - x, Slice, Dropout, BatchNormalization and float Cast"
         )
         floats = [o.name for o in self.onnx_graph.output if o.type.tensor_type.elem_type in self.FLOAT_TYPES]
         hint = f"; import other values with from_onnx(..., outputs=[...]) (float outputs: {', '.join(map(repr, floats))})"
@@ -210,9 +216,65 @@ class _OnnxReader:
             if len(inputs) == 1:
                 return self._value(inputs[0], output)
             return self._add(AddLayer(len(inputs)), node, inputs, output)
+        if op == "Mul" and not any(i in self.constants for i in inputs):
+            return self._add(MultiplyLayer(), node, inputs, output)
+        if op == "Sub" and inputs[0] in self.constants and inputs[1] not in self.constants \
+                and np.all(np.asarray(self.constants[inputs[0]]) == 1.0):
+            return self._add(OneMinusLayer(), node, inputs[1:], output)
         if op in ("Sub", "Add", "Mul", "Div"):
             return self._normalisation(node, output)
+        if op == "Slice":
+            return self._slice(node, output)
+        if op == "Dropout":
+            ratio = float(self.constants[inputs[1]]) if len(inputs) > 1 and inputs[1] else attributes.get("ratio", 0.5)
+            return self._add(DropoutLayer(ratio), node, inputs[:1], output)
+        if op == "BatchNormalization":
+            return self._batch_norm(node, attributes, output)
+        if op == "Expand":
+            return self._initial_state(node, output)
         raise self._refuse(node, output)
+
+    def _slice(self, node, output):
+        """``Slice`` of constant starts and ends on axis 1, step 1, as a ``SliceLayer``."""
+        inputs = list(node.input) + [""] * (5 - len(node.input))
+        if any(i and i not in self.constants for i in inputs[1:]):
+            raise self._refuse(node, output, "a Slice with computed starts, ends, axes or steps")
+        starts, ends = (np.ravel(self.constants[i]) for i in inputs[1:3])
+        axes = np.ravel(self.constants[inputs[3]]) if inputs[3] else np.arange(len(starts))
+        steps = np.ravel(self.constants[inputs[4]]) if inputs[4] else np.ones(len(starts), dtype=np.int64)
+        if list(axes) not in ([1], [-1]) or list(steps) != [1] or starts[0] < 0 or ends[0] <= starts[0]:
+            raise self._refuse(node, output, "a Slice other than columns start:stop (axis 1, step 1, start >= 0)")
+        return self._add(SliceLayer(int(starts[0]), int(ends[0])), node, inputs[:1], output)
+
+    def _batch_norm(self, node, attributes, output):
+        """``BatchNormalization`` (inference: its mean and variance constants), as a
+        ``BatchNormLayer`` holding them as its running statistics."""
+        inputs = list(node.input)
+        if any(i not in self.constants for i in inputs[1:5]) or attributes.get("training_mode", 0):
+            raise self._refuse(node, output, "a BatchNormalization in training mode or with computed statistics")
+        scale, shift, mean, var = (np.asarray(self.constants[i]) for i in inputs[1:5])
+        dtype = scale.dtype if scale.dtype.kind == "f" else np.dtype(np.float64)
+        layer = BatchNormLayer(scale.size, momentum=1.0 - attributes.get("momentum", 0.9),
+                               eps=attributes.get("epsilon", 1e-5), dtype=dtype)
+        layer.scale.value = scale.reshape(1, -1).astype(dtype)
+        layer.shift.value = shift.reshape(1, -1).astype(dtype)
+        layer.running_mean = mean.reshape(1, -1).astype(dtype)
+        layer.running_var = var.reshape(1, -1).astype(dtype)
+        return self._add(layer, node, inputs[:1], output)
+
+    def _initial_state(self, node, output):
+        """``Expand`` of a constant ``1 x H`` row to ``[rows of x, H]`` (as ``to_onnx`` writes an
+        ``InitialStateLayer``: ``Shape``, ``Gather`` of entry 0, ``Concat`` with ``H``)."""
+        state, size = node.input
+        concat = self.producer.get(size)
+        gather = self.producer.get(concat.input[0]) if concat is not None and concat.op_type == "Concat" else None
+        shape = self.producer.get(gather.input[0]) if gather is not None and gather.op_type == "Gather" else None
+        if state not in self.constants or shape is None or shape.op_type != "Shape":
+            raise self._refuse(node, output, "an Expand other than a constant row repeated for each row of a value")
+        value = np.asarray(self.constants[state])
+        layer = InitialStateLayer(value.size, dtype=value.dtype if value.dtype.kind == "f" else np.float64)
+        layer.state.value = value.reshape(1, -1).astype(layer.state.value.dtype)
+        return self._add(layer, node, [shape.input[0]], output)
 
     def _fully_connected(self, weights, biases, node, source, output, first):
         if weights.ndim != 2:

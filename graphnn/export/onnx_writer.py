@@ -3,8 +3,9 @@ by onnx's own checker; onnxruntime and any other ONNX engine run it."""
 import numpy as np
 
 from ..layers import (
-    AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
-    SoftmaxLayer, TanhLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer,
+    TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
 from .common import ExportError, needed_nodes, optional_import, predictions
@@ -48,6 +49,13 @@ def _widths(graph):
             elif isinstance(op, InputLayer):
                 know(sources[0], op.width)
                 know(name, op.width)
+            elif isinstance(op, BatchNormLayer):
+                know(sources[0], op.width)
+                know(name, op.width)
+            elif isinstance(op, SliceLayer):
+                know(name, op.stop - op.start)
+            elif isinstance(op, InitialStateLayer):
+                know(name, op.width)
             elif isinstance(op, ConcatLayer):
                 parts = [widths.get(s) for s in sources]
                 if None not in parts:
@@ -70,6 +78,7 @@ def _graph_dtype(graph, dtype):
         return dtype
     dtypes = {p.value.dtype for p in graph.parameters()}
     dtypes |= {graph.op(n).meanX.dtype for n in graph.nodes if isinstance(graph.op(n), InputLayer)}
+    dtypes |= {graph.op(n).running_mean.dtype for n in graph.nodes if isinstance(graph.op(n), BatchNormLayer)}
     return np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
 
 
@@ -90,8 +99,16 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     z-scoring layer's statistics are (a graph of activations only needs it said), else float64. ``opset`` must lie in ``EXPORT_OPSETS``. Layers map to ``Gemm`` (fully
     connected), ``Sub`` and ``Mul`` (z-scoring: ``(x - mean) * inverse_std``, 0 for constant
     columns, as ``InputLayer`` computes), ``Identity``, ``Relu``, ``Sigmoid``, ``Tanh``,
-    ``Softmax`` (axis 1), ``Add``/``Sum`` and ``Concat`` (axis 1). The model passes
-    ``onnx.checker.check_model(model, full_check=True)``.
+    ``Softmax`` (axis 1), ``Add``/``Sum`` and ``Concat`` (axis 1), ``Mul`` (``MultiplyLayer``),
+    ``Sub`` from 1 (``OneMinusLayer``), ``Slice`` on axis 1 (``SliceLayer``), ``Expand`` of the
+    state to ``N`` rows (``InitialStateLayer``, initializer ``node.state``), ``Dropout`` (the
+    identity: a model predicts, in inference mode) and ``BatchNormalization`` with the running
+    statistics (initializers ``node.scale``, ``node.shift``, ``node.running_mean``,
+    ``node.running_var``: inference mode; ONNX holds ``epsilon`` as a float32 attribute, so an
+    ``eps`` float32 cannot hold exactly, such as 1e-5, moves float64 results in about the
+    eleventh digit). A recurrent network unrolled by ``graphnn.unroll`` is
+    these plain operators, one copy per time step, its tied weights one initializer each
+    time. The model passes ``onnx.checker.check_model(model, full_check=True)``.
 
     Raises ``ExportError`` for a graph with no prediction, a layer with no ONNX counterpart,
     an unknown opset or dtype.
@@ -174,6 +191,32 @@ class _OnnxWriter:
             self.node("Add" if len(sources) == 2 else "Sum", sources, name, name)
         elif kind is ConcatLayer:
             self.node("Concat", sources, name, name, axis=1)
+        elif kind is MultiplyLayer:
+            self.node("Mul", sources, name, name)
+        elif kind is OneMinusLayer:
+            self.node("Sub", [self.constant(f"{name}.one", 1.0), sources[0]], name, name)
+        elif kind is SliceLayer:
+            ints = self.onnx.numpy_helper.from_array
+            for part, value in (("starts", op.start), ("ends", op.stop), ("axes", 1)):
+                self.initializers.append(ints(np.array([value], dtype=np.int64), f"{name}.{part}"))
+            self.node("Slice", [sources[0], f"{name}.starts", f"{name}.ends", f"{name}.axes"], name, name)
+        elif kind is InitialStateLayer:
+            state = self.constant(f"{name}.state", op.state.value)
+            shape = self.node("Shape", [sources[0]], f"{name}.shape", f"{name}.shape")
+            ints = self.onnx.numpy_helper.from_array
+            self.initializers.append(ints(np.array([0], dtype=np.int64), f"{name}.first"))
+            self.initializers.append(ints(np.array([op.width], dtype=np.int64), f"{name}.width"))
+            rows = self.node("Gather", [shape, f"{name}.first"], f"{name}.rows", f"{name}.rows", axis=0)
+            size = self.node("Concat", [rows, f"{name}.width"], f"{name}.size", f"{name}.size", axis=0)
+            self.node("Expand", [state, size], name, name)
+        elif kind is DropoutLayer:
+            ratio = self.constant(f"{name}.ratio", op.p)
+            self.node("Dropout", [sources[0], ratio], name, name)
+        elif kind is BatchNormLayer:
+            inputs = [sources[0]] + [self.constant(f"{name}.{part}", value[0]) for part, value in (
+                ("scale", op.scale.value), ("shift", op.shift.value),
+                ("running_mean", op.running_mean), ("running_var", op.running_var))]
+            self.node("BatchNormalization", inputs, name, name, epsilon=op.eps, momentum=1.0 - op.momentum)
         else:
             raise ExportError(f"node {name!r} ({op.describe()}): no ONNX counterpart for {kind.__name__}")
 

@@ -6,8 +6,9 @@ import numpy as np
 
 from ..graph import Graph
 from ..layers import (
-    AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
-    SoftmaxLayer, TanhLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer,
+    TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
 from .common import ExportError, needed_nodes, optional_import, predictions
@@ -41,6 +42,35 @@ def _torch_parts():
     class Concat(nn.Module):
         def forward(self, *xs):
             return torch.cat(xs, dim=1)
+
+    class Multiply(nn.Module):
+        def forward(self, a, b):
+            return a * b
+
+    class OneMinus(nn.Module):
+        def forward(self, x):
+            return 1 - x
+
+    class Slice(nn.Module):
+        """Columns ``start:stop``, graphnn's ``SliceLayer``."""
+
+        def __init__(self, start, stop):
+            super().__init__()
+            self.start, self.stop = start, stop
+
+        def forward(self, x):
+            return x[:, self.start:self.stop]
+
+    class InitialState(nn.Module):
+        """The learnable row ``state`` repeated for each row of ``x``, graphnn's
+        ``InitialStateLayer``."""
+
+        def __init__(self, state):
+            super().__init__()
+            self.state = state
+
+        def forward(self, x):
+            return self.state.expand(x.shape[0], -1)
 
     class GraphModule(nn.Module):
         """A graphnn ``Graph`` as a ``torch.nn.Module``: ``forward(*inputs)`` takes the graph's
@@ -95,7 +125,8 @@ def _torch_parts():
         return -(y * torch.log(p.clamp(min=1e-7))).sum(dim=1).mean()
 
     losses = {SquaredError: squared_error, LogLoss: log_loss, CrossEntropy: cross_entropy}
-    return torch, ZScore, Sum, Concat, GraphModule, losses
+    extra = dict(Multiply=Multiply, OneMinus=OneMinus, Slice=Slice, InitialState=InitialState)
+    return torch, ZScore, Sum, Concat, GraphModule, losses, extra
 
 
 def to_torch(graph):
@@ -107,11 +138,15 @@ def to_torch(graph):
     ``graph.forward``'s prediction; ``module.objective(X=..., Y=...)`` is the graph's ``J``
     (clipping as graphnn's objectives clip), so ``module.objective(...).backward()`` leaves
     in each ``weight.grad`` the transpose of graphnn's ``weights.grad`` (both the gradient of
-    the mean ``J``). ``module.layers[key]`` holds node ``name``'s module, ``key`` being the
+    the mean ``J``). ``MultiplyLayer``, ``OneMinusLayer``, ``SliceLayer`` and
+    ``InitialStateLayer`` become small modules of their own (an unrolled RNN or GRU is these,
+    its tied weights one ``nn.Parameter``), ``DropoutLayer`` an ``nn.Dropout`` and
+    ``BatchNormLayer`` an ``nn.BatchNorm1d`` with its running statistics; the module is in the
+    graph's mode (``module.training == graph.training``). ``module.layers[key]`` holds node ``name``'s module, ``key`` being the
     name with ``.`` replaced by ``_``. Raises ``ExportError`` for a graph with no prediction
     or a layer or objective with no torch counterpart.
     """
-    torch, ZScore, Sum, Concat, GraphModule, losses = _torch_parts()
+    torch, ZScore, Sum, Concat, GraphModule, losses, extra = _torch_parts()
     nn = torch.nn
     simple = {LinearLayer: nn.Identity, ReLULayer: nn.ReLU, LogisticSigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}
     outputs = predictions(graph)
@@ -148,19 +183,41 @@ def to_torch(graph):
             module = Sum()
         elif type(op) is ConcatLayer:
             module = Concat()
+        elif type(op) is MultiplyLayer:
+            module = extra["Multiply"]()
+        elif type(op) is OneMinusLayer:
+            module = extra["OneMinus"]()
+        elif type(op) is SliceLayer:
+            module = extra["Slice"](op.start, op.stop)
+        elif type(op) is InitialStateLayer:
+            module = extra["InitialState"](parameter(op.state, transpose=False))
+        elif type(op) is DropoutLayer:
+            module = nn.Dropout(op.p)
+        elif type(op) is BatchNormLayer:
+            dtype = torch.float64 if op.running_mean.dtype == np.float64 else torch.float32
+            module = nn.BatchNorm1d(op.width, eps=op.eps, momentum=op.momentum, dtype=dtype)
+            module.weight = parameter(op.scale, transpose=False)
+            module.bias = parameter(op.shift, transpose=False)
+            with torch.no_grad():
+                module.running_mean.copy_(torch.from_numpy(op.running_mean[0].copy()))
+                module.running_var.copy_(torch.from_numpy(op.running_var[0].copy()))
         else:
             raise ExportError(f"node {name!r} ({op.describe()}): no torch counterpart for {type(op).__name__}")
         key = name.replace(".", "_")
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    return GraphModule(steps, modules, needed_inputs, outputs, objectives)
+    module = GraphModule(steps, modules, needed_inputs, outputs, objectives)
+    return module.train(graph.training)  # dropout and batch norm: the graph's mode
 
 
 def from_torch(module, input="X"):
     """A ``Graph`` from a ``torch.nn.Sequential`` of ``Linear``, ``ReLU``, ``Sigmoid``,
-    ``Tanh``, ``Softmax`` (over dimension 1 or -1) and ``Identity``, with the same weights
-    (copied, in their dtype), reading the input named ``input``.
+    ``Tanh``, ``Softmax`` (over dimension 1 or -1), ``Identity``, ``Dropout`` and
+    ``BatchNorm1d`` (affine, with running statistics), with the same weights and statistics
+    (copied, in their dtype), reading the input named ``input``; in the module's mode. (A
+    ``torch.nn.RNN`` or ``GRU`` becomes a cell: ``RNNCell.from_torch``, ``GRUCell.from_torch``,
+    then ``graphnn.unroll``.)
 
     Nodes are named after the Sequential's children when those names are valid graphnn names
     (an ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...). Add an objective
@@ -180,6 +237,15 @@ def from_torch(module, input="X"):
             layer = simple[kind]()
         elif kind is nn.Softmax and child.dim in (1, -1):
             layer = SoftmaxLayer()
+        elif kind is nn.Dropout:
+            layer = DropoutLayer(child.p)
+        elif kind is nn.BatchNorm1d and child.affine and child.track_running_stats:
+            dtype = child.weight.detach().cpu().numpy().dtype
+            layer = BatchNormLayer(child.num_features, momentum=child.momentum, eps=child.eps, dtype=dtype)
+            layer.scale.value = child.weight.detach().cpu().numpy().reshape(1, -1).copy()
+            layer.shift.value = child.bias.detach().cpu().numpy().reshape(1, -1).copy()
+            layer.running_mean = child.running_mean.detach().cpu().numpy().reshape(1, -1).copy()
+            layer.running_var = child.running_var.detach().cpu().numpy().reshape(1, -1).copy()
         elif kind is nn.Linear:
             weight = child.weight.detach().cpu().numpy()
             layer = FullyConnectedLayer(child.in_features, child.out_features, dtype=weight.dtype)
@@ -192,8 +258,9 @@ def from_torch(module, input="X"):
             detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
             raise ExportError(
                 f"layer {child_name!r} of the Sequential ({detail}): graphnn maps Linear, ReLU, "
-                "Sigmoid, Tanh, Softmax (dim 1) and Identity only"
+                "Sigmoid, Tanh, Softmax (dim 1), Identity, Dropout and BatchNorm1d (affine, with "
+                "running statistics) only"
             )
         name = child_name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", child_name) and child_name not in g.nx else None
         node = g.add(layer, node, name=name)
-    return g
+    return g.train(module.training)
