@@ -279,3 +279,57 @@ def test_a_step_cut_by_node_range_is_drawn_unfolded():
     nodes = g.nodes
     drawing = _layout.plan(g, node_range=(nodes[nodes.index("rnn.t2.sum")], nodes[-1]))
     assert all(f.steps is None for f in drawing.folds)
+
+
+# --- the replay of backpropagation through time -------------------------------------------
+
+def test_the_replay_of_an_unrolled_rnn_fills_the_shared_weights_gradient_step_by_step():
+    cell = gn.RNNCell(2, 3, seed=0)
+    g = trained_pass(cell, 4)
+    frames = g.replay().frames
+    shares = [f for f in frames if f.phase == "backward" and f.node.endswith(".hw")]
+    assert [f.node for f in shares] == ["rnn.t4.hw", "rnn.t3.hw", "rnn.t2.hw", "rnn.t1.hw"]  # back in time
+    assert all("dW_hh" in f.caption for f in shares)
+    steps = g.last_pass.backward_steps()
+    added = [s.parameters["W_hh"] for s in steps if "W_hh" in s.parameters]
+    np.testing.assert_allclose(sum(added), cell.W_hh.grad, rtol=1e-13)   # the sum over the steps
+    rules = {f.node: f.rule for f in frames if f.phase == "backward"}
+    assert rules["rnn.h0"][1] == "d state = mean(G);  0 to the input"
+
+
+def test_a_replay_of_dropout_and_batch_norm_says_the_mode_each_ran_in():
+    g = gn.Graph.sequential(gn.FullyConnectedLayer(3, 4, seed=0), gn.BatchNormLayer(4),
+                            gn.DropoutLayer(0.5, seed=0), objective=gn.SquaredError())
+    X, Y = np.random.default_rng(0).standard_normal((5, 3)), np.ones((5, 4))
+    for mode in ("training", "inference"):
+        g.training = mode == "training"
+        g.forward(X=X, Y=Y)
+        g.backward()
+        frames = {(f.phase, f.node): f for f in g.replay().frames}
+        for node in ("batchnorm1", "dropout1"):
+            assert f", in {mode} mode" in frames[("forward", node)].caption
+            assert f", in {mode} mode" in frames[("backward", node)].caption
+            assert frames[("backward", node)].rule[0].startswith(f"{mode} mode")
+        assert ", in" not in frames[("forward", "fc1")].caption
+
+
+def test_a_replay_of_a_20_step_rnn_builds_in_under_10_s_and_plays_in_chromium(tmp_path, browser):
+    import time
+
+    g = trained_pass(gn.RNNCell(2, 4, seed=0), 20)
+    start = time.perf_counter()
+    replay = g.replay()
+    built = time.perf_counter() - start
+    assert built < 10, f"the replay of T = 20 took {built:.1f} s to build"
+    path = replay.save(tmp_path / "bptt.html")
+    problems = []
+    page = browser.new_page(viewport={"width": 1400, "height": 700})
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(path.as_uri())
+    assert page.inner_text("#caption").startswith("Forward step 1 of")
+    page.keyboard.press("End")
+    assert page.inner_text("#caption").startswith(f"Backward step {len(replay) - len(g.nodes)} of")
+    assert "rnn.h0" in page.text_content("#picture svg")
+    page.close()
+    assert not problems

@@ -51,14 +51,17 @@ from . import _layout
 from .drawing import check_rankdir, format_number, graph_edges
 from .player import Frame, Player
 from .render import RenderError
-from .replay_drawing import describe_value, draw_frames, run_dot
+from .replay_drawing import describe_value, draw_frames, frame_svgs
 # The rules' names, as this module always gave them.
-from .rules import FUSED_RULE, PARAMETERS_RULE, RULES, rule_of
+from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, RULES, rule_of
 from ..core import INPUT, OBJECTIVE, GraphError
 from ..core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
-from ..layers import AddLayer, ConcatLayer, FullyConnectedLayer, InputLayer
+from ..layers import (
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    MultiplyLayer, SliceLayer,
+)
 
-__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
 
 @dataclass
 class ReplayFrame:
@@ -104,11 +107,10 @@ class Replay:
         return iter(self.frames)
 
     def svgs(self):
-        """Every frame as SVG text, made by one run of Graphviz's ``dot`` (``RenderError``
-        without it)."""
+        """Every frame as SVG text: ``dot`` lays out one frame of each phase, and Graphviz
+        draws every frame at those positions (``frame_svgs``; ``RenderError`` without it)."""
         if self._svgs is None:
-            text = run_dot("".join(frame.dot.source for frame in self.frames), "svg")
-            svgs = ["<?xml" + part for part in text.split("<?xml")[1:]]
+            svgs = frame_svgs(self.frames)
             if len(svgs) != len(self.frames):
                 raise RenderError(f"Graphviz 'dot' gave {len(svgs)} pictures for {len(self.frames)} frames")
             self._svgs = svgs
@@ -184,7 +186,8 @@ class _States:
             grads, fan_in = self._sums(edge_grads)
             frames.append(ReplayFrame(len(frames), "backward", step.node, step,
                                       self._backward_caption(step, len(backward)),
-                                      rule_of(step.op, step.kind), values, dict(edge_grads), grads, fan_in))
+                                      rule_of(step.op, step.kind, self.record.mode_of(step.node)),
+                                      values, dict(edge_grads), grads, fan_in))
         return frames
 
     def _sums(self, edge_grads):
@@ -206,7 +209,24 @@ class _States:
         if step.kind == OBJECTIVE:
             return (head + f"{step.node!r} ({step.op.describe()}) compares the estimate {step.sources[1]!r} "
                     f"with the target {step.sources[0]!r}: J = {format_number(step.value)}.")
-        return head + f"{step.node!r} ({step.op.describe()}) reads {reads} and produces a {shape} value."
+        return (head + f"{step.node!r} ({step.op.describe()}) reads {reads} and produces a {shape} value"
+                + self._mode_words(step.node) + ".")
+
+    def _mode_words(self, node):
+        """`` in training mode (...)``: for a layer that behaves differently per mode (dropout,
+        batch norm), the mode the pass ran it in and what that meant; else ``''``."""
+        mode = self.record.mode_of(node)
+        if mode is None:
+            return ""
+        op = self.graph.op(node)
+        meaning = {
+            ("training", DropoutLayer): "a fresh random mask, the kept entries scaled by 1/(1 - p)",
+            ("inference", DropoutLayer): "the identity",
+            ("training", BatchNormLayer): "normalized with the batch's mean and variance",
+            ("inference", BatchNormLayer): "normalized with the running mean and variance",
+        }
+        what = next((text for (m, cls), text in meaning.items() if m == mode and isinstance(op, cls)), None)
+        return f", in {mode} mode" + (f" ({what})" if what else "")
 
     def _backward_caption(self, step, total):
         head = f"Backward step {step.index - len(self.record.values) + 1} of {total}: "
@@ -222,11 +242,15 @@ class _States:
                     "no gradient, so nothing is sent back.")
         what = {AddLayer: "passes the gradient that arrived, unchanged,",
                 ConcatLayer: "cuts the gradient that arrived into one block per input and sends them",
+                MultiplyLayer: "multiplies the gradient that arrived by the other input, for each input, and sends it",
+                SliceLayer: "puts the gradient that arrived back into the columns it took and sends it",
+                InitialStateLayer: "keeps the gradient that reached the start of the sequence for its state, sends 0",
                 FullyConnectedLayer: "multiplies the gradient that arrived by W^T and sends it",
                 InputLayer: "divides the gradient that arrived by each column's std and sends it"}
         verb = next((v for cls, v in what.items() if isinstance(step.op, cls)),
                     "multiplies the gradient that arrived by its local derivative and sends it")
-        return head + f"{who} {verb} back to {to}" + (f", and adds {params}." if params else ".")
+        return (head + f"{who} {verb} back to {to}" + (f", and adds {params}" if params else "")
+                + self._mode_words(step.node) + ".")
 
 
 _HEADER = ('<p class="hint">Each frame is one step of the pass, drawn after it ran: forward steps '

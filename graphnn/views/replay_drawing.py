@@ -11,6 +11,7 @@ largest content over all frames (measured once by Graphviz, ``run_dot``), so ``d
 out every frame the same way.
 """
 import html
+import json
 import math
 import re
 
@@ -26,7 +27,7 @@ from .._validation import describe_shape
 from ..core import INPUT, OBJECTIVE
 from ..core.plan import FUSED_STEP
 
-__all__ = ["draw_frames", "run_dot", "describe_value"]
+__all__ = ["draw_frames", "run_dot", "frame_svgs", "describe_value"]
 
 _CURRENT = dict(fillcolor="#fff3a0", color="#d62728", penwidth="3")
 _PENDING = dict(fillcolor="#ffffff", color="#b0b0b0", fontcolor="#9a9a9a")
@@ -39,15 +40,16 @@ def draw_frames(graph, frames, rankdir):
     """Give every frame of ``frames`` (``ReplayFrame``s of ``graph``'s last pass, in order)
     its ``dot``, a ``Diagram`` running in direction ``rankdir`` (one of ``RANKDIRS``):
     contents first, then every cell sized to its largest over all frames. Returns ``None``."""
-    carrying = _carrying(graph)
-    contents = [_contents(graph, frame, carrying) for frame in frames]
+    shape = _Shape(graph)
+    carrying = _carrying(graph, shape.edges)
+    contents = [_contents(graph, frame, carrying, shape) for frame in frames]
     sizes = _measure(contents)
     for frame, content in zip(frames, contents):
         dot = new_diagram(graph, rankdir, "replay")
-        for name in graph.nodes:
+        for name in shape.nodes:
             rows, style = content[("node", name)]
             dot.node(name, label=_cell(rows, sizes[("node", name)]), **style)
-        for edge in graph_edges(graph):
+        for edge in shape.edges:
             rows, style = content[("edge", edge)]
             dot.edge(edge[0], edge[1], label=_cell(rows, sizes[("edge", edge)]), **style)
         with dot.subgraph(name="cluster_step") as panel:
@@ -58,18 +60,36 @@ def draw_frames(graph, frames, rankdir):
         frame.dot = dot
 
 
-def _contents(graph, frame, carrying):
+class _Shape:
+    """What every frame reads of the graph, read once: the nodes in order, their kinds and
+    descriptions, the edges (``graph_edges``) and their slot labels, whether each node has
+    several inputs."""
+
+    def __init__(self, graph):
+        self.nodes = graph.nodes
+        self.order = {name: i for i, name in enumerate(self.nodes)}
+        self.kinds = {name: node_kind(graph, name) for name in self.nodes}
+        self.described = {name: escape("input" if kind == INPUT else graph.op(name).describe())
+                          for name, kind in self.kinds.items()}
+        self.edges = list(graph_edges(graph))
+        self.slot_names = {edge: slot_label(graph, edge[1], edge[2]) for edge in self.edges}
+        self.several_inputs = {name: graph.nx.nodes[name].get("n_inputs", 1) > 1 for name in self.nodes}
+
+
+def _contents(graph, frame, carrying, shape):
     """``{key: (label rows, style)}`` for every node, edge and the step panel of ``frame``."""
-    order = {name: i for i, name in enumerate(graph.nodes)}
+    order = shape.order
     plan = graph.last_pass.plan
     backward_done = set()  # the objectives whose backward step has run
     if frame.phase == "backward":
         backward_done = {e[1] for e in frame.edge_grads} | {frame.node}
     content = {}
-    for name in graph.nodes:
-        kind = node_kind(graph, name)
-        rows = [(f"<b>{escape(name)}</b>", None),
-                (escape("input" if kind == INPUT else graph.op(name).describe()), SMALL)]
+    consumers_of = {}
+    for edge in carrying:
+        consumers_of[edge[0]] = consumers_of.get(edge[0], 0) + 1
+    for name in shape.nodes:
+        kind = shape.kinds[name]
+        rows = [(f"<b>{escape(name)}</b>", None), (shape.described[name], SMALL)]
         style = dict(KIND_STYLE[kind])
         value = frame.values.get(name)
         if name not in frame.values:
@@ -80,9 +100,9 @@ def _contents(graph, frame, carrying):
         else:
             rows.append((f"out {describe_value(value)} | mean {_num(mean(value))}", SMALL))
         if frame.phase == "backward" and kind != OBJECTIVE:
-            consumers = [e for e in carrying if e[0] == name]
-            rows.append(_grad_row(frame, name, name in plan.requiring, len(consumers)))
-            if consumers and frame.fan_in.get(name, (1, 1))[0] < len(consumers) or (
+            consumers = consumers_of.get(name, 0)
+            rows.append(_grad_row(frame, name, name in plan.requiring, consumers))
+            if consumers and frame.fan_in.get(name, (1, 1))[0] < consumers or (
                     consumers and name not in frame.grads):
                 style["style"] += ",dashed"  # its gradient is not (fully) computed yet
         elif frame.phase == "backward" and name in backward_done:
@@ -90,9 +110,9 @@ def _contents(graph, frame, carrying):
         if name == frame.node:
             style.update(_CURRENT)
         content[("node", name)] = (rows, style)
-    for edge in graph_edges(graph):
-        content[("edge", edge)] = _edge_content(graph, frame, edge, carrying)
-    content[("panel",)] = (_panel_rows(graph, frame, order), {})
+    for edge in shape.edges:
+        content[("edge", edge)] = _edge_content(graph, frame, edge, carrying, shape)
+    content[("panel",)] = (_panel_rows(graph, frame, order, shape), {})
     return content
 
 
@@ -115,9 +135,9 @@ def _grad_row(frame, name, requiring, consumers):
     return (f'<font color="{_GREY}"><i>grad ? (not yet)</i></font>', SMALL)
 
 
-def _edge_content(graph, frame, edge, carrying):
+def _edge_content(graph, frame, edge, carrying, shape):
     source, target, slot = edge
-    slot_name = slot_label(graph, target, slot)
+    slot_name = shape.slot_names[edge]
     prefix = [(f"<i>{slot_name}</i>", None)] if slot_name else []
     if frame.phase == "forward":
         shape = describe_value(frame.values[source]) if source in frame.values else "?"
@@ -133,19 +153,19 @@ def _edge_content(graph, frame, edge, carrying):
                          (f"mean|g| {_num(magnitude)}", None)], style
     if edge in carrying:
         return prefix + [("not yet", None)], dict(_NOT_YET)
-    if node_kind(graph, target) == OBJECTIVE and slot == 0:
+    if shape.kinds[target] == OBJECTIVE and slot == 0:
         why = "target"
     else:
         why = "no path to J" if graph.requires_grad(source) else "constant"
     return prefix + [(f"no gradient ({why})", None)], dict(NO_GRADIENT)
 
 
-def _carrying(graph):
+def _carrying(graph, edges):
     record = graph.last_pass
-    return {e for e in graph_edges(graph) if record.edge_grad(*e) is not None}
+    return {e for e in edges if record.edge_grad(*e) is not None}
 
 
-def _panel_rows(graph, frame, order):
+def _panel_rows(graph, frame, order, shape):
     step = frame.step
     rows = [(f"<b>{html.escape(frame.phase.capitalize())}: {escape(frame.node)}</b>", None)]
     if frame.phase == "forward":
@@ -164,7 +184,7 @@ def _panel_rows(graph, frame, order):
                      (f"first entries: {_first(arrived)}", SMALL)]
         rows += [(f"rule: <b>{escape(symbols)}</b>", SMALL), (f"<i>{escape(words)}</i>", SMALL)]
         for (source, target, slot), grad in step.sent.items():
-            into = f"{source} -&gt; {target}" + (f" ({slot})" if graph.nx.nodes[target].get("n_inputs", 1) > 1 else "")
+            into = f"{source} -&gt; {target}" + (f" ({slot})" if shape.several_inputs[target] else "")
             if grad is None:
                 rows.append((f"sent {into}: nothing ({escape(source)} needs no gradient)", SMALL))
             else:
@@ -241,6 +261,62 @@ def run_dot(source, fmt):
             "the replay's pictures need the program 'dot' from Graphviz, which is not on the PATH; "
             "install Graphviz ('apt-get install graphviz', 'brew install graphviz'); the frames' "
             "DOT text (frame.dot.source) works without it") from None
+
+
+def frame_svgs(frames):
+    """Every frame's SVG text (``frames``: ``ReplayFrame``s with their ``dot``), laid out once
+    per phase: every frame of a phase has the same nodes, edges, cell sizes and edge
+    directions, so ``dot`` lays out the phase's first frame and Graphviz draws every frame at
+    those positions (``neato -n2``), without laying each out again (a replay of a graph of a
+    hundred nodes has hundreds of frames). ``RenderError`` without Graphviz."""
+    layouts = {}
+    for frame in frames:
+        if frame.phase not in layouts:
+            layouts[frame.phase] = json.loads(run_dot(frame.dot.source, "json"))
+    sources = [_positioned(frame.dot, layouts[frame.phase]) for frame in frames]
+    try:
+        text = graphviz.pipe("neato", "svg", "".join(sources).encode("utf-8"), neato_no_op=2).decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        return run_dot("".join(frame.dot.source for frame in frames), "svg")  # the RenderError
+    return ["<?xml" + part for part in text.split("<?xml")[1:]]
+
+
+def _positioned(dot, layout):
+    """The DOT text of ``dot`` with the positions of ``layout`` (``dot -Tjson`` of a frame
+    drawn alike): every node's ``pos``, every edge's ``pos`` and ``lp`` (edges in the order
+    they were added), the graph's and the cluster's ``bb``."""
+    from graphviz.quoting import quote
+
+    objects = layout.get("objects", [])
+    nodes = {quote(o["name"]): o["pos"] for o in objects if "pos" in o}
+    clusters = {o["name"]: o["bb"] for o in objects if "bb" in o and "pos" not in o}
+    names = {o["_gvid"]: quote(o["name"]) for o in objects if "_gvid" in o}
+    edges = {}  # (tail, head) as DOT writes them -> their laid-out edges, in the order added
+    for edge in sorted(layout.get("edges", []), key=lambda e: e["_gvid"]):
+        edges.setdefault((names[edge["tail"]], names[edge["head"]]), []).append(edge)
+    lines = []
+    for line in dot.body:
+        stripped = line.strip()
+        if stripped.startswith("subgraph "):
+            lines.append(line)
+            name = stripped.split()[1]
+            if name in clusters:
+                lines.append(f'\t\tgraph [bb="{clusters[name]}"]\n')
+            continue
+        if " -> " in line and line.rstrip().endswith("]"):
+            tail, rest = stripped.split(" -> ", 1)
+            edge = edges[(tail, rest.split(" [", 1)[0])].pop(0)
+            extra = f' pos="{edge["pos"]}"' + (f' lp="{edge["lp"]}"' if "lp" in edge else "")
+            line = line.rstrip()[:-1] + extra + "]\n"
+        else:
+            head = stripped.split(" [", 1)[0]
+            if head in nodes and stripped.endswith("]"):
+                line = line.rstrip()[:-1] + f' pos="{nodes[head]}"]\n'
+        lines.append(line)
+    source = dot.source
+    start = source.index("{") + 1
+    return (source[:start] + f'\n\tgraph [bb="{layout["bb"]}"]'
+            + source[start:].replace("".join(dot.body), "".join(lines), 1))
 
 
 # ---------------------------------------------------------------------------- numbers

@@ -12,12 +12,13 @@ free of any view, and a user's class may still declare its own
 """
 from ..core.plan import FUSED_STEP, PARAMETERS_STEP
 from ..layers import (
-    AddLayer, ConcatLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer,
-    LogisticSigmoidLayer, ReLULayer, SoftmaxLayer, TanhLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, ElementwiseLayer, FullyConnectedLayer,
+    InitialStateLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer,
+    ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, Objective, SquaredError
 
-__all__ = ["RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+__all__ = ["RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
 
 #: the local rule of each class's backward, ``(words, symbols)``: ``g`` (``G``) is the gradient
 #: that arrived, ``N x K``; looked up along the class's bases (``rule_of``)
@@ -36,6 +37,14 @@ RULES = {
     AddLayer: ("a sum passes the same gradient to each of its inputs", "g to every input"),
     ConcatLayer: ("the gradient is cut back into the column blocks of the inputs",
                   "[g_1 | g_2 | ...] -> g_1, g_2, ..."),
+    MultiplyLayer: ("the product rule: each input gets the gradient times the other input",
+                    "g * b to a;  g * a to b"),
+    OneMinusLayer: ("1 - x turns the gradient's sign", "-g"),
+    SliceLayer: ("the gradient goes back into the columns the slice took; the others get 0",
+                 "[0 | g | 0]"),
+    InitialStateLayer: ("the initial state is a parameter: it gets the gradient that reached the "
+                        "start of the sequence, averaged over the N observations; the input none",
+                        "d state = mean(G);  0 to the input"),
     ElementwiseLayer: ("the gradient times the function's derivative, entry by entry", "g * f'(x)"),
     Layer: ("the layer's own backward", "backward(g)"),
     SquaredError: ("the objective's weight times the derivative of (Y - Yhat)^2",
@@ -45,6 +54,23 @@ RULES = {
     CrossEntropy: ("the objective's weight times the derivative of the cross entropy", "w * -Y / Yhat"),
     Objective: ("the objective's weight times its gradient", "w * gradient(Y, Yhat)"),
 }
+#: the rules of the layers that behave differently per mode, ``{class: {mode: (words,
+#: symbols)}}``: ``rule_of`` picks the one of the mode the pass ran in
+MODE_RULES = {
+    DropoutLayer: {
+        "training": ("training mode: the gradient passes where the forward's mask kept the entry, "
+                     "scaled as the value was, and is 0 where it dropped it", "g * M / (1 - p)"),
+        "inference": ("inference mode: dropout is the identity, the gradient passes unchanged", "g"),
+    },
+    BatchNormLayer: {
+        "training": ("training mode: every row's output depended on the batch's mean and variance, "
+                     "so the gradient flows through them too; scale and shift get theirs",
+                     "scale / sd * (G - mean(G) - xhat mean(G xhat));  dscale = mean(G xhat);  dshift = mean(G)"),
+        "inference": ("inference mode: the running statistics are constants, so the gradient is "
+                      "scaled as each entry was; scale and shift get theirs",
+                      "G * scale / sd_running;  dscale = mean(G xhat);  dshift = mean(G)"),
+    },
+}
 #: the rule of a fused objective step (``LogLoss`` after a sigmoid, ``CrossEntropy`` after a softmax)
 FUSED_RULE = ("the loss and its activation at once: the activation's slope cancels the loss's "
               "division, leaving the error", "w * (Yhat - Y)")
@@ -53,10 +79,12 @@ PARAMETERS_RULE = ("its input needs no gradient, so only the parameters get thei
                    "dW = X^T G / N;  db = mean(G)")
 
 
-def rule_of(op, kind=None):
+def rule_of(op, kind=None, mode=None):
     """``(words, symbols)`` of the local rule of ``op``'s backward step of ``kind`` (a
     ``BackwardStep.kind``): the class's own ``backward_rule`` if it declares one, else
-    ``RULES`` along its bases, with ``FUSED_RULE`` and ``PARAMETERS_RULE`` for those steps."""
+    ``MODE_RULES`` for ``mode`` (``'training'`` or ``'inference'``; ``None``: the mode ``op``'s
+    last forward ran in) and ``RULES`` along its bases, with ``FUSED_RULE`` and
+    ``PARAMETERS_RULE`` for those steps."""
     if kind == FUSED_STEP:
         return FUSED_RULE
     if kind == PARAMETERS_STEP and isinstance(op, FullyConnectedLayer):
@@ -64,6 +92,9 @@ def rule_of(op, kind=None):
     declared = getattr(type(op), "backward_rule", None)
     if declared is not None:
         return tuple(declared)
+    for cls in type(op).__mro__:
+        if cls in MODE_RULES:
+            return MODE_RULES[cls][mode or getattr(op, "ran_in", None) or "training"]
     for cls in type(op).__mro__:
         if cls in RULES:
             return RULES[cls]
