@@ -413,11 +413,11 @@ class Graph:
             raise checks.feed_complaint(plan, feed, self.inputs, self.objectives, self.nodes[-1])
         values = runner.feed.values(feed, copy)
         self._sharing.forward_runs()
-        with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
-            record = None if check_finite else runner.forward(values)  # the fast path, if proven
-            if record is None:  # else the textbook loop, checked
+        record = None if check_finite else runner.forward(values)  # the fast path, if proven
+        if record is None:  # else the textbook loop, checked
+            with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
                 record = passes.forward(plan, values, FiniteWatch(plan) if check_finite else None)
-                runner.forward_proven(record)
+            runner.forward_proven(record)
         record.replaced_gradients = replaced
         self._record = record
         if outputs is None:
@@ -444,13 +444,13 @@ class Graph:
             raise GraphError(checks.no_objective_message(self.nodes[-1]))
         if self._sharing.overtaken is not None:
             raise GraphError(self._sharing.overtaken)
-        with ieee_arithmetic():
-            if check_finite or not self._runner.backward(record):  # the fast path, if proven
-                watch = FiniteWatch(self._plan) if check_finite else None
-                passes.backward(self._plan, record, watch)  # else the textbook loop, checked
-                self._runner.backward_proven(record)
-                if watch:
-                    watch.parameters()
+        if check_finite or not self._runner.backward(record):  # the fast path, if proven
+            watch = FiniteWatch(self._plan) if check_finite else None
+            with ieee_arithmetic():  # else the textbook loop, checked, quietly
+                passes.backward(self._plan, record, watch)
+            self._runner.backward_proven(record)
+            if watch:
+                watch.parameters()
 
     def _changed(self):
         """The structure changed: the plan, its fast path and the last pass no longer describe it."""
