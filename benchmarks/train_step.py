@@ -1,6 +1,7 @@
 """Time one full training step (forward, loss, backward, SGD update), graphnn against its peers.
 
-Run by hand, never as a test: ``python benchmarks/train_step.py [--repeats 5] [--seconds 1]``.
+Run by hand, never as a test: ``python benchmarks/train_step.py [--repeats 5] [--seconds 1]
+[--workloads W1,W3] [--no-torch]``.
 
 Implementations, interleaved within each round so that machine noise hits all of them alike:
 
@@ -209,7 +210,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="skip the PyTorch columns (on a shared machine its threads add noise)")
     args = parser.parse_args(argv)
+    global torch
+    if args.no_torch:
+        torch = None
 
     implementations = [("numpy", numpy_step, np.float64), ("graphnn", graphnn_step, np.float64)]
     if torch is not None:
@@ -219,7 +225,7 @@ def main(argv=None):
     if torch is not None:
         implementations += [("torch f32", torch_step, np.float32)]
     else:
-        print("torch is not importable: the PyTorch columns are skipped")
+        print("torch is skipped (--no-torch) or not importable: no PyTorch columns")
 
     peak = peak_gflops(args.seconds)
     print(f"peak matmul (1024 x 1024, float64): {peak:.1f} GFLOP/s")

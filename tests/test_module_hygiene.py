@@ -112,7 +112,7 @@ def test_no_import_circle_lazy_imports_included():
 
 def test_the_core_spine_never_imports_the_fast_path():
     graph = import_graph(PACKAGE)
-    for module in ("kinds", "plan", "passes", "record", "checks", "sharing"):
+    for module in ("kinds", "plan", "passes", "record", "steps", "checks", "sharing"):
         reached = nx.descendants(graph, f"graphnn.core.{module}")
         assert not {m for m in reached if m.startswith("graphnn.core.fast")}, module
     importers = {m for m, target in graph.edges if target.startswith("graphnn.core.fast")}

@@ -15,8 +15,10 @@ import numpy as np
 from .._validation import describe_shape
 from .kinds import INPUT, LAYER, OBJECTIVE, GraphError
 
+#: what a node name is made of: letters, digits, ``_``, ``.`` and ``-``, not starting with a digit
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-RESERVED = {"feed", "outputs", "check_finite", "copy"}  # keyword arguments of forward()
+#: the names no input may take: the keyword arguments of ``Graph.forward``
+RESERVED = {"feed", "outputs", "check_finite", "copy"}
 
 
 # ---------------------------------------------------------------------- building
@@ -169,14 +171,17 @@ class FiniteWatch:
         self.plan = plan
 
     def fed(self, values):
+        """Before the forward loop: the fed values."""
         for name, value in values.items():
             check_finite(name, "input", value, "output")
 
     def forward_step(self, node, out):
+        """After node ``node`` computed ``out`` (an output, or an objective's value)."""
         check_finite(node, self.plan.nodes[node].op.describe(), out,
                      "value" if node in self.plan.weights else "output")
 
     def backward_step(self, node, sources, gradients):
+        """After node ``node``'s backward step sent ``gradients`` to ``sources``."""
         step_node = self.plan.nodes[node]
         activation = self.plan.fused.get(node)
         if activation is not None:  # the fused step sends what the activation would have

@@ -457,11 +457,11 @@ class Graph:
         self._sharing.forward_runs()
         for _, op in self._moded:  # dropout, batch norm: they run in the graph's mode
             op.training = self._training
-        with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
-            record = None if check_finite else runner.forward(values)  # the fast path, if proven
-            if record is None:  # else the textbook loop, checked
+        record = None if check_finite else runner.forward(values)  # the fast path, if proven
+        if record is None:  # else the textbook loop, checked
+            with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
                 record = passes.forward(plan, values, FiniteWatch(plan) if check_finite else None)
-                runner.forward_proven(record)
+            runner.forward_proven(record)
         record.replaced_gradients = replaced
         record.mode = self.mode
         record.mode_dependent = tuple(name for name, _ in self._moded)
@@ -490,13 +490,13 @@ class Graph:
             raise GraphError(checks.no_objective_message(self.nodes[-1]))
         if self._sharing.overtaken is not None:
             raise GraphError(self._sharing.overtaken)
-        with ieee_arithmetic():
-            if check_finite or not self._runner.backward(record):  # the fast path, if proven
-                watch = FiniteWatch(self._plan) if check_finite else None
-                passes.backward(self._plan, record, watch)  # else the textbook loop, checked
-                self._runner.backward_proven(record)
-                if watch:
-                    watch.parameters()
+        if check_finite or not self._runner.backward(record):  # the fast path, if proven
+            watch = FiniteWatch(self._plan) if check_finite else None
+            with ieee_arithmetic():  # else the textbook loop, checked, quietly
+                passes.backward(self._plan, record, watch)
+            self._runner.backward_proven(record)
+            if watch:
+                watch.parameters()
 
     def _changed(self):
         """The structure changed: the plan, its fast path and the last pass no longer describe it."""

@@ -3,62 +3,20 @@
 ``forward`` leaves a ``PassRecord`` (``Graph.last_pass``) holding every node's value;
 ``backward`` adds every edge's gradient, each node's summed output gradient and the parameter
 gradients. The passes store plain dicts only; the questions below, and the step-by-step view
-(``forward_steps``, ``backward_steps``), are answered from them on demand, so recording costs
-the passes nothing. Views (diagrams, profiler, replay, monitor) read a record and never the
+(``forward_steps``, ``backward_steps``: ``graphnn.core.steps``), are answered from them on
+demand, so recording costs the passes nothing. Views (diagrams, profiler, replay, monitor) read a record and never the
 graph's insides.
 
 Gradients follow the seed's convention (docs/conventions.md): every gradient on an edge or a
 node is per observation, ``N`` times the derivative of ``J``; parameter gradients are
 derivatives of ``J`` itself.
 """
-from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
-
 import networkx as nx
 import numpy as np
 
+from . import steps
 from .kinds import FUSED_STEP, INPUT, LAYER, OBJECTIVE, GraphError
-
-
-@dataclass(frozen=True)
-class ForwardStep:
-    """One step of a forward pass: ``index`` (0, 1, ... in the order the pass ran), ``node``,
-    ``kind`` (``'input'`` for a fed value, ``'layer'``, ``'objective'``), ``op`` (``None``
-    for an input), ``sources`` (the nodes read, in slot order) and ``value`` (its output,
-    ``N x D``; a float for an objective)."""
-
-    index: int
-    node: str
-    kind: str
-    op: Any
-    sources: Tuple[str, ...]
-    value: Any
-
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """One step of a backward pass, in the order it ran (``index`` counts on from the last
-    forward step's).
-
-    - ``node``: the node whose backward ran; ``kind``: ``'objective'``, ``'fused objective'``,
-      ``'layer'`` or ``'parameters only'`` (see ``graphnn.core.plan``); ``op``: its object;
-    - ``grad_out``: the gradient that arrived, ``N x K``: the sum of what the node's consumers
-      sent back (an objective's is its weight, a float);
-    - ``sent``: ``{(source, target, slot): gradient}`` along each in-edge the step sent back
-      on (``N x D``, ``None`` where the source needs no gradient). A fused step belongs to the
-      objective and sends past the activation (``activation`` names it) to the activation's
-      input: its edge is ``(input of activation, activation, 0)``;
-    - ``parameters``: ``{parameter name: gradient}`` that this step added (``dJ/dparameter``).
-    """
-
-    index: int
-    node: str
-    kind: str
-    op: Any
-    grad_out: Any
-    sent: Dict[Tuple[str, str, int], Optional[np.ndarray]]
-    parameters: Dict[str, np.ndarray]
-    activation: Optional[str] = None
+from .steps import BackwardStep, ForwardStep  # noqa: F401 (importable from here, as before)
 
 
 class PassRecord:
@@ -88,7 +46,7 @@ class PassRecord:
         self.replaced_gradients = replaced_gradients  # an earlier backward's, for messages
         self.mode = "training"  # the graph's mode during the pass (Graph.mode), set by the graph
         self.mode_dependent = ()  # the nodes whose layer ran in that mode (dropout, batch norm)
-        self._parameter_sums = {}  # node -> parameter sums after its step (shared parameters)
+        self.parameter_sums = {}  # node -> parameter sums after its step (shared parameters)
         self._deferred = {}  # fused objective -> its own gradient, made when asked for
 
     @property
@@ -216,14 +174,8 @@ class PassRecord:
     # ------------------------------------------------------------------ step by step
     def forward_steps(self):
         """The forward pass as a list of ``ForwardStep``, in the order it ran: the fed
-        inputs, then every layer and objective in topological order."""
-        return [
-            ForwardStep(index, node.name, node.kind, node.op, node.sources, self.values[node.name])
-            for index, node in enumerate(
-                [n for n in self.plan.order if n.kind == INPUT]
-                + [n for n in self.plan.order if n.kind != INPUT]
-            )
-        ]
+        inputs, then every layer and objective in topological order (``graphnn.core.steps``)."""
+        return steps.forward_steps(self)
 
     def backward_steps(self):
         """The backward pass as a list of ``BackwardStep``, in the order it ran (the plan's
@@ -231,22 +183,7 @@ class PassRecord:
         before backward."""
         if not self.has_gradients:
             raise GraphError("the record has no backward pass yet: call backward first")
-        steps, start, seen = [], len(self.values), {}
-        for index, (name, gradients) in enumerate(self.sent.items(), start):
-            node, activation = self.plan.nodes[name], self.plan.fused.get(name)
-            if activation is not None:
-                sources, into = self.plan.nodes[activation].sources, activation
-            else:
-                sources, into = node.sources, name
-            sent = {(source, into, slot): g for slot, (source, g) in enumerate(zip(sources, gradients))}
-            if node.kind == OBJECTIVE:
-                sent = {edge: g for edge, g in sent.items() if not (activation is None and edge[2] == 0)}
-                grad_out = self.plan.weights[name]
-            else:
-                grad_out = self.grads[name]
-            steps.append(BackwardStep(index, name, self.plan.kinds[name], node.op, grad_out, sent,
-                                      self._added(name, seen), activation))
-        return steps
+        return steps.backward_steps(self)
 
     def steps(self):
         """Every step of both passes, in order: ``forward_steps() + backward_steps()`` (the
@@ -256,26 +193,12 @@ class PassRecord:
     def clear_gradients(self):
         """Called by backward before it starts: forget the last backward's gradients."""
         self.grads = self.sent = None
-        self._parameter_sums, self._deferred = {}, {}
+        self.parameter_sums, self._deferred = {}, {}
 
     def keep_parameter_sums(self, name):
         """Called by backward after the step of a layer holding a shared parameter: keep the
         running sums, so that ``backward_steps`` can tell what each holder added."""
-        self._parameter_sums[name] = [p.grad.copy() for p in self.plan.nodes[name].op.parameters()]
-
-    def _added(self, name, seen):
-        node = self.plan.nodes[name]
-        if node.kind != LAYER:
-            return {}
-        params = node.op.parameters()
-        if name not in self._parameter_sums:
-            return {p.name: p.grad for p in params}
-        added = {}
-        for p, total in zip(params, self._parameter_sums[name]):
-            before = seen.get(id(p))
-            added[p.name] = total if before is None else total - before
-            seen[id(p)] = total
-        return added
+        self.parameter_sums[name] = [p.grad.copy() for p in self.plan.nodes[name].op.parameters()]
 
     # ------------------------------------------------------------------ helpers
     def _known(self, name, backward=False):

@@ -128,7 +128,7 @@ class FullyConnectedLayer(Layer):
         """``G W^T`` for ``G = gradIn`` (``N x sizeOut``): ``N x sizeIn``. Also adds
         ``dW = X^T G / N`` and ``db = mean_n G[n]`` to the parameters' gradients (see
         ``backward_parameters``)."""
-        _add_parameter_gradients(self, gradIn)
+        _add_parameter_gradients(self._prevIn, gradIn, self.weights, self.biases)
         return gradIn @ self.weights.value.T
 
     @checked_backward
@@ -138,13 +138,13 @@ class FullyConnectedLayer(Layer):
         without the input gradient ``G W^T`` (a ``Graph`` skips it when the input is data).
         Returns the checked ``G``. Raises ``ValueError`` before any ``forward`` or for a
         ``gradIn`` not shaped like the last output."""
-        _add_parameter_gradients(self, gradIn)
+        _add_parameter_gradients(self._prevIn, gradIn, self.weights, self.biases)
         return gradIn
 
 
-def _add_parameter_gradients(layer, G):
-    """The parameter part of the layer's backward, written once for both of its entries."""
-    X = layer.getPrevIn()
+def _add_parameter_gradients(X, G, weights, biases):
+    """The parameter part of the layer's backward (``X`` its last input, ``G`` the gradient of
+    its output), written once for both of its entries."""
     n, size_in = X.shape
     size_out = G.shape[1]
     # The 1/N goes wherever it costs less: on G (N x sizeOut, one operation, its result
@@ -159,5 +159,5 @@ def _add_parameter_gradients(layer, G):
         grad_weights *= 1.0 / n
         grad_biases = np.add.reduce(G, axis=0, keepdims=True)
         grad_biases *= 1.0 / n  # the column mean of G
-    layer.weights.accumulate(grad_weights)
-    layer.biases.accumulate(grad_biases)
+    weights.accumulate(grad_weights)
+    biases.accumulate(grad_biases)

@@ -13,13 +13,15 @@ docs/reliability.md). The math itself stays reachable as the method's ``__wrappe
 import functools
 from abc import ABC, abstractmethod
 
-from .._validation import as_matrix, ieee_arithmetic, is_matrix, require_same_shape
+from .._validation import as_matrix, ieee_quiet, is_matrix, require_same_shape
 
 
 def checked_forward(forward):
     """``forward`` (the math, ``forward(self, *arrays)``) behind the checks of its public
     entry: the right number of arrays, each an ``N x D`` float array (``as_matrix``), and
     the layer's ``check_input``; then the math, quietly. ``__wrapped__`` is the math."""
+    quiet = ieee_quiet(forward)
+
     @functools.wraps(forward)
     def checked(self, *dataIn):
         n_inputs = self.n_inputs
@@ -32,8 +34,7 @@ def checked_forward(forward):
         else:
             arrays = tuple(self._checked_input(a, f"input {k}") for k, a in enumerate(dataIn))
         self.check_input(*arrays)
-        with ieee_arithmetic():
-            return forward(self, *arrays)
+        return quiet(self, *arrays)
     checked.graphnn_checks = True  # what a Graph's fast path looks for before calling __wrapped__
     return checked
 
@@ -42,11 +43,11 @@ def checked_backward(backward):
     """``backward`` (or ``backward_parameters``: the math, ``backward(self, gradIn)``) behind
     the checks of its public entry: a ``forward`` ran, and ``gradIn`` is an array shaped like
     its output; then the math, quietly. ``__wrapped__`` is the math."""
+    quiet = ieee_quiet(backward)
+
     @functools.wraps(backward)
     def checked(self, gradIn):
-        gradIn = self._checked_gradIn(gradIn)
-        with ieee_arithmetic():
-            return backward(self, gradIn)
+        return quiet(self, self._checked_gradIn(gradIn))
     checked.graphnn_checks = True
     return checked
 

@@ -4,7 +4,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, describe_shape, ieee_arithmetic, is_matrix, one_d_hint, require_finite
+from .._validation import as_matrix, describe_shape, ieee_quiet, is_matrix, one_d_hint, require_finite
 
 
 def checked_pair(method):
@@ -14,11 +14,11 @@ def checked_pair(method):
     quiet IEEE context. ``__wrapped__`` is the math: a ``Graph`` that has checked a feed of
     the same shapes calls it directly. Checks of *values* (targets outside ``[0, 1]``, NaN),
     which can fail at any step, belong to the math itself."""
+    quiet = ieee_quiet(method)
+
     @functools.wraps(method)
     def checked(self, Y, Yhat):
-        Y, Yhat = self._checked_pair(Y, Yhat)
-        with ieee_arithmetic():
-            return method(self, Y, Yhat)
+        return quiet(self, *self._checked_pair(Y, Yhat))
     checked.graphnn_checks = True  # what a Graph's fast path looks for before calling __wrapped__
     return checked
 

@@ -13,6 +13,7 @@ hand for this graph, forward and backward.
 """
 import keyword
 
+from ..._validation import ieee_quiet
 from ..kinds import FUSED_STEP, INPUT, LAYER_STEP, OBJECTIVE, OBJECTIVE_STEP, PARAMETERS_STEP
 
 #: names the generated functions use for themselves
@@ -28,8 +29,9 @@ class Program:
     def __init__(self, source, namespace):
         self.source = source
         exec(compile(source, "<graphnn program>", "exec"), namespace)  # noqa: S102 - our own text
-        self.forward = namespace["forward"]
-        self.backward = namespace["backward"]
+        # Each runs in one quiet IEEE context (docs/reliability.md), as the spine's passes do.
+        self.forward = ieee_quiet(namespace["forward"])
+        self.backward = ieee_quiet(namespace["backward"])
 
 
 def compile_plan(plan):
