@@ -302,18 +302,18 @@ def _check_parameter_gradients(context):
     probe = context.layer()
     own = getattr(probe, "parameters", None)
     if callable(own):
-        return _graphnn_parameters(context) if tuple(own()) else "no parameters"
+        return _graphnn_parameters(context) if tuple(own()) else "not checked: no parameters"
     parameters = student_parameters(probe)
     if not parameters:
-        return "no parameters (no weights or biases found)"
+        return "not checked: no parameters (no weights or biases found)"
     where = ", ".join(f"{p.name} ({p.where})" for p in parameters)
     note_convention(context.conventions, context.pinned, "weights",
                     weights_orientation(probe, context.widths[0], parameters))
     style = update_style(probe)
     if style is None:
-        return f"{where}: no updateWeights, so parameter gradients are not checked (the assignment asks them in HW3)"
+        return f"not checked: {where}, but no updateWeights to read their gradients from (HW3 asks for it)"
     if style not in ("gradIn, eta", "eta"):
-        return f"{where}: not checked, {style}"
+        return f"not checked: {where}; {style}"
     worst = 0.0
     for n in LAYER_SIZES:
         layer = context.layer()
@@ -380,7 +380,7 @@ LAYER_ADVICE = ("arguments unchanged", "extreme inputs", "wrong shapes refused")
 
 
 def check_layer(make_layer, input_width=None, raise_on_failure=False, make_inputs=None, *,
-                strict=False, conventions=None, reference="auto"):
+                strict=False, conventions=None, reference="auto", time_limit=None):
     """Check a layer against the assignment's contract; returns a ``ContractReport``.
 
     ``make_layer``: the class (built with ``sizeIn``/``sizeOut`` or data when its constructor
@@ -393,7 +393,8 @@ def check_layer(make_layer, input_width=None, raise_on_failure=False, make_input
     too. ``conventions``: ``{what: convention}`` the teacher pins (``CONVENTIONS``).
     ``reference``: the graphnn class to compare values with (default: the one of the same
     name; ``None``: none). With ``raise_on_failure=True`` a failure raises
-    ``AssertionError`` holding the report's table.
+    ``AssertionError`` holding the report's table. ``time_limit``: seconds each check may run
+    (in a process's main thread; see ``report.time_limit``).
 
     The checks (``LAYER_CHECKS``), for ``N = 1`` and ``N = 7``: output shapes; rows computed
     independently; ``gradient()`` (``N x D``, ``N x K x D`` or a shared ``K x D``) against
@@ -408,4 +409,5 @@ def check_layer(make_layer, input_width=None, raise_on_failure=False, make_input
     True
     """
     context = LayerContext(make_layer, input_width, make_inputs, reference, conventions)
-    return finish(context.name, LAYER_CHECKS, context, raise_on_failure, strict, context.conventions, LAYER_ADVICE)
+    return finish(context.name, LAYER_CHECKS, context, raise_on_failure, strict, context.conventions, LAYER_ADVICE,
+                  time_limit)

@@ -229,7 +229,7 @@ OBJECTIVE_ADVICE = ("arguments unchanged", "estimates at 0 and 1", "wrong shapes
 
 
 def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, strict=False,
-                    conventions=None, reference="auto"):
+                    conventions=None, reference="auto", time_limit=None):
     """Check an objective against the assignment's contract; returns a ``ContractReport``.
 
     ``make_objective``: the class, or a function of no arguments returning a fresh objective
@@ -239,6 +239,7 @@ def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, s
     e.g. ``{"eval": "mean over N"}`` to pin one (``CONVENTIONS``). ``reference``: the graphnn
     objective compared with (default: the one of the same name; ``None``: none). With
     ``raise_on_failure=True`` a failure raises ``AssertionError`` holding the table.
+    ``time_limit``: seconds each check may run (see ``report.time_limit``).
 
     The checks (``OBJECTIVE_CHECKS``) for ``N x K`` in 1 x 1, 1 x 3, 5 x 1, 5 x 3: ``eval``
     returns one float; ``gradient`` is ``N x K`` and equals ``N`` (or ``N K``, for ``eval``
@@ -252,4 +253,5 @@ def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, s
     (True, [], 'one finite float for 1 x 1, 1 x 3, 5 x 1, 5 x 3')
     """
     context = ObjectiveContext(make_objective, make_pair, reference, conventions)
-    return finish(context.name, OBJECTIVE_CHECKS, context, raise_on_failure, strict, context.conventions, OBJECTIVE_ADVICE)
+    return finish(context.name, OBJECTIVE_CHECKS, context, raise_on_failure, strict, context.conventions, OBJECTIVE_ADVICE,
+                  time_limit)

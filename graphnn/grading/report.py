@@ -7,12 +7,16 @@ unchanged) are reported and fail the report only when the teacher asks (``strict
 A row that a check could not judge (an input layer's gradient, a class graphnn has no
 reference for) passes with ``numbers`` saying why it was not checked.
 """
+import contextlib
+import signal
+import threading
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Check", "ContractReport", "CheckFailure", "run_check", "finish", "describe_error"]
+__all__ = ["Check", "ContractReport", "CheckFailure", "CheckTimeout", "time_limit", "run_check", "finish",
+           "describe_error"]
 
 
 @dataclass
@@ -36,6 +40,33 @@ class CheckFailure(Exception):
     def __init__(self, numbers, hint="", failing_input=""):
         super().__init__(numbers)
         self.numbers, self.hint, self.failing_input = numbers, hint, failing_input
+
+
+class CheckTimeout(Exception):
+    """Raised inside a check that ran past its time limit (see ``time_limit``)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise ``CheckTimeout`` in the block when it runs more than ``seconds`` (a float; ``None``
+    or 0: no limit). Uses ``SIGALRM``, so it limits only in the main thread of a Unix process
+    (elsewhere the block runs unlimited): the class grader runs each student in a process of
+    its own, where it is."""
+    usable = seconds and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CheckTimeout(f"timed out after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
@@ -127,13 +158,14 @@ def _hint_for_error(err):
     return ""
 
 
-def run_check(name, check, context, advice=False):
+def run_check(name, check, context, advice=False, seconds=None):
     """Run ``check(context)``, returning its ``Check`` row. A ``CheckFailure``, any exception
     of the code under test, or its ``sys.exit`` fail this row only. In advice rows every
     warning is an error (a warning at extreme inputs is what they look for); in contract rows
-    warnings are ignored (they are advice, not a wrong answer)."""
+    warnings are ignored (they are advice, not a wrong answer). ``seconds``: the check's time
+    limit (``time_limit``); running past it fails the row."""
     try:
-        with warnings.catch_warnings():
+        with time_limit(seconds), warnings.catch_warnings():
             if advice:
                 warnings.simplefilter("error")
                 errstate = dict(divide="warn", over="warn", invalid="warn", under="ignore")
@@ -145,16 +177,21 @@ def run_check(name, check, context, advice=False):
         return Check(name, True, numbers, advice=advice)
     except CheckFailure as failure:
         return Check(name, False, failure.numbers, failure.hint, advice, failure.failing_input)
+    except CheckTimeout as err:
+        return Check(name, False, str(err), "an endless loop, or far too slow (a loop over entries numpy could do)",
+                     advice)
     except (Exception, SystemExit) as err:  # the code under test raised: this check's verdict
         return Check(name, False, f"raised {describe_error(err)}", _hint_for_error(err), advice)
 
 
-def finish(subject, checks, context, raise_on_failure=False, strict=False, conventions=None, advice=()):
+def finish(subject, checks, context, raise_on_failure=False, strict=False, conventions=None, advice=(),
+           seconds=None):
     """Run ``checks`` (``(name, check)`` pairs) on ``context`` and return the
     ``ContractReport``; ``conventions``: the dict the checks fill as they detect them;
-    ``advice``: the names of the checks that are advice. With
+    ``advice``: the names of the checks that are advice; ``seconds``: each check's time
+    limit. With
     ``raise_on_failure`` a failed report raises ``AssertionError`` holding its table."""
-    rows = [run_check(name, check, context, name in advice) for name, check in checks]
+    rows = [run_check(name, check, context, name in advice, seconds) for name, check in checks]
     report = ContractReport(subject, rows, conventions if conventions is not None else {}, strict)
     if raise_on_failure and not report.passed:
         raise AssertionError("\n" + str(report))
