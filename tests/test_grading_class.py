@@ -141,3 +141,31 @@ def test_a_rubric_with_an_unknown_key_is_refused(tmp_path):
     (tmp_path / "r.json").write_text('{"pointz": {}}')
     with pytest.raises(ValueError, match="unknown keys pointz"):
         load_rubric(tmp_path / "r.json")
+
+
+def test_the_console_script_is_declared_and_resolves():
+    import configparser
+    import importlib
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    scripts = dict(line.split(" = ") for line in config["options.entry_points"]["console_scripts"].split("\n") if line)
+    module, function = scripts["graphnn-grade"].split(":")
+    assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_gradescope_mode_writes_results_json_for_one_submission(tmp_path):
+    expected, _ = make_class.make_class(tmp_path / "class", n=8)
+    student = sorted(expected)[0]
+    submission = tmp_path / "class" / student
+    target = tmp_path / "results" / "results.json"
+    (tmp_path / "rubric.json").write_text(json.dumps(RUBRIC))
+    run = subprocess.run([sys.executable, "-m", "graphnn.grading", str(submission), "--gradescope", str(target),
+                          "--rubric", str(tmp_path / "rubric.json")], capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads(target.read_text())
+    validate_gradescope(results)
+    found = verdicts(results)
+    for name, tag in expected[student].items():
+        assert found[name][0] == (tag == "right"), (name, tag, found[name])
