@@ -78,18 +78,19 @@ def check_against_reference(context):
         expected = np.asarray(reference.forward(x.copy()), dtype=float)
         shown = show_input(x)
         worst = max(worst, compare(out, expected, VALUE_TOLERANCE, f"N = {n}: forward vs graphnn's {name}",
-                                   failing_input=shown, what="forward"))
+                                   failing_input=shown, what="forward", reference=f"graphnn's {name}"))
         G = context.gradIn(out.shape)
         (back,) = context.backward(layer, G)
         for parameter in getattr(reference, "parameters", lambda: ())():
             parameter.zero_grad()
         worst = max(worst, compare(back, reference.backward(G.copy()), VALUE_TOLERANCE,
-                                   f"N = {n}: backward vs graphnn's {name}", failing_input=shown, gradIn=G))
+                                   f"N = {n}: backward vs graphnn's {name}", failing_input=shown, gradIn=G,
+                                   reference=f"graphnn's {name}"))
         ((jac, _, _),) = context.jacobians(layer, n, out.shape[1])
         ref_jac, _ = as_jacobians(reference.gradient(), n, out.shape[1], x.shape[1],
                                   shared_first=context.kind == "weights")
         worst = max(worst, compare(jac, ref_jac, VALUE_TOLERANCE, f"N = {n}: gradient() vs graphnn's {name}",
-                                   failing_input=shown, what="gradient()"))
+                                   failing_input=shown, what="gradient()", reference=f"graphnn's {name}"))
     return f"forward, backward, gradient() vs graphnn's {name}: worst relative error {worst:.1e}"
 
 
@@ -113,9 +114,11 @@ def _input_layer_against_reference(context):
                     "its own, np.mean(X, axis=0) and np.std(X, axis=0)")
         if out.shape == x.shape and relative_error(out, (x - x.mean(axis=0)) / x.std(axis=0, ddof=ddof)) < 1e-6:
             hint = "the statistics of the batch given to forward: use those of the data the layer was built with"
-    compare(out, ddof1, VALUE_TOLERANCE, "N = 7: forward vs graphnn's InputLayer (column z-scores)",
-            failing_input=show_input(x), what="forward")
-    raise CheckFailure("forward vs graphnn's InputLayer: shapes differ", hint)  # not reached when they agree
+    label = "N = 7: forward vs graphnn's InputLayer (column z-scores)"
+    found = (f"relative error {relative_error(out, ddof1):.2e}" if out.shape == ddof1.shape
+             else f"shape {out.shape}, expected {ddof1.shape}")
+    raise CheckFailure(f"{label}: {found}", hint or "z-score each column with the mean and standard deviation of "
+                                                    "the data the layer was built with", show_input(x))
 
 
 def check_seed_numbers(context):
