@@ -169,3 +169,20 @@ def test_gradescope_mode_writes_results_json_for_one_submission(tmp_path):
     found = verdicts(results)
     for name, tag in expected[student].items():
         assert found[name][0] == (tag == "right"), (name, tag, found[name])
+
+
+def test_a_student_who_asks_for_too_much_memory_fails_that_check_only(tmp_path):
+    from graphnn.grading.classgrade import grade_student
+
+    folder = tmp_path / "greedy"
+    folder.mkdir()
+    (folder / "SquaredError.py").write_text(
+        "import numpy as np\n\nclass SquaredError:\n    def eval(self, Y, Yhat):\n"
+        "        big = np.ones((200_000, 200_000))\n        return float(big.sum())\n"
+        "    def gradient(self, Y, Yhat):\n        return -2 * (Y - Yhat)\n")
+    (folder / "TanhLayer.py").write_text(make_class._source(make_class.corpus.TanhLayer, "TanhLayer"))
+    (folder / "Layer.py").write_text(make_class.LAYER_SOURCE)
+    result = grade_student(folder, {**load_rubric(), "memory_mb": 1024, "time_limit": 10})
+    assert "MemoryError" in result["classes"]["SquaredError"]["report"]["rows"][0]["numbers"]
+    assert result["classes"]["TanhLayer"]["report"]["passed"]
+    assert result["problem"] == ""

@@ -108,8 +108,9 @@ def gradescope_results(result, rubric):
     if result.get("problem"):
         notes.append(result["problem"])
     for name, entry in result.get("classes", {}).items():
-        if entry.get("conventions"):
-            notes.append(f"{name} conventions: {entry['conventions']}")
+        conventions = (entry.get("report") or {}).get("conventions")
+        if conventions:
+            notes.append(f"{name}: " + ", ".join(f"{what} {value}" for what, value in conventions.items()))
     return {"score": score, "output": "\n".join(notes), "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 

@@ -96,7 +96,7 @@ def grade_folder(folder, result_path, config):
             else:
                 check = check_objective if kind == "objective" else check_layer
                 options = {key: config[key] for key in ("strict", "time_limit") if config.get(key) is not None}
-                conventions = (config.get("conventions") or {}).get(name) or config.get("conventions_all") or None
+                conventions = (config.get("conventions") or {}).get(name) or None
                 try:
                     report = check(cls, conventions=conventions, **options)
                     entry = {"status": "checked", "report": report.to_dict()}
