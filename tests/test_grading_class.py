@@ -186,3 +186,16 @@ def test_a_student_who_asks_for_too_much_memory_fails_that_check_only(tmp_path):
     assert "MemoryError" in result["classes"]["SquaredError"]["report"]["rows"][0]["numbers"]
     assert result["classes"]["TanhLayer"]["report"]["passed"]
     assert result["problem"] == ""
+
+
+def test_a_students_file_named_like_a_library_shadows_nothing_of_the_grader(tmp_path):
+    from graphnn.grading.classgrade import grade_student
+
+    folder = tmp_path / "shadow"
+    folder.mkdir()
+    (folder / "numpy.py").write_text("raise RuntimeError('the student numpy')\n")
+    (folder / "Layer.py").write_text(make_class.LAYER_SOURCE)
+    (folder / "LinearLayer.py").write_text(make_class._source(make_class.corpus.LinearLayer, "LinearLayer"))
+    result = grade_student(folder, {**load_rubric(), "time_limit": 10})
+    assert result["problem"] == ""
+    assert result["classes"]["LinearLayer"]["report"]["passed"]  # its `import numpy` is numpy

@@ -62,7 +62,9 @@ def grade_student(folder, rubric, python=sys.executable):
         command = [python, "-m", "graphnn.grading.worker", str(work), str(result_path), "--config", json.dumps(config)]
         timed_out = False
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            process = subprocess.Popen(command, cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            # started outside the copy: `-m` puts the start folder first on sys.path, and a student's
+            # numpy.py must not shadow numpy; the worker moves into the copy once graphnn is imported
+            process = subprocess.Popen(command, cwd=temporary, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                        env=worker_environment(temporary), start_new_session=True)
             try:
                 code = process.wait(timeout=rubric.get("student_time_limit"))

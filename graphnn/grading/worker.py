@@ -124,6 +124,7 @@ def main(argv=None):
     limit_memory(config.get("memory_mb"))
     import warnings
     warnings.simplefilter("ignore")  # a student's warnings are the advice rows' business
+    from . import layer_checks, objective_checks  # noqa: F401 -- imported before the student's folder is on sys.path
     os.chdir(args.folder)
     grade_folder(args.folder.resolve(), args.result.resolve(), config)
     sys.stdout.flush()
