@@ -177,3 +177,17 @@ def test_unknown_conventions_are_refused_naming_the_known_ones():
     with pytest.raises(ValueError, match="unknown 'gradient'"):
         check_layer(Sigmoid, conventions={"gradient": "N x D"})
     assert set(CONVENTIONS) == {"gradient()", "weights", "parameter gradients", "eval", "standard deviation"}
+
+
+def test_a_cross_entropy_averaged_over_every_entry_misses_the_seeds_answer():
+    class CrossEntropy:
+        def eval(self, Y, Yhat):
+            return -np.mean(Y * np.log(Yhat))
+
+        def gradient(self, Y, Yhat):
+            return -Y / Yhat
+
+    report = check_objective(CrossEntropy)
+    assert report.failed == ["seed's worked numbers"]
+    assert "eval gives 0.327685; the seed's answer is 0.983056" in report["seed's worked numbers"].numbers
+    assert "sums over the K classes" in report["seed's worked numbers"].hint

@@ -141,6 +141,9 @@ def _value_hint(name, value, expected, Y, Yhat):
         if abs(value - binary) < 1e-6 * max(1.0, abs(binary)) or abs(value - binary / Y.shape[1]) < 1e-6:
             return ("this is the binary cross entropy (log loss): the cross entropy of distributions is "
                     "-mean_n sum_k y log(yhat), without the (1 - y) log(1 - yhat) term")
+    if name == "CrossEntropy" and Y.shape[1] > 1 and abs(value * Y.shape[1] - expected) < 1e-4 * abs(expected):
+        return ("np.mean over every entry divides by K too: the cross entropy sums over the K classes, "
+                "then averages over the N observations")
     if expected and abs(value / expected - Y.shape[0]) < 1e-6 * Y.shape[0] and Y.shape[0] > 1:
         return "a sum over the observations: the seed's objective is their mean (a missing 1/N)"
     return ""
