@@ -52,7 +52,8 @@ def grade_student(folder, rubric, python=sys.executable):
     """Grade one student's ``folder``; returns the result dict: ``classes`` (what the worker
     wrote, per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
     ``stdout`` and ``stderr`` and their sizes in bytes (``stdout_bytes``, ``stderr_bytes``)."""
-    config = {key: rubric.get(key) for key in ("strict", "time_limit", "import_time_limit", "memory_mb", "conventions")}
+    config = {key: rubric.get(key) for key in ("strict", "time_limit", "import_time_limit", "memory_mb", "conventions",
+                                               "student_time_limit")}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphnn-grade-") as temporary:
         temporary = Path(temporary)

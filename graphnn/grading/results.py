@@ -111,7 +111,8 @@ def gradescope_results(result, rubric):
         conventions = (entry.get("report") or {}).get("conventions")
         if conventions:
             notes.append(f"{name}: " + ", ".join(f"{what} {value}" for what, value in conventions.items()))
-    return {"score": score, "output": "\n".join(notes), "visibility": "visible",
+    return {"score": score, "output": "\n".join(notes), "execution_time": round(result.get("seconds", 0.0), 2),
+            "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
 

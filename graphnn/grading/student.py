@@ -170,6 +170,8 @@ def _argument_for(name, width, data, size_out):
     key = name.lower().replace("_", "")
     if key in ("datain", "data", "x", "h", "features", "xtrain", "dataset", "matrix", "inputs") or "data" in key:
         return data
+    if key in _RATE_NAMES or "rate" in key:  # a learning rate kept by the layer: 1, as updateWeights gets
+        return 1.0
     if "out" in key:
         return size_out
     if "in" in key or key in ("d", "size", "width", "features", "dim"):
@@ -181,7 +183,8 @@ def build(make, width=None, data=None, size_out=None):
     """A fresh object from ``make``: called with no argument when it needs none (a factory,
     or a class without required constructor arguments); otherwise a class's required
     arguments are filled by their names: ``sizeIn``-like names get ``width`` (default
-    ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default ``DEFAULT_SIZE_OUT``), ``dataIn``-like names
+    ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default ``DEFAULT_SIZE_OUT``),
+    learning-rate names (``eta``, ``lr``, ``learningRate``) 1, ``dataIn``-like names
     ``data`` (an input layer's data). A ``TypeError`` says how to pass a factory when a name
     is unknown, or when ``make`` is an instance rather than a class or a factory."""
     if not callable(make) or (not inspect.isclass(make) and

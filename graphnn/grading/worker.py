@@ -18,7 +18,19 @@ import sys
 import traceback
 from pathlib import Path
 
-__all__ = ["main", "grade_folder", "import_class", "write_json", "limit_memory"]
+__all__ = ["main", "grade_folder", "import_class", "write_json", "limit_memory", "limit_cpu"]
+
+
+def limit_cpu(seconds):
+    """Let the kernel end this process after ``seconds`` of CPU time (``RLIMIT_CPU``), a net
+    under the grader's own time limit should the grader itself be stopped."""
+    if not seconds:
+        return
+    try:
+        import resource
+    except ImportError:
+        return
+    resource.setrlimit(resource.RLIMIT_CPU, (int(seconds), int(seconds) + 5))
 
 
 def limit_memory(megabytes):
@@ -118,10 +130,11 @@ def main(argv=None):
     parser.add_argument("folder", type=Path)
     parser.add_argument("result", type=Path)
     parser.add_argument("--config", default="{}", help="JSON: strict, time_limit, import_time_limit, memory_mb, "
-                                                       "classes, conventions")
+                                                       "student_time_limit, classes, conventions")
     args = parser.parse_args(argv)
     config = json.loads(args.config)
     limit_memory(config.get("memory_mb"))
+    limit_cpu(config.get("student_time_limit") and config["student_time_limit"] + 10)
     import warnings
     warnings.simplefilter("ignore")  # a student's warnings are the advice rows' business
     from . import layer_checks, objective_checks  # noqa: F401 -- imported before the student's folder is on sys.path
