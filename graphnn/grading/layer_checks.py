@@ -42,7 +42,8 @@ class LayerContext:
 
     def __init__(self, make, input_width=None, make_inputs=None, reference="auto", conventions=None):
         self.make, self.pinned, self.conventions = make, validate_conventions(conventions), {}
-        width = input_width if isinstance(input_width, numbers.Integral) else None
+        width = input_width if isinstance(input_width, numbers.Integral) else (
+            input_width[0] if isinstance(input_width, (tuple, list)) and len(input_width) == 1 else None)
         self.data = input_layer_data(width or DEFAULT_WIDTH)
         first = build(make, width, self.data)
         self.name = type(first).__name__
