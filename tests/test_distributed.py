@@ -1,6 +1,29 @@
-"""The way back from PyTorch: ``from_torch`` on the module ``to_torch`` made gives the graph it
-was made from, with the weights torch trained (the road of docs/distributed.md)."""
+"""The way out to many machines (docs/distributed.md): a graphnn network exported with
+``to_torch``, trained by PyTorch's DistributedDataParallel in two processes (gloo, 127.0.0.1,
+a free port), brought back with ``from_torch``; and ``from_torch`` on what ``to_torch`` makes.
+
+The two-process run is examples/distributed.py's, started here once for the module (spawned
+processes; its own deadline stops them, so a hang fails the test instead of blocking CI). What
+is checked, in float64:
+
+- graphnn's predictions after ``from_torch`` equal the torch module's (``rtol 1e-12``, as the
+  export tests: both compute the same operations, they may only round differently);
+- the two processes end with the weights of one process taking the same SGD steps on the whole
+  global batches. The shards are the same size, so the global batch's mean loss is the mean of
+  the shards' mean losses, and its gradient is the mean of theirs, which DDP computes. The two
+  runs differ only in the order of the sums (16 rows per shard, then two shards, against 32
+  rows), a few units of float64's last place (``eps = 2.2e-16``) per gradient, which the few
+  SGD steps carry but do not blow up: measured below 1e-15 relative to the largest weight.
+  The tolerance, 1e-12 relative to the largest weight, leaves a thousandfold margin; a real
+  mistake (gradients summed instead of averaged, a shard left out, a batch taken twice) is
+  ten orders of magnitude above it, as the last test shows;
+- graphnn's own gradient of the initial network on the first global batch equals DDP's averaged
+  gradient of the first step (``1e-12``, the same reasoning), and differs from one shard's.
+"""
+import importlib
+import time
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +31,158 @@ import torch
 
 import graphnn as gn
 from graphnn.export import ExportError, from_torch, to_torch
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+TOLERANCE = 1e-12  # float64, relative to the largest entry compared (the module's docstring)
+TIME_LIMIT = 100  # seconds for the two-process run; measured 10 to 35 s on a shared 2-core machine
+SETTINGS = dict(processes=2, epochs=10, batch_size=32, lr=0.5, hidden=8, seed=0)
+
+
+def relative(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+@pytest.fixture(scope="module")
+def example():
+    """examples/distributed.py as a module, its folder on ``sys.path`` while the tests run: the
+    spawned processes import it from there to find ``worker``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(EXAMPLES))
+        yield importlib.import_module("distributed")
+
+
+@pytest.fixture(scope="module")
+def road(example):
+    start = time.perf_counter()
+    r = example.run("synthetic", timeout=TIME_LIMIT, **SETTINGS)
+    r["wall_seconds"] = time.perf_counter() - start
+    return r
+
+
+def fully_connected(graph):
+    return [n for n in graph.nodes if isinstance(graph.op(n), gn.FullyConnectedLayer)]
+
+
+# ---------------------------------------------------------------------------- the road
+def test_the_two_process_run_finishes_in_time_and_every_process_agrees(road):
+    assert road["wall_seconds"] < TIME_LIMIT
+    assert road["steps"] == SETTINGS["epochs"] * 256 // SETTINGS["batch_size"]
+    assert len(road["result"]["states"]) == 2
+    assert road["processes_agree"]  # DDP: the same averaged gradients, the same steps, bit for bit
+    per_epoch = 256 // SETTINGS["batch_size"]
+    assert np.mean(road["losses"][-per_epoch:]) < 0.9 * np.mean(road["losses"][:per_epoch])  # it learns
+
+
+def test_a_graphnn_from_torch_predicts_what_the_trained_torch_module_predicts(road):
+    module, back, X = road["module"], road["back"], road["X"]
+    assert back.nodes == road["graph"].nodes
+    state = module.state_dict()
+    for node in fully_connected(back):  # the trained weights, copied exactly
+        np.testing.assert_array_equal(back.op(node).weights.value, state[f"layers.{node}.weight"].numpy().T)
+        np.testing.assert_array_equal(back.op(node).biases.value[0], state[f"layers.{node}.bias"].numpy())
+        assert not np.array_equal(back.op(node).weights.value, road["graph"].op(node).weights.value)
+    P_torch = module(torch.tensor(X)).detach().numpy()
+    P_graphnn = gn.predict(back, X)
+    assert P_graphnn.dtype == P_torch.dtype == np.float64
+    np.testing.assert_allclose(P_graphnn, P_torch, rtol=TOLERANCE, atol=0)
+    J = back.forward(X=X, Y=road["Y"])
+    assert J == pytest.approx(module.objective(X=torch.tensor(X), Y=torch.tensor(road["Y"])).item(), rel=TOLERANCE)
+
+
+def test_b_two_processes_end_with_the_weights_of_one_process_on_the_same_global_batches(road, example):
+    X, Y = road["X"], road["Y"]
+    batches = example.global_batches(len(X), SETTINGS["processes"], SETTINGS["epochs"], SETTINGS["batch_size"],
+                                     SETTINGS["seed"])
+    assert road["result"]["batches"] == batches  # what the processes trained on, shard by shard
+    assert all(len(shards) == 2 and len(shards[0]) == len(shards[1]) == 16 for shards in batches)
+    assert all(len(set(shards[0]) | set(shards[1])) == 32 for shards in batches)  # disjoint shards
+    one = example.train_one_process(to_torch(road["graph"]), X, Y, batches, SETTINGS["lr"]).state_dict()
+    two = road["module"].state_dict()
+    moved = 0.0
+    for key, value in one.items():
+        assert relative(two[key], value) < TOLERANCE, key
+        moved = max(moved, relative(value, to_torch(road["graph"]).state_dict()[key]))
+    assert moved > 1e-3  # the weights did move: the comparison is not of two untrained networks
+
+
+def test_b_graphnn_taking_the_same_steps_ends_with_the_same_weights_too(road):
+    graph = from_torch(to_torch(road["graph"]))  # a copy of the initial network
+    optimizer = gn.SGD(graph.parameters(), lr=SETTINGS["lr"])
+    for shards in road["result"]["batches"]:
+        rows = [row for shard in shards for row in shard]
+        graph.forward(X=road["X"][rows], Y=road["Y"][rows])
+        graph.backward()
+        optimizer.step()
+    for node in fully_connected(graph):
+        assert relative(graph.op(node).weights.value, road["back"].op(node).weights.value) < TOLERANCE
+        assert relative(graph.op(node).biases.value, road["back"].op(node).biases.value) < TOLERANCE
+
+
+def test_c_graphnns_gradient_of_the_initial_network_is_ddps_averaged_first_gradient(road):
+    graph, X, Y = road["graph"], road["X"], road["Y"]
+    first = road["result"]["first_gradients"]
+    shards = road["result"]["batches"][0]
+    rows = shards[0] + shards[1]
+    graph.forward(X=X[rows], Y=Y[rows])
+    graph.backward()
+    whole = {}
+    for node in fully_connected(graph):
+        weights, biases = graph.op(node).weights.grad, graph.op(node).biases.grad
+        whole[node] = weights.copy()
+        # A gradient is a mean over the rows: rounding moves it by a few eps times the mean of
+        # its terms' sizes, which the sum's cancellations can make far larger than the mean
+        # itself (the first layer's bias gradient, near 1e-10, sums terms of both signs).
+        inputs, outputs = np.abs(graph.value(graph.predecessors(node)[0])), np.abs(graph.grad(node))
+        scale_weights, scale_biases = inputs.T @ outputs / len(rows), outputs.mean(axis=0)
+        assert np.all(np.abs(first[f"layers.{node}.weight"].numpy().T - weights) <= TOLERANCE * scale_weights), node
+        assert np.all(np.abs(first[f"layers.{node}.bias"].numpy() - biases[0]) <= TOLERANCE * scale_biases), node
+        assert relative(first[f"layers.{node}.weight"].numpy().T, weights) < 1e-9  # 1e-12 but for the cancellations
+    # and it is the average, not process 0's own shard's gradient
+    graph.forward(X=X[shards[0]], Y=Y[shards[0]])
+    graph.backward()
+    assert max(relative(graph.op(node).weights.grad, whole[node]) for node in whole) > 1e-3
+
+
+def test_the_comparison_would_see_gradients_summed_instead_of_averaged(road, example):
+    # twice the step is what summing the two shards' gradients would give
+    wrong = example.train_one_process(to_torch(road["graph"]), road["X"], road["Y"], road["result"]["batches"],
+                                      2 * SETTINGS["lr"]).state_dict()
+    two = road["module"].state_dict()
+    assert max(relative(two[key], value) for key, value in wrong.items()) > 1e-3
+
+
+def test_the_report_says_what_was_checked(road, example):
+    text = example.report(road)
+    assert "2 processes (gloo on 127.0.0.1)" in text and f"{road['steps']} steps" in text
+    assert road["prediction_difference"] <= example.PREDICTION_TOLERANCE
+    assert road["weight_difference"] <= example.WEIGHT_TOLERANCE
+    assert road["batches_as_dealt"]
+    assert "every process ends with the same weights: yes" in text
+
+
+def test_a_run_that_does_not_finish_in_time_is_stopped(example):
+    X, Y = example.synthetic_data(n=32)
+    graph = example.build_graph(X, 4)
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="2 processes were not done after 0.5 s"):
+        example.train_distributed(graph, X, Y, build=(4,), epochs=1, batch_size=8, timeout=0.5)
+    assert time.perf_counter() - start < 30
+
+
+def test_a_global_batch_that_does_not_split_evenly_is_refused(example):
+    X, Y = example.synthetic_data(n=32)
+    with pytest.raises(ValueError, match="batch_size 33 does not split into 2 equal shards"):
+        example.train_distributed(example.build_graph(X), X, Y, batch_size=33)
+
+
+def test_the_free_port_is_free_on_the_loopback(example):
+    import socket
+
+    port = example.free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
 
 
 # ---------------------------------------------------------------------------- from_torch(to_torch(g))
