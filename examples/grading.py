@@ -9,7 +9,7 @@ hold a classic mistake:
 - ``DiagonalSoftmax``: the Jacobian reduced to its diagonal ``s (1 - s)``.
 
 Run ``python examples/grading.py``; it prints one line per graphnn layer and objective, the
-full report of every student layer, and the per-node gradient check of a graph holding the
+full report of every student layer (compared with graphnn's class it stands for), and the per-node gradient check of a graph holding the
 forgetful sigmoid. ``--out DIR`` also draws that graph's gradient diagram with the wrong node
 marked (``DIR/grading-gradients.png``; needs Graphviz).
 """
@@ -118,7 +118,9 @@ class DiagonalSoftmax(StudentSigmoid):
         return self.getPrevOut()
 
 
-STUDENT_LAYERS = (StudentSigmoid, ForgetfulSigmoid, WrongTanh, DiagonalSoftmax)
+#: each student layer with the graphnn class it is compared with (its name is not the seed's)
+STUDENT_LAYERS = ((StudentSigmoid, gn.LogisticSigmoidLayer), (ForgetfulSigmoid, gn.LogisticSigmoidLayer),
+                  (WrongTanh, gn.TanhLayer), (DiagonalSoftmax, gn.SoftmaxLayer))
 
 
 # ---------------------------------------------------------------------------- graphnn's own
@@ -166,9 +168,9 @@ def main(argv=None):
         report = check_objective(make)
         print(f"  {make.__name__:<22} {'passed' if report else 'FAILED ' + ', '.join(report.failed)}")
 
-    for make in STUDENT_LAYERS:
+    for make, reference in STUDENT_LAYERS:
         print()
-        print(check_layer(make))
+        print(check_layer(make, reference=reference))
 
     print()
     print("a graph holding the forgetful sigmoid, node by node")

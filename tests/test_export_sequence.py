@@ -81,3 +81,13 @@ def test_a_torch_sequential_with_dropout_and_batch_norm_comes_in():
     X = np.random.default_rng(1).standard_normal((4, 3))
     _, out = g.forward(X=X, outputs=g.nodes[-1])
     np.testing.assert_allclose(out[g.nodes[-1]], seq(torch.tensor(X)).detach().numpy(), rtol=1e-12)
+
+
+@CELLS
+def test_the_module_to_torch_made_comes_back_as_the_unrolled_graph(make_cell):
+    g, feed = sequence_model(make_cell())
+    g.eval()
+    back = from_torch(to_torch(g))
+    assert back.nodes == g.nodes and not back.training
+    assert len(back.parameters()) == len(g.parameters())      # tied weights tied again
+    assert relative_error(back.forward(**feed), g.forward(**feed)) < 1e-13

@@ -1,10 +1,14 @@
 """What both ways out (ONNX and PyTorch) share: ``ExportError``, importing the optional
-package a conversion needs, and reading which nodes of a graph make its prediction."""
+package a conversion needs, reading which nodes of a graph make its prediction, and the
+z-scoring layer that both ways in rebuild from its statistics."""
 import importlib
 
 import networkx as nx
+import numpy as np
 
-__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes"]
+from ..layers import InputLayer
+
+__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "z_scoring_layer"]
 
 
 class ExportError(ValueError):
@@ -49,3 +53,19 @@ def needed_nodes(graph, outputs):
     for name in outputs:
         wanted |= nx.ancestors(graph.nx, name)
     return [n for n in graph.nodes if n in wanted]
+
+
+def z_scoring_layer(mean, inverse_std):
+    """An ``InputLayer`` computing ``(x - mean) * inverse_std`` (each a row of ``D`` values, or
+    one value for every column), in their common floating dtype: the statistics of a model that
+    comes in, not of data. A column scaled by 0 is a constant column (its ``stdX`` is 0)."""
+    dtype = np.result_type(mean, inverse_std)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    mean, inverse_std = (np.asarray(a, dtype=dtype) for a in (mean, inverse_std))
+    width = max(np.size(mean), np.size(inverse_std))
+    layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
+    layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
+    layer.inverse_std = np.broadcast_to(inverse_std.reshape(1, -1), (1, width)).copy()
+    constant_columns = layer.inverse_std == 0
+    layer.stdX = np.where(constant_columns, 0.0, 1.0 / np.where(constant_columns, 1.0, layer.inverse_std))
+    return layer

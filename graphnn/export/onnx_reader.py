@@ -6,11 +6,11 @@ import numpy as np
 
 from ..graph import Graph
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer,
     LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer,
     SoftmaxLayer, TanhLayer,
 )
-from .common import ExportError, optional_import
+from .common import ExportError, optional_import, z_scoring_layer
 
 __all__ = ["from_onnx", "load_onnx", "IMPORT_OPSETS"]
 
@@ -347,18 +347,10 @@ class _OnnxReader:
                 first, op = shift, shift.op_type
         if op in ("Sub", "Add"):
             mean = constant if op == "Sub" else -constant
-        dtype = np.result_type(mean, scale)
-        dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-        mean, scale = (np.asarray(a, dtype=dtype) for a in (mean, scale))
         width = max(np.size(mean), np.size(scale))
         if np.ndim(mean) > 2 or np.ndim(scale) > 2 or {np.size(mean), np.size(scale)} - {1, width}:
             raise self._refuse(first, output, "constants that are not one value per column")
-        layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
-        layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
-        layer.inverse_std = np.broadcast_to(scale.reshape(1, -1), (1, width)).copy()
-        constant_columns = layer.inverse_std == 0
-        layer.stdX = np.where(constant_columns, 0.0, 1.0 / np.where(constant_columns, 1.0, layer.inverse_std))
-        return self._add(layer, first, [computed], output)
+        return self._add(z_scoring_layer(mean, scale), first, [computed], output)
 
     def _computed_and_constant(self, node, output, ordered):
         a, b = node.input

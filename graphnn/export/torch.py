@@ -1,5 +1,7 @@
 """``to_torch``: a graph as a ``torch.nn.Module`` with the same weights and the same ``J``;
-``from_torch``: a ``Graph`` from a ``torch.nn.Sequential``."""
+``from_torch``: a ``Graph`` from a ``torch.nn.Sequential``, or back from the module ``to_torch``
+made (after training it in PyTorch, say)."""
+import functools
 import re
 
 import numpy as np
@@ -11,14 +13,20 @@ from ..layers import (
     TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, needed_nodes, optional_import, predictions
+from .common import ExportError, needed_nodes, optional_import, predictions, z_scoring_layer
 
 __all__ = ["to_torch", "from_torch"]
 
 
 def _torch_parts():
     """The PyTorch modules ``to_torch`` builds (defined on first use: torch is optional)."""
-    torch = optional_import("torch", "torch")
+    return _parts_of(optional_import("torch", "torch"))
+
+
+@functools.lru_cache(maxsize=None)
+def _parts_of(torch):
+    """``_torch_parts`` for the module ``torch``: defined once, so that ``from_torch`` knows a
+    ``GraphModule`` by its class."""
     nn = torch.nn
 
     class ZScore(nn.Module):
@@ -76,13 +84,16 @@ def _torch_parts():
         """A graphnn ``Graph`` as a ``torch.nn.Module``: ``forward(*inputs)`` takes the graph's
         prediction inputs in ``input_names`` order (or by name) and returns the prediction (a
         tensor, or a tuple when there are several, in ``output_names`` order);
-        ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses."""
+        ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses.
+        ``graph_inputs`` are every input the module reads (targets included), in the graph's
+        order; ``from_torch`` rebuilds the graph from these and ``steps``."""
 
-        def __init__(self, steps, modules, input_names, output_names, objectives):
+        def __init__(self, steps, modules, input_names, output_names, objectives, graph_inputs):
             super().__init__()
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
-            self.objectives = objectives  # (name, weight, kind, target, estimate)
+            self.objectives = objectives  # (name, weight, kind, target, estimate); kind: "LogLoss", ...
+            self.graph_inputs = graph_inputs
 
         def _run(self, feed):
             values = dict(feed)
@@ -110,8 +121,8 @@ def _torch_parts():
             needed = sorted({t for _, _, _, t, _ in self.objectives} | set(self.input_names))
             values = self._run(self._feed((), feed, needed))
             total = 0
-            for _, weight, loss, target, estimate in self.objectives:
-                total = total + weight * loss(values[target], values[estimate])
+            for _, weight, kind, target, estimate in self.objectives:
+                total = total + weight * losses[kind](values[target], values[estimate])
             return total
 
     def squared_error(y, p):
@@ -124,9 +135,13 @@ def _torch_parts():
     def cross_entropy(y, p):
         return -(y * torch.log(p.clamp(min=1e-7))).sum(dim=1).mean()
 
-    losses = {SquaredError: squared_error, LogLoss: log_loss, CrossEntropy: cross_entropy}
+    losses = {"SquaredError": squared_error, "LogLoss": log_loss, "CrossEntropy": cross_entropy}
     extra = dict(Multiply=Multiply, OneMinus=OneMinus, Slice=Slice, InitialState=InitialState)
     return torch, ZScore, Sum, Concat, GraphModule, losses, extra
+
+
+#: the objectives ``to_torch`` writes, by the name a ``GraphModule`` keeps for each
+_OBJECTIVES = {cls.__name__: cls for cls in (SquaredError, LogLoss, CrossEntropy)}
 
 
 def to_torch(graph):
@@ -164,10 +179,11 @@ def to_torch(graph):
         if kind == "input":
             continue
         if kind == "objective":
-            if type(op) not in losses:
+            kind = type(op).__name__
+            if _OBJECTIVES.get(kind) is not type(op):
                 raise ExportError(f"objective {name!r} ({op.describe()}): no torch counterpart")
             target, estimate = graph.predecessors(name)
-            objectives.append((name, graph.nx.nodes[name]["weight"], losses[type(op)], target, estimate))
+            objectives.append((name, graph.nx.nodes[name]["weight"], kind, target, estimate))
             continue
         if type(op) in simple:
             module = simple[type(op)]()
@@ -207,53 +223,63 @@ def to_torch(graph):
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    module = GraphModule(steps, modules, needed_inputs, outputs, objectives)
+    read = set(needed_nodes(graph, outputs + list(graph.objectives)))
+    objectives.sort(key=lambda objective: graph.objectives.index(objective[0]))  # the order they were added
+    module = GraphModule(steps, modules, needed_inputs, outputs, objectives, [n for n in graph.inputs if n in read])
     return module.train(graph.training)  # dropout and batch norm: the graph's mode
 
 
 def from_torch(module, input="X"):
-    """A ``Graph`` from a ``torch.nn.Sequential`` of ``Linear``, ``ReLU``, ``Sigmoid``,
-    ``Tanh``, ``Softmax`` (over dimension 1 or -1), ``Identity``, ``Dropout`` and
-    ``BatchNorm1d`` (affine, with running statistics), with the same weights and statistics
-    (copied, in their dtype), reading the input named ``input``; in the module's mode. (A
-    ``torch.nn.RNN`` or ``GRU`` becomes a cell: ``RNNCell.from_torch``, ``GRUCell.from_torch``,
-    then ``graphnn.unroll``.)
+    """A ``Graph`` from a ``torch.nn.Sequential``, or from the module ``to_torch`` made, with
+    the module's weights (copied, in their dtype).
 
-    Nodes are named after the Sequential's children when those names are valid graphnn names
-    (an ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...). Add an objective
-    to train it or draw its gradients. Raises ``ExportError`` for a module that is not an
-    ``nn.Sequential``, or naming the child that graphnn cannot map.
+    A ``to_torch`` module (a ``GraphModule``, trained in PyTorch or not) comes back as the graph
+    it was made from: the same node names, layers, z-scoring statistics and objectives (with
+    their weights), a parameter shared by two layers shared again; ``input`` is not used. This
+    is the way back after training in PyTorch, with ``DistributedDataParallel`` for instance
+    (pass the module, not the ``DistributedDataParallel`` wrapping it; docs/distributed.md).
+
+    A ``Sequential`` may hold ``Linear``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over
+    dimension 1 or -1), ``Identity``, ``Dropout`` and ``BatchNorm1d`` (affine, with running
+    statistics); the graph reads the input named ``input``. Either way the graph takes the
+    module's mode (``module.training``). (A ``torch.nn.RNN`` or ``GRU`` becomes a cell:
+    ``RNNCell.from_torch``, ``GRUCell.from_torch``, then ``graphnn.unroll``.) Nodes are
+    named after the Sequential's children when those names are valid graphnn names (an
+    ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...); a ``Linear`` the
+    Sequential runs twice gives two layers sharing their parameters. Add an objective to train
+    it or draw its gradients.
+
+    Raises ``ExportError`` for a module that is neither, or naming the child that graphnn
+    cannot map.
     """
-    torch = optional_import("torch", "torch")
+    torch, ZScore, Sum, Concat, GraphModule, _, extra = _torch_parts()
     nn = torch.nn
+    if isinstance(module, GraphModule):
+        return _from_graph_module(module, nn, ZScore, Sum, Concat, extra).train(module.training)
     if not isinstance(module, nn.Sequential):
-        raise ExportError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
+        wrapper = isinstance(getattr(module, "module", None), nn.Module)  # DistributedDataParallel, ...
+        raise ExportError(
+            f"from_torch takes an nn.Sequential, got {type(module).__name__} (or a module to_torch made"
+            + ("; pass the model it wraps, its .module)" if wrapper else ")")
+        )
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
-    g = Graph()
+    g, shared = Graph(), {}
     node = g.input(input)
-    for child_name, child in module.named_children():
+    # every child the Sequential runs, a child listed twice too (named_children lists it once)
+    children = [(name, child) for name, child in module.named_modules(remove_duplicate=False)
+                if name and "." not in name]
+    for child_name, child in children:
         kind = type(child)
         if kind in simple:
             layer = simple[kind]()
         elif kind is nn.Softmax and child.dim in (1, -1):
             layer = SoftmaxLayer()
+        elif kind is nn.Linear:
+            layer = _fully_connected(child, shared)
         elif kind is nn.Dropout:
             layer = DropoutLayer(child.p)
         elif kind is nn.BatchNorm1d and child.affine and child.track_running_stats:
-            dtype = child.weight.detach().cpu().numpy().dtype
-            layer = BatchNormLayer(child.num_features, momentum=child.momentum, eps=child.eps, dtype=dtype)
-            layer.scale.value = child.weight.detach().cpu().numpy().reshape(1, -1).copy()
-            layer.shift.value = child.bias.detach().cpu().numpy().reshape(1, -1).copy()
-            layer.running_mean = child.running_mean.detach().cpu().numpy().reshape(1, -1).copy()
-            layer.running_var = child.running_var.detach().cpu().numpy().reshape(1, -1).copy()
-        elif kind is nn.Linear:
-            weight = child.weight.detach().cpu().numpy()
-            layer = FullyConnectedLayer(child.in_features, child.out_features, dtype=weight.dtype)
-            layer.setWeights(weight.T)
-            if child.bias is not None:
-                layer.setBiases(child.bias.detach().cpu().numpy().reshape(1, -1))
-            else:
-                layer.setBiases(np.zeros((1, child.out_features)))
+            layer = _batch_norm(child)
         else:
             detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
             raise ExportError(
@@ -264,3 +290,77 @@ def from_torch(module, input="X"):
         name = child_name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", child_name) and child_name not in g.nx else None
         node = g.add(layer, node, name=name)
     return g.train(module.training)
+
+
+def _batch_norm(child):
+    """A ``BatchNormLayer`` with the scale, shift and running statistics of ``child``, an
+    ``nn.BatchNorm1d``."""
+    dtype = _numpy(child.weight).dtype
+    layer = BatchNormLayer(child.num_features, momentum=child.momentum, eps=child.eps, dtype=dtype)
+    layer.scale.value = _numpy(child.weight).reshape(1, -1)
+    layer.shift.value = _numpy(child.bias).reshape(1, -1)
+    layer.running_mean = _numpy(child.running_mean).reshape(1, -1)
+    layer.running_var = _numpy(child.running_var).reshape(1, -1)
+    return layer
+
+
+def _numpy(tensor):
+    return tensor.detach().cpu().numpy().copy()
+
+
+def _fully_connected(linear, shared=None):
+    """A ``FullyConnectedLayer`` with ``linear``'s weights (``W^T``) and bias (zeros when it has
+    none). With ``shared`` (a dict), a torch parameter met before gives the same graphnn
+    ``Parameter`` again, so that tied weights stay tied."""
+    weight = _numpy(linear.weight)
+    layer = FullyConnectedLayer(linear.in_features, linear.out_features, dtype=weight.dtype)
+    layer.setWeights(weight.T)
+    bias = np.zeros((1, linear.out_features), dtype=weight.dtype) if linear.bias is None else _numpy(linear.bias)
+    layer.setBiases(bias.reshape(1, -1))
+    if shared is not None:
+        for attribute, tensor in (("weights", linear.weight), ("biases", linear.bias)):
+            if tensor is None:
+                continue
+            if id(tensor) in shared:
+                setattr(layer, attribute, shared[id(tensor)])
+            else:
+                shared[id(tensor)] = getattr(layer, attribute)
+    return layer
+
+
+def _from_graph_module(module, nn, ZScore, Sum, Concat, extra):
+    """The graph a ``GraphModule`` was made from, with the module's current weights."""
+    simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer,
+              Sum: AddLayer, Concat: ConcatLayer, extra["Multiply"]: MultiplyLayer, extra["OneMinus"]: OneMinusLayer}
+    states = {}  # id(torch parameter) -> the graphnn Parameter of an initial state, tied again
+    g, shared = Graph(), {}
+    for name in module.graph_inputs:
+        g.input(name)
+    for name, key, sources in module.steps:
+        child = module.layers[key]
+        kind = type(child)
+        if kind in simple:
+            layer = simple[kind]()
+        elif kind is nn.Softmax:
+            layer = SoftmaxLayer()
+        elif kind is nn.Linear:
+            layer = _fully_connected(child, shared)
+        elif kind is ZScore:
+            layer = z_scoring_layer(_numpy(child.mean), _numpy(child.inverse_std))
+        elif kind is extra["Slice"]:
+            layer = SliceLayer(child.start, child.stop)
+        elif kind is extra["InitialState"]:
+            state = _numpy(child.state)
+            layer = InitialStateLayer(state.size, dtype=state.dtype)
+            layer.state.value = state.reshape(1, -1)
+            layer.state = states.setdefault(id(child.state), layer.state)
+        elif kind is nn.Dropout:
+            layer = DropoutLayer(child.p)
+        elif kind is nn.BatchNorm1d:
+            layer = _batch_norm(child)
+        else:  # only a module changed by hand after to_torch made it
+            raise ExportError(f"node {name!r} of the module holds a {kind.__name__}, which to_torch does not make")
+        g.add(layer, *sources, name=name)
+    for name, weight, kind, target, estimate in module.objectives:
+        g.add(_OBJECTIVES[kind](), target, estimate, name=name, weight=weight)
+    return g

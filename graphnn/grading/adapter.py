@@ -4,13 +4,20 @@
 the seed's style (``forward``/``gradient``/``backward``, or ``eval``/``gradient``) inherits
 from neither; ``wrap(obj)`` returns an adapter that is one and hands every call to ``obj``.
 
-Parameters in the seed's style are exposed too: when ``obj`` has ``getWeights``/``setWeights``
-(and ``getBiases``/``setBiases``), the adapter's ``parameters()`` holds them as
-``graphnn.Parameter`` objects, so optimizers, ``save_parameters`` and the diagrams see them.
-Their gradients are read from the student's ``updateWeights(gradIn, eta)`` (the course's way
-of applying them): after ``backward`` the adapter calls it with ``eta = 1``, takes the change
-as the gradient and puts the old values back (``parameter_gradients``). An object with a
-``parameters()`` method of its own (graphnn's style) keeps it.
+Parameters in the seed's style are exposed too: when ``obj`` keeps weights and biases (behind
+``getWeights``/``setWeights`` and ``getBiases``/``setBiases``, or in attributes such as
+``self.weights``, ``self.W``, ``self.b``; see ``student.student_parameters``) and has an
+``updateWeights`` it can be called with (``(gradIn, eta)`` or ``(eta)``), the adapter's
+``parameters()`` holds *copies* of them as ``graphnn.Parameter`` objects, so optimizers,
+``save_parameters`` and the diagrams see them. Their gradients are what ``updateWeights``
+would apply: after ``backward`` the adapter calls it with ``eta = 1``, takes the change as the
+gradient and writes the old values back into the student's own arrays
+(``student.parameter_gradients``), so an update in place changes nothing. No array is shared:
+a new value set on a ``Parameter`` (by an optimizer or ``load_parameters``) is copied to the
+student's object before the next ``forward``, and a change the student's object makes itself
+is copied back. Without an ``updateWeights`` to read gradients from, the adapter has no
+parameters (``parameter_note`` says why). An object with a ``parameters()`` method of its own
+(graphnn's style) keeps it.
 
 >>> import numpy as np, graphnn as gn
 >>> class Doubler:                      # inherits nothing from graphnn
@@ -26,41 +33,16 @@ import numpy as np
 from ..layers.Layer import Layer
 from ..objectives.Objective import Objective
 from ..parameter import Parameter
+from .student import is_layer, is_objective, parameter_gradients, student_parameters, update_style
 
-__all__ = ["wrap", "WrappedLayer", "WrappedObjective", "seed_style_parameters", "parameter_gradients"]
-
-#: the seed's accessor pairs, by the name the parameter gets
-_ACCESSORS = (("weights", "getWeights", "setWeights"), ("biases", "getBiases", "setBiases"))
+__all__ = ["wrap", "WrappedLayer", "WrappedObjective", "seed_style_parameters"]
 
 
 def seed_style_parameters(obj):
-    """``[(name, get, set)]`` for each accessor pair ``obj`` has (``getWeights``/``setWeights``,
-    ``getBiases``/``setBiases``), as bound methods; empty when it has none."""
-    return [
-        (name, getattr(obj, getter), getattr(obj, setter))
-        for name, getter, setter in _ACCESSORS
-        if callable(getattr(obj, getter, None)) and callable(getattr(obj, setter, None))
-    ]
-
-
-def parameter_gradients(obj, gradIn):
-    """The gradients ``obj.updateWeights(gradIn, eta)`` would apply, without applying them:
-    ``{name: array shaped like the parameter}``, or ``None`` when ``obj`` has no
-    ``updateWeights`` or no seed-style accessors. Call it after ``forward`` (and ``backward``)
-    with the same ``gradIn`` (``N x K``): it runs ``updateWeights(gradIn, 1.0)``, reads what
-    changed (``old - new``, the gradient of a step ``W -= eta * dW``) and restores the old
-    values with the setters."""
-    accessors = seed_style_parameters(obj)
-    update = getattr(obj, "updateWeights", None)
-    if not accessors or not callable(update):
-        return None
-    before = {name: np.array(get(), dtype=float, copy=True) for name, get, _ in accessors}
-    try:
-        update(gradIn, 1.0)
-        return {name: before[name] - np.asarray(get(), dtype=float) for name, get, _ in accessors}
-    finally:
-        for name, _, set_ in accessors:
-            set_(before[name].copy())
+    """``[(name, get, set)]`` for each parameter ``obj`` keeps in the seed's style (accessor
+    pairs or attributes, see ``student.student_parameters``): ``get()`` returns a float64 copy,
+    ``set(value)`` writes a copy of ``value`` back. Empty when it has none."""
+    return [(p.name, p.get, p.put) for p in student_parameters(obj)]
 
 
 class WrappedLayer(Layer):
@@ -68,17 +50,42 @@ class WrappedLayer(Layer):
     it wraps (``wrapped``), which keeps the seed's interface. ``n_inputs`` is the object's
     (1 when it has none). See the module's docstring for parameters."""
 
-    def __init__(self, wrapped):
+    def __init__(self, wrapped, parameter_gradients="mean"):
         super().__init__()
+        if parameter_gradients not in ("mean", "sum"):
+            raise ValueError(f"wrap: parameter_gradients is 'mean' or 'sum', not {parameter_gradients!r}")
         self.wrapped = wrapped
+        #: what the object's ``updateWeights`` applies: the gradient of the ``'mean'`` over the
+        #: observations (graphnn's convention) or of their ``'sum'`` (divided by ``N`` here)
+        self.parameter_convention = parameter_gradients
         self.n_inputs = int(getattr(wrapped, "n_inputs", 1))
         self.short_name = type(wrapped).__name__.lower().replace("layer", "") or "wrapped"
         own = getattr(wrapped, "parameters", None)
         self._own_parameters = callable(own)
-        self._accessors = [] if self._own_parameters else seed_style_parameters(wrapped)
-        self._parameters = tuple(
-            Parameter(np.asarray(get()), name) for name, get, _ in self._accessors
-        )
+        found = [] if self._own_parameters else student_parameters(wrapped)
+        style = update_style(wrapped)
+        if found and style not in ("gradIn, eta", "eta"):
+            #: why a layer with weights exposes no parameters (``''`` when it does, or has none)
+            self.parameter_note = (f"{type(wrapped).__name__} has weights but no updateWeights to read their "
+                                   f"gradients from ({style or 'none'}): they are not exposed as parameters")
+            found = []
+        else:
+            self.parameter_note = ""
+        self._student = found
+        self._parameters = tuple(Parameter(p.get(), p.name) for p in found)
+        self._pushed = [parameter.value.copy() for parameter in self._parameters]
+
+    def _synchronise(self):
+        """Copy each parameter the optimizer changed to the student's object, and each value
+        the student's object changed (its own ``updateWeights``) to the parameter."""
+        for i, (parameter, student) in enumerate(zip(self._parameters, self._student)):
+            if not np.array_equal(parameter.value, self._pushed[i]):
+                student.put(parameter.value)
+            else:
+                theirs = student.get()
+                if theirs.shape == parameter.value.shape and not np.array_equal(theirs, parameter.value):
+                    parameter.value[...] = theirs
+            self._pushed[i] = parameter.value.copy()
 
     def describe(self):
         """The wrapped object's ``describe()`` if it has one, else its class name."""
@@ -92,10 +99,8 @@ class WrappedLayer(Layer):
 
     def forward(self, *dataIn):
         """The wrapped ``forward(*dataIn)``; parameters changed through ``Parameter.value`` (by an
-        optimizer or ``load_parameters``) are handed to the object's setters first."""
-        for parameter, (_, get, set_) in zip(self._parameters, self._accessors):
-            if get() is not parameter.value:
-                set_(parameter.value)
+        optimizer or ``load_parameters``) are copied to the object first (never shared)."""
+        self._synchronise()
         out = self.wrapped.forward(*dataIn)
         self._prevIn = dataIn[0] if len(dataIn) == 1 else list(dataIn)
         self._prevOut = out
@@ -110,10 +115,11 @@ class WrappedLayer(Layer):
         that the object's ``updateWeights`` would apply (``parameter_gradients``)."""
         result = self.wrapped.backward(gradIn)
         if self._parameters:
-            gradients = parameter_gradients(self.wrapped, gradIn) or {}
+            gradients = parameter_gradients(self.wrapped, gradIn, self._student) or {}
+            scale = 1.0 / np.shape(gradIn)[0] if self.parameter_convention == "sum" else 1.0
             for parameter in self._parameters:
                 if parameter.name in gradients:
-                    parameter.accumulate(gradients[parameter.name])
+                    parameter.accumulate(scale * np.reshape(gradients[parameter.name], parameter.shape))
         return result
 
 
@@ -138,20 +144,24 @@ class WrappedObjective(Objective):
         return self.wrapped.gradient(Y, Yhat)
 
 
-def wrap(obj):
+def wrap(obj, parameter_gradients="mean"):
     """``obj`` as a node ``Graph.add`` accepts: itself when it already is a ``graphnn.Layer``
-    or ``Objective``; a ``WrappedLayer`` when it has ``forward`` and ``backward``; a
-    ``WrappedObjective`` when it has ``eval`` and ``gradient``. Anything else is a
-    ``TypeError`` saying which methods are missing. Pass an instance, not a class."""
+    or ``Objective``; a ``WrappedObjective`` when it has an objective's interface (``eval`` and
+    a ``gradient(Y, Yhat)``, whatever it inherits: an objective subclassing the student's own
+    ``Layer`` is an objective); a ``WrappedLayer`` when it has ``forward`` and ``backward``.
+    Anything else is a ``TypeError`` saying which methods are missing. Pass an instance, not a
+    class. ``parameter_gradients``: ``'sum'`` for a layer whose ``updateWeights`` applies the
+    gradient of the sum over the observations (``check_layer`` reports which one a class
+    follows); graphnn's parameters hold that of the mean."""
     if isinstance(obj, (Layer, Objective)):
         return obj
     if isinstance(obj, type):
         raise TypeError(f"wrap: pass an instance ({obj.__name__}()), not the class {obj.__name__}")
-    if callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None)):
-        return WrappedLayer(obj)
-    if callable(getattr(obj, "eval", None)) and callable(getattr(obj, "gradient", None)):
+    if is_objective(obj):
         return WrappedObjective(obj)
+    if is_layer(obj):
+        return WrappedLayer(obj, parameter_gradients)
     raise TypeError(
         f"wrap: {type(obj).__name__} has neither a layer's interface (forward, gradient, "
-        "backward) nor an objective's (eval, gradient)"
+        "backward) nor an objective's (eval, gradient(Y, Yhat))"
     )

@@ -312,7 +312,7 @@ def gradcheck_nodes(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE, s
             analytic = weight * np.asarray(op.gradient(Y, Yhat), dtype=np.float64)
             numeric = weight * Yhat.shape[0] * numerical_gradient(lambda: float(op.eval(Y, Yhat)), Yhat, eps)
             rows.append(_node_row(node, "gradient", analytic, numeric, float(op.eval(Y, Yhat)), eps, tolerance,
-                                  what="gradient", factors=_objective_factors(*Yhat.shape)))
+                                  what="gradient", factors=objective_factors(*Yhat.shape)))
             continue
         try:
             G = np.array(graph.grad(node), dtype=np.float64)
@@ -327,19 +327,20 @@ def gradcheck_nodes(graph, feed, eps=DEFAULT_EPS, tolerance=DEFAULT_TOLERANCE, s
     return NodeGradcheckReport(rows, tolerance)
 
 
-def _parameter_factors(n):
+def parameter_factors(n):
     """The factors a parameter gradient of ``N`` observations is typically off by."""
     return {n: f"off by a factor N = {n}: is the 1/N of the mean objective missing?",
             1.0 / n: f"1/N = 1/{n} of the gradient of the mean: divided by N twice?"} if n > 1 else {}
 
 
-def _objective_factors(n, k):
+def objective_factors(n, k):
     """The factors an objective's gradient of ``N x K`` estimates is typically off by."""
     factors = {1.0 / n: f"1/N = 1/{n} of N x d eval/dYhat: the gradient is per observation, "
                         "not divided by N (or eval is a sum, not a mean)"} if n > 1 else {}
     if k > 1:
-        factors[float(k)] = (f"K = {k} times N x d eval/dYhat: does eval average over every entry "
-                             "(np.mean of an N x K array) rather than over the N observations?")
+        factors[float(k)] = (f"K = {k} times N x d eval/dYhat: eval averages over every entry "
+                             "(np.mean of an N x K array, the 'mean over N x K' convention) while the "
+                             "graph takes eval as a mean over the N observations")
     return factors
 
 
@@ -381,5 +382,5 @@ def _check_layer_node(graph, node, op, sources, inputs, G, from_graph, eps, tole
                              f"{parameter.value.dtype}; finite differences need float64")
         numeric = numerical_gradient(lambda: weighted_output() / n, parameter.value, eps)
         rows.append(_node_row(node, parameter.name, analytic, numeric, value / n, eps, tolerance,
-                              what=f"the gradient of {parameter.name}", factors=_parameter_factors(n)))
+                              what=f"the gradient of {parameter.name}", factors=parameter_factors(n)))
     return rows

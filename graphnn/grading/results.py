@@ -1,0 +1,229 @@
+"""Points and the files a class's grading writes: per student a Gradescope ``results.json``
+and an HTML report; for the class a CSV (a row per student, a column per check) and a summary
+page.
+
+Points come from a rubric (``load_rubric``): a small JSON file, every key optional::
+
+    {"points": {"default": 1, "backward vs central differences": 2},
+     "classes": {"SoftmaxLayer": {"backward vs central differences": 3}},
+     "strict": false, "conventions": {"LogLoss": {"eval": "mean over N"}},
+     "time_limit": 30, "student_time_limit": 600, "memory_mb": 2048}
+
+Every check that decides (``report.failed``) is worth ``points[check]`` (else ``default``, 1)
+of its class, overridden per class under ``classes``; a check a class needs not (``not
+checked: ...``, e.g. an input layer's gradient) earns its points. Advice rows are worth 0
+points unless ``strict``. A missing class, or one whose file cannot be imported, earns 0 of
+its points.
+"""
+import csv
+import html
+import json
+from pathlib import Path
+
+from .discover import SEED_CLASSES
+from .layer_checks import LAYER_ADVICE, LAYER_CHECKS
+from .objective_checks import OBJECTIVE_ADVICE, OBJECTIVE_CHECKS
+
+__all__ = ["DEFAULT_RUBRIC", "load_rubric", "check_names", "score_student", "gradescope_results",
+           "validate_gradescope", "student_html", "write_class_csv", "summary_html"]
+
+#: the rubric used for every key a rubric file leaves out
+DEFAULT_RUBRIC = {
+    "points": {"default": 1},
+    "classes": {},
+    "strict": False,
+    "conventions": {},
+    "time_limit": 30,
+    "import_time_limit": 30,
+    "student_time_limit": 600,
+    "memory_mb": 2048,
+}
+
+
+def load_rubric(path=None):
+    """The rubric: ``DEFAULT_RUBRIC`` updated with the JSON file at ``path`` (when given).
+    ``ValueError`` naming the file for a key it does not know or a file that is not JSON."""
+    rubric = json.loads(json.dumps(DEFAULT_RUBRIC))
+    if path is None:
+        return rubric
+    try:
+        given = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"rubric {path}: not JSON ({err})") from None
+    unknown = sorted(set(given) - set(DEFAULT_RUBRIC))
+    if unknown:
+        raise ValueError(f"rubric {path}: unknown keys {', '.join(unknown)}; known: {', '.join(DEFAULT_RUBRIC)}")
+    for key, value in given.items():
+        if isinstance(value, dict) and key == "points":
+            rubric[key].update(value)
+        else:
+            rubric[key] = value
+    return rubric
+
+
+def check_names(class_name):
+    """``[(check name, advice?)]`` for the class called ``class_name``, in the order they run."""
+    objective = SEED_CLASSES.get(class_name) == "objective"
+    checks, advice = (OBJECTIVE_CHECKS, OBJECTIVE_ADVICE) if objective else (LAYER_CHECKS, LAYER_ADVICE)
+    return [(name, name in advice) for name, _ in checks]
+
+
+def _points(rubric, class_name, check, advice):
+    if advice and not rubric.get("strict"):
+        return 0.0
+    own = rubric.get("classes", {}).get(class_name, {})
+    return float(own.get(check, rubric["points"].get(check, rubric["points"].get("default", 1))))
+
+
+def score_student(result, rubric):
+    """``(score, max_score, rows)`` for one student's ``result`` (what ``classgrade`` collected):
+    ``rows`` is ``[(class, check, points earned, points, status, output)]`` with status
+    ``'passed'``, ``'failed'`` or ``'advice'`` (an advice row that failed, worth nothing)."""
+    rows = []
+    for class_name, entry in result.get("classes", {}).items():
+        report_rows = {row["name"]: row for row in (entry.get("report") or {}).get("rows", [])}
+        for check, advice in check_names(class_name):
+            points = _points(rubric, class_name, check, advice)
+            row = report_rows.get(check)
+            if row is None:
+                message = entry.get("message") or result.get("problem") or "not graded"
+                rows.append((class_name, check, 0.0, points, "failed", message))
+                continue
+            output = row["numbers"] + (f"\ninput: {row['failing_input']}" if row.get("failing_input") else "") + \
+                (f"\nhint: {row['hint']}" if row.get("hint") else "")
+            status = "passed" if row["passed"] else ("advice" if advice and not rubric.get("strict") else "failed")
+            rows.append((class_name, check, points if row["passed"] else 0.0, points, status, output))
+    return sum(r[2] for r in rows), sum(r[3] for r in rows), rows
+
+
+def gradescope_results(result, rubric):
+    """Gradescope's ``results.json`` for one student: ``score``, ``output``, ``visibility``,
+    ``stdout_visibility`` and ``tests`` (one per class and check, each with ``name``,
+    ``score``, ``max_score``, ``status``, ``output``, ``visibility``)."""
+    score, max_score, rows = score_student(result, rubric)
+    tests = [{"name": f"{class_name}: {check}", "score": earned, "max_score": points,
+              "status": "passed" if status == "passed" else "failed", "output": output,
+              "visibility": "visible"} for class_name, check, earned, points, status, output in rows]
+    notes = [f"{score:g} of {max_score:g} points."]
+    if result.get("problem"):
+        notes.append(result["problem"])
+    for name, entry in result.get("classes", {}).items():
+        conventions = (entry.get("report") or {}).get("conventions")
+        if conventions:
+            notes.append(f"{name}: " + ", ".join(f"{what} {value}" for what, value in conventions.items()))
+    return {"score": score, "output": "\n".join(notes), "execution_time": round(result.get("seconds", 0.0), 2),
+            "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def validate_gradescope(results):
+    """Raise ``ValueError`` unless ``results`` follows Gradescope's published ``results.json``
+    format (the keys and types used here): a numeric ``score``; ``tests`` a list of objects
+    with a string ``name``, numeric ``score`` and ``max_score``, ``status`` ``'passed'`` or
+    ``'failed'``, a string ``output``; visibilities among ``hidden``, ``after_due_date``,
+    ``after_published``, ``visible``."""
+    visibilities = {"hidden", "after_due_date", "after_published", "visible"}
+    allowed_top = {"score", "execution_time", "output", "output_format", "test_output_format",
+                   "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    allowed_test = {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
+                    "tags", "visibility", "extra_data"}
+    problems = [f"unknown key {key!r}" for key in results if key not in allowed_top]
+    if not isinstance(results.get("score"), (int, float)):
+        problems.append("score is not a number")
+    for key in ("visibility", "stdout_visibility"):
+        if key in results and results[key] not in visibilities:
+            problems.append(f"{key} {results[key]!r}")
+    for i, test in enumerate(results.get("tests", [])):
+        problems += [f"test {i}: unknown key {key!r}" for key in test if key not in allowed_test]
+        if not isinstance(test.get("name"), str) or not isinstance(test.get("output", ""), str):
+            problems.append(f"test {i}: name and output are strings")
+        if not all(isinstance(test.get(key), (int, float)) for key in ("score", "max_score")):
+            problems.append(f"test {i}: score and max_score are numbers")
+        if test.get("status") not in (None, "passed", "failed"):
+            problems.append(f"test {i}: status {test.get('status')!r}")
+        if test.get("visibility", "visible") not in visibilities:
+            problems.append(f"test {i}: visibility {test.get('visibility')!r}")
+    if problems:
+        raise ValueError("results.json: " + "; ".join(problems))
+
+
+_STYLE = ("body{font-family:sans-serif;margin:2em;max-width:75em}table{border-collapse:collapse;margin:.5em 0 1.5em}"
+          "td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}"
+          ".passed{background:#e6f4ea}.failed{background:#fce8e6}.advice{background:#fef7e0}"
+          "pre{white-space:pre-wrap;margin:0;font-size:90%}")
+
+
+def _page(title, body):
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body>{body}</body></html>\n")
+
+
+def student_html(name, result, rubric):
+    """The HTML report of one student: the score, any problem (time-out, crash), and per class
+    a table of its checks with the numbers, the smallest failing input and the hint."""
+    score, max_score, rows = score_student(result, rubric)
+    parts = [f"<h1>{html.escape(name)}: {score:g} / {max_score:g}</h1>"]
+    if result.get("problem"):
+        parts.append(f"<p class='failed'><b>{html.escape(result['problem'])}</b></p>")
+    for class_name, entry in result.get("classes", {}).items():
+        parts.append(f"<h2>{html.escape(class_name)}</h2>")
+        if entry.get("message"):
+            parts.append(f"<pre class='failed'>{html.escape(entry['message'])}</pre>")
+        conventions = (entry.get("report") or {}).get("conventions")
+        if conventions:
+            parts.append("<p>conventions: " + html.escape(", ".join(f"{k}: {v}" for k, v in conventions.items())) + "</p>")
+        parts.append("<table><tr><th>check</th><th>points</th><th>result</th></tr>")
+        for row_class, check, earned, points, status, output in rows:
+            if row_class == class_name:
+                parts.append(f"<tr class='{status}'><td>{html.escape(check)}</td><td>{earned:g} / {points:g}</td>"
+                             f"<td><pre>{html.escape(output)}</pre></td></tr>")
+        parts.append("</table>")
+    for stream in ("stdout", "stderr"):
+        if result.get(stream):
+            parts.append(f"<h2>{stream} ({result.get(stream + '_bytes', 0)} bytes; the start)</h2>"
+                         f"<pre>{html.escape(result[stream])}</pre>")
+    return _page(f"{name}: grading", "".join(parts))
+
+
+def write_class_csv(path, graded, rubric):
+    """The class's CSV at ``path``: a row per student (``graded``: ``[(name, result)]``),
+    columns ``student``, ``score``, ``max_score``, ``problem`` and one per class and check
+    (the points earned)."""
+    columns, table = [], []
+    for name, result in graded:
+        score, max_score, rows = score_student(result, rubric)
+        record = {"student": name, "score": score, "max_score": max_score, "problem": result.get("problem", "")}
+        for class_name, check, earned, _, _, _ in rows:
+            column = f"{class_name}: {check}"
+            if column not in columns:
+                columns.append(column)
+            record[column] = earned
+        table.append(record)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["student", "score", "max_score", "problem"] + columns)
+        writer.writeheader()
+        writer.writerows(table)
+
+
+def summary_html(graded, rubric, seconds=None):
+    """The class's summary page: each student's score and problem, linked to their report,
+    and how many students passed each check."""
+    parts = [f"<h1>Class grading: {len(graded)} students</h1>"]
+    if seconds is not None:
+        parts.append(f"<p>graded in {seconds:.1f} s</p>")
+    parts.append("<table><tr><th>student</th><th>score</th><th>problem</th></tr>")
+    passes = {}
+    for name, result in graded:
+        score, max_score, rows = score_student(result, rubric)
+        link = html.escape(f"{name}/report.html", quote=True)
+        parts.append(f"<tr><td><a href='{link}'>{html.escape(name)}</a></td><td>{score:g} / {max_score:g}</td>"
+                     f"<td>{html.escape(result.get('problem', ''))}</td></tr>")
+        for class_name, check, _, _, status, _ in rows:
+            counts = passes.setdefault(f"{class_name}: {check}", [0, 0])
+            counts[0] += status == "passed"
+            counts[1] += 1
+    parts.append("</table><h2>Checks</h2><table><tr><th>check</th><th>students passing</th></tr>")
+    for check, (passed, total) in passes.items():
+        parts.append(f"<tr><td>{html.escape(check)}</td><td>{passed} / {total}</td></tr>")
+    parts.append("</table>")
+    return _page("Class grading", "".join(parts))

@@ -1,0 +1,93 @@
+"""graphnn.wrap on students' classes as they write them (tests/students/corpus.py): no array
+shared with the student's object, the updateWeights signatures students write (and none), and
+an objective told from a layer by its interface."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphnn as gn
+from graphnn.grading.adapter import WrappedLayer, WrappedObjective
+from graphnn.grading.gradcheck import gradcheck_nodes
+
+spec = importlib.util.spec_from_file_location(
+    "student_corpus_wrap", Path(__file__).resolve().parent / "students" / "corpus.py")
+corpus = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(corpus)
+
+rng = np.random.default_rng(0)
+FEED = {"X": rng.normal(size=(6, 4)), "Y": rng.uniform(0.1, 0.9, size=(6, 1)).round()}
+
+
+def student_graph(student):
+    convention = "sum" if type(student).__name__ == "FullyConnectedKxD" else "mean"
+    return gn.Graph.sequential(gn.wrap(student, parameter_gradients=convention), gn.LogisticSigmoidLayer(), objective=gn.LogLoss())
+
+
+@pytest.mark.parametrize("cls", [corpus.FullyConnectedLayer, corpus.FullyConnectedEta, corpus.FullyConnectedKxD])
+def test_passes_without_an_optimizer_leave_the_students_weights_alone(cls):
+    np.random.seed(1)
+    student = cls(4, 1)
+    before = {name: np.array(value, copy=True) for name, value in vars(student).items()
+              if isinstance(value, np.ndarray)}
+    graph = student_graph(student)
+    losses = []
+    for _ in range(3):
+        losses.append(graph.forward(FEED))
+        graph.backward()
+    assert losses[0] == losses[1] == losses[2]
+    for name, value in before.items():
+        np.testing.assert_array_equal(getattr(student, name), value)
+    assert gradcheck_nodes(graph, FEED).passed
+
+
+def test_no_array_is_shared_with_the_student():
+    student = corpus.FullyConnectedLayer(4, 1)
+    layer = gn.wrap(student)
+    weights, biases = layer.parameters()
+    assert weights.value is not student.weights and not np.shares_memory(weights.value, student.weights)
+    assert not np.shares_memory(biases.value, student.biases)
+
+
+def test_an_optimizer_step_reaches_the_student_and_training_lowers_the_loss():
+    np.random.seed(2)
+    student = corpus.FullyConnectedEta(4, 1)
+    graph = student_graph(student)
+    optimizer = gn.SGD(graph.parameters(), lr=0.5)
+    losses = []
+    for _ in range(20):
+        losses.append(graph.forward(FEED))
+        graph.zero_grad() if hasattr(graph, "zero_grad") else None
+        graph.backward()
+        optimizer.step()
+    graph.forward(FEED)
+    np.testing.assert_array_equal(student.weights, graph.parameters()[0].value)
+    assert losses[-1] < losses[0]
+
+
+def test_the_students_own_update_is_seen_by_the_parameters():
+    student = corpus.FullyConnectedLayer(4, 1)
+    layer = gn.wrap(student)
+    student.weights = student.weights + 1.0  # the student changes its weights itself
+    layer.forward(FEED["X"])
+    np.testing.assert_array_equal(layer.parameters()[0].value, student.weights)
+
+
+def test_a_layer_without_update_weights_has_no_parameters_and_says_why():
+    layer = gn.wrap(corpus.FullyConnectedNoUpdate(4, 1))
+    assert layer.parameters() == ()
+    assert "no updateWeights" in layer.parameter_note
+    graph = student_graph(corpus.FullyConnectedNoUpdate(4, 1))
+    report = gradcheck_nodes(graph, FEED)
+    assert report.passed, str(report)  # no "relative error 1" for gradients never exposed
+
+
+def test_an_objective_subclassing_the_students_layer_is_an_objective():
+    wrapped = gn.wrap(corpus.LogLossLayer())
+    assert isinstance(wrapped, WrappedObjective)
+    assert isinstance(gn.wrap(corpus.TanhLayer()), WrappedLayer)
+    graph = gn.Graph.sequential(gn.FullyConnectedLayer(4, 1, seed=0), gn.LogisticSigmoidLayer(), objective=wrapped)
+    reference = gn.Graph.sequential(gn.FullyConnectedLayer(4, 1, seed=0), gn.LogisticSigmoidLayer(),
+                                    objective=gn.LogLoss())
+    assert graph.forward(FEED) == pytest.approx(reference.forward(FEED), rel=1e-12)
