@@ -162,3 +162,23 @@ def test_the_grading_kit_says_why_it_does_not_check_their_rows_alone():
 
     report = check_layer(inference_norm, input_width=3)   # each row alone at inference: checked, and passes
     assert "not checked" not in report["rows independent"].numbers
+
+
+def test_saved_parameters_keep_batch_norms_running_statistics(tmp_path):
+    def model():
+        return gn.Graph.sequential(gn.FullyConnectedLayer(3, 4, seed=0), gn.BatchNormLayer(4),
+                                   objective=gn.SquaredError())
+
+    g = model()
+    X = np.random.default_rng(0).normal(loc=2.0, size=(20, 3))
+    for _ in range(5):
+        g.forward(X=X, Y=np.zeros((20, 4)))            # moves the running statistics
+    gn.save_parameters(g, tmp_path / "bn.npz")
+    with np.load(tmp_path / "bn.npz") as saved:
+        assert {"batchnorm1/running_mean", "batchnorm1/running_var"} <= set(saved.files)
+    h = model()
+    gn.load_parameters(h, tmp_path / "bn.npz")
+    np.testing.assert_array_equal(h.op("batchnorm1").running_mean, g.op("batchnorm1").running_mean)
+    np.testing.assert_array_equal(h.op("batchnorm1").running_var, g.op("batchnorm1").running_var)
+    g.eval(), h.eval()
+    assert h.forward(X=X, Y=np.zeros((20, 4))) == g.forward(X=X, Y=np.zeros((20, 4)))

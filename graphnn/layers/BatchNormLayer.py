@@ -78,6 +78,11 @@ class BatchNormLayer(Layer):
         """``(scale, shift)``: two ``1 x width`` parameters."""
         return (self.scale, self.shift)
 
+    def statistics(self):
+        """``("running_mean", "running_var")``: the names of the arrays that are learned by
+        counting, not by gradients (``save_parameters`` keeps them beside the parameters)."""
+        return ("running_mean", "running_var")
+
     @property
     def mode(self):
         """``'training'`` or ``'inference'``: the mode the next ``forward`` runs in."""

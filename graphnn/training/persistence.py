@@ -1,7 +1,10 @@
 """Saving and loading a graph's parameters as a ``.npz`` file.
 
 The file holds one array per parameter, keyed ``"<node>/<parameter>"``, e.g. ``"fc1/weights"``
-and ``"fc1/biases"``: the node's name in the graph and the ``Parameter``'s name. A parameter
+and ``"fc1/biases"``: the node's name in the graph and the ``Parameter``'s name. A layer's
+statistics that are not trained but belong to what it learned (``BatchNormLayer``'s running
+mean and variance: whatever its ``statistics()`` names) are kept the same way, e.g.
+``"batchnorm1/running_mean"``. A parameter
 shared by several layers (weight tying) is stored once, under the first node (in topological
 order) that uses it. Arrays are stored with their dtype, so a round trip is bit-exact.
 
@@ -62,7 +65,23 @@ def parameter_keys(graph):
                 f"key {key!r}: give them distinct names"
             )
         keys[key] = p
+    for node in graph.nodes:  # batch norm's running statistics, after every parameter
+        op = graph.op(node)
+        for name in (op.statistics() if hasattr(op, "statistics") else ()):
+            keys.setdefault(f"{node}/{name}", _Statistic(op, name))
     return keys
+
+
+class _Statistic:
+    """A layer's array attribute ``name`` (a running statistic), read when used: the layer may
+    have replaced the array since (as batch norm does at every training pass)."""
+
+    def __init__(self, layer, name):
+        self.layer, self.name = layer, name
+
+    @property
+    def value(self):
+        return getattr(self.layer, self.name)
 
 
 def save_parameters(graph, path):
