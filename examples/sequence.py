@@ -14,11 +14,12 @@ shared ``Parameter`` objects) and trained by ``fit`` on the same data::
 Written into ``--out`` (default ``out/``):
 
 - ``sequence_loss.png``: the validation loss of both over the epochs;
-- ``sequence_gradients.png``: the mean |dJ/dh_t| at each time step ``t``, after the first
-  epoch and after the last: after the first, the gradient reaching back from the loss
-  shrinks by a constant factor per step in the RNN (to about 1e-6 of its size at h_T over 20
-  steps), much less in the GRU (its update gate lets ``h_{t-1}`` through), which learns the
-  task where the RNN barely starts to;
+- ``sequence_gradients.png``: the mean |dJ/dh_t| at each time step ``t``, as a
+  ``graphnn.views.monitor.Monitor`` records it on the first minibatch of epochs 1 (the initial
+  weights), 2 and the last. At the initial weights the gradient shrinks back through time in
+  both; after one epoch (epoch 2's record) it shrinks by a constant factor per step in the RNN
+  (to about 1e-6 of its size at h_T over 20 steps), much less in the GRU (its update gate lets
+  ``h_{t-1}`` through), which goes on to learn the task where the RNN barely starts to;
 - ``sequence_<cell>_network.png``: the unrolled network, its time steps folded into one box
   (and its ``.dot`` source beside it);
 - ``sequence_replay.html``: a replay of one BPTT pass of a small RNN (T = 4), in which the
@@ -38,7 +39,7 @@ except ImportError:  # running from a source checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import graphnn as gn
 
-from graphnn.training.callbacks import Callback
+from graphnn.views.monitor import Monitor
 
 STEPS, HIDDEN, EPOCHS, ROWS, BATCH_SIZE = 20, 16, 30, 2000, 50
 CELLS = {"rnn": gn.RNNCell, "gru": gn.GRUCell}
@@ -73,25 +74,16 @@ def sequence_model(kind, steps, hidden, seed=0):
     return g, cell, states
 
 
-def gradient_through_time(graph, states, X, Y):
-    """``[mean |dJ/dh_t|]`` for ``t = 1 .. T`` on ``(X, Y)``, per observation (N dJ/dh_t)."""
-    graph.forward(X=X, Y=Y)
-    graph.backward()
-    return [float(np.mean(np.abs(graph.grad(h)))) for h in states]
+class TimeGradients:
+    """The mean |dJ/dh_t| at each time step ``t`` (per observation), as a ``Monitor`` recorded
+    it on the first minibatch of epoch 1 (the initial weights: ``first``), of epoch 2 (the
+    weights after one epoch: ``second``) and of the last epoch (``last``)."""
 
-
-class TimeGradients(Callback):
-    """The gradient at each time step on a fixed batch, after the first and the last epoch."""
-
-    def __init__(self, states, X, Y):
-        self.states, self.X, self.Y = states, X, Y
-        self.first = self.last = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        grads = gradient_through_time(self.graph, self.states, self.X, self.Y)
-        if self.first is None:
-            self.first = grads
-        self.last = grads
+    def __init__(self, monitor, states):
+        per_step = [monitor.series["grad"][h] for h in states]
+        self.first = [float(g[0]) for g in per_step]
+        self.second = [float(g[min(1, len(g) - 1)]) for g in per_step]
+        self.last = [float(g[-1]) for g in per_step]
 
 
 def main(argv=None):
@@ -106,19 +98,20 @@ def main(argv=None):
 
     X, Y = adding_problem(args.rows, args.steps, seed=0)
     X_val, Y_val = adding_problem(500, args.steps, seed=1)
-    probe = X_val[:100], Y_val[:100]
     runs = {}
     for kind in CELLS:
         g, cell, states = sequence_model(kind, args.steps, args.hidden)
-        watch = TimeGradients(states, *probe)
+        monitor = Monitor()
         history = gn.fit(g, X, Y, epochs=args.epochs, batch_size=BATCH_SIZE,
                          optimizer=gn.Adam(g.parameters(), lr=0.01),
-                         validation_data=(X_val, Y_val), callbacks=[watch], progress=False)
+                         validation_data=(X_val, Y_val), callbacks=[monitor], progress=False)
+        watch = TimeGradients(monitor, states)
         runs[kind] = (g, history, watch)
-        first, last = watch.first, watch.last
+        first, second, last = watch.first, watch.second, watch.last
         print(f"{kind}: val loss {history['val_loss'][0]:.4f} -> {history['val_loss'][-1]:.4f} "
               f"(always 1: {np.mean((Y_val - 1.0) ** 2):.4f}); mean |grad| at h_1 / h_T: "
-              f"epoch 1 {first[0]:.3g} / {first[-1]:.3g}, epoch {args.epochs} {last[0]:.3g} / {last[-1]:.3g}")
+              f"epoch 1 {first[0]:.3g} / {first[-1]:.3g}, epoch 2 {second[0]:.3g} / {second[-1]:.3g}, "
+              f"epoch {args.epochs} {last[0]:.3g} / {last[-1]:.3g}")
         path = g.render(args.out / f"sequence_{kind}_network.png")
         print(f"wrote {path}")
     _figures(runs, args)
@@ -151,8 +144,9 @@ def _figures(runs, args):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     steps = np.arange(1, args.steps + 1)
     for ax, (kind, (_, _, watch)) in zip(axes, runs.items()):
-        ax.plot(steps, watch.first, "o-", label="after epoch 1")
-        ax.plot(steps, watch.last, "s-", label=f"after epoch {args.epochs}")
+        ax.plot(steps, watch.first, "o-", label="epoch 1 (initial weights)")
+        ax.plot(steps, watch.second, "^-", label="epoch 2")
+        ax.plot(steps, watch.last, "s-", label=f"epoch {args.epochs}")
         ax.set(xlabel="time step t", yscale="log", title=f"{kind.upper()}: mean |dJ/dh_t|")
         ax.legend()
     axes[0].set_ylabel("per observation")
