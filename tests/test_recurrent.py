@@ -263,9 +263,18 @@ def test_the_diagrams_fold_the_time_steps_into_one_box_with_a_loop(make_cell, to
     assert f"<b>{name}: 5 time steps</b>" in network
     assert f"{tied:,} params, tied across steps" in network
     assert "h(t-1) -&gt; step t: 3 x 4" in network
+    merged = [e for e in drawing.edges if e.merged]
+    assert {(e.source, len(e.edges)) for e in merged} >= {("X", 5)}   # one arrow for the 5 slices
+    assert "5 edges: 3 x 10" in network
     assert f"{name}.t3.h [" not in network
     gradients = gradient_diagram(g).source
     assert "mean|g| inside" in gradients and "|grad| params" in gradients
+    h0_edges = [g.last_pass.edge_grad(*e) for e in g.nx.out_edges(f"{name}.h0", keys=True)]
+    low, high = (min(np.abs(x).mean() for x in h0_edges), max(np.abs(x).mean() for x in h0_edges))
+    from graphnn.views.drawing import format_number
+    if len(h0_edges) > 1:  # the GRU's h0 feeds four layers of step 1: one arrow, their range
+        assert f"{len(h0_edges)} edges" in gradients
+        assert f"mean|g| {format_number(low)} to {format_number(high)}" in gradients
     # fold=False shows every step; fewer steps than fold are not folded
     assert not _layout.plan(g, fold=False).folds
     assert not _layout.plan(trained_pass(make_cell(2, 4), 3)).folds

@@ -5,7 +5,7 @@ one), which edges between them, and which way it runs.
 ``graphnn.views.render`` asks ``plan(graph, fold, node_range)`` for a ``Plan`` and draws it; this
 module knows nothing of Graphviz. It reads the graph through its public API only.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Tuple
 
 from ..core import LAYER
@@ -62,6 +62,14 @@ class Edge:
     #: a loop on a box of folded time steps: the state one step hands the next (``source`` in
     #: step 1, ``target`` in step 2 stand for every step's)
     carried: bool = False
+    #: the other edges between the same two boxes that this one is drawn for, ``(source,
+    #: target, slot)`` each: an input read by every folded time step is one arrow, not ``T``
+    merged: Tuple[Tuple[str, str, int], ...] = ()
+
+    @property
+    def edges(self):
+        """Every edge this one stands for, ``(source, target, slot)``, itself first."""
+        return ((self.source, self.target, self.slot),) + self.merged
 
 
 @dataclass(frozen=True)
@@ -143,8 +151,28 @@ def plan(graph, fold=FOLD, node_range=None):
                 if name not in drawn and name not in outside:
                     outside.append(name)
             edges.append(Edge(source, target, slot, tail, head))
+    edges = _merged_into_steps(edges, {f.id for f in folds if f.steps is not None})
     return Plan(tuple(items), tuple(edges), tuple(outside), node_range,
                 _depth(items, edges), len(nodes))
+
+
+def _merged_into_steps(edges, step_boxes):
+    """``edges`` with those between the same two boxes, one of them a box of folded time
+    steps, drawn as one (the first, its ``merged`` the others)."""
+    if not step_boxes:
+        return edges
+    kept, first = [], {}
+    for edge in edges:
+        key = (edge.tail, edge.head)
+        if edge.carried or not step_boxes & set(key):
+            kept.append(edge)
+        elif key in first:
+            i = first[key]
+            kept[i] = replace(kept[i], merged=kept[i].merged + ((edge.source, edge.target, edge.slot),))
+        else:
+            first[key] = len(kept)
+            kept.append(edge)
+    return kept
 
 
 def _checked_fold(fold):

@@ -83,7 +83,8 @@ def gradient_diagram(graph, rankdir=AUTO, *, fold=FOLD, node_range=None, marks=N
         if edge.carried:
             dot.edge(edge.tail, edge.head, **carried_edge(graph, edge))
             continue
-        attrs, flag = _gradient_edge(graph, edge.source, edge.target, edge.slot)
+        attrs, flag = (_merged_gradient_edge(graph, edge) if edge.merged
+                       else _gradient_edge(graph, edge.source, edge.target, edge.slot))
         attrs.update(marked_edge(marks, edge.source, edge.target))
         if flag:
             flagged[flag] += 1
@@ -160,6 +161,26 @@ def _gradient_edge(graph, source, target, slot):
         flag, attrs["style"] = "exploding", "bold"
     elif magnitude < VANISHING:
         flag, attrs["style"] = "vanishing", "dotted"
+    if flag:
+        lines.append(f'<font color="{_FLAG_COLOUR[flag]}"><b>{flag.upper()}</b></font>')
+    attrs["label"] = edge_label(lines)
+    return attrs, flag
+
+
+def _merged_gradient_edge(graph, edge):
+    """Attributes and flag of an arrow standing for several edges (``edge.edges``) into or out
+    of folded time steps: the range of their mean |gradient|, drawn as the largest."""
+    grads = [graph.last_pass.edge_grad(*e) for e in edge.edges]
+    magnitudes = [mean_abs(np.asarray(g)) for g in grads if g is not None]
+    k = len(edge.edges)
+    if not magnitudes:
+        attrs, flag = _gradient_edge(graph, edge.source, edge.target, edge.slot)
+        attrs["label"] = edge_label([f"{k} edges", "no gradient"])
+        return attrs, flag
+    largest = max(range(len(grads)), key=lambda i: -1.0 if grads[i] is None else mean_abs(np.asarray(grads[i])))
+    attrs, flag = _gradient_edge(graph, *edge.edges[largest])
+    lines = [f"{k} edges" + (f", {len(magnitudes)} with a gradient" if len(magnitudes) < k else ""),
+             f"mean|g| {format_number(min(magnitudes))} to {format_number(max(magnitudes))}"]
     if flag:
         lines.append(f'<font color="{_FLAG_COLOUR[flag]}"><b>{flag.upper()}</b></font>')
     attrs["label"] = edge_label(lines)

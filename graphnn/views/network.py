@@ -97,8 +97,10 @@ def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=
             continue
         text = _shape_of(graph, edge.source)
         slot_name = slot_label(graph, edge.target, edge.slot)
-        if slot_name:
+        if slot_name and not edge.merged:
             text = f"{slot_name}: {text}"
+        if edge.merged:
+            text = f"{len(edge.edges)} edges: {text}"
         dot.edge(edge.tail, edge.head, label=edge_label([escape(text)]), **marked_edge(marks, edge.source, edge.target))
     total, shared = parameter_total(graph)
     legend = [
