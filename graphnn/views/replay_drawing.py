@@ -28,7 +28,8 @@ from ..core.plan import FUSED_STEP
 
 __all__ = ["draw_frames", "run_dot", "describe_value"]
 
-_CURRENT = dict(fillcolor="#fff3a0", color="#d62728", penwidth="3")
+# the step's node; its SVG group gets the class "focus", which the player keeps in view
+_CURRENT = {"fillcolor": "#fff3a0", "color": "#d62728", "penwidth": "3", "class": "focus"}
 _PENDING = dict(fillcolor="#ffffff", color="#b0b0b0", fontcolor="#9a9a9a")
 _NOT_YET = dict(style="dotted", color="#c0c0c0", fontcolor="#9a9a9a", dir="back")
 _GREY = "#8a8a8a"
