@@ -1,10 +1,12 @@
 """The players fit a laptop's screen (1366 x 768): at every frame of the Kid Creative replay
 (in every zoom mode: the default, fit, 100 %, zoomed in) and of a 50-block chain's (the
 default, which is 100 % there, and fit), the highlighted node's box lies inside the browser's
-viewport and inside the picture's visible area, without scrolling the page; the monitor's replay over epochs shows its whole diagram
+viewport and inside the picture's visible area, without scrolling the page, and so does the
+step's panel (or its copy pinned over the picture, which hides nothing of the node); the monitor's replay over epochs shows its whole diagram
 when it is small and keeps the reader's place when it is not. Headless Chromium (the session's
 ``browser``), the pages opened from ``file://``, nothing loaded from elsewhere."""
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -100,7 +102,13 @@ def open_page(browser):
 
 # Where the frame's highlighted node is: its box, the viewport, the picture's visible area
 # (inside its border and scroll bars) and whether the page itself scrolled.
-WHERE = """function where() {
+WHERE = r"""function where() {
+  function union(elements) {
+    if (!elements.length) { return null; }
+    const boxes = elements.map(e => e.getBoundingClientRect());
+    return [Math.min(...boxes.map(b => b.left)), Math.min(...boxes.map(b => b.top)),
+            Math.max(...boxes.map(b => b.right)), Math.max(...boxes.map(b => b.bottom))];
+  }
   const focus = document.querySelectorAll('#picture svg .focus');
   const picture = document.getElementById('picture'), area = picture.getBoundingClientRect();
   const box = focus.length ? focus[0].getBoundingClientRect() : null;
@@ -113,10 +121,19 @@ WHERE = """function where() {
     visible: [area.left + picture.clientLeft, area.top + picture.clientTop,
               area.left + picture.clientLeft + picture.clientWidth,
               area.top + picture.clientTop + picture.clientHeight],
+    panel: union([...document.querySelectorAll('#picture svg .panel')]),
+    copy: document.getElementById('pinned').hidden ? null : union([document.getElementById('pinned')]),
+    copyText: document.getElementById('pinned').textContent.replace(/\s+/g, ' ').trim(),
+    panelText: [...document.querySelectorAll('#picture svg .panel')].map(e => e.textContent).join(' ')
+               .replace(/\s+/g, ' ').trim(),
     pageScrolled: window.scrollY !== 0 || window.scrollX !== 0 ||
                   document.documentElement.scrollHeight > window.innerHeight,
   };
 }"""
+
+
+def overlaps(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def inside(box, area, slack=0.5):
@@ -156,6 +173,7 @@ def test_the_highlighted_node_is_in_view_at_every_frame_in_every_zoom_mode(pages
     # the chain's default view is at 100 % (test_the_default_view_is_readable), and zoomed in
     # differs from 100 % by the scale only: its every frame is walked in two modes, not four
     modes = MODES if name == "kidcreative" else {m: MODES[m] for m in ("default", "fit")}
+    panels = []
     for mode, (keys, zoom) in modes.items():
         # real key presses at every frame of Kid Creative, and of the chain in its default mode
         seen = walk(page, keys, pressed=name == "kidcreative" or mode == "default")
@@ -165,6 +183,14 @@ def test_the_highlighted_node_is_in_view_at_every_frame_in_every_zoom_mode(pages
             assert s["count"] == 1 and s["node"] == node, where  # the step's node, and it alone
             assert inside(s["box"], s["viewport"]) and inside(s["box"], s["visible"]), (where, s)
             assert not s["pageScrolled"], where
+            # the step's panel: in view, or its copy over the picture, hiding nothing of the node
+            if s["copy"] is None:
+                assert inside(s["panel"], s["visible"]), (where, "panel", s)
+            else:
+                assert inside(s["copy"], s["visible"]) and not overlaps(s["copy"], s["box"]), (where, s)
+                assert s["copyText"] == s["panelText"] and re.search(
+                    r"\b(Forward|Backward): " + re.escape(node) + " ", s["copyText"]), where
+            panels.append(s["copy"] is not None)
             assert s["zoom"] == zoom, where
         scales = {s["scale"] for s in seen}
         assert len(scales) == 1, scales  # one zoom for every frame: nodes never jump
@@ -172,6 +198,8 @@ def test_the_highlighted_node_is_in_view_at_every_frame_in_every_zoom_mode(pages
             assert scales == {1}
         if mode == "zoomed in":
             assert scales == {1.25}
+    if name == "chain":  # far from the top, the step's numbers come from the copy
+        assert sum(panels) > len(nodes) / 2
 
 
 def test_the_default_view_is_readable(pages, open_page):

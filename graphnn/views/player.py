@@ -15,7 +15,10 @@ by default the whole picture when that leaves it at least half its size, else it
 a frame's SVG with the class ``focus`` (Graphviz: the attribute ``class="focus"``; the replay
 of a pass gives it to the step's node) is centred in the picture's area at every frame and
 zoom, wherever the picture is larger than the area; a frame without one keeps the place the
-reader scrolled to.
+reader scrolled to. **The panel**: the elements of class ``panel`` (the replay's step panel,
+its border and its text) are kept in view too: when they are not wholly visible, a copy of
+them is shown over the picture, in a corner of the area beside the focus (never over it),
+shrunk if it must be, down to 40 %.
 
 The API (kept stable: the replay of a pass and the training monitor both use it):
 
@@ -170,8 +173,12 @@ h1 { font-size: 1.2em; margin: 0 0 0.3em 0; }
    caption does not move the picture */
 #extra { margin: 0.1em 0 0.3em 0; font-size: 0.92em; }
 #extra:empty { display: none; }
-#picture { flex: 1 1 0; min-height: 12em; overflow: auto; border-top: 1px solid #eee;
-           padding-top: 0.3em; position: relative; }
+#stage { flex: 1 1 0; min-height: 12em; position: relative; border-top: 1px solid #eee; }
+#picture { position: absolute; top: 0; right: 0; bottom: 0; left: 0; overflow: auto;
+           padding-top: 0.3em; }
+#pinned { position: absolute; background: rgba(255, 255, 255, 0.95); border-radius: 6px;
+          box-shadow: 0 1px 6px rgba(0, 0, 0, 0.3); pointer-events: none; }
+#pinned svg { display: block; }
 #picture:focus-visible { outline: 2px solid #4a78b0; outline-offset: -2px; }
 #picture svg { display: block; }
 .hint { color: #777; font-size: 0.85em; margin: 0.3em 0 0 0; }
@@ -185,11 +192,13 @@ _SCRIPT = """
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
   var number = document.getElementById("number"), play = document.getElementById("play");
-  var level = document.getElementById("zoom-level");
+  var level = document.getElementById("zoom-level"), pinned = document.getElementById("pinned");
+  var stage = document.getElementById("stage");
   var fitButton = document.getElementById("fit"), fullButton = document.getElementById("full");
   // zoom: "auto" (fit if that leaves the picture at least MIN_AUTO of its size, else fit the
   // width, between MIN_AUTO and 100 %), "fit" (the whole picture, however small) or a scale
   var MIN_AUTO = 0.5, STEP = 1.25, SMALLEST = 0.05, LARGEST = 4;
+  var MIN_PIN = 0.4;  // the panel's copy is not shown smaller than this share of its size
   var zoom = "auto", scale = 1, natural = null;
   function svgOf(i) {
     var runs = data.runs[i], out = [];
@@ -238,6 +247,72 @@ _SCRIPT = """
     picture.scrollTop += (box.top + box.height / 2) - (top + r.h / 2);
     picture.scrollLeft += (box.left + box.width / 2) - (left + r.w / 2);
   }
+  function area() {  // the picture's visible area, in the window's coordinates
+    var box = picture.getBoundingClientRect();
+    var left = box.left + picture.clientLeft, top = box.top + picture.clientTop;
+    return { left: left, top: top, right: left + picture.clientWidth, bottom: top + picture.clientHeight };
+  }
+  function within(box, room) {
+    return box.left >= room.left - 0.5 && box.top >= room.top - 0.5 &&
+           box.right <= room.right + 0.5 && box.bottom <= room.bottom + 0.5;
+  }
+  function pin() {
+    // the frame's panel (its elements of class "panel"), when it is not wholly in view: a
+    // copy over the picture, in a corner of the area, beside the focus (never over it)
+    pinned.hidden = true;
+    pinned.textContent = "";
+    var s = svg(), parts = s ? s.querySelectorAll(".panel") : [];
+    if (!parts.length) { return; }
+    for (var v = 0; v < parts.length; v++) { parts[v].style.visibility = ""; }
+    var room = area(), seen = null, inner = null;
+    for (var i = 0; i < parts.length; i++) {
+      var b = parts[i].getBoundingClientRect(), u = parts[i].getBBox();
+      seen = seen ? { left: Math.min(seen.left, b.left), top: Math.min(seen.top, b.top),
+                      right: Math.max(seen.right, b.right), bottom: Math.max(seen.bottom, b.bottom) }
+                  : { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+      inner = inner ? { x0: Math.min(inner.x0, u.x), y0: Math.min(inner.y0, u.y),
+                        x1: Math.max(inner.x1, u.x + u.width), y1: Math.max(inner.y1, u.y + u.height) }
+                    : { x0: u.x, y0: u.y, x1: u.x + u.width, y1: u.y + u.height };
+    }
+    if (within(seen, room)) { return; }
+    var pad = 4, per = s.getBoundingClientRect().width / (s.viewBox.baseVal.width || 1), m = 6;
+    var w = (inner.x1 - inner.x0 + 2 * pad) * per, h = (inner.y1 - inner.y0 + 2 * pad) * per;
+    var target = focus(), f = target ? target.getBoundingClientRect() : null;
+    // the room beside the focus (right of it, above, below, left of it; all of it without
+    // one), and the scale at which the copy fits there: the largest wins, if at least MIN_PIN
+    var W = room.right - room.left - 2 * m, H = room.bottom - room.top - 2 * m;
+    var bands = f === null ? [[W, H, "right", "top"]] : [
+      [room.right - f.right - 2 * m, H, "right", "top"], [W, f.top - room.top - 2 * m, "right", "top"],
+      [W, room.bottom - f.bottom - 2 * m, "right", "bottom"], [f.left - room.left - 2 * m, H, "left", "top"]];
+    var best = null;
+    for (var c = 0; c < bands.length; c++) {
+      var fit = Math.min(1, bands[c][0] / w, bands[c][1] / h);
+      if (best === null || fit > best.fit) { best = { fit: fit, x: bands[c][2], y: bands[c][3] }; }
+    }
+    if (best.fit < MIN_PIN) { return; }
+    var cw = w * best.fit, ch = h * best.fit;
+    var copy = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    copy.setAttribute("viewBox", [inner.x0 - pad, inner.y0 - pad, inner.x1 - inner.x0 + 2 * pad,
+                                  inner.y1 - inner.y0 + 2 * pad].join(" "));
+    copy.setAttribute("width", String(cw)); copy.setAttribute("height", String(ch));
+    for (var k = 0; k < parts.length; k++) {
+      copy.appendChild(parts[k].cloneNode(true));
+      parts[k].style.visibility = "hidden";  // the copy stands for it: no half panel under it
+    }
+    pinned.appendChild(copy);
+    var origin = stage.getBoundingClientRect();
+    var left = best.x === "right" ? room.right - m - cw : room.left + m;
+    var top = best.y === "top" ? room.top + m : room.bottom - m - ch;
+    pinned.style.left = (left - origin.left) + "px";
+    pinned.style.top = (top - origin.top) + "px";
+    pinned.hidden = false;
+  }
+  var pending = false;
+  picture.addEventListener("scroll", function () {  // the reader scrolls: the copy follows
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () { pending = false; pin(); });
+  });
   function layout() {
     var s = svg();
     if (s === null) { return; }
@@ -253,6 +328,7 @@ _SCRIPT = """
     fitButton.setAttribute("aria-pressed", String(zoom === "fit"));
     fullButton.setAttribute("aria-pressed", String(scale === 1 && zoom !== "fit"));
     keepInView();
+    pin();
   }
   function setZoom(value) {
     if (typeof value === "number") { value = Math.max(SMALLEST, Math.min(LARGEST, value)); }
@@ -345,7 +421,10 @@ _PAGE = """<!DOCTYPE html>
 </div>
 <div id="caption" aria-live="polite"></div>
 <div id="extra"></div>
+<div id="stage">
 <div id="picture" tabindex="0" role="region" aria-label="picture of the frame"></div>
+<div id="pinned" aria-hidden="true" hidden></div>
+</div>
 <p class="hint">Keys: left and right arrows step, space plays and pauses, Home and End jump;
 + and &#x2212; zoom, F fits the whole picture, 1 shows it at its natural size.</p>
 <script type="application/json" id="frames">{data}</script>

@@ -52,10 +52,11 @@ def draw_frames(graph, frames, rankdir):
             rows, style = content[("edge", edge)]
             dot.edge(edge[0], edge[1], label=_cell(rows, sizes[("edge", edge)]), **style)
         with dot.subgraph(name="cluster_step") as panel:
-            panel.attr(label="", style="rounded", color="#bbbbbb", margin="6")
+            # class "panel" (its border and its text): the player keeps a copy in view
+            panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"})
             rows, _ = content[("panel",)]
             panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
-                       shape="plaintext", margin="0")
+                       shape="plaintext", margin="0", **{"class": "panel"})
         frame.dot = dot
 
 
