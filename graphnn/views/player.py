@@ -316,7 +316,9 @@ _SCRIPT = """
   function layout() {
     var s = svg();
     if (s === null) { return; }
-    if (natural === null) { natural = naturalSize(s); }
+    // a frame just shown still has its own width and height (a later layout of the same frame,
+    // after a zoom or a resize, reuses what was read)
+    if (natural === null || s.hasAttribute("width")) { natural = naturalSize(s); }
     else if (!s.hasAttribute("viewBox")) { s.setAttribute("viewBox", "0 0 " + natural.w + " " + natural.h); }
     scale = chosenScale();
     s.style.width = (natural.w * scale) + "px";
