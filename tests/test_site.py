@@ -9,8 +9,11 @@ and the pages link to each other as directories (``api/graph/``), which only a s
 into their ``index.html``.
 """
 import functools
+import importlib.util
 import http.server
+import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -85,7 +88,10 @@ def test_every_page_loads_without_console_errors_and_shows_its_pictures(site, se
     page.on("console", lambda message: message.type == "error" and problems.append(
         f"{page.url}: console: {message.text}"))
     page.on("pageerror", lambda error: problems.append(f"{page.url}: error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(
+    # net::ERR_ABORTED: a load the next page.goto cancelled (on a loaded machine "networkidle"
+    # may come before Material's search worker is asked for), not a missing file: a missing
+    # file is a 404, and a host out of reach another error
+    page.on("requestfailed", lambda request: request.failure != "net::ERR_ABORTED" and problems.append(
         f"{page.url}: could not load {request.url} ({request.failure})"))
     for address in site_pages(site):
         page.goto(server + address, wait_until="networkidle")
@@ -102,3 +108,60 @@ def test_the_home_page_shows_both_diagrams(server, browser):
     widths = page.eval_on_selector_all("article img", "images => images.map(i => i.naturalWidth)")
     page.close()
     assert len(widths) == 2 and all(width > 0 for width in widths)
+
+
+def test_the_notebook_page_shows_fits_finished_progress_bar_and_loads_nothing_from_elsewhere(
+        site, server, browser):
+    """The executed notebook's tqdm widget is drawn from its saved state (tools/mkdocs_hooks.py):
+    ``fit: 100%``, a full bar, ``100/100 [...]``, as Jupyter showed it when the cell finished;
+    the page asks nothing of another host and keeps no script that would."""
+    html = (site / "notebooks" / "kidcreative" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script\b[^>]*>.*?</script>", html, flags=re.S | re.I)
+    assert not [s for s in scripts if re.search(r"(?:src=\"|import\(\s*[\"'])(?:https?:)?//", s)]
+    assert "application/vnd.jupyter.widget" not in html
+    elsewhere = []
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.on("request", lambda request: not request.url.startswith(server) and elsewhere.append(request.url))
+    page.goto(server + "notebooks/kidcreative/", wait_until="networkidle")
+    bar = page.locator(".widget-static [role=progressbar]")
+    assert bar.count() == 1
+    assert (bar.get_attribute("aria-valuenow"), bar.get_attribute("aria-valuemax")) == ("100", "100")
+    bar.scroll_into_view_if_needed()
+    assert bar.is_visible() and bar.bounding_box()["width"] > 100
+    filled = bar.evaluate("b => b.firstElementChild.getBoundingClientRect().width / b.clientWidth")
+    assert filled == pytest.approx(1, abs=0.01)
+    text = page.inner_text(".widget-static")
+    assert re.search(r"fit:\s+100%", text) and re.search(r"\b100/100 \[", text), text
+    assert "loss=" in text and "val_accuracy=" in text
+    # the widget sits in the fit cell's outputs, above the History it returned
+    out = page.locator(".jp-OutputArea-executeResult", has_text="History(epochs=100").first
+    assert bar.bounding_box()["y"] < out.bounding_box()["y"]
+    page.close()
+    assert not elsewhere, elsewhere
+
+
+def test_the_hook_draws_widgets_from_their_saved_state_and_drops_other_hosts_scripts():
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "tools" / "mkdocs_hooks.py")
+    mkdocs_hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mkdocs_hooks)
+    state = {"state": {
+        "box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_bar"]}},
+        "left": {"model_name": "HTMLModel", "state": {"value": "fit:\u200740%"}},
+        "bar": {"model_name": "FloatProgressModel",
+                "state": {"min": 0, "max": 10, "value": 4, "bar_style": "danger"}},
+        "slider": {"model_name": "IntSliderModel", "state": {"value": 3}},
+    }}
+    view = '<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "{}"}}</script>'
+    page = (
+        '<script src="https://unpkg.com/@jupyter-widgets/html-manager.js"></script>'
+        '<script type="module">const m = await import("https://cdn.example/x.mjs");</script>'
+        "<script>var local = 1;</script>"
+        + view.format("box") + view.format("slider") + view.format("missing")
+        + f'<script type="application/vnd.jupyter.widget-state+json">{json.dumps(state)}</script>')
+    out = mkdocs_hooks.on_post_page(page, None, None)
+    assert "https://" not in out and "application/vnd.jupyter" not in out
+    assert "<script>var local = 1;</script>" in out
+    assert "<div>fit: 40%</div>" in out and 'aria-valuenow="4" ' in out and "width: 40%" in out
+    assert "#f44336" in out  # bar_style "danger", Jupyter's red
+    assert "an interactive widget (IntSlider): run the notebook to use it" in out
+    assert "a widget whose state the notebook did not save" in out

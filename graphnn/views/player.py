@@ -7,6 +7,19 @@ opened from a ``file://`` address: buttons for the first, previous and next fram
 play/pause, a slider, the left and right arrow keys (space plays and pauses), the caption
 and the frame number. In Jupyter a ``Player`` displays as itself, inline (``_repr_html_``).
 
+The page fits the window: the picture takes the room left under the controls and scrolls
+inside it, the page itself does not. Zoom: buttons and keys for out (``-``), in (``+``),
+``fit`` (``F``: the whole picture, however small) and ``100 %`` (``1``: its natural size);
+by default the whole picture when that leaves it at least half its size, else its width fitted
+(between 50 % and 100 %). Every frame is shown at the same scale. **The focus**: an element of
+a frame's SVG with the class ``focus`` (Graphviz: the attribute ``class="focus"``; the replay
+of a pass gives it to the step's node) is centred in the picture's area at every frame and
+zoom, wherever the picture is larger than the area; a frame without one keeps the place the
+reader scrolled to. **The panel**: the elements of class ``panel`` (the replay's step panel,
+its border and its text) are kept in view too: when they are not wholly visible, a copy of
+them is shown over the picture, in a corner of the area beside the focus (never over it),
+shrunk if it must be, down to 40 %.
+
 The API (kept stable: the replay of a pass and the training monitor both use it):
 
 - ``Frame(svg, caption, html="")``: one frame. ``svg``: an SVG document or fragment (the
@@ -141,19 +154,34 @@ def _encode(svgs):
 
 
 _STYLE = """
+html, body { height: 100%; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-       margin: 0.8em; color: #222; }
-h1 { font-size: 1.25em; margin: 0 0 0.4em 0; }
-#controls { display: flex; align-items: center; gap: 0.4em; flex-wrap: wrap;
-            position: sticky; top: 0; background: white; padding: 0.3em 0; z-index: 1; }
+       margin: 0; padding: 0.6em 0.8em; box-sizing: border-box; color: #222;
+       display: flex; flex-direction: column; }
+h1 { font-size: 1.2em; margin: 0 0 0.3em 0; }
+#header > :first-child { margin-top: 0; }
+#header > :last-child { margin-bottom: 0.3em; }
+#controls { display: flex; align-items: center; gap: 0.4em; flex-wrap: wrap; padding: 0.2em 0; }
 #controls button { font-size: 1em; min-width: 2.6em; padding: 0.2em 0.5em; cursor: pointer; }
+#controls button[aria-pressed="true"] { background: #dde8f6; border-color: #4a78b0; }
+#controls .gap { width: 0.6em; }
 #slider { flex: 1; min-width: 10em; }
-#number { font-variant-numeric: tabular-nums; min-width: 6em; text-align: right; }
-#caption { font-size: 1.05em; margin: 0.3em 0; min-height: 1.4em; }
-#extra { margin: 0.2em 0 0.5em 0; font-size: 0.92em; }
-#picture { overflow: auto; border-top: 1px solid #eee; padding-top: 0.4em; }
-#picture svg { max-width: 100%; height: auto; }
-.hint { color: #777; font-size: 0.85em; }
+#number, #zoom-level { font-variant-numeric: tabular-nums; text-align: right; }
+#number { min-width: 6em; }
+#zoom-level { min-width: 3.5em; }
+#caption { font-size: 1.05em; margin: 0.25em 0; min-height: 2.7em; }  /* two lines: a longer
+   caption does not move the picture */
+#extra { margin: 0.1em 0 0.3em 0; font-size: 0.92em; }
+#extra:empty { display: none; }
+#stage { flex: 1 1 0; min-height: 12em; position: relative; border-top: 1px solid #eee; }
+#picture { position: absolute; top: 0; right: 0; bottom: 0; left: 0; overflow: auto;
+           padding-top: 0.3em; }
+#pinned { position: absolute; background: rgba(255, 255, 255, 0.95); border-radius: 6px;
+          box-shadow: 0 1px 6px rgba(0, 0, 0, 0.3); pointer-events: none; }
+#pinned svg { display: block; }
+#picture:focus-visible { outline: 2px solid #4a78b0; outline-offset: -2px; }
+#picture svg { display: block; }
+.hint { color: #777; font-size: 0.85em; margin: 0.3em 0 0 0; }
 """
 
 _SCRIPT = """
@@ -164,6 +192,14 @@ _SCRIPT = """
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
   var number = document.getElementById("number"), play = document.getElementById("play");
+  var level = document.getElementById("zoom-level"), pinned = document.getElementById("pinned");
+  var stage = document.getElementById("stage");
+  var fitButton = document.getElementById("fit"), fullButton = document.getElementById("full");
+  // zoom: "auto" (fit if that leaves the picture at least MIN_AUTO of its size, else fit the
+  // width, between MIN_AUTO and 100 %), "fit" (the whole picture, however small) or a scale
+  var MIN_AUTO = 0.5, STEP = 1.25, SMALLEST = 0.05, LARGEST = 4;
+  var MIN_PIN = 0.4;  // the panel's copy is not shown smaller than this share of its size
+  var zoom = "auto", scale = 1, natural = null;
   function svgOf(i) {
     var runs = data.runs[i], out = [];
     for (var r = 0; r < runs.length; r += 2) {
@@ -171,15 +207,148 @@ _SCRIPT = """
     }
     return out.join("\\n");
   }
+  function svg() { return picture.querySelector("svg"); }
+  function naturalSize(element) {  // the size the picture asks for, in CSS pixels
+    var w = 0, h = 0;
+    try { w = element.width.baseVal.value; h = element.height.baseVal.value; } catch (e) {}
+    if (!(w > 0 && h > 0)) { var box = element.getBoundingClientRect(); w = box.width; h = box.height; }
+    if (!element.hasAttribute("viewBox")) { element.setAttribute("viewBox", "0 0 " + w + " " + h); }
+    return { w: w || 1, h: h || 1 };
+  }
+  function room() {  // the picture's area, inside its padding and scroll bars
+    var style = getComputedStyle(picture);
+    return { w: Math.max(1, picture.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)),
+             h: Math.max(1, picture.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)) };
+  }
+  function fitScale() {
+    var r = room();
+    return Math.min(1, r.w / natural.w, r.h / natural.h);
+  }
+  function chosenScale() {
+    if (zoom === "fit") { return fitScale(); }
+    if (zoom === "auto") {
+      var whole = fitScale();
+      if (whole >= MIN_AUTO) { return whole; }
+      return Math.max(MIN_AUTO, Math.min(1, room().w / natural.w));
+    }
+    return zoom;
+  }
+  function focus() { var s = svg(); return s ? s.querySelector(".focus") : null; }
+  function keepInView() {
+    // the frame's focus (an element of class "focus"), centred in the picture's area along
+    // every direction in which the picture is larger than the area; none: the reader's place
+    var target = focus();
+    if (target === null) { return; }
+    var box = target.getBoundingClientRect(), area = picture.getBoundingClientRect();
+    var style = getComputedStyle(picture);
+    var top = area.top + picture.clientTop + parseFloat(style.paddingTop);
+    var left = area.left + picture.clientLeft + parseFloat(style.paddingLeft);
+    var r = room();
+    picture.scrollTop += (box.top + box.height / 2) - (top + r.h / 2);
+    picture.scrollLeft += (box.left + box.width / 2) - (left + r.w / 2);
+  }
+  function area() {  // the picture's visible area, in the window's coordinates
+    var box = picture.getBoundingClientRect();
+    var left = box.left + picture.clientLeft, top = box.top + picture.clientTop;
+    return { left: left, top: top, right: left + picture.clientWidth, bottom: top + picture.clientHeight };
+  }
+  function within(box, room) {
+    return box.left >= room.left - 0.5 && box.top >= room.top - 0.5 &&
+           box.right <= room.right + 0.5 && box.bottom <= room.bottom + 0.5;
+  }
+  function pin() {
+    // the frame's panel (its elements of class "panel"), when it is not wholly in view: a
+    // copy over the picture, in a corner of the area, beside the focus (never over it)
+    pinned.hidden = true;
+    pinned.textContent = "";
+    var s = svg(), parts = s ? s.querySelectorAll(".panel") : [];
+    if (!parts.length) { return; }
+    for (var v = 0; v < parts.length; v++) { parts[v].style.visibility = ""; }
+    var room = area(), seen = null, inner = null;
+    for (var i = 0; i < parts.length; i++) {
+      var b = parts[i].getBoundingClientRect(), u = parts[i].getBBox();
+      seen = seen ? { left: Math.min(seen.left, b.left), top: Math.min(seen.top, b.top),
+                      right: Math.max(seen.right, b.right), bottom: Math.max(seen.bottom, b.bottom) }
+                  : { left: b.left, top: b.top, right: b.right, bottom: b.bottom };
+      inner = inner ? { x0: Math.min(inner.x0, u.x), y0: Math.min(inner.y0, u.y),
+                        x1: Math.max(inner.x1, u.x + u.width), y1: Math.max(inner.y1, u.y + u.height) }
+                    : { x0: u.x, y0: u.y, x1: u.x + u.width, y1: u.y + u.height };
+    }
+    if (within(seen, room)) { return; }
+    var pad = 4, per = s.getBoundingClientRect().width / (s.viewBox.baseVal.width || 1), m = 6;
+    var w = (inner.x1 - inner.x0 + 2 * pad) * per, h = (inner.y1 - inner.y0 + 2 * pad) * per;
+    var target = focus(), f = target ? target.getBoundingClientRect() : null;
+    // the room beside the focus (right of it, above, below, left of it; all of it without
+    // one), and the scale at which the copy fits there: the largest wins, if at least MIN_PIN
+    var W = room.right - room.left - 2 * m, H = room.bottom - room.top - 2 * m;
+    var bands = f === null ? [[W, H, "right", "top"]] : [
+      [room.right - f.right - 2 * m, H, "right", "top"], [W, f.top - room.top - 2 * m, "right", "top"],
+      [W, room.bottom - f.bottom - 2 * m, "right", "bottom"], [f.left - room.left - 2 * m, H, "left", "top"]];
+    var best = null;
+    for (var c = 0; c < bands.length; c++) {
+      var fit = Math.min(1, bands[c][0] / w, bands[c][1] / h);
+      if (best === null || fit > best.fit) { best = { fit: fit, x: bands[c][2], y: bands[c][3] }; }
+    }
+    if (best.fit < MIN_PIN) { return; }
+    var cw = w * best.fit, ch = h * best.fit;
+    var copy = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    copy.setAttribute("viewBox", [inner.x0 - pad, inner.y0 - pad, inner.x1 - inner.x0 + 2 * pad,
+                                  inner.y1 - inner.y0 + 2 * pad].join(" "));
+    copy.setAttribute("width", String(cw)); copy.setAttribute("height", String(ch));
+    for (var k = 0; k < parts.length; k++) {
+      copy.appendChild(parts[k].cloneNode(true));
+      parts[k].style.visibility = "hidden";  // the copy stands for it: no half panel under it
+    }
+    pinned.appendChild(copy);
+    var origin = stage.getBoundingClientRect();
+    var left = best.x === "right" ? room.right - m - cw : room.left + m;
+    var top = best.y === "top" ? room.top + m : room.bottom - m - ch;
+    pinned.style.left = (left - origin.left) + "px";
+    pinned.style.top = (top - origin.top) + "px";
+    pinned.hidden = false;
+  }
+  var pending = false;
+  picture.addEventListener("scroll", function () {  // the reader scrolls: the copy follows
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () { pending = false; pin(); });
+  });
+  function layout() {
+    var s = svg();
+    if (s === null) { return; }
+    // a frame just shown still has its own width and height (a later layout of the same frame,
+    // after a zoom or a resize, reuses what was read)
+    if (natural === null || s.hasAttribute("width")) { natural = naturalSize(s); }
+    else if (!s.hasAttribute("viewBox")) { s.setAttribute("viewBox", "0 0 " + natural.w + " " + natural.h); }
+    scale = chosenScale();
+    s.style.width = (natural.w * scale) + "px";
+    s.style.height = (natural.h * scale) + "px";
+    s.removeAttribute("width"); s.removeAttribute("height");
+    level.textContent = Math.round(scale * 100) + " %";
+    document.body.setAttribute("data-zoom", typeof zoom === "number" ? String(Math.round(zoom * 100)) : zoom);
+    document.body.setAttribute("data-scale", String(scale));
+    fitButton.setAttribute("aria-pressed", String(zoom === "fit"));
+    fullButton.setAttribute("aria-pressed", String(scale === 1 && zoom !== "fit"));
+    keepInView();
+    pin();
+  }
+  function setZoom(value) {
+    if (typeof value === "number") { value = Math.max(SMALLEST, Math.min(LARGEST, value)); }
+    zoom = value;
+    layout();
+  }
   function show(i) {
     i = Math.max(0, Math.min(count - 1, i));
     if (i === current) { return; }
     current = i;
+    var scrollTop = picture.scrollTop, scrollLeft = picture.scrollLeft;
     picture.innerHTML = svgOf(i);
+    picture.scrollTop = scrollTop; picture.scrollLeft = scrollLeft;
     caption.textContent = data.captions[i];
     extra.innerHTML = data.extras[i];
     number.textContent = "frame " + (i + 1) + " / " + count;
     slider.value = String(i);
+    layout();
     document.body.setAttribute("data-frame", String(i));
   }
   function stop() {
@@ -194,22 +363,34 @@ _SCRIPT = """
       if (current >= count - 1) { stop(); } else { show(current + 1); }
     }, data.interval);
   }
-  document.getElementById("first").addEventListener("click", function () { stop(); show(0); });
-  document.getElementById("prev").addEventListener("click", function () { stop(); show(current - 1); });
-  document.getElementById("next").addEventListener("click", function () { stop(); show(current + 1); });
-  document.getElementById("last").addEventListener("click", function () { stop(); show(count - 1); });
+  function click(id, action) { document.getElementById(id).addEventListener("click", action); }
+  click("first", function () { stop(); show(0); });
+  click("prev", function () { stop(); show(current - 1); });
+  click("next", function () { stop(); show(current + 1); });
+  click("last", function () { stop(); show(count - 1); });
+  click("zoom-out", function () { setZoom(scale / STEP); });
+  click("zoom-in", function () { setZoom(scale * STEP); });
+  click("fit", function () { setZoom("fit"); });
+  click("full", function () { setZoom(1); });
   play.addEventListener("click", toggle);
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
   document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }  // the browser's own zoom
     if (event.target === slider && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       event.preventDefault();  // the slider would move too: one step per key press
     }
-    if (event.key === "ArrowRight") { stop(); show(current + 1); }
-    else if (event.key === "ArrowLeft") { stop(); show(current - 1); }
-    else if (event.key === "Home") { stop(); show(0); }
-    else if (event.key === "End") { stop(); show(count - 1); }
-    else if (event.key === " " && event.target.tagName !== "BUTTON") { event.preventDefault(); toggle(); }
+    var key = event.key;
+    if (key === "ArrowRight") { stop(); show(current + 1); }
+    else if (key === "ArrowLeft") { stop(); show(current - 1); }
+    else if (key === "Home") { event.preventDefault(); stop(); show(0); }
+    else if (key === "End") { event.preventDefault(); stop(); show(count - 1); }
+    else if (key === " " && event.target.tagName !== "BUTTON") { event.preventDefault(); toggle(); }
+    else if (key === "+" || key === "=") { setZoom(scale * STEP); }
+    else if (key === "-" || key === "_") { setZoom(scale / STEP); }
+    else if (key === "f" || key === "F") { setZoom("fit"); }
+    else if (key === "0" || key === "1") { setZoom(1); }
   });
+  window.addEventListener("resize", function () { layout(); });
   show(0);
 })();
 """
@@ -226,18 +407,28 @@ _PAGE = """<!DOCTYPE html>
 {heading}
 <div id="header">{header}</div>
 <div id="controls">
-<button id="first" type="button" title="first frame (Home)">|&#x25C0;</button>
-<button id="prev" type="button" title="previous frame (left arrow)">&#x25C0;</button>
-<button id="play" type="button" title="play (space)">&#x25B6;</button>
-<button id="next" type="button" title="next frame (right arrow)">&#x25B6;&#x25B6;</button>
-<button id="last" type="button" title="last frame (End)">&#x25B6;|</button>
+<button id="first" type="button" title="first frame (Home)" aria-label="first frame">|&#x25C0;</button>
+<button id="prev" type="button" title="previous frame (left arrow)" aria-label="previous frame">&#x25C0;</button>
+<button id="play" type="button" title="play (space)" aria-label="play or pause">&#x25B6;</button>
+<button id="next" type="button" title="next frame (right arrow)" aria-label="next frame">&#x25B6;&#x25B6;</button>
+<button id="last" type="button" title="last frame (End)" aria-label="last frame">&#x25B6;|</button>
 <input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="frame">
 <span id="number">frame 1 / {count}</span>
+<span class="gap"></span>
+<button id="zoom-out" type="button" title="zoom out (-)" aria-label="zoom out">&#x2212;</button>
+<span id="zoom-level" aria-live="polite" title="zoom">100 %</span>
+<button id="zoom-in" type="button" title="zoom in (+)" aria-label="zoom in">+</button>
+<button id="fit" type="button" title="the whole picture (F)" aria-pressed="false">fit</button>
+<button id="full" type="button" title="natural size (1)" aria-pressed="false">100 %</button>
 </div>
-<div id="caption"></div>
+<div id="caption" aria-live="polite"></div>
 <div id="extra"></div>
-<div id="picture"></div>
-<p class="hint">Keys: left and right arrows step, space plays and pauses, Home and End jump.</p>
+<div id="stage">
+<div id="picture" tabindex="0" role="region" aria-label="picture of the frame"></div>
+<div id="pinned" aria-hidden="true" hidden></div>
+</div>
+<p class="hint">Keys: left and right arrows step, space plays and pauses, Home and End jump;
++ and &#x2212; zoom, F fits the whole picture, 1 shows it at its natural size.</p>
 <script type="application/json" id="frames">{data}</script>
 <script>{script}</script>
 </body>

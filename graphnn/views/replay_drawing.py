@@ -29,7 +29,8 @@ from ..core.plan import FUSED_STEP
 
 __all__ = ["draw_frames", "run_dot", "frame_svgs", "describe_value"]
 
-_CURRENT = dict(fillcolor="#fff3a0", color="#d62728", penwidth="3")
+# the step's node; its SVG group gets the class "focus", which the player keeps in view
+_CURRENT = {"fillcolor": "#fff3a0", "color": "#d62728", "penwidth": "3", "class": "focus"}
 _PENDING = dict(fillcolor="#ffffff", color="#b0b0b0", fontcolor="#9a9a9a")
 _NOT_YET = dict(style="dotted", color="#c0c0c0", fontcolor="#9a9a9a", dir="back")
 _GREY = "#8a8a8a"
@@ -53,10 +54,11 @@ def draw_frames(graph, frames, rankdir):
             rows, style = content[("edge", edge)]
             dot.edge(edge[0], edge[1], label=_cell(rows, sizes[("edge", edge)]), **style)
         with dot.subgraph(name="cluster_step") as panel:
-            panel.attr(label="", style="rounded", color="#bbbbbb", margin="6")
+            # class "panel" (its border and its text): the player keeps a copy in view
+            panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"})
             rows, _ = content[("panel",)]
             panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
-                       shape="plaintext", margin="0")
+                       shape="plaintext", margin="0", **{"class": "panel"})
         frame.dot = dot
 
 
