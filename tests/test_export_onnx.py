@@ -313,3 +313,62 @@ def test_a_missing_onnx_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r'pip install -e "\.\[onnx\]"'):
         to_onnx(layer_graph("ReLULayer", np.float64))
+
+
+# ---------------------------------------------------------------------------- issue 29: the audit's cases
+def made_names(model, graph):
+    """The names ``to_onnx`` made up (initializers, intermediate values, ONNX node names)."""
+    values = {t.name for t in model.graph.initializer} | {o for n in model.graph.node for o in n.output}
+    return sorted((values | {n.name for n in model.graph.node}) - set(graph.nodes))
+
+
+def test_a_node_named_like_a_made_value_gets_its_own_value():
+    """Issue 29, item 10: nodes ``enc`` and ``enc.weights`` gave onnx's ValidationError (SSA)."""
+    g = gn.Graph()
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0), g.input("X"), name="enc")
+    g.add(gn.ReLULayer(), "enc", name="enc.weights")
+    model = checked(to_onnx(g))
+    assert {t.name for t in model.graph.initializer} == {"enc.weights_2", "enc.biases"}
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(run_onnx(model, {"X": X})["enc.weights"], forward_value(g, {"X": X}, "enc.weights"))
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_every_name_to_onnx_makes_can_be_a_node_of_the_graph(objective):
+    """Each name the export of a graph with every layer and its objective makes up, given to a
+    node of that graph (a Tanh read by nothing, so exported too): still a valid model, and
+    onnxruntime still computes graphnn's values."""
+    g, feed = objective_case(objective, np.float64, 5)
+    names = made_names(to_onnx(g, objective=True), g)
+    assert {"input.mean", "input.centred", "input.scale", "head.weights", "loss.per_row", "loss.columns"} <= set(names)
+    for made in names:
+        g, feed = objective_case(objective, np.float64, 5)
+        g.add(gn.TanhLayer(), "X", name=made)
+        model = checked(to_onnx(g, objective=True))
+        got = run_onnx(model, feed)
+        J = g.forward(**feed)
+        np.testing.assert_allclose(got["loss"], J, **TOLERANCE[np.float64])
+        np.testing.assert_allclose(got[made], g.value(made), **TOLERANCE[np.float64])
+
+
+def test_a_float64_input_layer_before_float32_layers_exports_in_float32():
+    """Issue 29, item 11: the model declared a float64 input, and onnxruntime refused the
+    float32 data graphnn itself accepts."""
+    g = gn.Graph()
+    g.add(gn.InputLayer(np.random.default_rng(0).normal(size=(8, 3))), g.input("X"), name="z")
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0, dtype=np.float32), "z", name="out")
+    model = checked(to_onnx(g))
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
+    assert {t.data_type for t in model.graph.initializer} == {TensorProto.FLOAT}
+    X = (3 * np.random.default_rng(1).normal(size=(5, 3))).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(model, {"X": X})["out"], forward_value(g, {"X": X}, "out"), **TOLERANCE[np.float32])
+
+
+def test_parameters_of_two_dtypes_export_in_the_wider_one_as_graphnn_computes():
+    g = gn.Graph()
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0, dtype=np.float32), g.input("X"), name="a")
+    g.add(gn.FullyConnectedLayer(2, 2, seed=1, dtype=np.float64), "a", name="out")
+    model = to_onnx(g)
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.DOUBLE
+    X = np.random.default_rng(1).normal(size=(5, 3))
+    np.testing.assert_array_equal(run_onnx(model, {"X": X})["out"], forward_value(g, {"X": X}, "out"))

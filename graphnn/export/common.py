@@ -3,8 +3,12 @@ package a conversion needs, and reading which nodes of a graph make its predicti
 import importlib
 
 import networkx as nx
+import numpy as np
 
-__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes"]
+__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "network_dtype", "unique_names"]
+
+#: the dtypes an exported network computes in
+EXPORT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class ExportError(ValueError):
@@ -49,3 +53,46 @@ def needed_nodes(graph, outputs):
     for name in outputs:
         wanted |= nx.ancestors(graph.nx, name)
     return [n for n in graph.nodes if n in wanted]
+
+
+def network_dtype(graph, nodes=None, dtype=None, default=np.dtype(np.float64)):
+    """The one dtype an exported network computes in, its inputs included: ``dtype`` when given
+    (float32 or float64, else ``ExportError``); otherwise that of the parameters of ``nodes``
+    (default: every node), the weights whose dtype the user chose
+    (``FullyConnectedLayer(..., dtype=...)``), float64 when they differ (as graphnn promotes
+    them); z-scoring statistics, computed from data, follow the parameters. A network without
+    parameters takes its statistics' dtype (float64 when they differ), and one with neither
+    ``default`` (``None``: it computes in its input's dtype, as graphnn does). ``to_onnx`` and
+    ``to_torch`` both decide by this rule."""
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype not in EXPORT_DTYPES:
+            raise ExportError(f"dtype must be float32 or float64, got {dtype}")
+        return dtype
+    nodes = graph.nodes if nodes is None else nodes
+    ops = [graph.op(n) for n in nodes if graph.nx.nodes[n]["kind"] == "layer"]
+    found = {p.value.dtype for op in ops for p in op.parameters()}
+    if not found:
+        found = {op.meanX.dtype for op in ops if hasattr(op, "meanX") and hasattr(op, "inverse_std")}
+    if not found:
+        return default
+    return np.dtype(np.float32) if found == {np.dtype(np.float32)} else np.dtype(np.float64)
+
+
+def unique_names(taken=(), allowed=lambda name: True):
+    """A function ``name(want)`` that returns ``want``, or ``want_2``, ``want_3``, ... when
+    ``want`` is in ``taken`` or was returned before: names made from node names (an ONNX
+    initializer ``enc.weights``, a torch module key ``enc_fc``) can equal another node's name
+    or another made name, and each must stay one value's. ``allowed(name)``: whether a name
+    may be used at all (a torch module key may not be an attribute of ``nn.ModuleDict``)."""
+    used = set(taken)
+
+    def name(want):
+        unique, k = want, 1
+        while unique in used or not allowed(unique):
+            k += 1
+            unique = f"{want}_{k}"
+        used.add(unique)
+        return unique
+
+    return name

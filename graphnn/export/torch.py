@@ -10,7 +10,7 @@ from ..layers import (
     SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, needed_nodes, optional_import, predictions
+from .common import ExportError, needed_nodes, network_dtype, optional_import, predictions, unique_names
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -48,11 +48,19 @@ def _torch_parts():
         tensor, or a tuple when there are several, in ``output_names`` order);
         ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses."""
 
-        def __init__(self, steps, modules, input_names, output_names, objectives):
+        def __init__(self, steps, modules, input_names, output_names, objectives, dtype):
             super().__init__()
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
             self.objectives = objectives  # (name, weight, kind, target, estimate)
+            self.dtype = dtype
+            self.keys = {name: key for name, key, _ in steps}
+
+        def layer(self, name):
+            """The module computing graphnn node ``name``."""
+            if name not in self.keys:
+                raise KeyError(f"no layer node {name!r} in this module; its layers: {list(self.keys)}")
+            return self.layers[self.keys[name]]
 
         def _run(self, feed):
             values = dict(feed)
@@ -61,12 +69,16 @@ def _torch_parts():
             return values
 
         def _feed(self, args, kwargs, names):
+            if len(args) > len(self.input_names):
+                raise TypeError(f"{len(args)} inputs given; the module reads {self.input_names}")
             feed = dict(zip(self.input_names, args))
             feed.update(kwargs)
             missing = [n for n in names if n not in feed]
             if missing:
                 raise TypeError(f"missing input(s) {', '.join(map(repr, missing))}; the module reads {names}")
-            return feed
+            # graphnn takes data of any numeric dtype and computes in the network's: so does the
+            # module (one of activations only computes in its input's floating dtype)
+            return {name: _as_float(torch.as_tensor(value), self.dtype) for name, value in feed.items()}
 
         def forward(self, *args, **kwargs):
             values = self._run(self._feed(args, kwargs, self.input_names))
@@ -84,6 +96,11 @@ def _torch_parts():
                 total = total + weight * loss(values[target], values[estimate])
             return total
 
+    def _as_float(tensor, dtype):
+        if dtype is None:
+            dtype = tensor.dtype if tensor.is_floating_point() else torch.float64
+        return tensor.to(dtype)
+
     def squared_error(y, p):
         return ((y - p) ** 2).sum(dim=1).mean()
 
@@ -98,33 +115,46 @@ def _torch_parts():
     return torch, ZScore, Sum, Concat, GraphModule, losses
 
 
-def to_torch(graph):
+def to_torch(graph, *, dtype=None):
     """A ``torch.nn.Module`` (a ``GraphModule``) computing ``graph``'s prediction with the
     same weights, copied into ``torch.nn.Linear`` layers (a parameter shared by two layers
-    stays shared), in the parameters' dtype.
+    stays shared), in one dtype, ``module.dtype``: ``dtype`` (float32 or float64) when given,
+    else the network's, decided as ``to_onnx`` decides it (the parameters' dtype; z-scoring
+    statistics follow it). Inputs of another dtype (float64 data for a float32 network,
+    integers) are converted to it, as graphnn converts what it is fed. A network of
+    activations only has no dtype of its own (``module.dtype`` is ``None``): it computes in
+    its input's floating dtype (float64 for integers).
 
     ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
     ``graph.forward``'s prediction; ``module.objective(X=..., Y=...)`` is the graph's ``J``
     (clipping as graphnn's objectives clip), so ``module.objective(...).backward()`` leaves
     in each ``weight.grad`` the transpose of graphnn's ``weights.grad`` (both the gradient of
-    the mean ``J``). ``module.layers[key]`` holds node ``name``'s module, ``key`` being the
-    name with ``.`` replaced by ``_``. Raises ``ExportError`` for a graph with no prediction
-    or a layer or objective with no torch counterpart.
+    the mean ``J``). ``module.layer(name)`` is node ``name``'s module; it is
+    ``module.layers[key]``, ``key`` being the name with ``.`` replaced by ``_`` (``module.keys``
+    maps each node to its key), with ``_2``, ``_3``, ... added where that key is another
+    node's (``enc.fc`` and ``enc_fc``) or a name ``nn.ModuleDict`` uses itself (``train``,
+    ``forward``). Raises ``ExportError`` for a graph with no prediction or a layer or
+    objective with no torch counterpart.
     """
     torch, ZScore, Sum, Concat, GraphModule, losses = _torch_parts()
     nn = torch.nn
     simple = {LinearLayer: nn.Identity, ReLULayer: nn.ReLU, LogisticSigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}
     outputs = predictions(graph)
+    needed = needed_nodes(graph, outputs + list(graph.objectives))
+    dtype = network_dtype(graph, needed, dtype, default=None)
+    torch_dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64, None: None}[dtype]
     shared, modules, steps = {}, {}, []
+    reserved = nn.ModuleDict()
+    module_key = unique_names(allowed=lambda key: not hasattr(reserved, key))
 
     def parameter(p, transpose):
         if id(p) not in shared:
             value = p.value.T if transpose else p.value.reshape(-1)
-            shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value)))
+            shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value, dtype=dtype)))
         return shared[id(p)]
 
     objectives = []
-    for name in needed_nodes(graph, outputs + list(graph.objectives)):
+    for name in needed:
         op, kind = graph.op(name), graph.nx.nodes[name]["kind"]
         if kind == "input":
             continue
@@ -139,61 +169,110 @@ def to_torch(graph):
         elif type(op) is SoftmaxLayer:
             module = nn.Softmax(dim=1)
         elif type(op) is FullyConnectedLayer:
-            module = nn.Linear(op.sizeIn, op.sizeOut, dtype=torch.float64)
+            module = nn.Linear(op.sizeIn, op.sizeOut, dtype=torch_dtype)
             module.weight = parameter(op.weights, transpose=True)
             module.bias = parameter(op.biases, transpose=False)
         elif type(op) is InputLayer:
-            module = ZScore(op.meanX, op.inverse_std)
+            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype))
         elif type(op) is AddLayer:
             module = Sum()
         elif type(op) is ConcatLayer:
             module = Concat()
         else:
             raise ExportError(f"node {name!r} ({op.describe()}): no torch counterpart for {type(op).__name__}")
-        key = name.replace(".", "_")
+        key = module_key(name.replace(".", "_"))
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    return GraphModule(steps, modules, needed_inputs, outputs, objectives)
+    return GraphModule(steps, modules, needed_inputs, outputs, objectives, torch_dtype)
 
 
 def from_torch(module, input="X"):
     """A ``Graph`` from a ``torch.nn.Sequential`` of ``Linear``, ``ReLU``, ``Sigmoid``,
-    ``Tanh``, ``Softmax`` (over dimension 1 or -1) and ``Identity``, with the same weights
-    (copied, in their dtype), reading the input named ``input``.
+    ``Tanh``, ``Softmax`` (over dimension 1 or -1) and ``Identity`` (and Sequentials of those,
+    read in order), with the same weights, reading the input named ``input``.
+
+    Every use of a child is a layer: a module that appears twice (the same ``Tanh``, or a
+    ``Linear`` whose weights are shared) gives two nodes, and a shared ``Linear``'s two layers
+    share one weight ``Parameter`` and one bias ``Parameter``, as in torch. The weights are
+    copied in one dtype for the whole network: float64 if any ``Linear`` is float64, else
+    float32 (float16 and bfloat16 weights become float32 exactly; numpy has no bfloat16).
 
     Nodes are named after the Sequential's children when those names are valid graphnn names
-    (an ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...). Add an objective
-    to train it or draw its gradients. Raises ``ExportError`` for a module that is not an
-    ``nn.Sequential``, or naming the child that graphnn cannot map.
+    (an ``OrderedDict`` of names; ``outer.inner`` inside a nested Sequential), else generated
+    (``fc1``, ``relu1``, ...). Add an objective to train it or draw its gradients. Raises
+    ``ExportError`` for a module that is not an ``nn.Sequential``, or naming the child that
+    graphnn cannot map.
     """
     torch = optional_import("torch", "torch")
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise ExportError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
+    children = list(_children(nn, module))
+    dtype = _torch_network_dtype(torch, children)
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
     g = Graph()
     node = g.input(input)
-    for child_name, child in module.named_children():
+    linear_layers = {}  # id(nn.Linear) -> its first FullyConnectedLayer, whose parameters a reuse shares
+    for child_name, child in children:
         kind = type(child)
         if kind in simple:
             layer = simple[kind]()
-        elif kind is nn.Softmax and child.dim in (1, -1):
+        elif kind is nn.Softmax and child.dim in (1, -1, None):  # None: torch's implicit dim, 1 for N x D
             layer = SoftmaxLayer()
         elif kind is nn.Linear:
-            weight = child.weight.detach().cpu().numpy()
-            layer = FullyConnectedLayer(child.in_features, child.out_features, dtype=weight.dtype)
-            layer.setWeights(weight.T)
-            if child.bias is not None:
-                layer.setBiases(child.bias.detach().cpu().numpy().reshape(1, -1))
+            layer = FullyConnectedLayer(child.in_features, child.out_features, dtype=dtype)
+            first = linear_layers.setdefault(id(child), layer)
+            if first is not layer:  # the same nn.Linear again: the same parameters
+                layer.weights, layer.biases = first.weights, first.biases
             else:
-                layer.setBiases(np.zeros((1, child.out_features)))
+                layer.setWeights(_numpy(torch, child.weight, dtype).T)
+                if child.bias is not None:
+                    layer.setBiases(_numpy(torch, child.bias, dtype).reshape(1, -1))
+                else:
+                    layer.setBiases(np.zeros((1, child.out_features)))
         else:
             detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
             raise ExportError(
                 f"layer {child_name!r} of the Sequential ({detail}): graphnn maps Linear, ReLU, "
                 "Sigmoid, Tanh, Softmax (dim 1) and Identity only"
             )
-        name = child_name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", child_name) and child_name not in g.nx else None
+        valid = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*", child_name)
+        name = child_name if valid and child_name not in g.nx else None
         node = g.add(layer, node, name=name)
     return g
+
+
+def _children(nn, sequential, prefix=""):
+    """``(name, module)`` for every entry of ``sequential`` in order, a module listed twice
+    each time (``named_children`` yields it once), nested Sequentials read in place
+    (``outer.inner``)."""
+    for name, child in sequential._modules.items():
+        if child is None:
+            continue
+        if isinstance(child, nn.Sequential):
+            yield from _children(nn, child, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", child
+
+
+def _torch_network_dtype(torch, children):
+    """The numpy dtype of the whole network: float64 if any ``Linear`` holds float64, else
+    float32 (float16 and bfloat16 are exact in it); ``ExportError`` for weights that are not
+    floating point."""
+    dtypes = set()
+    for name, child in children:
+        for tensor in (getattr(child, "weight", None), getattr(child, "bias", None)):
+            if isinstance(tensor, torch.Tensor):
+                if not tensor.is_floating_point():
+                    raise ExportError(f"layer {name!r} of the Sequential holds {tensor.dtype} weights; "
+                                      "graphnn needs floating-point ones")
+                dtypes.add(tensor.dtype)
+    return np.dtype(np.float64) if torch.float64 in dtypes else np.dtype(np.float32)
+
+
+def _numpy(torch, tensor, dtype):
+    """A torch tensor as a numpy array in ``dtype`` (through float32/float64: numpy has no
+    bfloat16)."""
+    wide = torch.float64 if dtype == np.float64 else torch.float32
+    return tensor.detach().cpu().to(wide).numpy().astype(dtype, copy=False)
