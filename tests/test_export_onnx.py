@@ -577,3 +577,22 @@ def test_outputs_that_name_nothing_to_compute_are_refused(outputs, says):
     """Issue 29, item 16: ``outputs=[]`` returned an empty graph without a word."""
     with pytest.raises(ExportError, match=says):
         from_onnx(model_reading(["N", 2]), outputs=outputs)
+
+
+@pytest.mark.parametrize("node", [
+    helper.make_node("Sum", ["X"], ["Y"], name="sum"), helper.make_node("Cast", ["X"], ["Y"], name="cast", to=TensorProto.DOUBLE),
+])
+def test_an_output_that_is_its_input_again_becomes_an_identity_layer(node):
+    """Not a graph of inputs only, which could neither run nor export."""
+    g = from_onnx(make_model([node]))
+    assert g.nodes == ["X", "Y"] and isinstance(g.op("Y"), gn.LinearLayer)
+    np.testing.assert_array_equal(forward_value(g, {"X": np.array([[1.0, -2.0]])}, "Y"), [[1.0, -2.0]])
+
+
+def test_attributes_that_overflow_the_weights_are_refused_without_a_warning():
+    gemm = helper.make_node("Gemm", ["X", "W", "b"], ["Y"], name="gemm", alpha=1e308, beta=1e308)
+    with pytest.raises(ExportError, match=r"node 'gemm' \(Gemm\).*weights or biases that hold NaN or inf"):
+        from_onnx(make_model([gemm], [from_array(10 * np.eye(2), "W"), from_array(np.ones(2), "b")]))
+    divide = helper.make_node("Div", ["X", "s"], ["Y"], name="div")
+    with pytest.raises(ExportError, match=r"node 'div' \(Div\).*a mean or scale that holds NaN or inf"):
+        from_onnx(make_model([divide], [from_array([[1e-320, 1.0]], "s")]))

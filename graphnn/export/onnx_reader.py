@@ -280,7 +280,9 @@ class _OnnxReader:
                 self.node_of[onnx_input.name] = self.g.input(self.names(onnx_input.name, "X"))
         self._resolve_in_order(leads_to)
         for output in outputs:
-            self._value(output, output)
+            node = self._value(output, output)
+            if self.g.nx.nodes[node]["kind"] == "input":  # Identity-like ops only (Cast, Sum of one)
+                self.node_of[output] = self.g.add(LinearLayer(), node, name=self.names(output, "identity"))
         return self.g
 
     def _checked_outputs(self, outputs):
@@ -447,13 +449,15 @@ class _OnnxReader:
         inputs = list(node.input)
         if attributes.get("transA", 0) or inputs[1] not in self.constants:
             raise self._refuse(node, output, "Gemm with transA=1 or a computed (not constant) B")
-        weights = self._number(inputs[1], node, output) * attributes.get("alpha", 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf or NaN: refused as such below
+            weights = self._number(inputs[1], node, output) * attributes.get("alpha", 1.0)
         if attributes.get("transB", 0):
             weights = weights.T
         if len(inputs) > 2 and inputs[2]:
             if inputs[2] not in self.constants:
                 raise self._refuse(node, output, "Gemm with a computed (not constant) C")
-            biases = self._number(inputs[2], node, output) * attributes.get("beta", 1.0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                biases = self._number(inputs[2], node, output) * attributes.get("beta", 1.0)
         else:
             biases = np.zeros(weights.shape[1], dtype=weights.dtype)
         return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node)
@@ -491,7 +495,8 @@ class _OnnxReader:
             if op == "Div":
                 if np.any(constant == 0):
                     raise self._refuse(node, output, "a division by a constant that holds zeros")
-                constant = 1.0 / constant
+                with np.errstate(over="ignore"):  # 1 / 1e-320 is inf: refused below
+                    constant = 1.0 / constant
             scale = constant
             shift = self._fused_producer(node, computed, ("Sub", "Add"))
             if shift is not None:
