@@ -596,3 +596,40 @@ def test_attributes_that_overflow_the_weights_are_refused_without_a_warning():
     divide = helper.make_node("Div", ["X", "s"], ["Y"], name="div")
     with pytest.raises(ExportError, match=r"node 'div' \(Div\).*a mean or scale that holds NaN or inf"):
         from_onnx(make_model([divide], [from_array([[1e-320, 1.0]], "s")]))
+
+
+def test_shared_weights_stay_shared_through_onnx_and_back():
+    """The kind of item 4 (a module used twice): to_onnx wrote one initializer per layer and
+    from_onnx made one Parameter per layer, untying tied weights without a word."""
+    g = gn.Graph()
+    first, second = gn.FullyConnectedLayer(2, 2, seed=0), gn.FullyConnectedLayer(2, 2, seed=1)
+    second.weights = first.weights  # weight tying
+    g.add(second, g.add(gn.TanhLayer(), g.add(first, g.input("X"), name="first")), name="second")
+    model = checked(to_onnx(g))
+    assert sorted(t.name for t in model.graph.initializer) == ["first.biases", "first.weights", "second.biases"]
+    back = from_onnx(model)
+    assert back.op("first").weights is back.op("second").weights
+    assert back.op("first").biases is not back.op("second").biases
+    X = np.random.default_rng(0).normal(size=(3, 2))
+    np.testing.assert_array_equal(forward_value(back, {"X": X}, "second"), forward_value(g, {"X": X}, "second"))
+    import torch
+    torch.manual_seed(0)
+    shared = torch.nn.Linear(2, 2).double()
+    data = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(torch.nn.Sequential(shared, torch.nn.Tanh(), shared).double(),
+                          (torch.zeros(2, 2, dtype=torch.float64),), data, dynamo=False, input_names=["X"])
+    g = from_onnx(data.getvalue())
+    fcs = [n for n in g.nodes if isinstance(g.op(n), gn.FullyConnectedLayer)]
+    assert len(fcs) == 2 and g.op(fcs[0]).weights is g.op(fcs[1]).weights
+
+
+def test_bad_paths_are_named():
+    g = layer_graph("ReLULayer", np.float64)
+    with pytest.raises(ExportError, match="from_onnx reads a path, bytes or an onnx.ModelProto, got int 3"):
+        from_onnx(3)  # not file descriptor 3
+    with pytest.raises(FileNotFoundError, match=r"to_onnx: cannot write '.*m.onnx': the directory '.*missing' does not exist"):
+        to_onnx(g, "/nonexistent-graphnn-test/missing/m.onnx")
+    with pytest.raises(IsADirectoryError, match=r"to_onnx: '.*' is a directory; give a file name"):
+        to_onnx(g, ".")

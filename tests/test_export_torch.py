@@ -303,3 +303,8 @@ def test_too_many_positional_inputs_are_refused():
     module = to_torch(layer_graph("TanhLayer", np.float64))
     with pytest.raises(TypeError, match=r"2 inputs given; the module reads \['X'\]"):
         module(torch.zeros(1, 3), torch.zeros(1, 3))
+
+
+def test_an_empty_sequential_is_refused():
+    with pytest.raises(ExportError, match="the Sequential is empty: no layer to import"):
+        from_torch(torch.nn.Sequential())

@@ -54,6 +54,10 @@ def load_onnx(source):
     else:
         if isinstance(source, (bytes, bytearray)):
             data, where = bytes(source), "the given bytes"
+        elif not isinstance(source, (str, os.PathLike)):  # an int would be opened as a file descriptor
+            raise ExportError(
+                f"from_onnx reads a path, bytes or an onnx.ModelProto, got {type(source).__name__} {source!r}"
+            )
         else:
             where = repr(str(source))
             try:
@@ -61,10 +65,6 @@ def load_onnx(source):
                     data = handle.read()
             except OSError as err:
                 raise ExportError(f"cannot read ONNX file {where}: {err.strerror}") from None
-            except TypeError:
-                raise ExportError(
-                    f"from_onnx reads a path, bytes or an onnx.ModelProto, got {type(source).__name__}"
-                ) from None
             folder = os.path.dirname(os.path.abspath(source))
         if not data:
             raise ExportError(f"{where} is empty, not an ONNX model")
@@ -131,7 +131,9 @@ def from_onnx(source, outputs=None):
     ``Sigmoid``, ``Tanh``, ``Softmax`` (last axis), ``Identity`` (``LinearLayer``), ``Add``
     and ``Sum`` of computed values (``AddLayer``), ``Concat`` on axis 1 (``ConcatLayer``);
     ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
-    layer is named after its first ONNX node.
+    layer is named after its first ONNX node. Fully connected layers that read one
+    initializer (with the same ``alpha`` and ``transB``) share one weight ``Parameter`` (and
+    likewise their biases), as tied weights do: training updates it once for all of them.
 
     Every layer is built in one dtype: float64 if any floating input or constant of the model
     is float64, else float32 (float16 and bfloat16 constants are exact in it). Constants come
@@ -273,7 +275,7 @@ class _OnnxReader:
     def graph(self, outputs):
         outputs = self._checked_outputs(outputs)
         leads_to = self._needed(outputs)
-        self.g, self.names, self.node_of = Graph(), _Names(), {}
+        self.g, self.names, self.node_of, self.shared = Graph(), _Names(), {}, {}
         for onnx_input in self.onnx_graph.input:  # in the model's order, as a reader expects
             if onnx_input.name not in self.constants and onnx_input.name in leads_to:
                 self._check_input(onnx_input, leads_to[onnx_input.name])
@@ -432,7 +434,10 @@ class _OnnxReader:
             return self._normalisation(node, output)
         raise self._refuse(node, output)
 
-    def _fully_connected(self, weights, biases, node, source, output, first):
+    def _fully_connected(self, weights, biases, node, source, output, first, shared=(None, None)):
+        """A ``FullyConnectedLayer`` ``x weights + biases`` reading ``source``. ``shared``: the
+        keys (initializer and transformation) of the weights and biases; layers whose keys are
+        equal share one ``Parameter``, as the model's layers share one initializer."""
         if weights.ndim != 2:
             raise self._refuse(first, output, f"a weight matrix of shape {weights.shape}, not 2-D")
         if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))):
@@ -443,6 +448,11 @@ class _OnnxReader:
             layer.setBiases(np.broadcast_to(biases, (1, weights.shape[1])))
         except ValueError:
             raise self._refuse(node, output, f"a bias of shape {np.shape(biases)} for {weights.shape[1]} outputs") from None
+        for attribute, key in zip(("weights", "biases"), shared):
+            if key is not None:
+                parameter = self.shared.setdefault((attribute, key), getattr(layer, attribute))
+                if parameter.shape == getattr(layer, attribute).shape:
+                    setattr(layer, attribute, parameter)
         return self._add(layer, node, [source], output, first=first)
 
     def _gemm(self, node, attributes, output):
@@ -460,18 +470,23 @@ class _OnnxReader:
                 biases = self._number(inputs[2], node, output) * attributes.get("beta", 1.0)
         else:
             biases = np.zeros(weights.shape[1], dtype=weights.dtype)
-        return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node)
+        shared = ((inputs[1], attributes.get("alpha", 1.0), attributes.get("transB", 0)),
+                  (inputs[2], attributes.get("beta", 1.0)) if len(inputs) > 2 and inputs[2] else None)
+        return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node, shared)
 
     def _matmul(self, node, output, add=None):
         """``x W`` (and ``+ b`` when ``add`` is the Add of a constant bias that follows)."""
         source, weights = node.input
         if weights not in self.constants or source in self.constants:
             raise self._refuse(node, output, "MatMul of two computed values (graphnn multiplies by weights only)")
+        key = (weights, 1.0, 0)  # shared with a Gemm reading the same initializer as it is
         weights = self._number(weights, node, output)
         if add is None:  # no bias: the layer's biases are zeros
-            return self._fully_connected(weights, np.zeros(weights.shape[1:], weights.dtype), node, source, output, node)
+            return self._fully_connected(weights, np.zeros(weights.shape[1:], weights.dtype), node, source, output, node,
+                                         (key, None))
         bias = next(i for i in add.input if i in self.constants)
-        return self._fully_connected(weights, self._number(bias, add, output), add, source, output, node)
+        return self._fully_connected(weights, self._number(bias, add, output), add, source, output, node,
+                                     (key, (bias, 1.0)))
 
     def _fused_producer(self, node, value, op_types):
         """The node producing ``value`` if it is one of ``op_types`` and feeds only ``node``."""

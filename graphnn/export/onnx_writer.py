@@ -1,5 +1,7 @@
 """``to_onnx``: a graph's prediction (and, if asked, its objectives) as an ONNX model, checked
 by onnx's own checker; onnxruntime and any other ONNX engine run it."""
+import os
+
 import numpy as np
 
 from ..layers import (
@@ -72,7 +74,8 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     the objective node, equal to ``graph.value(name)``), which adds the targets as inputs.
     Parameters and z-scoring statistics are initializers named ``node.weights``,
     ``node.biases``, ``node.mean``, ``node.inverse_std``. ONNX node names are graphnn's node
-    names (``node.scale`` for the second operator of a z-scoring layer). A made name that is
+    names (``node.scale`` for the second operator of a z-scoring layer). A parameter shared by
+    several layers is one initializer, named after the first of them. A made name that is
     already a node's name (a node called ``enc.weights`` beside a layer ``enc``) or another
     made name gets ``_2``, ``_3``, ... added: every ONNX value keeps one name.
 
@@ -118,8 +121,20 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     model = writer.model()
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
-        onnx.save(model, str(path))
+        _save(onnx, model, path)
     return model
+
+
+def _save(onnx, model, path):
+    """Write ``model`` to ``path``; ``FileNotFoundError`` or ``IsADirectoryError`` naming the
+    path and what is wrong with it (onnx's own message names the path only)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"to_onnx: {path!r} is a directory; give a file name, e.g. {os.path.join(path, 'model.onnx')!r}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"to_onnx: cannot write {path!r}: the directory {folder!r} does not exist")
+    onnx.save(model, path)
 
 
 class _OnnxWriter:
@@ -134,6 +149,7 @@ class _OnnxWriter:
         # graphnn's node names are the values and ONNX nodes of their own layers; every other
         # value (an initializer, an intermediate result) or ONNX node gets a name of its own
         self.value_name, self.node_name = unique_names(node_names), unique_names(node_names)
+        self.parameters = {}  # id(Parameter) -> its initializer's name
 
     def constant(self, name, array):
         """An initializer holding ``array`` in the model's dtype, named ``name`` (made unique)."""
@@ -141,6 +157,13 @@ class _OnnxWriter:
         array = np.asarray(array, dtype=self.dtype)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
+
+    def parameter(self, name, parameter):
+        """The initializer of ``parameter``: one per ``Parameter``, so that layers sharing
+        weights read one initializer (named after the first), as they share them in graphnn."""
+        if id(parameter) not in self.parameters:
+            self.parameters[id(parameter)] = self.constant(name, parameter.value)
+        return self.parameters[id(parameter)]
 
     def node(self, op_type, inputs, output, name, **attributes):
         """An ONNX node; ``output`` and ``name`` are used as they are (a graphnn node's)."""
@@ -165,8 +188,8 @@ class _OnnxWriter:
         elif kind is SoftmaxLayer:
             self.node("Softmax", sources, name, name, axis=1)
         elif kind is FullyConnectedLayer:
-            weights = self.constant(f"{name}.weights", op.weights.value)
-            biases = self.constant(f"{name}.biases", op.biases.value)
+            weights = self.parameter(f"{name}.weights", op.weights)
+            biases = self.parameter(f"{name}.biases", op.biases)
             self.node("Gemm", [sources[0], weights, biases], name, name)
         elif kind is InputLayer:
             mean = self.constant(f"{name}.mean", op.meanX)

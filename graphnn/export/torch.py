@@ -209,6 +209,8 @@ def from_torch(module, input="X"):
     if not isinstance(module, nn.Sequential):
         raise ExportError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
     children = list(_children(nn, module))
+    if not children:
+        raise ExportError("the Sequential is empty: no layer to import")
     dtype = _torch_network_dtype(torch, children)
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
     g = Graph()
