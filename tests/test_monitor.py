@@ -270,13 +270,19 @@ def test_a_callback_that_evaluates_before_the_monitor_changes_nothing_it_records
     the monitor crashed on it."""
     from graphnn.training.fit import evaluate
 
+    def backward_of_its_own(graph, X, Y):  # gradients of other rows, in every Parameter.grad
+        graph.forward(X=X[:5], Y=Y[:5])
+        graph.backward()
+
     recorded = []
-    for first in (None, "evaluate"):
+    for first in (None, "evaluate", "backward"):
         graph, (X, Y) = build(), data()
-        monitor = Monitor(every_steps=2)
+        monitor = Monitor(every_steps=2, histograms=True)
         callbacks = [monitor]
-        if first:
+        if first == "evaluate":
             callbacks.insert(0, LambdaCallback(on_batch_end=lambda batch, logs, g=graph: evaluate(g, X[:5], Y[:5])))
+        elif first == "backward":
+            callbacks.insert(0, LambdaCallback(on_batch_end=lambda batch, logs, g=graph: backward_of_its_own(g, X, Y)))
         fit(graph, X, Y, epochs=2, batch_size=16, progress=False, callbacks=callbacks)
-        recorded.append(monitor.series)
-    assert recorded[0] == recorded[1]
+        recorded.append((monitor.series, monitor.losses, repr(monitor.histograms)))
+    assert recorded[0] == recorded[1] == recorded[2]

@@ -16,6 +16,11 @@ Pass them as ``fit(..., callbacks=[...])``. ``fit`` calls, on each one, in the o
 - ``on_train_end(logs)`` once training ends (out of epochs, stopped early or interrupted),
   with the last epoch's numbers.
 
+Right after each minibatch's update, before any ``on_batch_end``, ``fit`` calls
+``step_trained(record)`` on every callback, which keeps that minibatch's record as
+``step_pass``; a callback that must read the step before another one can run a pass of its
+own extends it (the monitor does).
+
 Epochs and minibatches are numbered from 1, as ``History.best_epoch`` is (Keras counts from
 0). Before ``on_train_begin`` each callback gets ``graph``, ``optimizer`` and ``params``
 (``epochs``, ``steps`` -- minibatches per epoch --, ``batch_size``, ``samples``). A callback
@@ -87,6 +92,13 @@ class Callback:
         self.graph, self.optimizer, self.params = graph, optimizer, dict(params)
         self.stop_training = False
         self.step_pass = None
+
+    def step_trained(self, record):
+        """Called by ``fit`` right after a minibatch's update, before any callback's
+        ``on_batch_end``: keeps ``record`` (the pass of that minibatch, ``None`` once
+        ``on_batch_end`` is over) as ``step_pass``. A callback that must read the step before
+        any other callback can run a pass of its own extends this (as the monitor does)."""
+        self.step_pass = record
 
     def on_train_begin(self, logs=None):
         """Before the first epoch."""
@@ -174,9 +186,9 @@ class CallbackList:
             callback.set_context(graph, optimizer, params)
 
     def step_trained(self, record):
-        """Give every callback ``step_pass``, the record of the minibatch just trained."""
+        """Give every callback the record of the minibatch just trained (``step_pass``)."""
         for callback in self.callbacks:
-            callback.step_pass = record
+            callback.step_trained(record)
 
     @property
     def stop_training(self):

@@ -216,9 +216,9 @@ class _Epochs:
             J = self.guard.checked(lambda: {"loss": _forward_without_copy(graph, feed)}, feed, epoch,
                                    f"minibatch {number} of {self.batches}")["loss"]
             graph.backward()
+            self.optimizer.step()
             if self.callbacks:
                 self.callbacks.step_trained(graph.last_pass)
-            self.optimizer.step()
             loss_sum += J * len(Xb)
             if roles.kind is not None:  # the prediction is read only when it is scored
                 correct_sum += accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)

@@ -115,7 +115,7 @@ class Monitor(Callback):
         self.series = {name: {} for name in STATISTICS}
         self.histograms = {}
         self._epoch = self._seen = 0
-        self._before = None
+        self._before = self._pending = None
 
     # ------------------------------------------------------------------ the hooks
     def on_train_begin(self, logs=None):
@@ -132,13 +132,22 @@ class Monitor(Callback):
         if self._records(batch, logs["step"]):
             self._before = {id(p): p.value.copy() for p in self.graph.parameters()}
 
-    def on_batch_end(self, batch, logs=None):
-        """After a recorded minibatch: read its pass from the graph's record."""
-        if self._before is not None:
-            # fit's record of this minibatch: a pass another callback ran since (evaluate,
-            # predict) has replaced graph.last_pass, not this one
-            record = self.step_pass if self.step_pass is not None else self.graph.last_pass
+    def step_trained(self, record):
+        """Right after a recorded minibatch's update, before any callback's ``on_batch_end``
+        can run a pass (``evaluate``) or a backward of its own: read the statistics from
+        ``record``, fit's record of that minibatch, and from the parameters' gradients."""
+        super().step_trained(record)
+        if record is not None and self._before is not None and self._pending is None:
             self._collect(self.graph, self._before, record)
+            self._pending = True
+
+    def on_batch_end(self, batch, logs=None):
+        """After a recorded minibatch: its statistics (read by ``step_trained``; here from
+        ``graph.last_pass`` when the hooks are called by hand) with its epoch, step and loss."""
+        if self._before is not None:
+            if self._pending is None:
+                self._collect(self.graph, self._before, self.graph.last_pass)
+            self._pending = None
             self.epochs.append(self._epoch)
             self.steps.append(logs["step"])
             self.losses.append(logs["loss"])
