@@ -308,3 +308,14 @@ def test_too_many_positional_inputs_are_refused():
 def test_an_empty_sequential_is_refused():
     with pytest.raises(ExportError, match="the Sequential is empty: no layer to import"):
         from_torch(torch.nn.Sequential())
+
+
+@pytest.mark.parametrize("shape, says", [((3,), "input 'X' is 3; the module reads it N x 3"),
+                                          ((2, 4), "input 'X' is 2 x 4; the module reads it N x 3"),
+                                          ((), "input 'X' is a scalar")])
+def test_inputs_that_are_not_n_by_d_are_named(shape, says):
+    """The kind of issue 29's item 16: a vector went through (broadcast by torch) or failed
+    inside a layer with torch's own message."""
+    module = to_torch(layer_graph("InputLayer", np.float64))
+    with pytest.raises(ValueError, match=says):
+        module(torch.zeros(shape, dtype=torch.float64))

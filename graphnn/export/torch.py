@@ -11,6 +11,7 @@ from ..layers import (
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
 from .common import ExportError, needed_nodes, network_dtype, optional_import, predictions, unique_names
+from .onnx_writer import _widths
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -48,8 +49,9 @@ def _torch_parts():
         tensor, or a tuple when there are several, in ``output_names`` order);
         ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses."""
 
-        def __init__(self, steps, modules, input_names, output_names, objectives, dtype):
+        def __init__(self, steps, modules, input_names, output_names, objectives, dtype, widths=None):
             super().__init__()
+            self.widths = dict(widths or {})  # input -> its number of columns, where the graph fixes it
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
             self.objectives = objectives  # (name, weight, kind, target, estimate)
@@ -78,7 +80,14 @@ def _torch_parts():
                 raise TypeError(f"missing input(s) {', '.join(map(repr, missing))}; the module reads {names}")
             # graphnn takes data of any numeric dtype and computes in the network's: so does the
             # module (one of activations only computes in its input's floating dtype)
-            return {name: _as_float(torch.as_tensor(value), self.dtype) for name, value in feed.items()}
+            feed = {name: _as_float(torch.as_tensor(value), self.dtype) for name, value in feed.items()}
+            for name, value in feed.items():  # N x D, as graphnn reads: torch would broadcast a vector
+                width = self.widths.get(name)
+                if value.dim() != 2 or (width is not None and value.shape[1] != width):
+                    wanted = f"N x {width}" if width is not None else "N x D"
+                    raise ValueError(f"input {name!r} is {' x '.join(map(str, value.shape)) or 'a scalar'}; "
+                                     f"the module reads it {wanted}, one row per observation")
+            return feed
 
         def forward(self, *args, **kwargs):
             values = self._run(self._feed(args, kwargs, self.input_names))
@@ -123,7 +132,9 @@ def to_torch(graph, *, dtype=None):
     statistics follow it). Inputs of another dtype (float64 data for a float32 network,
     integers) are converted to it, as graphnn converts what it is fed. A network of
     activations only has no dtype of its own (``module.dtype`` is ``None``): it computes in
-    its input's floating dtype (float64 for integers).
+    its input's floating dtype (float64 for integers). Each input must be ``N x D`` (``D`` as
+    the graph fixes it): anything else is a ``ValueError`` naming the input, where torch would
+    broadcast a vector into a wrong answer or fail inside a layer.
 
     ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
     ``graph.forward``'s prediction; ``module.objective(X=..., Y=...)`` is the graph's ``J``
@@ -184,7 +195,10 @@ def to_torch(graph, *, dtype=None):
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    return GraphModule(steps, modules, needed_inputs, outputs, objectives, torch_dtype)
+    widths = _widths(graph)
+    inputs = [n for n in graph.nodes if graph.nx.nodes[n]["kind"] == "input"]
+    return GraphModule(steps, modules, needed_inputs, outputs, objectives, torch_dtype,
+                       {n: widths[n] for n in inputs if n in widths})
 
 
 def from_torch(module, input="X"):
