@@ -1,11 +1,15 @@
 """What both ways out (ONNX and PyTorch) share: ``ExportError``, importing the optional
-package a conversion needs, and reading which nodes of a graph make its prediction."""
+package a conversion needs, reading which nodes of a graph make its prediction, the one dtype
+an exported network computes in, the width of each value, and names made unique."""
 import importlib
 
 import networkx as nx
 import numpy as np
 
-__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "network_dtype", "unique_names"]
+from ..layers import ConcatLayer, FullyConnectedLayer, InputLayer
+
+__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "network_dtype", "unique_names",
+           "column_widths", "EXPORT_DTYPES"]
 
 #: the dtypes an exported network computes in
 EXPORT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -96,3 +100,45 @@ def unique_names(taken=(), allowed=lambda name: True):
         return unique
 
     return name
+
+
+def column_widths(graph):
+    """``{node: D}``, the number of columns of each node's value, deduced from the layers that
+    fix one (fully connected, z-scoring) and the rules that carry it (element-wise layers keep
+    it, Add shares it, Concat sums it, an objective's target is shaped like its estimate); the
+    last forward pass fills what the layers leave open. Nodes still unknown are missing."""
+    widths = {}
+    if graph.has_values:
+        for name in graph.nodes:
+            if graph.nx.nodes[name]["kind"] != "objective":
+                widths[name] = graph.value(name).shape[1]
+    changed = True
+    while changed:
+        changed = False
+
+        def know(node, width):
+            nonlocal changed
+            if width is not None and node not in widths:
+                widths[node] = int(width)
+                changed = True
+
+        for name in graph.nodes:
+            op, sources = graph.op(name), graph.predecessors(name)
+            if isinstance(op, FullyConnectedLayer):
+                know(sources[0], op.sizeIn)
+                know(name, op.sizeOut)
+            elif isinstance(op, InputLayer):
+                know(sources[0], op.width)
+                know(name, op.width)
+            elif isinstance(op, ConcatLayer):
+                parts = [widths.get(s) for s in sources]
+                if None not in parts:
+                    know(name, sum(parts))
+                elif parts.count(None) == 1 and name in widths:
+                    know(sources[parts.index(None)], widths[name] - sum(p for p in parts if p))
+            elif op is not None:  # element-wise, softmax, Add, an objective: one width for all
+                group = [s for s in sources] + ([name] if graph.nx.nodes[name]["kind"] == "layer" else [])
+                width = next((widths[n] for n in group if n in widths), None)
+                for node in group:
+                    know(node, width)
+    return widths

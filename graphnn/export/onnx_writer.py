@@ -9,7 +9,7 @@ from ..layers import (
     SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, needed_nodes, network_dtype, optional_import, predictions, unique_names
+from .common import ExportError, column_widths, needed_nodes, network_dtype, optional_import, predictions, unique_names
 
 __all__ = ["to_onnx", "OPSET", "EXPORT_OPSETS", "BATCH"]
 
@@ -20,48 +20,6 @@ OPSET = 17
 EXPORT_OPSETS = range(13, 22)
 #: the name ONNX models give the dynamic batch dimension (the ``N`` of ``N x D``)
 BATCH = "N"
-
-
-def _widths(graph):
-    """``{node: D}``, the number of columns of each node's value, deduced from the layers that
-    fix one (fully connected, z-scoring) and the rules that carry it (element-wise layers keep
-    it, Add shares it, Concat sums it, an objective's target is shaped like its estimate); the
-    last forward pass fills what the layers leave open. Nodes still unknown are missing."""
-    widths = {}
-    if graph.has_values:
-        for name in graph.nodes:
-            if graph.nx.nodes[name]["kind"] != "objective":
-                widths[name] = graph.value(name).shape[1]
-    changed = True
-    while changed:
-        changed = False
-
-        def know(node, width):
-            nonlocal changed
-            if width is not None and node not in widths:
-                widths[node] = int(width)
-                changed = True
-
-        for name in graph.nodes:
-            op, sources = graph.op(name), graph.predecessors(name)
-            if isinstance(op, FullyConnectedLayer):
-                know(sources[0], op.sizeIn)
-                know(name, op.sizeOut)
-            elif isinstance(op, InputLayer):
-                know(sources[0], op.width)
-                know(name, op.width)
-            elif isinstance(op, ConcatLayer):
-                parts = [widths.get(s) for s in sources]
-                if None not in parts:
-                    know(name, sum(parts))
-                elif parts.count(None) == 1 and name in widths:
-                    know(sources[parts.index(None)], widths[name] - sum(p for p in parts if p))
-            elif op is not None:  # element-wise, softmax, Add, an objective: one width for all
-                group = [s for s in sources] + ([name] if graph.nx.nodes[name]["kind"] == "layer" else [])
-                width = next((widths[n] for n in group if n in widths), None)
-                for node in group:
-                    know(node, width)
-    return widths
 
 
 def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
@@ -105,7 +63,7 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     needed = needed_nodes(graph, outputs + objectives)
     dtype = network_dtype(graph, needed, dtype)
     writer = _OnnxWriter(onnx, dtype, opset, graph.nodes)
-    widths = _widths(graph)
+    widths = column_widths(graph)
     for name in needed:
         kind = graph.nx.nodes[name]["kind"]
         if kind == "input":

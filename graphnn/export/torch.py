@@ -10,8 +10,9 @@ from ..layers import (
     SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, needed_nodes, network_dtype, optional_import, predictions, unique_names
-from .onnx_writer import _widths
+from .common import (
+    ExportError, column_widths, needed_nodes, network_dtype, optional_import, predictions, unique_names,
+)
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -195,7 +196,7 @@ def to_torch(graph, *, dtype=None):
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    widths = _widths(graph)
+    widths = column_widths(graph)
     inputs = [n for n in graph.nodes if graph.nx.nodes[n]["kind"] == "input"]
     return GraphModule(steps, modules, needed_inputs, outputs, objectives, torch_dtype,
                        {n: widths[n] for n in inputs if n in widths})
