@@ -319,3 +319,12 @@ def test_inputs_that_are_not_n_by_d_are_named(shape, says):
     module = to_torch(layer_graph("InputLayer", np.float64))
     with pytest.raises(ValueError, match=says):
         module(torch.zeros(shape, dtype=torch.float64))
+
+
+def test_a_softmax_without_dim_is_torchs_implicit_dim_1():
+    with pytest.warns(UserWarning):  # torch warns about the implicit dimension when it runs
+        net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax()).double()
+        X = np.random.default_rng(0).normal(size=(4, 3))
+        expected = net(torch.tensor(X)).detach().numpy()
+    g = from_torch(net)
+    np.testing.assert_allclose(forward_value(g, {"X": X}, "softmax1"), expected, **TOLERANCE[np.float64])
