@@ -501,11 +501,13 @@ def test_a_sparse_initializer_gives_its_weights():
 
 @pytest.mark.parametrize("attribute, value, gives", [
     ("value_floats", [2.0, 4.0], [[2.0, 4.0]]), ("value_ints", [2, 4], [[2.0, 4.0]]),
+    ("value_float", 2.0, [[2.0, 2.0]]), ("value_int", 2, [[2.0, 2.0]]),  # one scale for both columns
 ])
 def test_constants_of_plain_numbers_scale_as_numbers(attribute, value, gives):
     constant = helper.make_node("Constant", [], ["s"], **{attribute: value})
     g = from_onnx(make_model([constant, helper.make_node("Mul", ["X", "s"], ["Y"], name="scale")]))
     np.testing.assert_array_equal(g.op("scale").inverse_std, gives)
+    np.testing.assert_array_equal(forward_value(g, {"X": np.array([[1.0, -1.0]])}, "scale"), np.multiply([[1.0, -1.0]], gives))
 
 
 @pytest.mark.parametrize("attribute, value, says", [

@@ -192,6 +192,22 @@ class _OnnxReader:
                 self.consumers.setdefault(value, []).append(node)
         self.graph_outputs = [o.name for o in model.graph.output]
         self.dtype = self._network_dtype()
+        self.widths = self._inferred_widths(onnx, model)
+
+    @staticmethod
+    def _inferred_widths(onnx, model):
+        """``{value: D}`` for the 2-D values whose number of columns onnx's shape inference
+        knows (a scalar mean or scale stretches to it)."""
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model).graph
+        except Exception:  # inference is a help, not a requirement
+            inferred = model.graph
+        widths = {}
+        for info in list(inferred.value_info) + list(inferred.input) + list(inferred.output):
+            dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else ()
+            if len(dims) == 2 and dims[1].HasField("dim_value"):
+                widths[info.name] = int(dims[1].dim_value)
+        return widths
 
     def _network_dtype(self):
         """The one dtype of every layer imported: float64 if any floating input or constant of
@@ -528,6 +544,8 @@ class _OnnxReader:
             raise self._refuse(first, output, "a mean or scale that holds NaN or inf")
         mean, scale = (np.asarray(a, dtype=dtype) for a in (mean, scale))
         width = max(np.size(mean), np.size(scale))
+        if width == 1:  # one mean and one scale for every column: as many as the value has
+            width = self.widths.get(computed, 1)
         if np.ndim(mean) > 2 or np.ndim(scale) > 2 or {np.size(mean), np.size(scale)} - {1, width}:
             raise self._refuse(first, output, "constants that are not one value per column")
         layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
