@@ -82,12 +82,31 @@ def load_onnx(source):
     return model
 
 
+def _all_tensors(graph):
+    """Every tensor of an ONNX ``graph``: initializers (sparse ones' values and indices too),
+    and the tensors of node attributes, subgraphs' included (what may keep its data outside)."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("sparse_tensor"):
+                yield attribute.sparse_tensor.values
+                yield attribute.sparse_tensor.indices
+            for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                yield from _all_tensors(subgraph)
+
+
 def _load_external_data(onnx, model, where, folder):
     """Read every tensor that keeps its data in a file beside the model into the model, from
     ``folder`` (the model file's folder; ``None``: the model came as bytes or a ModelProto)."""
     from onnx import external_data_helper
 
-    outside = [t for t in external_data_helper._get_all_tensors(model)
+    outside = [t for t in _all_tensors(model.graph)
                if t.HasField("data_location") and t.data_location == onnx.TensorProto.EXTERNAL]
     for tensor in outside:
         info = {entry.key: entry.value for entry in tensor.external_data}

@@ -301,9 +301,10 @@ def _children(nn, sequential, prefix=""):
     """``(name, module)`` for every entry of ``sequential`` in order, a module listed twice
     each time (``named_children`` yields it once), nested Sequentials read in place
     (``outer.inner``)."""
-    for name, child in sequential._modules.items():
-        if child is None:
-            continue
+    # named_modules without removing duplicates lists every entry, a repeated one each time;
+    # its direct children are the names without a dot
+    entries = sequential.named_modules(remove_duplicate=False)
+    for name, child in ((name, child) for name, child in entries if name and "." not in name):
         if isinstance(child, nn.Sequential):
             yield from _children(nn, child, f"{prefix}{name}.")
         else:
