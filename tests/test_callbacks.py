@@ -119,3 +119,85 @@ def test_bad_callbacks_are_named():
     with pytest.raises(TypeError, match=r"unknown hook\(s\) \['on_epoch_ends'\]"):
         LambdaCallback(on_epoch_ends=print)
     assert not CallbackList() and CallbackList([Callback()])
+
+
+# ---------------------------------------------------------------------------- issue 29, item 15
+def test_one_callback_alone_is_taken_as_a_list_of_one():
+    """``fit(callbacks=Monitor())`` failed with "'Monitor' object is not iterable"."""
+    graph, X, Y = small_problem()
+    recorder = Recorder()
+    fit(graph, X, Y, epochs=2, progress=False, callbacks=recorder)
+    assert [c[0] for c in recorder.calls].count("epoch_end") == 2
+
+
+@pytest.mark.parametrize("callbacks, says", [
+    ("monitor", r"callbacks must be a list of callbacks, e.g. callbacks=\[Monitor\(\)\], got str 'monitor'"),
+    (3, "callbacks must be a list of callbacks, e.g. callbacks=\\[Monitor\\(\\)\\], got int 3"),
+    ([Recorder], r"callbacks\[0\] is the class Recorder, not a callback; make one: Recorder\(...\)"),
+])
+def test_callbacks_that_are_no_list_of_callbacks_are_refused(callbacks, says):
+    graph, X, Y = small_problem()
+    with pytest.raises(TypeError, match=says):
+        fit(graph, X, Y, epochs=1, progress=False, callbacks=callbacks)
+
+
+def test_the_same_callback_twice_is_refused():
+    graph, X, Y = small_problem()
+    recorder = Recorder()
+    with pytest.raises(TypeError, match=r"callbacks\[2\] is callbacks\[0\] again \(Recorder\); pass each callback once"):
+        fit(graph, X, Y, epochs=1, progress=False, callbacks=[recorder, Callback(), recorder])
+
+
+@pytest.mark.parametrize("hook, function, call", [
+    ("on_epoch_end", lambda logs: None, r"on_epoch_end\(epoch, logs\)"),
+    ("on_train_begin", lambda epoch, logs: None, r"on_train_begin\(logs\)"),
+    ("on_batch_end", lambda: None, r"on_batch_end\(batch, logs\)"),
+])
+def test_a_lambda_hook_of_the_wrong_arity_is_named_when_made(hook, function, call):
+    """The wrong arity gave Python's bare "takes 1 positional argument but 2 were given"."""
+    with pytest.raises(TypeError, match=rf"LambdaCallback: {hook} is called as {call}, but the function given "
+                                        r"\(<lambda>, .*test_callbacks.py line \d+\) takes \("):
+        LambdaCallback(**{hook: function})
+
+
+def test_hooks_that_cannot_be_called_are_named_before_training():
+    class OneArgument(Callback):
+        def on_epoch_end(self, epoch):  # forgot logs
+            pass
+
+    graph, X, Y = small_problem()
+    before = [p.value.copy() for p in graph.parameters()]
+    with pytest.raises(TypeError, match=r"fit: callbacks\[0\] \(OneArgument\): on_epoch_end is called as "
+                                        r"on_epoch_end\(epoch, logs\).*takes \(epoch\)"):
+        fit(graph, X, Y, epochs=1, progress=False, callbacks=[OneArgument()])
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, graph.parameters()))  # nothing trained
+    with pytest.raises(TypeError, match=r"LambdaCallback: on_epoch_end must be a function called as "
+                                        r"on_epoch_end\(epoch, logs\), got str 'print'"):
+        LambdaCallback(on_epoch_end="print")
+    flexible = LambdaCallback(on_epoch_end=lambda *args, **kwargs: None, on_train_end=None, on_batch_end=print)
+    fit(graph, X, Y, epochs=1, progress=False, callbacks=[flexible])
+
+
+def test_a_callback_that_writes_nan_into_the_data_is_blamed_not_the_learning_rate():
+    """NaN written into X during training was traced to X, with the advice "lower the
+    learning rate"."""
+    graph, X, Y = small_problem()
+    X = X.copy()
+
+    def spoil(epoch, logs):
+        if epoch == 2:
+            X[3, 1] = np.nan
+
+    with pytest.raises(FloatingPointError) as caught:
+        fit(graph, X, Y, epochs=4, batch_size=5, shuffle=False, progress=False,
+            callbacks=[LambdaCallback(on_epoch_end=spoil)])
+    message = str(caught.value)
+    assert "epoch 3 (minibatch 1 of 2): the data fed to input 'X' holds 1 NaN or inf entries (the first at row 3, column 1" in message
+    assert "wrote NaN or inf into an array given to fit" in message and "learning rate" not in message
+    Y = Y.copy()
+    graph, _, _ = small_problem()
+    with pytest.raises(FloatingPointError, match=r"epoch 2 \(on the validation data\): the data fed to input 'Y' holds 1 NaN"):
+        X_val, Y_val = X[:4].copy(), Y[:4].copy()
+        X_val[3, 1] = 0.0
+        fit(graph, X[4:8], Y[4:8], epochs=3, progress=False, validation_data=(X_val, Y_val),
+            callbacks=[LambdaCallback(on_epoch_begin=lambda epoch, logs: Y_val.__setitem__((0, 0), np.nan) if epoch == 2 else None)])

@@ -274,3 +274,33 @@ def test_a_linear_a_sequential_runs_twice_comes_in_twice_and_tied():
     X = np.random.default_rng(0).normal(size=(4, 2))
     g.forward(X=X)
     np.testing.assert_allclose(g.value("b"), net(torch.tensor(X)).detach().numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- with the hardening's dtype rule
+def test_a_module_cast_in_torch_computes_in_its_new_dtype_and_comes_back_in_it():
+    """``to_torch``'s module converts its inputs to ``module.dtype``: a cast (``.float()``,
+    ``.double()``) must move that dtype too, or the module refuses its own data."""
+    g, feed = two_branch_graph()
+    module = to_torch(g).float()
+    assert module.dtype == torch.float32
+    tensors = {k: torch.tensor(v) for k, v in feed.items()}  # float64 data, converted
+    assert module(tensors["X"])[0].dtype == torch.float32
+    back = from_torch(module)
+    assert back.op("zscore").meanX.dtype == back.op("head").weights.value.dtype == np.float32
+    assert back.forward(**feed) == pytest.approx(module.objective(**tensors).item(), rel=1e-5)
+    assert from_torch(module.double()).op("head").weights.value.dtype == np.float64
+
+
+def test_a_half_precision_module_comes_back_in_float32_with_its_ties():
+    g, _ = two_branch_graph()
+    back = from_torch(to_torch(g).to(torch.bfloat16))
+    assert {p.value.dtype for _, p in back.named_parameters()} == {np.dtype(np.float32)}
+    assert back.op("zscore").meanX.dtype == np.float32
+    assert back.op("branch.b").weights is back.op("branch.a").weights
+
+
+def test_a_linear_without_bias_run_twice_shares_its_zero_bias():
+    shared = torch.nn.Linear(2, 2, bias=False).double()
+    g = from_torch(torch.nn.Sequential(shared, torch.nn.Tanh(), shared))
+    assert g.op("fc1").biases is g.op("fc2").biases
+    np.testing.assert_array_equal(g.op("fc1").biases.value, np.zeros((1, 2)))

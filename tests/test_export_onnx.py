@@ -315,3 +315,325 @@ def test_a_missing_onnx_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r'pip install -e "\.\[onnx\]"'):
         to_onnx(layer_graph("ReLULayer", np.float64))
+
+
+# ---------------------------------------------------------------------------- issue 29: the audit's cases
+def made_names(model, graph):
+    """The names ``to_onnx`` made up (initializers, intermediate values, ONNX node names)."""
+    values = {t.name for t in model.graph.initializer} | {o for n in model.graph.node for o in n.output}
+    return sorted((values | {n.name for n in model.graph.node}) - set(graph.nodes))
+
+
+def test_a_node_named_like_a_made_value_gets_its_own_value():
+    """Issue 29, item 10: nodes ``enc`` and ``enc.weights`` gave onnx's ValidationError (SSA)."""
+    g = gn.Graph()
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0), g.input("X"), name="enc")
+    g.add(gn.ReLULayer(), "enc", name="enc.weights")
+    model = checked(to_onnx(g))
+    assert {t.name for t in model.graph.initializer} == {"enc.weights_2", "enc.biases"}
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(run_onnx(model, {"X": X})["enc.weights"], forward_value(g, {"X": X}, "enc.weights"))
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_every_name_to_onnx_makes_can_be_a_node_of_the_graph(objective):
+    """Each name the export of a graph with every layer and its objective makes up, given to a
+    node of that graph (a Tanh read by nothing, so exported too): still a valid model, and
+    onnxruntime still computes graphnn's values."""
+    g, feed = objective_case(objective, np.float64, 5)
+    names = made_names(to_onnx(g, objective=True), g)
+    assert {"input.mean", "input.centred", "input.scale", "head.weights", "loss.per_row", "loss.columns"} <= set(names)
+    for made in names:
+        g, feed = objective_case(objective, np.float64, 5)
+        g.add(gn.TanhLayer(), "X", name=made)
+        model = checked(to_onnx(g, objective=True))
+        got = run_onnx(model, feed)
+        J = g.forward(**feed)
+        np.testing.assert_allclose(got["loss"], J, **TOLERANCE[np.float64])
+        np.testing.assert_allclose(got[made], g.value(made), **TOLERANCE[np.float64])
+
+
+def test_a_float64_input_layer_before_float32_layers_exports_in_float32():
+    """Issue 29, item 11: the model declared a float64 input, and onnxruntime refused the
+    float32 data graphnn itself accepts."""
+    g = gn.Graph()
+    g.add(gn.InputLayer(np.random.default_rng(0).normal(size=(8, 3))), g.input("X"), name="z")
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0, dtype=np.float32), "z", name="out")
+    model = checked(to_onnx(g))
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
+    assert {t.data_type for t in model.graph.initializer} == {TensorProto.FLOAT}
+    X = (3 * np.random.default_rng(1).normal(size=(5, 3))).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(model, {"X": X})["out"], forward_value(g, {"X": X}, "out"), **TOLERANCE[np.float32])
+
+
+def test_parameters_of_two_dtypes_export_in_the_wider_one_as_graphnn_computes():
+    g = gn.Graph()
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0, dtype=np.float32), g.input("X"), name="a")
+    g.add(gn.FullyConnectedLayer(2, 2, seed=1, dtype=np.float64), "a", name="out")
+    model = to_onnx(g)
+    assert model.graph.input[0].type.tensor_type.elem_type == TensorProto.DOUBLE
+    X = np.random.default_rng(1).normal(size=(5, 3))
+    np.testing.assert_array_equal(run_onnx(model, {"X": X})["out"], forward_value(g, {"X": X}, "out"))
+
+
+def matmul_model(weights=np.arange(4.0).reshape(2, 2)):
+    """``Y = X W``, ``W`` an initializer."""
+    return make_model([helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")], [from_array(weights, "W")])
+
+
+def save_with_external_data(model, folder, location="w.bin"):
+    folder.mkdir(exist_ok=True)
+    onnx.save_model(model, str(folder / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=location, size_threshold=0)
+    return folder / "m.onnx"
+
+
+def test_external_data_is_read_from_the_models_folder_not_the_working_directory(tmp_path, monkeypatch):
+    """Issue 29, item 6: a valid model with its data beside it was refused as "not a valid ONNX
+    model", and a ``w.bin`` in the working directory was loaded as its weights."""
+    path = save_with_external_data(matmul_model(), tmp_path / "model")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "w.bin").write_bytes(np.full(4, 7.0).tobytes())
+    monkeypatch.chdir(elsewhere)
+    g = from_onnx(path)
+    np.testing.assert_array_equal(g.op("mm").weights.value, np.arange(4.0).reshape(2, 2))
+    (path.parent / "w.bin").unlink()  # only the working directory's is left: refused, not read
+    with pytest.raises(ExportError, match=r"tensor 'W' should be in 'w.bin' beside the model .*does not exist"):
+        from_onnx(str(path))
+
+
+def test_external_data_that_cannot_be_read_from_the_models_folder_is_refused(tmp_path):
+    path = save_with_external_data(matmul_model(), tmp_path / "model")
+    with pytest.raises(ExportError, match=r"the given bytes keeps the data of tensor 'W' in a separate file \('w.bin'\); pass the model's path"):
+        from_onnx(path.read_bytes())
+    with pytest.raises(ExportError, match=r"the model keeps the data of tensor 'W'"):
+        from_onnx(onnx.load(str(path), load_external_data=False))
+    (path.parent / "w.bin").write_bytes(b"\0" * 8)  # shorter than the 32 bytes it should hold
+    with pytest.raises(ExportError, match=r"cannot read the data of tensor 'W' from 'w.bin'"):
+        from_onnx(path)
+    (tmp_path / "secret.bin").write_bytes(np.full(4, 7.0).tobytes())
+    model = matmul_model()  # onnx.save_model refuses to write this one; a hostile file holds it
+    from onnx.external_data_helper import set_external_data
+    set_external_data(model.graph.initializer[0], location="../secret.bin", length=32)
+    model.graph.initializer[0].ClearField("raw_data")
+    (tmp_path / "other").mkdir()
+    outside = tmp_path / "other" / "m.onnx"
+    outside.write_bytes(model.SerializeToString())
+    with pytest.raises(ExportError, match=r"tensor 'W' names its data file '../secret.bin', which is not a file in the model's folder"):
+        from_onnx(outside)
+
+
+def relu_chain(length):
+    nodes, previous = [], "X"
+    for k in range(length):
+        value = "Y" if k == length - 1 else f"h{k}"
+        nodes.append(helper.make_node("Relu", [previous], [value], name=f"relu{k}"))
+        previous = value
+    return make_model(nodes)
+
+
+def test_a_long_chain_imports_without_recursion():
+    """Issue 29, item 8: RecursionError at about 250 nodes."""
+    g = from_onnx(relu_chain(3000))
+    assert len(g.nodes) == 3001 and g.nodes[-1] == "relu2999"
+    X = np.array([[-1.0, 2.0]])
+    np.testing.assert_array_equal(forward_value(g, {"X": X}, "relu2999"), [[0.0, 2.0]])
+
+
+def test_graphnns_own_export_of_a_200_layer_chain_comes_back():
+    """Issue 29, item 8: re-importing graphnn's export of a chain of 200 layers; fused layers
+    (Gemm, MatMul + Add, Sub + Mul) too."""
+    rng = np.random.default_rng(0)
+    layers = [gn.InputLayer(rng.normal(size=(6, 2)))]
+    for k in range(100):
+        layers += [gn.FullyConnectedLayer(2, 2, seed=k), gn.TanhLayer()]
+    g = gn.Graph.sequential(*layers)
+    back = from_onnx(to_onnx(g))
+    assert back.nodes == g.nodes
+    X = rng.normal(size=(3, 2))
+    np.testing.assert_array_equal(forward_value(back, {"X": X}, g.nodes[-1]), forward_value(g, {"X": X}, g.nodes[-1]))
+    nodes, inits, previous = [], [], "X"
+    for k in range(300):  # x W + b as MatMul then Add, then (x - m) / s as Sub then Div
+        value = "Y" if k == 299 else f"n{k}"
+        nodes += [helper.make_node("MatMul", [previous, f"w{k}"], [f"p{k}"], name=f"mm{k}"),
+                  helper.make_node("Add", [f"p{k}", f"b{k}"], [f"a{k}"], name=f"add{k}"),
+                  helper.make_node("Sub", [f"a{k}", f"m{k}"], [f"c{k}"], name=f"sub{k}"),
+                  helper.make_node("Div", [f"c{k}", f"s{k}"], [value], name=f"div{k}")]
+        inits += [from_array(np.eye(2), f"w{k}"), from_array([[0.5, 0.0]], f"b{k}"),
+                  from_array([[0.5, 0.0]], f"m{k}"), from_array([[1.0, 2.0]], f"s{k}")]
+        previous = value
+    g = from_onnx(make_model(nodes, inits))
+    assert [type(g.op(n)).__name__ for n in g.nodes[1:3]] == ["FullyConnectedLayer", "InputLayer"]
+    assert len(g.nodes) == 601
+    np.testing.assert_allclose(forward_value(g, {"X": np.array([[1.0, 2.0 ** 300]])}, g.nodes[-1]), [[1.0, 1.0]])
+
+
+def sparse_constant(dense, coordinates=False):
+    rows, columns = np.nonzero(dense)
+    indices = np.stack([rows, columns], axis=1) if coordinates else rows * dense.shape[1] + columns
+    return helper.make_sparse_tensor(from_array(dense[rows, columns], "values"),
+                                     from_array(indices.astype(np.int64), "indices"), list(dense.shape))
+
+
+CONSTANTS = {  # Constant attribute -> (its value, the weights W it gives)
+    "value": (from_array(np.array([[1.0, 0.0], [0.0, 3.0]]), "W"), [[1.0, 0.0], [0.0, 3.0]]),
+    "sparse_value": (sparse_constant(np.array([[1.0, 0.0], [0.0, 3.0]])), [[1.0, 0.0], [0.0, 3.0]]),
+    "sparse_value (coordinates)": (sparse_constant(np.array([[0.0, 2.0], [5.0, 0.0]]), True), [[0.0, 2.0], [5.0, 0.0]]),
+}
+
+
+@pytest.mark.parametrize("attribute", ["value", "sparse_value", "sparse_value (coordinates)"])
+def test_a_constant_of_every_numeric_kind_gives_its_weights(attribute):
+    """Issue 29, item 9: a Constant with ``sparse_value`` gave numpy/TypeError."""
+    value, expected = CONSTANTS[attribute]
+    constant = helper.make_node("Constant", [], ["W"], **{attribute.split()[0]: value})
+    g = from_onnx(make_model([constant, helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")]))
+    np.testing.assert_array_equal(g.op("mm").weights.value, expected)
+    assert g.op("mm").weights.value.dtype == np.float64
+
+
+def test_a_sparse_initializer_gives_its_weights():
+    model = make_model([helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")])
+    sparse = sparse_constant(np.array([[0.0, 2.0], [5.0, 0.0]]))
+    sparse.values.name = "W"
+    model.graph.sparse_initializer.append(sparse)
+    np.testing.assert_array_equal(from_onnx(model).op("mm").weights.value, [[0.0, 2.0], [5.0, 0.0]])
+
+
+@pytest.mark.parametrize("attribute, value, gives", [
+    ("value_floats", [2.0, 4.0], [[2.0, 4.0]]), ("value_ints", [2, 4], [[2.0, 4.0]]),
+    ("value_float", 2.0, [[2.0, 2.0]]), ("value_int", 2, [[2.0, 2.0]]),  # one scale for both columns
+])
+def test_constants_of_plain_numbers_scale_as_numbers(attribute, value, gives):
+    constant = helper.make_node("Constant", [], ["s"], **{attribute: value})
+    g = from_onnx(make_model([constant, helper.make_node("Mul", ["X", "s"], ["Y"], name="scale")]))
+    np.testing.assert_array_equal(g.op("scale").inverse_std, gives)
+    np.testing.assert_array_equal(forward_value(g, {"X": np.array([[1.0, -1.0]])}, "scale"), np.multiply([[1.0, -1.0]], gives))
+
+
+@pytest.mark.parametrize("attribute, value, says", [
+    ("value_string", "hello", r"Constant 'W' holds value_string \(text, not numbers\)"),
+    ("value_strings", ["a", "b"], r"Constant 'W' holds value_strings \(text, not numbers\)"),
+    ("value", helper.make_tensor("W", TensorProto.STRING, [1], [b"x"]), "Constant 'W' holds text, not real numbers"),
+])
+def test_a_constant_holding_text_is_refused_where_a_layer_needs_it(attribute, value, says):
+    """Issue 29, item 9: ``value_string`` gave numpy/TypeError; unused, it is no obstacle."""
+    constant = helper.make_node("Constant", [], ["W"], **{attribute: value})
+    with pytest.raises(ExportError, match=rf"node 'mm' \(MatMul\) on the way to output 'Y': {says}"):
+        from_onnx(make_model([constant, helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")]))
+    g = from_onnx(make_model([constant, helper.make_node("Relu", ["X"], ["Y"], name="relu")]))
+    assert g.nodes == ["X", "relu"]
+
+
+def test_an_initializer_that_cannot_be_read_or_holds_nan_is_refused_by_name():
+    short = from_array(np.eye(2), "W")
+    short.raw_data = short.raw_data[:8]  # 1 number for a 2 x 2 tensor
+    with pytest.raises(ExportError, match=r"not a valid ONNX model: .*tensor name: W\) raw_data size \(8 bytes\) is too small"):
+        from_onnx(make_model([helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")], [short]))
+    with pytest.raises(ExportError, match=r"node 'mm' \(MatMul\).*weights or biases that hold NaN or inf"):
+        from_onnx(matmul_model(np.array([[1.0, np.nan], [0.0, 1.0]])))
+    with pytest.raises(ExportError, match=r"node 'centre' \(Sub\).*a mean or scale that holds NaN or inf"):
+        from_onnx(make_model([helper.make_node("Sub", ["X", "m"], ["Y"], name="centre")], [from_array([[np.inf, 0.0]], "m")]))
+
+
+def test_float16_and_bfloat16_weights_come_in_as_float32():
+    for elem in (TensorProto.FLOAT16, TensorProto.BFLOAT16):
+        weights = helper.make_tensor("W", elem, [2, 2], [1.0, 0.5, -2.0, 0.25])
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")], "t",
+            [helper.make_tensor_value_info("X", elem, ["N", 2])], [helper.make_tensor_value_info("Y", elem, ["N", 2])],
+            [weights])
+        g = from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]))
+        assert g.op("mm").weights.value.dtype == np.float32
+        np.testing.assert_array_equal(g.op("mm").weights.value, [[1.0, 0.5], [-2.0, 0.25]])
+
+
+def model_reading(shape, elem=TensorProto.DOUBLE):
+    graph = helper.make_graph([helper.make_node("Relu", ["X"], ["Y"], name="relu")], "t",
+                              [helper.make_tensor_value_info("X", elem, shape)],
+                              [helper.make_tensor_value_info("Y", elem, shape or ["N", 2])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
+@pytest.mark.parametrize("shape, says", [
+    (["N", 3, 4], "is N x 3 x 4, 3-D"), ([5], "is 5, 1-D"), ([], "is a scalar, 0-D"),
+])
+def test_an_input_that_is_not_a_matrix_is_refused(shape, says):
+    """Issue 29, item 16: an ``N x 3 x 4`` input was accepted, and could never run."""
+    with pytest.raises(ExportError, match=rf"input 'X' \(needed by output 'Y'\) {says}: graphnn's values are N x D"):
+        from_onnx(model_reading(shape))
+
+
+def test_an_input_of_text_is_refused():
+    with pytest.raises(ExportError, match=r"input 'X' \(needed by output 'Y'\) holds STRING values"):
+        from_onnx(model_reading(["N", 2], TensorProto.STRING))
+
+
+@pytest.mark.parametrize("outputs, says", [
+    ([], r"outputs=\[\] names no value to import: give one or more, e.g. outputs=\['Y'\]"),
+    ((), r"outputs=\(\) names no value to import"),
+    (3, "outputs must be a value's name or a list of names, got 3"),
+    ([3], r"outputs must name values by string, got 3 in \[3\]"),
+    (["X"], "output 'X' is an input of the model: nothing computes it"),
+])
+def test_outputs_that_name_nothing_to_compute_are_refused(outputs, says):
+    """Issue 29, item 16: ``outputs=[]`` returned an empty graph without a word."""
+    with pytest.raises(ExportError, match=says):
+        from_onnx(model_reading(["N", 2]), outputs=outputs)
+
+
+@pytest.mark.parametrize("node", [
+    helper.make_node("Sum", ["X"], ["Y"], name="sum"), helper.make_node("Cast", ["X"], ["Y"], name="cast", to=TensorProto.DOUBLE),
+])
+def test_an_output_that_is_its_input_again_becomes_an_identity_layer(node):
+    """Not a graph of inputs only, which could neither run nor export."""
+    g = from_onnx(make_model([node]))
+    assert g.nodes == ["X", "Y"] and isinstance(g.op("Y"), gn.LinearLayer)
+    np.testing.assert_array_equal(forward_value(g, {"X": np.array([[1.0, -2.0]])}, "Y"), [[1.0, -2.0]])
+
+
+def test_attributes_that_overflow_the_weights_are_refused_without_a_warning():
+    gemm = helper.make_node("Gemm", ["X", "W", "b"], ["Y"], name="gemm", alpha=1e308, beta=1e308)
+    with pytest.raises(ExportError, match=r"node 'gemm' \(Gemm\).*weights or biases that hold NaN or inf"):
+        from_onnx(make_model([gemm], [from_array(10 * np.eye(2), "W"), from_array(np.ones(2), "b")]))
+    divide = helper.make_node("Div", ["X", "s"], ["Y"], name="div")
+    with pytest.raises(ExportError, match=r"node 'div' \(Div\).*a mean or scale that holds NaN or inf"):
+        from_onnx(make_model([divide], [from_array([[1e-320, 1.0]], "s")]))
+
+
+def test_shared_weights_stay_shared_through_onnx_and_back():
+    """The kind of item 4 (a module used twice): to_onnx wrote one initializer per layer and
+    from_onnx made one Parameter per layer, untying tied weights without a word."""
+    g = gn.Graph()
+    first, second = gn.FullyConnectedLayer(2, 2, seed=0), gn.FullyConnectedLayer(2, 2, seed=1)
+    second.weights = first.weights  # weight tying
+    g.add(second, g.add(gn.TanhLayer(), g.add(first, g.input("X"), name="first")), name="second")
+    model = checked(to_onnx(g))
+    assert sorted(t.name for t in model.graph.initializer) == ["first.biases", "first.weights", "second.biases"]
+    back = from_onnx(model)
+    assert back.op("first").weights is back.op("second").weights
+    assert back.op("first").biases is not back.op("second").biases
+    X = np.random.default_rng(0).normal(size=(3, 2))
+    np.testing.assert_array_equal(forward_value(back, {"X": X}, "second"), forward_value(g, {"X": X}, "second"))
+    import torch
+    torch.manual_seed(0)
+    shared = torch.nn.Linear(2, 2).double()
+    data = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(torch.nn.Sequential(shared, torch.nn.Tanh(), shared).double(),
+                          (torch.zeros(2, 2, dtype=torch.float64),), data, dynamo=False, input_names=["X"])
+    g = from_onnx(data.getvalue())
+    fcs = [n for n in g.nodes if isinstance(g.op(n), gn.FullyConnectedLayer)]
+    assert len(fcs) == 2 and g.op(fcs[0]).weights is g.op(fcs[1]).weights
+
+
+def test_bad_paths_are_named():
+    g = layer_graph("ReLULayer", np.float64)
+    with pytest.raises(ExportError, match="from_onnx reads a path, bytes or an onnx.ModelProto, got int 3"):
+        from_onnx(3)  # not file descriptor 3
+    with pytest.raises(FileNotFoundError, match=r"to_onnx: cannot write '.*m.onnx': the directory '.*missing' does not exist"):
+        to_onnx(g, "/nonexistent-graphnn-test/missing/m.onnx")
+    with pytest.raises(IsADirectoryError, match=r"to_onnx: '.*' is a directory; give a file name"):
+        to_onnx(g, ".")

@@ -178,3 +178,153 @@ def test_a_missing_torch_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r'pip install -e "\.\[torch\]"'):
         to_torch(layer_graph("TanhLayer", np.float64))
+
+
+# ---------------------------------------------------------------------------- issue 29: the audit's cases
+def test_a_module_used_twice_in_a_sequential_gives_two_layers_sharing_its_weights():
+    """Issue 29, item 4: named_children() lists a module once; the Sequential runs it twice."""
+    torch.manual_seed(0)
+    shared, tanh = torch.nn.Linear(3, 3), torch.nn.Tanh()
+    net = torch.nn.Sequential(shared, tanh, shared, tanh).double()
+    g = from_torch(net)
+    assert [type(g.op(n)).__name__ for n in g.nodes[1:]] == [
+        "FullyConnectedLayer", "TanhLayer", "FullyConnectedLayer", "TanhLayer"]
+    first, second = g.nodes[1], g.nodes[3]
+    assert g.op(first).weights is g.op(second).weights and g.op(first).biases is g.op(second).biases
+    X, Y = np.random.default_rng(0).normal(size=(5, 3)), np.random.default_rng(1).normal(size=(5, 3))
+    P = net(torch.tensor(X))
+    np.testing.assert_allclose(forward_value(g, {"X": X}, g.nodes[-1]), P.detach().numpy(), rtol=1e-12)
+    g.add(gn.SquaredError(), g.input("Y"), g.nodes[-1], name="loss")
+    g.forward(X=X, Y=Y)
+    g.backward()
+    ((torch.tensor(Y) - P) ** 2).sum(dim=1).mean().backward()  # torch sums the two uses' gradients
+    np.testing.assert_allclose(g.op(first).weights.grad, shared.weight.grad.numpy().T, rtol=1e-10)
+
+
+def test_nested_sequentials_are_read_in_place_and_named_by_their_path():
+    inner = torch.nn.Sequential(OrderedDict([("fc", torch.nn.Linear(3, 2)), ("act", torch.nn.ReLU())]))
+    net = torch.nn.Sequential(OrderedDict([("enc", inner), ("out", torch.nn.Linear(2, 1))])).double()
+    g = from_torch(net)
+    assert g.nodes == ["X", "enc.fc", "enc.act", "out"]
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(forward_value(g, {"X": X}, "out"), net(torch.tensor(X)).detach().numpy(), rtol=1e-12)
+
+
+def test_to_torch_keeps_nodes_whose_keys_would_collide_apart():
+    """Issue 29, item 5: ``enc.fc`` and ``enc_fc`` both became key ``enc_fc``: one module."""
+    g = gn.Graph()
+    x = g.input("X")
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0), x, name="enc.fc")
+    g.add(gn.FullyConnectedLayer(3, 2, seed=1), x, name="enc_fc")
+    g.add(gn.AddLayer(), "enc.fc", "enc_fc", name="out")
+    module = to_torch(g)
+    assert module.layer("enc.fc") is not module.layer("enc_fc")
+    assert module.keys == {"enc.fc": "enc_fc", "enc_fc": "enc_fc_2", "out": "out"}
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(module(torch.tensor(X)).detach().numpy(), forward_value(g, {"X": X}, "out"), rtol=1e-12)
+
+
+def module_dict_names():
+    """Every name ``nn.ModuleDict`` uses itself (``train``, ``forward``, ``keys``, ...) that a
+    graphnn node may be called."""
+    import re
+    return [n for n in dir(torch.nn.ModuleDict()) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
+
+
+def test_to_torch_takes_nodes_named_like_the_module_dicts_own_attributes():
+    """Issue 29, item 10: nodes named ``train`` or ``forward`` raised torch's KeyError; every
+    attribute of ``nn.ModuleDict`` is tried."""
+    names = module_dict_names()
+    assert {"train", "forward", "eval", "keys", "to", "__init__"} <= set(names)
+    g = gn.Graph()
+    x = g.input("X")
+    for k, name in enumerate(names):
+        g.add(gn.FullyConnectedLayer(3, 1, seed=k), x, name=name)
+    module = to_torch(g)
+    X = np.random.default_rng(0).normal(size=(2, 3))
+    got = module(torch.tensor(X))
+    g.forward(X=X)
+    for name, value in zip(module.output_names, got):
+        np.testing.assert_allclose(value.detach().numpy(), g.value(name), **TOLERANCE[np.float64])
+        assert module.layer(name).weight.shape == (1, 3)
+    with pytest.raises(KeyError, match="no layer node 'nope'"):
+        module.layer("nope")
+
+
+def mixed_dtype_graph():
+    """A float64 ``InputLayer`` (built from float64 data, numpy's default) before float32 layers."""
+    g = gn.Graph()
+    g.add(gn.InputLayer(np.random.default_rng(0).normal(size=(8, 3))), g.input("X"), name="z")
+    g.add(gn.FullyConnectedLayer(3, 2, seed=0, dtype=np.float32), "z", name="fc")
+    g.add(gn.TanhLayer(), "fc", name="out")
+    return g
+
+
+@pytest.mark.parametrize("data_dtype", [np.float32, np.float64, np.int64])
+def test_a_float64_input_layer_before_float32_layers_gives_a_float32_module(data_dtype):
+    """Issue 29, item 11: "mat1 and mat2 must have the same dtype"."""
+    g = mixed_dtype_graph()
+    module = to_torch(g)
+    assert module.dtype == torch.float32
+    assert {p.dtype for p in module.parameters()} | {b.dtype for b in module.buffers()} == {torch.float32}
+    X = (3 * np.random.default_rng(1).normal(size=(5, 3))).astype(data_dtype)
+    got = module(torch.tensor(X))
+    assert got.dtype == torch.float32
+    np.testing.assert_allclose(got.detach().numpy(), forward_value(g, {"X": X}, "out"), **TOLERANCE[np.float32])
+    assert to_torch(g, dtype=np.float64)(torch.tensor(X)).dtype == torch.float64
+
+
+@pytest.mark.parametrize("half", [torch.bfloat16, torch.float16])
+def test_from_torch_of_a_half_precision_model_gives_float32_layers(half):
+    """Issue 29, item 11: a bfloat16 model raised torch's TypeError (numpy has no bfloat16)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid()).to(half)
+    g = from_torch(net)
+    assert g.op("fc1").weights.value.dtype == np.float32 and g.op("fc1").biases.value.dtype == np.float32
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    expected = net.float()(torch.tensor(X)).detach().numpy()  # the same (exact) weights in float32
+    np.testing.assert_allclose(forward_value(g, {"X": X}, "sigmoid1"), expected, rtol=1e-6)
+
+
+def test_from_torch_decides_one_dtype_for_a_model_of_mixed_precision():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1).double())
+    g = from_torch(net)
+    assert {g.op(n).weights.value.dtype for n in ("fc1", "fc2")} == {np.dtype(np.float64)}
+
+
+def test_from_torch_refuses_integer_weights_by_layer():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    net[0].weight = torch.nn.Parameter(torch.zeros(2, 3, dtype=torch.int32), requires_grad=False)
+    with pytest.raises(ExportError, match=r"layer '0' of the Sequential holds torch.int32 weights"):
+        from_torch(net)
+
+
+def test_too_many_positional_inputs_are_refused():
+    module = to_torch(layer_graph("TanhLayer", np.float64))
+    with pytest.raises(TypeError, match=r"2 inputs given; the module reads \['X'\]"):
+        module(torch.zeros(1, 3), torch.zeros(1, 3))
+
+
+def test_an_empty_sequential_is_refused():
+    with pytest.raises(ExportError, match="the Sequential is empty: no layer to import"):
+        from_torch(torch.nn.Sequential())
+
+
+@pytest.mark.parametrize("shape, says", [((3,), "input 'X' is 3; the module reads it N x 3"),
+                                          ((2, 4), "input 'X' is 2 x 4; the module reads it N x 3"),
+                                          ((), "input 'X' is a scalar")])
+def test_inputs_that_are_not_n_by_d_are_named(shape, says):
+    """The kind of issue 29's item 16: a vector went through (broadcast by torch) or failed
+    inside a layer with torch's own message."""
+    module = to_torch(layer_graph("InputLayer", np.float64))
+    with pytest.raises(ValueError, match=says):
+        module(torch.zeros(shape, dtype=torch.float64))
+
+
+def test_a_softmax_without_dim_is_torchs_implicit_dim_1():
+    with pytest.warns(UserWarning):  # torch warns about the implicit dimension when it runs
+        net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax()).double()
+        X = np.random.default_rng(0).normal(size=(4, 3))
+        expected = net(torch.tensor(X)).detach().numpy()
+    g = from_torch(net)
+    np.testing.assert_allclose(forward_value(g, {"X": X}, "softmax1"), expected, **TOLERANCE[np.float64])

@@ -250,3 +250,39 @@ def test_replay_has_one_frame_per_record_in_the_player(tmp_path):
         assert frame.svg.lstrip().startswith("<?xml") or "<svg" in frame.svg
         assert f"grad {format_number(monitor.series['grad']['fc2'][index])}" in frame.svg
     assert path.read_text(encoding="utf-8") == player.html()
+
+
+# ---------------------------------------------------------------------------- issue 29, item 15
+def test_a_monitor_whose_step_never_came_says_so():
+    """It said "pass the monitor to fit" though it was passed."""
+    graph, (X, Y) = build(), data()
+    monitor = Monitor(every_steps=1000)
+    fit(graph, X, Y, epochs=3, batch_size=10, progress=False, callbacks=[monitor])
+    with pytest.raises(ValueError, match=r"nothing recorded: with every_steps=1000 it records every 1000th minibatch, "
+                                         r"and fit ran 12 \(3 epochs of 4\); choose every_steps <= 12"):
+        monitor.at("grad")
+    with pytest.raises(ValueError, match="histograms must be True or False, got 'no'"):
+        Monitor(histograms="no")
+
+
+def test_a_callback_that_evaluates_before_the_monitor_changes_nothing_it_records():
+    """A callback calling evaluate before the monitor's turn replaced the graph's record, and
+    the monitor crashed on it."""
+    from graphnn.training.fit import evaluate
+
+    def backward_of_its_own(graph, X, Y):  # gradients of other rows, in every Parameter.grad
+        graph.forward(X=X[:5], Y=Y[:5])
+        graph.backward()
+
+    recorded = []
+    for first in (None, "evaluate", "backward"):
+        graph, (X, Y) = build(), data()
+        monitor = Monitor(every_steps=2, histograms=True)
+        callbacks = [monitor]
+        if first == "evaluate":
+            callbacks.insert(0, LambdaCallback(on_batch_end=lambda batch, logs, g=graph: evaluate(g, X[:5], Y[:5])))
+        elif first == "backward":
+            callbacks.insert(0, LambdaCallback(on_batch_end=lambda batch, logs, g=graph: backward_of_its_own(g, X, Y)))
+        fit(graph, X, Y, epochs=2, batch_size=16, progress=False, callbacks=callbacks)
+        recorded.append((monitor.series, monitor.losses, repr(monitor.histograms)))
+    assert recorded[0] == recorded[1] == recorded[2]

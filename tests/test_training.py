@@ -466,3 +466,28 @@ def test_the_divergence_guard_restores_the_last_finite_weights_it_kept():
                                                  r"The weights of epoch 1 \(the last finite ones\) were restored") as err:
         guard.checked_weights(2)
     assert weights.value[0, 0] == 3.0 and err.value.history is history and err.value.epoch == 2
+
+
+# ---------------------------------------------------------------------------- issue 29, item 15's siblings
+@pytest.mark.parametrize("argument, value, error, says", [
+    ("shuffle", "no", TypeError, "fit: shuffle must be True or False, got 'no'"),
+    ("progress", "no", TypeError, r"fit: progress must be True or False \(or None\), got 'no'"),
+    ("seed", -1, ValueError, r"fit: seed must be an integer >= 0 \(or None\), got -1"),
+    ("seed", 1.5, ValueError, r"fit: seed must be an integer >= 0 \(or None\), got 1.5"),
+    ("optimizer", "adam", TypeError, r"fit: optimizer must be an optimizer built on the graph's parameters, e.g. "
+                                     r"Adam\(graph.parameters\(\)\) from graphnn.training.optim; got str 'adam'"),
+])
+def test_fit_arguments_of_the_wrong_kind_are_named_before_training(argument, value, error, says):
+    """``shuffle="no"`` shuffled (a non-empty string is true), a bad seed gave numpy's
+    message, an optimizer given as a string failed with AttributeError after the first pass."""
+    from graphnn.training.optim import Adam
+
+    graph = gn.Graph.sequential(gn.FullyConnectedLayer(3, 1, seed=0), gn.LogisticSigmoidLayer(), objective=gn.LogLoss())
+    X = np.random.default_rng(0).normal(size=(8, 3))
+    Y = (X[:, :1] > 0).astype(float)
+    before = [p.value.copy() for p in graph.parameters()]
+    with pytest.raises(error, match=says):
+        fit(graph, X, Y, epochs=1, **{"progress": False, argument: value})
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, graph.parameters()))
+    with pytest.raises(TypeError, match="got the class Adam"):
+        fit(graph, X, Y, epochs=1, progress=False, optimizer=Adam)

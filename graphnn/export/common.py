@@ -1,14 +1,19 @@
 """What both ways out (ONNX and PyTorch) share: ``ExportError``, importing the optional
-package a conversion needs, reading which nodes of a graph make its prediction, and the
+package a conversion needs, reading which nodes of a graph make its prediction, the one dtype
+an exported network computes in, the width of each value, names made unique, and the
 z-scoring layer that both ways in rebuild from its statistics."""
 import importlib
 
 import networkx as nx
 import numpy as np
 
-from ..layers import InputLayer
+from ..layers import BatchNormLayer, ConcatLayer, FullyConnectedLayer, InitialStateLayer, InputLayer, SliceLayer
 
-__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "z_scoring_layer"]
+__all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "network_dtype", "unique_names",
+           "column_widths", "z_scoring_layer", "EXPORT_DTYPES"]
+
+#: the dtypes an exported network computes in
+EXPORT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class ExportError(ValueError):
@@ -55,14 +60,105 @@ def needed_nodes(graph, outputs):
     return [n for n in graph.nodes if n in wanted]
 
 
-def z_scoring_layer(mean, inverse_std):
+def network_dtype(graph, nodes=None, dtype=None, default=np.dtype(np.float64)):
+    """The one dtype an exported network computes in, its inputs included: ``dtype`` when given
+    (float32 or float64, else ``ExportError``); otherwise that of the parameters of ``nodes``
+    (default: every node), the weights whose dtype the user chose
+    (``FullyConnectedLayer(..., dtype=...)``), float64 when they differ (as graphnn promotes
+    them); z-scoring statistics, computed from data, follow the parameters. A network without
+    parameters takes its statistics' dtype (float64 when they differ), and one with neither
+    ``default`` (``None``: it computes in its input's dtype, as graphnn does). ``to_onnx`` and
+    ``to_torch`` both decide by this rule."""
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype not in EXPORT_DTYPES:
+            raise ExportError(f"dtype must be float32 or float64, got {dtype}")
+        return dtype
+    nodes = graph.nodes if nodes is None else nodes
+    ops = [graph.op(n) for n in nodes if graph.nx.nodes[n]["kind"] == "layer"]
+    found = {p.value.dtype for op in ops for p in op.parameters()}
+    if not found:
+        found = {op.meanX.dtype for op in ops if hasattr(op, "meanX") and hasattr(op, "inverse_std")}
+    if not found:
+        return default
+    return np.dtype(np.float32) if found == {np.dtype(np.float32)} else np.dtype(np.float64)
+
+
+def unique_names(taken=(), allowed=lambda name: True):
+    """A function ``name(want)`` that returns ``want``, or ``want_2``, ``want_3``, ... when
+    ``want`` is in ``taken`` or was returned before: names made from node names (an ONNX
+    initializer ``enc.weights``, a torch module key ``enc_fc``) can equal another node's name
+    or another made name, and each must stay one value's. ``allowed(name)``: whether a name
+    may be used at all (a torch module key may not be an attribute of ``nn.ModuleDict``)."""
+    used = set(taken)
+
+    def name(want):
+        unique, k = want, 1
+        while unique in used or not allowed(unique):
+            k += 1
+            unique = f"{want}_{k}"
+        used.add(unique)
+        return unique
+
+    return name
+
+
+def column_widths(graph):
+    """``{node: D}``, the number of columns of each node's value, deduced from the layers that
+    fix one (fully connected, z-scoring) and the rules that carry it (element-wise layers keep
+    it, Add shares it, Concat sums it, an objective's target is shaped like its estimate); the
+    last forward pass fills what the layers leave open. Nodes still unknown are missing."""
+    widths = {}
+    if graph.has_values:
+        for name in graph.nodes:
+            if graph.nx.nodes[name]["kind"] != "objective":
+                widths[name] = graph.value(name).shape[1]
+    changed = True
+    while changed:
+        changed = False
+
+        def know(node, width):
+            nonlocal changed
+            if width is not None and node not in widths:
+                widths[node] = int(width)
+                changed = True
+
+        for name in graph.nodes:
+            op, sources = graph.op(name), graph.predecessors(name)
+            if isinstance(op, FullyConnectedLayer):
+                know(sources[0], op.sizeIn)
+                know(name, op.sizeOut)
+            elif isinstance(op, (InputLayer, BatchNormLayer)):
+                know(sources[0], op.width)
+                know(name, op.width)
+            elif isinstance(op, SliceLayer):
+                know(name, op.stop - op.start)
+            elif isinstance(op, InitialStateLayer):
+                know(name, op.width)
+            elif isinstance(op, ConcatLayer):
+                parts = [widths.get(s) for s in sources]
+                if None not in parts:
+                    know(name, sum(parts))
+                elif parts.count(None) == 1 and name in widths:
+                    know(sources[parts.index(None)], widths[name] - sum(p for p in parts if p))
+            elif op is not None:  # element-wise, softmax, Add, an objective: one width for all
+                group = [s for s in sources] + ([name] if graph.nx.nodes[name]["kind"] == "layer" else [])
+                width = next((widths[n] for n in group if n in widths), None)
+                for node in group:
+                    know(node, width)
+    return widths
+
+
+def z_scoring_layer(mean, inverse_std, width=None):
     """An ``InputLayer`` computing ``(x - mean) * inverse_std`` (each a row of ``D`` values, or
     one value for every column), in their common floating dtype: the statistics of a model that
-    comes in, not of data. A column scaled by 0 is a constant column (its ``stdX`` is 0)."""
+    comes in, not of data. ``width``: the number of columns ``D`` when both are one value for
+    every column (by default the longer one's length). A column scaled by 0 is a constant column
+    (its ``stdX`` is 0)."""
     dtype = np.result_type(mean, inverse_std)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
     mean, inverse_std = (np.asarray(a, dtype=dtype) for a in (mean, inverse_std))
-    width = max(np.size(mean), np.size(inverse_std))
+    width = max(np.size(mean), np.size(inverse_std)) if width is None else int(width)
     layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
     layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
     layer.inverse_std = np.broadcast_to(inverse_std.reshape(1, -1), (1, width)).copy()

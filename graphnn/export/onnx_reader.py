@@ -1,5 +1,6 @@
 """``from_onnx``: a ``Graph`` from an ONNX model made of operators graphnn has layers for, and
 ``load_onnx``, which reads and checks the model."""
+import os
 import re
 
 import numpy as np
@@ -41,13 +42,23 @@ class _Names:
 
 def load_onnx(source):
     """An ``onnx.ModelProto`` from a path, bytes or a model, checked by ``onnx.checker``;
-    ``ExportError`` naming the file for one that is not ONNX, is truncated or is invalid."""
+    ``ExportError`` naming the file for one that is not ONNX, is truncated or is invalid.
+
+    Tensor data kept outside the model (``onnx.save_model(..., save_as_external_data=True)``)
+    is read from the model's own folder, never from the working directory: a model given as
+    bytes or as a ``ModelProto`` that keeps data outside is refused (pass its path), as is
+    a data file that is missing, too short, or outside the model's folder."""
     onnx = optional_import("onnx", "onnx")
+    folder = None
     if isinstance(source, onnx.ModelProto):
         model, where = source, "the model"
     else:
         if isinstance(source, (bytes, bytearray)):
             data, where = bytes(source), "the given bytes"
+        elif not isinstance(source, (str, os.PathLike)):  # an int would be opened as a file descriptor
+            raise ExportError(
+                f"from_onnx reads a path, bytes or an onnx.ModelProto, got {type(source).__name__} {source!r}"
+            )
         else:
             where = repr(str(source))
             try:
@@ -55,6 +66,7 @@ def load_onnx(source):
                     data = handle.read()
             except OSError as err:
                 raise ExportError(f"cannot read ONNX file {where}: {err.strerror}") from None
+            folder = os.path.dirname(os.path.abspath(source))
         if not data:
             raise ExportError(f"{where} is empty, not an ONNX model")
         try:
@@ -63,11 +75,64 @@ def load_onnx(source):
             raise ExportError(
                 f"{where} is not an ONNX model, or is truncated ({len(data)} bytes): {err}"
             ) from None
+    _load_external_data(onnx, model, where, folder)
     try:
         onnx.checker.check_model(model)
     except Exception as err:  # onnx.checker.ValidationError, or a cut that still parsed
         raise ExportError(f"{where} is not a valid ONNX model: {str(err).splitlines()[0]}") from None
     return model
+
+
+def _all_tensors(graph):
+    """Every tensor of an ONNX ``graph``: initializers (sparse ones' values and indices too),
+    and the tensors of node attributes, subgraphs' included (what may keep its data outside)."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            if attribute.HasField("sparse_tensor"):
+                yield attribute.sparse_tensor.values
+                yield attribute.sparse_tensor.indices
+            for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                yield from _all_tensors(subgraph)
+
+
+def _load_external_data(onnx, model, where, folder):
+    """Read every tensor that keeps its data in a file beside the model into the model, from
+    ``folder`` (the model file's folder; ``None``: the model came as bytes or a ModelProto)."""
+    from onnx import external_data_helper
+
+    outside = [t for t in _all_tensors(model.graph)
+               if t.HasField("data_location") and t.data_location == onnx.TensorProto.EXTERNAL]
+    for tensor in outside:
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        location = info.get("location", "")
+        if folder is None:
+            raise ExportError(
+                f"{where} keeps the data of tensor {tensor.name!r} in a separate file ({location!r}); "
+                "pass the model's path, from_onnx('folder/model.onnx'), so that graphnn reads it from "
+                "the model's folder"
+            )
+        path = os.path.realpath(os.path.join(folder, location))
+        if not location or os.path.isabs(location) or os.path.commonpath([path, os.path.realpath(folder)]) != os.path.realpath(folder):
+            raise ExportError(
+                f"{where}: tensor {tensor.name!r} names its data file {location!r}, which is not a file "
+                f"in the model's folder {folder!r}; graphnn reads data from that folder only"
+            )
+        if not os.path.isfile(path):
+            raise ExportError(
+                f"{where}: the data of tensor {tensor.name!r} should be in {location!r} beside the model "
+                f"({path!r}), which does not exist; keep the data file next to the model"
+            )
+        try:
+            external_data_helper.load_external_data_for_tensor(tensor, folder)
+        except Exception as err:  # a file shorter than the offset and length it claims
+            raise ExportError(f"{where}: cannot read the data of tensor {tensor.name!r} from {location!r}: {err}") from None
 
 
 def from_onnx(source, outputs=None):
@@ -88,13 +153,23 @@ def from_onnx(source, outputs=None):
     ``Mul`` of computed values (``MultiplyLayer``), ``Sub`` from 1 (``OneMinusLayer``), ``Slice``
     of columns (``SliceLayer``), ``Dropout`` (``DropoutLayer``), ``BatchNormalization`` with
     constant statistics (``BatchNormLayer``, its running ones), the ``Expand`` of a constant row
-    ``to_onnx`` writes for an ``InitialStateLayer`` (an unrolled RNN or GRU reads back as its
-    plain layers, each step's weights its own copy);
+    ``to_onnx`` writes for an ``InitialStateLayer``;
     ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
-    layer is named after its first ONNX node.
+    layer is named after its first ONNX node. Fully connected layers that read one
+    initializer (with the same ``alpha`` and ``transB``) share one weight ``Parameter`` (and
+    likewise their biases), as tied weights do: training updates it once for all of them.
+
+    Every layer is built in one dtype: float64 if any floating input or constant of the model
+    is float64, else float32 (float16 and bfloat16 constants are exact in it). Constants come
+    from initializers (sparse ones too) and ``Constant`` nodes (``value``, ``sparse_value``,
+    ``value_float(s)``, ``value_int(s)``); one holding text is refused only if a layer
+    needs it. Tensor data saved outside the model is read from the model's folder (see
+    ``load_onnx``). A model of any length imports (no recursion per node).
 
     Raises ``ExportError`` for a file that is not ONNX (or is truncated), a default-domain
-    opset outside ``IMPORT_OPSETS``, an unknown output name, and any other operator, naming
+    opset outside ``IMPORT_OPSETS``, ``outputs`` that name nothing (``[]``), an unknown value
+    or a model input, a needed input that is not ``N x D`` (``N x 3 x 4`` can never run as a
+    graphnn graph) or holds text, weights holding NaN or inf, and any other operator, naming
     it, its node and the output it leads to.
     """
     model = load_onnx(source)
@@ -107,6 +182,14 @@ def from_onnx(source, outputs=None):
     return _OnnxReader(model).graph(outputs)
 
 
+class _Unusable:
+    """A constant graphnn cannot use as numbers (text, a tensor it cannot read): refused,
+    saying ``why``, only if a layer needs it."""
+
+    def __init__(self, why):
+        self.why = why
+
+
 class _OnnxReader:
     """Turns the part of an ONNX graph that some outputs depend on into graphnn layers."""
 
@@ -115,9 +198,11 @@ class _OnnxReader:
 
     def __init__(self, model):
         onnx = optional_import("onnx", "onnx")
-        self.helper, self.numpy_helper = onnx.helper, onnx.numpy_helper
+        self.helper, self.numpy_helper, self.TensorProto = onnx.helper, onnx.numpy_helper, onnx.TensorProto
         self.onnx_graph = model.graph
-        self.constants = {t.name: self.numpy_helper.to_array(t) for t in model.graph.initializer}
+        self.constants = {t.name: self._tensor(t, f"initializer {t.name!r}") for t in model.graph.initializer}
+        for sparse in model.graph.sparse_initializer:
+            self.constants[sparse.values.name] = self._sparse(sparse, f"sparse initializer {sparse.values.name!r}")
         self.producer = {}
         for node in model.graph.node:
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
@@ -130,35 +215,204 @@ class _OnnxReader:
             for value in node.input:
                 self.consumers.setdefault(value, []).append(node)
         self.graph_outputs = [o.name for o in model.graph.output]
+        self.dtype = self._network_dtype()
+        self.widths = self._inferred_widths(onnx, model)
+
+    @staticmethod
+    def _inferred_widths(onnx, model):
+        """``{value: D}`` for the 2-D values whose number of columns onnx's shape inference
+        knows (a scalar mean or scale stretches to it)."""
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model).graph
+        except Exception:  # inference is a help, not a requirement
+            inferred = model.graph
+        widths = {}
+        for info in list(inferred.value_info) + list(inferred.input) + list(inferred.output):
+            dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else ()
+            if len(dims) == 2 and dims[1].HasField("dim_value"):
+                widths[info.name] = int(dims[1].dim_value)
+        return widths
+
+    def _network_dtype(self):
+        """The one dtype of every layer imported: float64 if any floating input or constant of
+        the model is float64, else float32 if any is floating (float16 and bfloat16 are exact
+        in float32), else float64 (a model of integers)."""
+        found = {c.dtype for c in self.constants.values() if isinstance(c, np.ndarray) and c.dtype.kind == "f"}
+        for onnx_input in self.onnx_graph.input:
+            elem = onnx_input.type.tensor_type.elem_type if onnx_input.type.HasField("tensor_type") else 0
+            if elem in self.FLOAT_TYPES:
+                found.add(np.dtype(np.float64) if elem == 11 else np.dtype(np.float32))
+        if found and np.dtype(np.float64) not in found:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
+
+    # ------------------------------------------------------------------ constants
+    def _tensor(self, tensor, what):
+        """A ``TensorProto`` as a numpy array of real numbers, or an ``_Unusable`` saying why
+        not (refused only if a layer needs it: a model's label path may hold text)."""
+        try:
+            array = self.numpy_helper.to_array(tensor)
+        except Exception as err:  # raw data shorter than its shape, an unknown data type
+            return _Unusable(f"{what} cannot be read: {err}")
+        return self._real(array, what)
+
+    @staticmethod
+    def _real(array, what):
+        array = np.asarray(array)
+        if array.dtype.name == "bfloat16" or array.dtype.name.startswith("float8"):  # ml_dtypes' types
+            array = array.astype(np.float32)  # exact: float32 holds every such value
+        if array.dtype.kind not in "biuf":
+            kind = "text" if array.dtype.kind in "OSU" else f"{array.dtype} values"
+            return _Unusable(f"{what} holds {kind}, not real numbers")
+        return array
+
+    def _sparse(self, sparse, what):
+        """A ``SparseTensorProto`` made dense: zeros but at its indices (flat positions, or one
+        row of coordinates per value)."""
+        values, indices = self._tensor(sparse.values, what), self._tensor(sparse.indices, what)
+        for part in (values, indices):
+            if isinstance(part, _Unusable):
+                return part
+        shape = tuple(int(d) for d in sparse.dims)
+        dense = np.zeros(shape, dtype=values.dtype)
+        try:
+            if indices.ndim == 2:  # coordinates
+                dense[tuple(indices.T.astype(np.int64))] = values
+            else:  # flat positions
+                dense.reshape(-1)[indices.astype(np.int64)] = values
+        except (IndexError, ValueError) as err:
+            return _Unusable(f"{what}: its indices do not fit its shape {shape}: {err}")
+        return dense
 
     def _constant_value(self, node):
+        """What a ``Constant`` node holds, by its attribute: ``value`` (a tensor),
+        ``sparse_value``, ``value_float(s)`` (float32), ``value_int(s)`` (int64); text
+        (``value_string(s)``) is kept as an ``_Unusable``."""
+        what = f"Constant {node.name or node.output[0]!r}"
+        if len(node.attribute) != 1:
+            return _Unusable(f"{what} has {len(node.attribute)} attributes, not one value")
         attribute = node.attribute[0]
         value = self.helper.get_attribute_value(attribute)
-        return self.numpy_helper.to_array(value) if attribute.name == "value" else np.asarray(value)
+        if attribute.name == "value":
+            return self._tensor(value, what)
+        if attribute.name == "sparse_value":
+            return self._sparse(value, what)
+        if attribute.name in ("value_float", "value_floats"):
+            return np.asarray(value, dtype=np.float32)
+        if attribute.name in ("value_int", "value_ints"):
+            return np.asarray(value, dtype=np.int64)
+        return _Unusable(f"{what} holds {attribute.name} (text, not numbers)"
+                         if attribute.name.startswith("value_string") else f"{what}: unknown attribute {attribute.name!r}")
 
+    def _number(self, name, node, output):
+        """Constant ``name`` as a numpy array, or the refusal of ``node`` that reads it."""
+        value = self.constants[name]
+        if isinstance(value, _Unusable):
+            raise self._refuse(node, output, value.why)
+        return value
+
+    # ------------------------------------------------------------------ the graph
     def graph(self, outputs):
-        outputs = list(self.graph_outputs if outputs is None else [outputs] if isinstance(outputs, str) else outputs)
-        known = set(self.producer) | {i.name for i in self.onnx_graph.input}
+        outputs = self._checked_outputs(outputs)
+        leads_to = self._needed(outputs)
+        self.g, self.names, self.node_of, self.shared = Graph(), _Names(), {}, {}
+        for onnx_input in self.onnx_graph.input:  # in the model's order, as a reader expects
+            if onnx_input.name not in self.constants and onnx_input.name in leads_to:
+                self._check_input(onnx_input, leads_to[onnx_input.name])
+                self.node_of[onnx_input.name] = self.g.input(self.names(onnx_input.name, "X"))
+        self._resolve_in_order(leads_to)
         for output in outputs:
+            node = self._value(output, output)
+            if self.g.nx.nodes[node]["kind"] == "input":  # Identity-like ops only (Cast, Sum of one)
+                self.node_of[output] = self.g.add(LinearLayer(), node, name=self.names(output, "identity"))
+        return self.g
+
+    def _checked_outputs(self, outputs):
+        given = outputs
+        if outputs is None:
+            outputs = self.graph_outputs
+        elif isinstance(outputs, str):
+            outputs = [outputs]
+        else:
+            try:
+                outputs = list(outputs)
+            except TypeError:
+                raise ExportError(f"outputs must be a value's name or a list of names, got {given!r}") from None
+        if not outputs:
+            raise ExportError(
+                f"outputs={given!r} names no value to import: give one or more, e.g. outputs="
+                f"{self.graph_outputs[:1]!r} (the model's outputs: {', '.join(map(repr, self.graph_outputs))})"
+            )
+        inputs = {i.name for i in self.onnx_graph.input}
+        known = set(self.producer) | inputs
+        for output in outputs:
+            if not isinstance(output, str):
+                raise ExportError(f"outputs must name values by string, got {output!r} in {given!r}")
             if output not in known:
                 raise ExportError(
                     f"the model has no value {output!r}; its outputs: {', '.join(map(repr, self.graph_outputs))}"
                 )
-        self.g, self.names, self.node_of = Graph(), _Names(), {}
-        for onnx_input in self.onnx_graph.input:  # in the model's order, as a reader expects
-            if onnx_input.name not in self.constants and self._reaches(onnx_input.name, outputs):
-                self.node_of[onnx_input.name] = self.g.input(self.names(onnx_input.name, "X"))
+            if output in inputs and output not in self.constants:
+                raise ExportError(f"output {output!r} is an input of the model: nothing computes it")
+        return list(dict.fromkeys(outputs))
+
+    def _needed(self, outputs):
+        """``{value: output}``: every value the ``outputs`` depend on, with the first output
+        that reads it (for messages), found without recursion."""
+        leads_to = {}
         for output in outputs:
-            self._value(output, output)
-        return self.g
+            stack = [output]
+            while stack:
+                value = stack.pop()
+                if value in leads_to or value in self.constants:
+                    continue
+                leads_to[value] = output
+                producer = self.producer.get(value)
+                if producer is not None:
+                    stack.extend(i for i in producer.input if i)
+        return leads_to
 
-    def _reaches(self, value, outputs):
-        import networkx as nx
+    def _check_input(self, onnx_input, output):
+        """A model input graphnn can feed: a tensor of numbers, ``N x D`` where its shape is known."""
+        kind = onnx_input.type.WhichOneof("value")
+        if kind != "tensor_type":
+            raise ExportError(f"input {onnx_input.name!r} (needed by output {output!r}) is a {kind}, "
+                              "not a tensor; graphnn reads N x D matrices")
+        tensor = onnx_input.type.tensor_type
+        name = self.TensorProto.DataType.Name(tensor.elem_type)
+        if name in ("STRING", "COMPLEX64", "COMPLEX128", "UNDEFINED"):
+            raise ExportError(f"input {onnx_input.name!r} (needed by output {output!r}) holds {name} "
+                              "values; graphnn reads real numbers")
+        if tensor.HasField("shape") and len(tensor.shape.dim) != 2:
+            dims = " x ".join(d.dim_param or (str(d.dim_value) if d.HasField("dim_value") else "?")
+                              for d in tensor.shape.dim) or "a scalar"
+            raise ExportError(
+                f"input {onnx_input.name!r} (needed by output {output!r}) is {dims}, "
+                f"{len(tensor.shape.dim)}-D: graphnn's values are N x D matrices (one row per "
+                "observation), so this model cannot run as a graphnn graph"
+            )
 
-        edges = nx.DiGraph()
+    # Values that a consumer may fuse into its own layer (MatMul + Add of a bias, Sub/Add of a
+    # mean + Mul/Div by a scale): those are left for that consumer to read.
+    FUSED_INTO = {"MatMul": ("Add",), "Sub": ("Mul", "Div"), "Add": ("Mul", "Div")}
+
+    def _resolve_in_order(self, leads_to):
+        """Import the needed values in the model's (topological) order, so that reading any
+        value recurses one or two steps only: a chain of thousands of nodes imports without
+        Python's recursion limit. What cannot be imported is left for the reading of the
+        outputs, which refuses it with the message naming the output it leads to."""
         for node in self.onnx_graph.node:
-            edges.add_edges_from((i, o) for i in node.input for o in node.output)
-        return any(value == o or (value in edges and o in edges and nx.has_path(edges, value, o)) for o in outputs)
+            for value in node.output:
+                if value not in leads_to or value in self.node_of or value in self.constants:
+                    continue
+                consumers = self.consumers.get(value, [])
+                fusing = self.FUSED_INTO.get(node.op_type, ())
+                if len(consumers) == 1 and consumers[0].op_type in fusing and value not in self.graph_outputs:
+                    continue
+                try:
+                    self._value(value, leads_to[value])
+                except (ExportError, ValueError):  # ExportError, GraphError: raised again below
+                    pass
 
     def _value(self, value, output):
         """The graphnn node computing ONNX value ``value`` (on the way to ``output``)."""
@@ -226,7 +480,8 @@ class _OnnxReader:
         if op == "Slice":
             return self._slice(node, output)
         if op == "Dropout":
-            ratio = float(self.constants[inputs[1]]) if len(inputs) > 1 and inputs[1] else attributes.get("ratio", 0.5)
+            ratio = float(np.ravel(self.constants[inputs[1]])[0]) if len(inputs) > 1 and inputs[1] \
+                else attributes.get("ratio", 0.5)
             return self._add(DropoutLayer(ratio), node, inputs[:1], output)
         if op == "BatchNormalization":
             return self._batch_norm(node, attributes, output)
@@ -252,14 +507,11 @@ class _OnnxReader:
         inputs = list(node.input)
         if any(i not in self.constants for i in inputs[1:5]) or attributes.get("training_mode", 0):
             raise self._refuse(node, output, "a BatchNormalization in training mode or with computed statistics")
-        scale, shift, mean, var = (np.asarray(self.constants[i]) for i in inputs[1:5])
-        dtype = scale.dtype if scale.dtype.kind == "f" else np.dtype(np.float64)
+        scale, shift, mean, var = (np.asarray(self.constants[i]).reshape(1, -1) for i in inputs[1:5])
         layer = BatchNormLayer(scale.size, momentum=1.0 - attributes.get("momentum", 0.9),
-                               eps=attributes.get("epsilon", 1e-5), dtype=dtype)
-        layer.scale.value = scale.reshape(1, -1).astype(dtype)
-        layer.shift.value = shift.reshape(1, -1).astype(dtype)
-        layer.running_mean = mean.reshape(1, -1).astype(dtype)
-        layer.running_var = var.reshape(1, -1).astype(dtype)
+                               eps=attributes.get("epsilon", 1e-5), dtype=self.dtype)
+        layer.scale.value, layer.shift.value = scale.astype(self.dtype), shift.astype(self.dtype)
+        layer.running_mean, layer.running_var = mean.astype(self.dtype), var.astype(self.dtype)
         return self._add(layer, node, inputs[:1], output)
 
     def _initial_state(self, node, output):
@@ -272,46 +524,63 @@ class _OnnxReader:
         if state not in self.constants or shape is None or shape.op_type != "Shape":
             raise self._refuse(node, output, "an Expand other than a constant row repeated for each row of a value")
         value = np.asarray(self.constants[state])
-        layer = InitialStateLayer(value.size, dtype=value.dtype if value.dtype.kind == "f" else np.float64)
-        layer.state.value = value.reshape(1, -1).astype(layer.state.value.dtype)
+        layer = InitialStateLayer(value.size, dtype=self.dtype)
+        layer.state.value = value.reshape(1, -1).astype(self.dtype)
         return self._add(layer, node, [shape.input[0]], output)
 
-    def _fully_connected(self, weights, biases, node, source, output, first):
+    def _fully_connected(self, weights, biases, node, source, output, first, shared=(None, None)):
+        """A ``FullyConnectedLayer`` ``x weights + biases`` reading ``source``. ``shared``: the
+        keys (initializer and transformation) of the weights and biases; layers whose keys are
+        equal share one ``Parameter``, as the model's layers share one initializer."""
         if weights.ndim != 2:
             raise self._refuse(first, output, f"a weight matrix of shape {weights.shape}, not 2-D")
-        layer = FullyConnectedLayer(*weights.shape, dtype=weights.dtype if weights.dtype.kind == "f" else np.float64)
+        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))):
+            raise self._refuse(first, output, "weights or biases that hold NaN or inf")
+        layer = FullyConnectedLayer(*weights.shape, dtype=self.dtype)
         layer.setWeights(weights)
         try:
             layer.setBiases(np.broadcast_to(biases, (1, weights.shape[1])))
         except ValueError:
             raise self._refuse(node, output, f"a bias of shape {np.shape(biases)} for {weights.shape[1]} outputs") from None
+        for attribute, key in zip(("weights", "biases"), shared):
+            if key is not None:
+                parameter = self.shared.setdefault((attribute, key), getattr(layer, attribute))
+                if parameter.shape == getattr(layer, attribute).shape:
+                    setattr(layer, attribute, parameter)
         return self._add(layer, node, [source], output, first=first)
 
     def _gemm(self, node, attributes, output):
         inputs = list(node.input)
         if attributes.get("transA", 0) or inputs[1] not in self.constants:
             raise self._refuse(node, output, "Gemm with transA=1 or a computed (not constant) B")
-        weights = self.constants[inputs[1]] * attributes.get("alpha", 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf or NaN: refused as such below
+            weights = self._number(inputs[1], node, output) * attributes.get("alpha", 1.0)
         if attributes.get("transB", 0):
             weights = weights.T
         if len(inputs) > 2 and inputs[2]:
             if inputs[2] not in self.constants:
                 raise self._refuse(node, output, "Gemm with a computed (not constant) C")
-            biases = self.constants[inputs[2]] * attributes.get("beta", 1.0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                biases = self._number(inputs[2], node, output) * attributes.get("beta", 1.0)
         else:
             biases = np.zeros(weights.shape[1], dtype=weights.dtype)
-        return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node)
+        shared = ((inputs[1], attributes.get("alpha", 1.0), attributes.get("transB", 0)),
+                  (inputs[2], attributes.get("beta", 1.0)) if len(inputs) > 2 and inputs[2] else None)
+        return self._fully_connected(weights, biases.astype(weights.dtype), node, inputs[0], output, node, shared)
 
     def _matmul(self, node, output, add=None):
         """``x W`` (and ``+ b`` when ``add`` is the Add of a constant bias that follows)."""
         source, weights = node.input
         if weights not in self.constants or source in self.constants:
             raise self._refuse(node, output, "MatMul of two computed values (graphnn multiplies by weights only)")
-        weights = self.constants[weights]
+        key = (weights, 1.0, 0)  # shared with a Gemm reading the same initializer as it is
+        weights = self._number(weights, node, output)
         if add is None:  # no bias: the layer's biases are zeros
-            return self._fully_connected(weights, np.zeros(weights.shape[1:], weights.dtype), node, source, output, node)
+            return self._fully_connected(weights, np.zeros(weights.shape[1:], weights.dtype), node, source, output, node,
+                                         (key, None))
         bias = next(i for i in add.input if i in self.constants)
-        return self._fully_connected(weights, self.constants[bias], add, source, output, node)
+        return self._fully_connected(weights, self._number(bias, add, output), add, source, output, node,
+                                     (key, (bias, 1.0)))
 
     def _fused_producer(self, node, value, op_types):
         """The node producing ``value`` if it is one of ``op_types`` and feeds only ``node``."""
@@ -335,7 +604,8 @@ class _OnnxReader:
             if op == "Div":
                 if np.any(constant == 0):
                     raise self._refuse(node, output, "a division by a constant that holds zeros")
-                constant = 1.0 / constant
+                with np.errstate(over="ignore"):  # 1 / 1e-320 is inf: refused below
+                    constant = 1.0 / constant
             scale = constant
             shift = self._fused_producer(node, computed, ("Sub", "Add"))
             if shift is not None:
@@ -347,17 +617,22 @@ class _OnnxReader:
                 first, op = shift, shift.op_type
         if op in ("Sub", "Add"):
             mean = constant if op == "Sub" else -constant
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+            raise self._refuse(first, output, "a mean or scale that holds NaN or inf")
+        mean, scale = (np.asarray(a, dtype=self.dtype) for a in (mean, scale))
         width = max(np.size(mean), np.size(scale))
+        if width == 1:  # one mean and one scale for every column: as many as the value has
+            width = self.widths.get(computed, 1)
         if np.ndim(mean) > 2 or np.ndim(scale) > 2 or {np.size(mean), np.size(scale)} - {1, width}:
             raise self._refuse(first, output, "constants that are not one value per column")
-        return self._add(z_scoring_layer(mean, scale), first, [computed], output)
+        return self._add(z_scoring_layer(mean, scale, width), first, [computed], output)
 
     def _computed_and_constant(self, node, output, ordered):
         a, b = node.input
         if b in self.constants and a not in self.constants:
-            return a, self.constants[b]
+            return a, self._number(b, node, output)
         if not ordered and a in self.constants and b not in self.constants:
-            return b, self.constants[a]
+            return b, self._number(a, node, output)
         raise self._refuse(
             node, output,
             f"{node.op_type} of two computed values, or of a constant by a value (graphnn's z-scoring "

@@ -13,7 +13,10 @@ from ..layers import (
     TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, needed_nodes, optional_import, predictions, z_scoring_layer
+from .common import (
+    ExportError, column_widths, needed_nodes, network_dtype, optional_import, predictions, unique_names,
+    z_scoring_layer,
+)
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -86,14 +89,35 @@ def _parts_of(torch):
         tensor, or a tuple when there are several, in ``output_names`` order);
         ``objective(**feed)`` is the graph's ``J``, the same weighted sum of mean losses.
         ``graph_inputs`` are every input the module reads (targets included), in the graph's
-        order; ``from_torch`` rebuilds the graph from these and ``steps``."""
+        order; ``from_torch`` rebuilds the graph from these and ``steps``. ``dtype`` is the
+        torch dtype it computes in, every input converted to it (``None``: its input's floating
+        dtype), kept up to date when torch casts the module (``module.float()``, ...);
+        ``widths`` the number of columns of each input the graph fixes; ``layer(name)`` the
+        module of node ``name``, ``keys`` its key in ``layers``."""
 
-        def __init__(self, steps, modules, input_names, output_names, objectives, graph_inputs):
+        def __init__(self, steps, modules, input_names, output_names, objectives, graph_inputs, dtype, widths=None):
             super().__init__()
+            self.widths = dict(widths or {})  # input -> its number of columns, where the graph fixes it
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
             self.objectives = objectives  # (name, weight, kind, target, estimate); kind: "LogLoss", ...
             self.graph_inputs = graph_inputs
+            self.dtype = dtype
+            self.keys = {name: key for name, key, _ in steps}
+
+        def layer(self, name):
+            """The module computing graphnn node ``name``."""
+            if name not in self.keys:
+                raise KeyError(f"no layer node {name!r} in this module; its layers: {list(self.keys)}")
+            return self.layers[self.keys[name]]
+
+        def _apply(self, fn, *args, **kwargs):
+            # module.float(), .double(), .to(dtype) cast every tensor: inputs follow (``_feed``)
+            module = super()._apply(fn, *args, **kwargs)
+            dtypes = {t.dtype for t in (*self.parameters(), *self.buffers()) if t.is_floating_point()}
+            if len(dtypes) == 1:
+                self.dtype = dtypes.pop()
+            return module
 
         def _run(self, feed):
             values = dict(feed)
@@ -102,11 +126,22 @@ def _parts_of(torch):
             return values
 
         def _feed(self, args, kwargs, names):
+            if len(args) > len(self.input_names):
+                raise TypeError(f"{len(args)} inputs given; the module reads {self.input_names}")
             feed = dict(zip(self.input_names, args))
             feed.update(kwargs)
             missing = [n for n in names if n not in feed]
             if missing:
                 raise TypeError(f"missing input(s) {', '.join(map(repr, missing))}; the module reads {names}")
+            # graphnn takes data of any numeric dtype and computes in the network's: so does the
+            # module (one of activations only computes in its input's floating dtype)
+            feed = {name: _as_float(torch.as_tensor(value), self.dtype) for name, value in feed.items()}
+            for name, value in feed.items():  # N x D, as graphnn reads: torch would broadcast a vector
+                width = self.widths.get(name)
+                if value.dim() != 2 or (width is not None and value.shape[1] != width):
+                    wanted = f"N x {width}" if width is not None else "N x D"
+                    raise ValueError(f"input {name!r} is {' x '.join(map(str, value.shape)) or 'a scalar'}; "
+                                     f"the module reads it {wanted}, one row per observation")
             return feed
 
         def forward(self, *args, **kwargs):
@@ -124,6 +159,11 @@ def _parts_of(torch):
             for _, weight, kind, target, estimate in self.objectives:
                 total = total + weight * losses[kind](values[target], values[estimate])
             return total
+
+    def _as_float(tensor, dtype):
+        if dtype is None:
+            dtype = tensor.dtype if tensor.is_floating_point() else torch.float64
+        return tensor.to(dtype)
 
     def squared_error(y, p):
         return ((y - p) ** 2).sum(dim=1).mean()
@@ -144,10 +184,17 @@ def _parts_of(torch):
 _OBJECTIVES = {cls.__name__: cls for cls in (SquaredError, LogLoss, CrossEntropy)}
 
 
-def to_torch(graph):
+def to_torch(graph, *, dtype=None):
     """A ``torch.nn.Module`` (a ``GraphModule``) computing ``graph``'s prediction with the
     same weights, copied into ``torch.nn.Linear`` layers (a parameter shared by two layers
-    stays shared), in the parameters' dtype.
+    stays shared), in one dtype, ``module.dtype``: ``dtype`` (float32 or float64) when given,
+    else the network's, decided as ``to_onnx`` decides it (the parameters' dtype; z-scoring
+    statistics follow it). Inputs of another dtype (float64 data for a float32 network,
+    integers) are converted to it, as graphnn converts what it is fed. A network of
+    activations only has no dtype of its own (``module.dtype`` is ``None``): it computes in
+    its input's floating dtype (float64 for integers). Each input must be ``N x D`` (``D`` as
+    the graph fixes it): anything else is a ``ValueError`` naming the input, where torch would
+    broadcast a vector into a wrong answer or fail inside a layer.
 
     ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
     ``graph.forward``'s prediction; ``module.objective(X=..., Y=...)`` is the graph's ``J``
@@ -157,24 +204,32 @@ def to_torch(graph):
     ``InitialStateLayer`` become small modules of their own (an unrolled RNN or GRU is these,
     its tied weights one ``nn.Parameter``), ``DropoutLayer`` an ``nn.Dropout`` and
     ``BatchNormLayer`` an ``nn.BatchNorm1d`` with its running statistics; the module is in the
-    graph's mode (``module.training == graph.training``). ``module.layers[key]`` holds node ``name``'s module, ``key`` being the
-    name with ``.`` replaced by ``_``. Raises ``ExportError`` for a graph with no prediction
-    or a layer or objective with no torch counterpart.
+    graph's mode (``module.training == graph.training``). ``module.layer(name)`` is node ``name``'s module; it is
+    ``module.layers[key]``, ``key`` being the name with ``.`` replaced by ``_`` (``module.keys``
+    maps each node to its key), with ``_2``, ``_3``, ... added where that key is another
+    node's (``enc.fc`` and ``enc_fc``) or a name ``nn.ModuleDict`` uses itself (``train``,
+    ``forward``). Raises ``ExportError`` for a graph with no prediction or a layer or
+    objective with no torch counterpart.
     """
     torch, ZScore, Sum, Concat, GraphModule, losses, extra = _torch_parts()
     nn = torch.nn
     simple = {LinearLayer: nn.Identity, ReLULayer: nn.ReLU, LogisticSigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}
     outputs = predictions(graph)
+    needed = needed_nodes(graph, outputs + list(graph.objectives))
+    dtype = network_dtype(graph, needed, dtype, default=None)
+    torch_dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64, None: None}[dtype]
     shared, modules, steps = {}, {}, []
+    reserved = nn.ModuleDict()
+    module_key = unique_names(allowed=lambda key: not hasattr(reserved, key))
 
     def parameter(p, transpose):
         if id(p) not in shared:
             value = p.value.T if transpose else p.value.reshape(-1)
-            shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value)))
+            shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value, dtype=dtype)))
         return shared[id(p)]
 
     objectives = []
-    for name in needed_nodes(graph, outputs + list(graph.objectives)):
+    for name in needed:
         op, kind = graph.op(name), graph.nx.nodes[name]["kind"]
         if kind == "input":
             continue
@@ -190,11 +245,11 @@ def to_torch(graph):
         elif type(op) is SoftmaxLayer:
             module = nn.Softmax(dim=1)
         elif type(op) is FullyConnectedLayer:
-            module = nn.Linear(op.sizeIn, op.sizeOut, dtype=torch.float64)
+            module = nn.Linear(op.sizeIn, op.sizeOut, dtype=torch_dtype)
             module.weight = parameter(op.weights, transpose=True)
             module.bias = parameter(op.biases, transpose=False)
         elif type(op) is InputLayer:
-            module = ZScore(op.meanX, op.inverse_std)
+            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype))
         elif type(op) is AddLayer:
             module = Sum()
         elif type(op) is ConcatLayer:
@@ -210,28 +265,32 @@ def to_torch(graph):
         elif type(op) is DropoutLayer:
             module = nn.Dropout(op.p)
         elif type(op) is BatchNormLayer:
-            dtype = torch.float64 if op.running_mean.dtype == np.float64 else torch.float32
-            module = nn.BatchNorm1d(op.width, eps=op.eps, momentum=op.momentum, dtype=dtype)
+            module = nn.BatchNorm1d(op.width, eps=op.eps, momentum=op.momentum, dtype=torch_dtype)
             module.weight = parameter(op.scale, transpose=False)
             module.bias = parameter(op.shift, transpose=False)
             with torch.no_grad():
-                module.running_mean.copy_(torch.from_numpy(op.running_mean[0].copy()))
-                module.running_var.copy_(torch.from_numpy(op.running_var[0].copy()))
+                module.running_mean.copy_(torch.from_numpy(np.asarray(op.running_mean[0], dtype=dtype)))
+                module.running_var.copy_(torch.from_numpy(np.asarray(op.running_var[0], dtype=dtype)))
         else:
             raise ExportError(f"node {name!r} ({op.describe()}): no torch counterpart for {type(op).__name__}")
-        key = name.replace(".", "_")
+        key = module_key(name.replace(".", "_"))
         modules[key] = module
         steps.append((name, key, graph.predecessors(name)))
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
-    read = set(needed_nodes(graph, outputs + list(graph.objectives)))
     objectives.sort(key=lambda objective: graph.objectives.index(objective[0]))  # the order they were added
-    module = GraphModule(steps, modules, needed_inputs, outputs, objectives, [n for n in graph.inputs if n in read])
+    graph_inputs = [n for n in graph.inputs if n in set(needed)]  # targets included
+    widths = column_widths(graph)
+    inputs = [n for n in graph.nodes if graph.nx.nodes[n]["kind"] == "input"]
+    module = GraphModule(steps, modules, needed_inputs, outputs, objectives, graph_inputs, torch_dtype,
+                         {n: widths[n] for n in inputs if n in widths})
     return module.train(graph.training)  # dropout and batch norm: the graph's mode
 
 
 def from_torch(module, input="X"):
     """A ``Graph`` from a ``torch.nn.Sequential``, or from the module ``to_torch`` made, with
-    the module's weights (copied, in their dtype).
+    the module's weights copied in one dtype for the whole network: float64 if any ``Linear``
+    is float64, else float32 (float16 and bfloat16 weights become float32 exactly; numpy has
+    no bfloat16).
 
     A ``to_torch`` module (a ``GraphModule``, trained in PyTorch or not) comes back as the graph
     it was made from: the same node names, layers, z-scoring statistics and objectives (with
@@ -240,46 +299,50 @@ def from_torch(module, input="X"):
     (pass the module, not the ``DistributedDataParallel`` wrapping it; docs/distributed.md).
 
     A ``Sequential`` may hold ``Linear``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over
-    dimension 1 or -1), ``Identity``, ``Dropout`` and ``BatchNorm1d`` (affine, with running
-    statistics); the graph reads the input named ``input``. Either way the graph takes the
-    module's mode (``module.training``). (A ``torch.nn.RNN`` or ``GRU`` becomes a cell:
-    ``RNNCell.from_torch``, ``GRUCell.from_torch``, then ``graphnn.unroll``.) Nodes are
-    named after the Sequential's children when those names are valid graphnn names (an
-    ``OrderedDict`` of names), else generated (``fc1``, ``relu1``, ...); a ``Linear`` the
-    Sequential runs twice gives two layers sharing their parameters. Add an objective to train
-    it or draw its gradients.
+    dimension 1 or -1, or without ``dim``: torch's implicit dimension 1) and ``Identity``, and
+    Sequentials of those, read in order; the graph reads the input named ``input``. Every use
+    of a child is a layer: a module that appears twice (the same ``Tanh``, or a ``Linear`` the
+    Sequential runs twice) gives two nodes, and a shared ``Linear``'s two layers share one
+    weight ``Parameter`` and one bias ``Parameter``, as in torch. Nodes are named after the
+    Sequential's children when those names are valid graphnn names (an ``OrderedDict`` of
+    names; ``outer.inner`` inside a nested Sequential), else generated (``fc1``, ``relu1``,
+    ...). Add an objective to train it or draw its gradients.
 
-    Raises ``ExportError`` for a module that is neither, or naming the child that graphnn
+    Raises ``ExportError`` for a module that is neither (naming ``.module`` for a wrapper such
+    as ``DistributedDataParallel``), an empty Sequential, or naming the child that graphnn
     cannot map.
     """
     torch, ZScore, Sum, Concat, GraphModule, _, extra = _torch_parts()
     nn = torch.nn
     if isinstance(module, GraphModule):
-        return _from_graph_module(module, nn, ZScore, Sum, Concat, extra).train(module.training)
+        return _from_graph_module(module, torch, ZScore, Sum, Concat, extra).train(module.training)
     if not isinstance(module, nn.Sequential):
         wrapper = isinstance(getattr(module, "module", None), nn.Module)  # DistributedDataParallel, ...
         raise ExportError(
             f"from_torch takes an nn.Sequential, got {type(module).__name__} (or a module to_torch made"
             + ("; pass the model it wraps, its .module)" if wrapper else ")")
         )
+    children = list(_children(nn, module))
+    if not children:
+        raise ExportError("the Sequential is empty: no layer to import")
+    dtype = _one_dtype(torch, [(f"layer {name!r} of the Sequential", tensor) for name, child in children
+                               for tensor in (getattr(child, "weight", None), getattr(child, "bias", None))])
+    # an nn.Dropout or nn.BatchNorm1d without affine weights has weight None: skipped above
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
     g, shared = Graph(), {}
     node = g.input(input)
-    # every child the Sequential runs, a child listed twice too (named_children lists it once)
-    children = [(name, child) for name, child in module.named_modules(remove_duplicate=False)
-                if name and "." not in name]
-    for child_name, child in children:
+    for child_name, child in children:  # a child listed twice too (named_children lists it once)
         kind = type(child)
         if kind in simple:
             layer = simple[kind]()
-        elif kind is nn.Softmax and child.dim in (1, -1):
+        elif kind is nn.Softmax and child.dim in (1, -1, None):  # None: torch's implicit dim, 1 for N x D
             layer = SoftmaxLayer()
         elif kind is nn.Linear:
-            layer = _fully_connected(child, shared)
+            layer = _fully_connected(torch, child, dtype, shared)
         elif kind is nn.Dropout:
             layer = DropoutLayer(child.p)
         elif kind is nn.BatchNorm1d and child.affine and child.track_running_stats:
-            layer = _batch_norm(child)
+            layer = _batch_norm(torch, child, dtype)
         else:
             detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
             raise ExportError(
@@ -287,52 +350,95 @@ def from_torch(module, input="X"):
                 "Sigmoid, Tanh, Softmax (dim 1), Identity, Dropout and BatchNorm1d (affine, with "
                 "running statistics) only"
             )
-        name = child_name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", child_name) and child_name not in g.nx else None
+        valid = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*", child_name)
+        name = child_name if valid and child_name not in g.nx else None
         node = g.add(layer, node, name=name)
     return g.train(module.training)
 
 
-def _batch_norm(child):
-    """A ``BatchNormLayer`` with the scale, shift and running statistics of ``child``, an
-    ``nn.BatchNorm1d``."""
-    dtype = _numpy(child.weight).dtype
+def _batch_norm(torch, child, dtype):
+    """A ``BatchNormLayer`` with the scale, shift and running statistics of ``child`` (an
+    ``nn.BatchNorm1d``), in ``dtype``."""
     layer = BatchNormLayer(child.num_features, momentum=child.momentum, eps=child.eps, dtype=dtype)
-    layer.scale.value = _numpy(child.weight).reshape(1, -1)
-    layer.shift.value = _numpy(child.bias).reshape(1, -1)
-    layer.running_mean = _numpy(child.running_mean).reshape(1, -1)
-    layer.running_var = _numpy(child.running_var).reshape(1, -1)
+    layer.scale.value = _numpy(torch, child.weight, dtype).reshape(1, -1)
+    layer.shift.value = _numpy(torch, child.bias, dtype).reshape(1, -1)
+    layer.running_mean = _numpy(torch, child.running_mean, dtype).reshape(1, -1)
+    layer.running_var = _numpy(torch, child.running_var, dtype).reshape(1, -1)
     return layer
 
 
-def _numpy(tensor):
-    return tensor.detach().cpu().numpy().copy()
+def _children(nn, sequential, prefix=""):
+    """``(name, module)`` for every entry of ``sequential`` in order, a module listed twice
+    each time (``named_children`` yields it once), nested Sequentials read in place
+    (``outer.inner``)."""
+    # named_modules without removing duplicates lists every entry, a repeated one each time;
+    # its direct children are the names without a dot
+    entries = sequential.named_modules(remove_duplicate=False)
+    for name, child in ((name, child) for name, child in entries if name and "." not in name):
+        if isinstance(child, nn.Sequential):
+            yield from _children(nn, child, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", child
 
 
-def _fully_connected(linear, shared=None):
+def _one_dtype(torch, tensors):
+    """The numpy dtype a network holding ``tensors`` (``(where, tensor)`` pairs; ``None``
+    tensors are skipped) is copied in: float64 if any is float64, else float32 (float16 and
+    bfloat16 are exact in it); ``ExportError`` naming where a tensor is not floating point."""
+    dtypes = set()
+    for where, tensor in tensors:
+        if isinstance(tensor, torch.Tensor):
+            if not tensor.is_floating_point():
+                raise ExportError(f"{where} holds {tensor.dtype} weights; graphnn needs floating-point ones")
+            dtypes.add(tensor.dtype)
+    return np.dtype(np.float64) if torch.float64 in dtypes else np.dtype(np.float32)
+
+
+def _numpy(torch, tensor, dtype):
+    """A torch tensor as a numpy array (a copy) in ``dtype`` (through float32/float64: numpy
+    has no bfloat16)."""
+    wide = torch.float64 if dtype == np.float64 else torch.float32
+    return tensor.detach().cpu().to(wide).numpy().astype(dtype, copy=True)
+
+
+def _fully_connected(torch, linear, dtype, shared):
     """A ``FullyConnectedLayer`` with ``linear``'s weights (``W^T``) and bias (zeros when it has
-    none). With ``shared`` (a dict), a torch parameter met before gives the same graphnn
-    ``Parameter`` again, so that tied weights stay tied."""
-    weight = _numpy(linear.weight)
-    layer = FullyConnectedLayer(linear.in_features, linear.out_features, dtype=weight.dtype)
-    layer.setWeights(weight.T)
-    bias = np.zeros((1, linear.out_features), dtype=weight.dtype) if linear.bias is None else _numpy(linear.bias)
-    layer.setBiases(bias.reshape(1, -1))
-    if shared is not None:
-        for attribute, tensor in (("weights", linear.weight), ("biases", linear.bias)):
-            if tensor is None:
-                continue
-            if id(tensor) in shared:
-                setattr(layer, attribute, shared[id(tensor)])
-            else:
-                shared[id(tensor)] = getattr(layer, attribute)
+    none), copied in ``dtype``. ``shared`` maps each torch parameter met before to its graphnn
+    ``Parameter``: a ``Linear`` run twice, or two holding one tensor (as ``to_torch`` ties
+    them), give layers sharing it again, as in torch."""
+    layer = FullyConnectedLayer(linear.in_features, linear.out_features, dtype=dtype)
+    weight_key = id(linear.weight)
+    bias_key = id(linear.bias) if linear.bias is not None else ("no bias", id(linear))
+    if weight_key in shared:
+        layer.weights = shared[weight_key]
+    else:
+        layer.setWeights(_numpy(torch, linear.weight, dtype).T)
+        shared[weight_key] = layer.weights
+    if bias_key in shared:
+        layer.biases = shared[bias_key]
+    else:
+        bias = np.zeros(linear.out_features) if linear.bias is None else _numpy(torch, linear.bias, dtype)
+        layer.setBiases(bias.reshape(1, -1))
+        shared[bias_key] = layer.biases
     return layer
 
 
-def _from_graph_module(module, nn, ZScore, Sum, Concat, extra):
-    """The graph a ``GraphModule`` was made from, with the module's current weights."""
+def _from_graph_module(module, torch, ZScore, Sum, Concat, extra):
+    """The graph a ``GraphModule`` was made from, with the module's current weights, in one
+    dtype as from a Sequential: its ``Linear`` layers' (its z-scoring statistics' when it has
+    none: parameters decide, as ``network_dtype`` says)."""
+    nn = torch.nn
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer,
               Sum: AddLayer, Concat: ConcatLayer, extra["Multiply"]: MultiplyLayer, extra["OneMinus"]: OneMinusLayer}
+    children = [(name, module.layers[key]) for name, key, _ in module.steps]
+    parameters = [(f"node {name!r} of the module", tensor) for name, child in children
+                  if isinstance(child, (nn.Linear, nn.BatchNorm1d)) for tensor in (child.weight, child.bias)]
+    parameters += [(f"node {name!r} of the module", child.state) for name, child in children
+                   if isinstance(child, extra["InitialState"])]
     states = {}  # id(torch parameter) -> the graphnn Parameter of an initial state, tied again
+    statistics = [(f"node {name!r} of the module", tensor) for name, child in children
+                  if isinstance(child, ZScore) for tensor in (child.mean, child.inverse_std)]
+    dtype = _one_dtype(torch, parameters or statistics)
     g, shared = Graph(), {}
     for name in module.graph_inputs:
         g.input(name)
@@ -344,20 +450,19 @@ def _from_graph_module(module, nn, ZScore, Sum, Concat, extra):
         elif kind is nn.Softmax:
             layer = SoftmaxLayer()
         elif kind is nn.Linear:
-            layer = _fully_connected(child, shared)
+            layer = _fully_connected(torch, child, dtype, shared)
         elif kind is ZScore:
-            layer = z_scoring_layer(_numpy(child.mean), _numpy(child.inverse_std))
+            layer = z_scoring_layer(_numpy(torch, child.mean, dtype), _numpy(torch, child.inverse_std, dtype))
         elif kind is extra["Slice"]:
             layer = SliceLayer(child.start, child.stop)
         elif kind is extra["InitialState"]:
-            state = _numpy(child.state)
-            layer = InitialStateLayer(state.size, dtype=state.dtype)
-            layer.state.value = state.reshape(1, -1)
+            layer = InitialStateLayer(child.state.numel(), dtype=dtype)
+            layer.state.value = _numpy(torch, child.state, dtype).reshape(1, -1)
             layer.state = states.setdefault(id(child.state), layer.state)
         elif kind is nn.Dropout:
             layer = DropoutLayer(child.p)
         elif kind is nn.BatchNorm1d:
-            layer = _batch_norm(child)
+            layer = _batch_norm(torch, child, dtype)
         else:  # only a module changed by hand after to_torch made it
             raise ExportError(f"node {name!r} of the module holds a {kind.__name__}, which to_torch does not make")
         g.add(layer, *sources, name=name)

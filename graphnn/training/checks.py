@@ -11,7 +11,7 @@ from ..objectives.CrossEntropy import CrossEntropy
 from ..objectives.LogLoss import LogLoss
 from .split import train_validation_split
 
-__all__ = ["GraphRoles", "checked_data", "finite_data", "positive_int", "checked_min_delta",
+__all__ = ["GraphRoles", "checked_data", "finite_data", "positive_int", "checked_min_delta", "checked_flag", "checked_seed",
            "check_optimizer", "held_out_data"]
 
 
@@ -103,9 +103,33 @@ def checked_min_delta(min_delta):
     return float(min_delta)
 
 
+def checked_flag(value, name, allow_none=False):
+    """``value`` as a ``bool`` if it is one (or ``None`` where that means "decide"):
+    ``shuffle="no"`` would otherwise be true. ``TypeError`` naming ``fit``'s argument."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"fit: {name} must be True or False{' (or None)' if allow_none else ''}, got {value!r}")
+
+
+def checked_seed(seed):
+    """``seed`` if numpy's generators take it (an integer >= 0, or ``None``: fresh entropy);
+    ``ValueError`` naming ``fit``'s argument otherwise, before numpy's own message."""
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        return seed
+    raise ValueError(f"fit: seed must be an integer >= 0 (or None), got {seed!r}")
+
+
 def check_optimizer(graph, optimizer):
-    """``ValueError`` when ``optimizer`` holds a parameter that is not ``graph``'s: its
-    updates would change nothing the graph computes."""
+    """``TypeError`` for an ``optimizer`` that is no optimizer (no ``step()``: a string, an
+    optimizer class instead of one built); ``ValueError`` when it holds a parameter that is
+    not ``graph``'s: its updates would change nothing the graph computes."""
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+        what = f"the class {optimizer.__name__}" if isinstance(optimizer, type) else \
+            f"{type(optimizer).__name__} {optimizer!r}"
+        raise TypeError(f"fit: optimizer must be an optimizer built on the graph's parameters, e.g. "
+                        f"Adam(graph.parameters()) from graphnn.training.optim; got {what}")
     graph_params = {id(p) for p in graph.parameters()}
     foreign = [p for p in getattr(optimizer, "params", ()) if id(p) not in graph_params]
     if foreign:

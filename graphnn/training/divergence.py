@@ -8,7 +8,33 @@ import numpy as np
 from ..core import GraphError
 from .snapshots import all_finite, restore, snapshot
 
-__all__ = ["DivergenceGuard", "first_nonfinite"]
+__all__ = ["DivergenceGuard", "first_nonfinite", "nonfinite_data", "TRAINING_ADVICE", "DATA_ADVICE"]
+
+
+#: what to do when training itself made values non-finite
+TRAINING_ADVICE = "lower the learning rate or scale the inputs (e.g. with an InputLayer first)"
+#: what to do when the data fed holds them, though fit checked it before the first epoch
+DATA_ADVICE = (
+    "fit checked the data before the first epoch, so it was changed while training ran: "
+    "something (a callback?) wrote NaN or inf into an array given to fit, which trains on "
+    "those arrays without copying them; leave them unchanged until fit returns, or pass a copy"
+)
+
+
+def nonfinite_data(feed):
+    """A phrase naming the first fed array (in feed order) that holds NaN or inf, with the
+    count and the first bad entry; ``None`` when all are finite."""
+    for name, value in (feed or {}).items():
+        array = np.asarray(value)
+        if array.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(array)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            place = f"row {first[0]}, column {first[1]}" if len(first) == 2 else f"index {first}"
+            return (f"the data fed to input {name!r} holds {int(bad.sum())} NaN or inf entries "
+                    f"(the first at {place} of the rows fed: {array[first]})")
+    return None
 
 
 def first_nonfinite(graph, feed):
@@ -52,13 +78,14 @@ class DivergenceGuard:
             result = compute()
             loss = result["loss"]
             culprit = None if math.isfinite(loss) else (
-                first_nonfinite(self.graph, feed) or f"the {what} is {loss}")
+                nonfinite_data(feed) or first_nonfinite(self.graph, feed) or f"the {what} is {loss}")
         except (GraphError, ValueError):  # e.g. an objective refusing NaN estimates
-            culprit = first_nonfinite(self.graph, feed)
+            culprit = nonfinite_data(feed) or first_nonfinite(self.graph, feed)
             if culprit is None:
                 raise
         if culprit is not None:
-            raise self.diverged(epoch, where, culprit)
+            advice = DATA_ADVICE if culprit.startswith("the data fed") else TRAINING_ADVICE
+            raise self.diverged(epoch, where, culprit, advice)
         return result
 
     def checked_weights(self, epoch):
@@ -73,14 +100,14 @@ class DivergenceGuard:
         """Remember ``weights`` (finite, from ``checked_weights``) as those of ``epoch``."""
         self.weights, self.epoch = weights, epoch
 
-    def diverged(self, epoch, where, culprit):
-        """Restore the last finite weights and build the error ``fit`` raises."""
+    def diverged(self, epoch, where, culprit, advice=TRAINING_ADVICE):
+        """Restore the last finite weights and build the error ``fit`` raises, ending with
+        ``advice`` (``TRAINING_ADVICE``, or ``DATA_ADVICE`` when the data fed is at fault)."""
         restore(self.params, self.weights)
         error = FloatingPointError(
             f"fit: training diverged at epoch {epoch} ({where}): {culprit}. The weights "
             f"{'of epoch ' + str(self.epoch) if self.epoch else 'before the first epoch'} (the "
-            "last finite ones) were restored; lower the learning rate or scale the inputs (e.g. "
-            "with an InputLayer first)"
+            f"last finite ones) were restored; {advice}"
         )
         error.history, error.epoch = self.history, epoch
         return error

@@ -28,7 +28,9 @@ import sys
 import numpy as np
 
 from .callbacks import CallbackList
-from .checks import GraphRoles, check_optimizer, checked_min_delta, finite_data, held_out_data, positive_int
+from .checks import (
+    GraphRoles, check_optimizer, checked_flag, checked_min_delta, checked_seed, finite_data, held_out_data, positive_int,
+)
 from .divergence import DivergenceGuard
 from .early_stopping import BestEpoch
 from .evaluation import accuracy, evaluate, predict, score
@@ -70,7 +72,7 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     - ``input_name``, ``target_name``: the graph's inputs fed with ``X`` and ``Y``;
       ``output``: the node whose output is the prediction (default: the estimate the single
       objective reads), used for the accuracy.
-    - ``callbacks``: a list of ``graphnn.training.callbacks.Callback`` (Keras-style hooks at the start
+    - ``callbacks``: a list of ``graphnn.training.callbacks.Callback``, or one alone (Keras-style hooks at the start
       and end of training, of each epoch and of each minibatch; see ``graphnn.training.callbacks``),
       for instance a ``graphnn.views.monitor.Monitor``. A callback that sets ``stop_training``
       ends the run after that epoch, as early stopping does.
@@ -91,9 +93,12 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     ``history`` attribute holds the epochs completed before.
 
     Raises ``ValueError`` for a bad argument (``epochs``, ``batch_size`` or
-    ``early_stopping_patience`` not a positive integer, a negative ``min_delta``, both kinds
-    of validation, an optimizer holding parameters of another graph, ``X`` and ``Y`` with
-    different numbers of rows, NaN or inf in them, naming the row and column) and
+    ``early_stopping_patience`` not a positive integer, a negative ``min_delta``, a ``seed``
+    that is not an integer >= 0, both kinds of validation, an optimizer holding parameters of
+    another graph, ``X`` and ``Y`` with different numbers of rows, NaN or inf in them, naming
+    the row and column), ``TypeError`` for ``shuffle`` or ``progress`` not a bool (``"no"``
+    would be true), an ``optimizer`` that is no optimizer, and ``callbacks`` that are no
+    callbacks or whose hooks take other arguments than ``fit`` passes, and
     ``GraphError`` for a graph that cannot be trained (no objective, unknown input names) --
     all before the first epoch.
     """
@@ -107,6 +112,8 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
     if early_stopping_patience is not None:
         early_stopping_patience = positive_int(early_stopping_patience, "early_stopping_patience")
     min_delta = checked_min_delta(min_delta)
+    shuffle, progress = checked_flag(shuffle, "shuffle"), checked_flag(progress, "progress", allow_none=True)
+    seed = checked_seed(seed)
     if optimizer is None:
         optimizer = Adam(graph.parameters())
     check_optimizer(graph, optimizer)
@@ -215,10 +222,14 @@ class _Epochs:
                                    f"minibatch {number} of {self.batches}")["loss"]
             graph.backward()
             self.optimizer.step()
+            if self.callbacks:
+                self.callbacks.step_trained(graph.last_pass)
             loss_sum += J * len(Xb)
             if roles.kind is not None:  # the prediction is read only when it is scored
                 correct_sum += accuracy(roles.kind, Yb, graph.value(roles.output)) * len(Xb)
             self.callbacks.call("on_batch_end", number, dict(batch_logs, loss=float(J)))
+            if self.callbacks:
+                self.callbacks.step_trained(None)  # kept for on_batch_end only, not held after
         record = {"loss": loss_sum / n}
         if roles.kind is not None:
             record["accuracy"] = correct_sum / n

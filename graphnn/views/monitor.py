@@ -90,7 +90,7 @@ class Monitor(Callback):
     ``every_steps``: ``None`` (the default) records the first minibatch of every epoch; a
     positive integer ``k`` records every ``k``-th minibatch (counted across epochs).
     ``histograms``: also keep histograms (``histograms`` attribute). ``ValueError`` for an
-    ``every_steps`` that is not a positive integer.
+    ``every_steps`` that is not a positive integer, or ``histograms`` not a bool.
 
     After training: ``epochs``, ``steps`` and ``losses`` (the epoch, the minibatch count since
     the start and the minibatch's loss, of each record), ``series[statistic][key]`` (a list per key, one float per record),
@@ -104,6 +104,8 @@ class Monitor(Callback):
         if every_steps is not None and (isinstance(every_steps, bool) or not isinstance(
                 every_steps, numbers.Integral) or every_steps < 1):
             raise ValueError(f"Monitor: every_steps must be a positive integer or None, got {every_steps!r}")
+        if not isinstance(histograms, (bool, np.bool_)):
+            raise ValueError(f"Monitor: histograms must be True or False, got {histograms!r}")
         self.every_steps = every_steps
         self.keep_histograms = bool(histograms)
         self._reset()
@@ -112,8 +114,8 @@ class Monitor(Callback):
         self.epochs, self.steps, self.losses = [], [], []
         self.series = {name: {} for name in STATISTICS}
         self.histograms = {}
-        self._epoch = 0
-        self._before = None
+        self._epoch = self._seen = 0
+        self._before = self._pending = None
 
     # ------------------------------------------------------------------ the hooks
     def on_train_begin(self, logs=None):
@@ -126,13 +128,26 @@ class Monitor(Callback):
 
     def on_batch_begin(self, batch, logs=None):
         """Before a recorded minibatch: keep the weights, to measure its update."""
+        self._seen = logs["step"]
         if self._records(batch, logs["step"]):
             self._before = {id(p): p.value.copy() for p in self.graph.parameters()}
 
+    def step_trained(self, record):
+        """Right after a recorded minibatch's update, before any callback's ``on_batch_end``
+        can run a pass (``evaluate``) or a backward of its own: read the statistics from
+        ``record``, fit's record of that minibatch, and from the parameters' gradients."""
+        super().step_trained(record)
+        if record is not None and self._before is not None and self._pending is None:
+            self._collect(self.graph, self._before, record)
+            self._pending = True
+
     def on_batch_end(self, batch, logs=None):
-        """After a recorded minibatch: read its pass from the graph's record."""
+        """After a recorded minibatch: its statistics (read by ``step_trained``; here from
+        ``graph.last_pass`` when the hooks are called by hand) with its epoch, step and loss."""
         if self._before is not None:
-            self._collect(self.graph, self._before)
+            if self._pending is None:
+                self._collect(self.graph, self._before, self.graph.last_pass)
+            self._pending = None
             self.epochs.append(self._epoch)
             self.steps.append(logs["step"])
             self.losses.append(logs["loss"])
@@ -144,8 +159,7 @@ class Monitor(Callback):
         return step % self.every_steps == 0
 
     # ------------------------------------------------------------------ the statistics
-    def _collect(self, graph, before):
-        record = graph.last_pass
+    def _collect(self, graph, before, record):
         count = len(self.epochs)
         for source, target, slot in graph_edges(graph):
             gradient = record.edge_grad(source, target, slot)
@@ -197,7 +211,7 @@ class Monitor(Callback):
         """The index of the last record of ``epoch`` (``None``: the last record of all).
         ``ValueError`` when nothing was recorded in that epoch."""
         if not self.epochs:
-            raise ValueError("Monitor: nothing recorded yet; pass the monitor to fit(..., callbacks=[monitor])")
+            raise ValueError(self._nothing_recorded())
         if epoch is None:
             return len(self.epochs) - 1
         matches = [i for i, e in enumerate(self.epochs) if e == epoch]
@@ -205,6 +219,18 @@ class Monitor(Callback):
             raise ValueError(f"Monitor: no record of epoch {epoch!r}; recorded epochs "
                              f"{self.epochs[0]} to {self.epochs[-1]}")
         return matches[-1]
+
+    def _nothing_recorded(self):
+        """Why there is no record: never passed to ``fit``, or a run too short for it."""
+        if self.graph is None:
+            return "Monitor: nothing recorded yet; pass the monitor to fit(..., callbacks=[monitor])"
+        if self.every_steps is not None and self._seen < self.every_steps:
+            epochs, steps = self.params.get("epochs"), self.params.get("steps")
+            return (f"Monitor: nothing recorded: with every_steps={self.every_steps} it records every "
+                    f"{self.every_steps}th minibatch, and fit ran {self._seen} ({epochs} epochs of {steps}); "
+                    f"choose every_steps <= {max(self._seen, 1)} (or None: the first minibatch of each epoch)")
+        return (f"Monitor: nothing recorded: fit ran {self._seen} minibatch(es) and none completed "
+                "(interrupted or diverged before the end of the first one)")
 
     def at(self, statistic, epoch=None):
         """``{key: value}`` of ``statistic`` at the last record of ``epoch`` (default: the
