@@ -1,5 +1,5 @@
-"""Build time and file size of the replay's HTML player, for the Kid Creative chain and for a
-chain of 50 blocks (fully connected + tanh). Run by hand: ``python benchmarks/replay_size.py``.
+"""Build time and file size of the replay's HTML player, for the Kid Creative chain, a
+chain of 50 blocks (fully connected + tanh) and an RNN unrolled over 20 time steps. Run by hand: ``python benchmarks/replay_size.py``.
 
 It prints, per graph: the number of frames; the seconds to make the frames (their DOT text),
 to run ``dot`` on all of them, and to write the page; the page's size; and what the SVGs
@@ -47,6 +47,17 @@ def measure(name, g):
           f"(one whole SVG per frame would be {whole / 1e6:.2f} MB)")
 
 
+def unrolled_rnn(T=20, n=3):
+    g = gn.Graph()
+    states = gn.unroll(g, gn.RNNCell(2, 4, seed=0), g.input("X"), steps=T)
+    g.add(gn.SquaredError(), g.input("Y"), g.add(gn.FullyConnectedLayer(4, 1, seed=1), states[-1]))
+    rng = np.random.default_rng(0)
+    g.forward(X=rng.standard_normal((n, 2 * T)), Y=rng.standard_normal((n, 1)))
+    g.backward()
+    return g
+
+
 if __name__ == "__main__":
     measure("Kid Creative", kidcreative_graph())
     measure("50-block chain", chain())
+    measure("RNN unrolled over T = 20", unrolled_rnn())

@@ -322,14 +322,10 @@ def test_a_replay_of_dropout_and_batch_norm_says_the_mode_each_ran_in():
         assert ", in" not in frames[("forward", "fc1")].caption
 
 
-def test_a_replay_of_a_20_step_rnn_builds_in_under_10_s_and_plays_in_chromium(tmp_path, browser):
-    import time
-
+def test_a_replay_of_a_20_step_rnn_builds_and_plays_in_chromium(tmp_path, browser):
+    # Its build time is measured by benchmarks/replay_rnn.py, never asserted here.
     g = trained_pass(gn.RNNCell(2, 4, seed=0), 20)
-    start = time.perf_counter()
     replay = g.replay()
-    built = time.perf_counter() - start
-    assert built < 10, f"the replay of T = 20 took {built:.1f} s to build"
     path = replay.save(tmp_path / "bptt.html")
     problems = []
     page = browser.new_page(viewport={"width": 1400, "height": 700})
