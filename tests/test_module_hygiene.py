@@ -13,14 +13,6 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "graphnn"
 
-# Reaches into the drawing helpers of render (and two of gradcheck's) from modules that are
-# on their way into packages of their own, where render's kit becomes public (issue 24).
-# Remove each line with its reach; nothing may be added here.
-STILL_TO_FIX = {
-    ("monitor.py", "plotting._FORMATS"), ("monitor.py", "plotting._matplotlib"),
-    ("checks.py", "gradcheck._parameter_factors"), ("checks.py", "gradcheck._objective_factors"),
-}
-STILL_TO_FIX_MODULES = {"monitor.py", "replay.py"}  # render._* (the drawing kit)
 
 
 def _private(name):
@@ -99,9 +91,7 @@ def import_circles(root):
 
 
 def test_no_module_reaches_another_modules_private_names():
-    reaches = [(p, line, what) for p, line, what in private_reaches(PACKAGE)
-               if (p.name, what) not in STILL_TO_FIX
-               and not (p.name in STILL_TO_FIX_MODULES and what.split(".")[0] in ("render", "_render"))]
+    reaches = private_reaches(PACKAGE)
     assert not reaches, "\n".join(f"{p.relative_to(ROOT)}:{line}: {what}" for p, line, what in reaches)
 
 
