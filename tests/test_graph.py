@@ -625,7 +625,8 @@ def test_duplicate_node_names():
         g.input("h")
 
 
-@pytest.mark.parametrize("bad", ["", "1st", "a b", "fc/1", "x=y", 3, None, ("a",)])
+@pytest.mark.parametrize("bad", ["", "1st", "a b", "fc/1", "x=y", 3, None, ("a",),
+                                 "fc\n", "X2\n", "a\nb"])  # a newline, even at the end (issue 29)
 def test_bad_names(bad):
     g = Graph()
     with pytest.raises(GraphError, match=re.escape(f"node name {bad!r} must be a string")):

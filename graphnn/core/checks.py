@@ -13,15 +13,30 @@ import networkx as nx
 import numpy as np
 
 from .._validation import describe_shape
+from ..layers.Layer import Layer
+from ..objectives.Objective import Objective
 from .kinds import INPUT, LAYER, OBJECTIVE, GraphError
 
 #: what a node name is made of: letters, digits, ``_``, ``.`` and ``-``, not starting with a digit
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")  # \Z, not $: "fc\n" is no name
 #: the names no input may take: the keyword arguments of ``Graph.forward``
 RESERVED = {"feed", "outputs", "check_finite", "copy"}
 
 
 # ---------------------------------------------------------------------- building
+def kind_of(op):
+    """``LAYER`` or ``OBJECTIVE`` for what ``Graph.add`` was given; ``GraphError`` for anything
+    else, with a hint when it is a class where an instance belongs."""
+    if isinstance(op, Objective):
+        return OBJECTIVE
+    if isinstance(op, Layer):
+        return LAYER
+    if isinstance(op, type) and issubclass(op, (Layer, Objective)):
+        raise GraphError(f"add() takes a Layer or an Objective object, got the class {op.__name__}: "
+                         f"pass an instance, {instance_hint(op)}")
+    raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
+
+
 def check_new_name(structure, name):
     """``GraphError`` unless ``name`` is a valid node name not yet in ``structure``."""
     if not isinstance(name, str) or not NAME.match(name):

@@ -24,8 +24,6 @@ import networkx as nx
 import numpy as np
 
 from .._validation import ieee_arithmetic
-from ..layers.Layer import Layer
-from ..objectives.Objective import Objective
 from . import checks, passes
 from .checks import FiniteWatch
 from .fast import Runner  # the one door into the fast path
@@ -61,7 +59,6 @@ class Graph:
         self._plan = self._record = self._runner = None
         self._sharing = Sharing()  # the layers this graph shares with other graphs
         self._training = True  # the mode: see ``training``
-        self._moded = ()  # the layers that behave differently per mode, in node order
 
     @property
     def fuse(self):
@@ -101,15 +98,13 @@ class Graph:
 
     def eval(self):
         """Switch to inference mode (dropout passes values on, batch norm uses its running
-        statistics); returns the graph. ``train()`` switches back."""
+        statistics); returns the graph."""
         return self.train(False)
 
     @property
     def mode_dependent(self):
-        """The nodes whose layer behaves differently per mode (has a ``training``
-        attribute), in node order."""
-        self.plan
-        return [name for name, _ in self._moded]
+        """The nodes whose layer behaves differently per mode (``Plan.mode_dependent``)."""
+        return list(self.plan.mode_dependent)
 
     # ------------------------------------------------------------------ building
     def input(self, name, requires_grad=False):
@@ -164,17 +159,7 @@ class Graph:
         forward: a backward after the other graph's forward raises ``GraphError``, since the
         layer holds the input of that other pass.
         """
-        if isinstance(op, Objective):
-            kind = OBJECTIVE
-        elif isinstance(op, Layer):
-            kind = LAYER
-        elif isinstance(op, type) and issubclass(op, (Layer, Objective)):
-            raise GraphError(
-                f"add() takes a Layer or an Objective object, got the class {op.__name__}: "
-                f"pass an instance, {checks.instance_hint(op)}"
-            )
-        else:
-            raise GraphError(f"add() takes a Layer or an Objective, got {type(op).__name__}")
+        kind = checks.kind_of(op)
         if id(op) in self._ops:
             raise GraphError(
                 f"cannot add node {name or '(unnamed)'!r}: this {op.describe()} is already "
@@ -274,8 +259,6 @@ class Graph:
             plan = Plan(self._graph, fuse=self._fuse)
             checks.check_objectives(plan)  # slots filled later by connect
             self._plan, self._runner = plan, Runner(plan)
-            self._moded = tuple((name, op) for name, kind, op, _ in plan.order
-                                if kind == LAYER and hasattr(op, "training"))
         return self._plan
 
     @property
@@ -455,8 +438,8 @@ class Graph:
             raise checks.feed_complaint(plan, feed, self.inputs, self.objectives, self.nodes[-1])
         values = runner.feed.values(feed, copy)
         self._sharing.forward_runs()
-        for _, op in self._moded:  # dropout, batch norm: they run in the graph's mode
-            op.training = self._training
+        for name in plan.mode_dependent:  # dropout, batch norm: they run in the graph's mode
+            plan.nodes[name].op.training = self._training
         record = None if check_finite else runner.forward(values)  # the fast path, if proven
         if record is None:  # else the textbook loop, checked
             with ieee_arithmetic():  # NaN and inf flow on quietly (docs/reliability.md)
@@ -464,7 +447,7 @@ class Graph:
             runner.forward_proven(record)
         record.replaced_gradients = replaced
         record.mode = self.mode
-        record.mode_dependent = tuple(name for name, _ in self._moded)
+        record.mode_dependent = plan.mode_dependent
         self._record = record
         if outputs is None:
             return record.total

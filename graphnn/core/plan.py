@@ -78,6 +78,8 @@ class Plan:
         self.readers = {name: tuple(n.op for n in self.order if name in n.sources) for name in self.inputs}
         self.layers_with_parameters = [n.op for n in self.order if n.kind == LAYER and n.op.parameters()]
         self.sharing = self._sharing()
+        # the layers that behave differently in training and inference (dropout, batch norm)
+        self.mode_dependent = tuple(n.name for n in self.order if n.kind == LAYER and hasattr(n.op, "training"))
         dtypes = {p.value.dtype for op in self.layers_with_parameters for p in op.parameters()}
         self.dtype = dtypes.pop() if len(dtypes) == 1 else None
 

@@ -11,12 +11,13 @@ The graph is read through its public API only (``nodes``, ``inputs``, ``objectiv
 saying which extra to install (``pip install -e ".[onnx]"`` or ``".[torch]"``). Every value is
 ``N x D``; ONNX models get a dynamic batch dimension ``N``. docs/export.md has worked examples.
 
-The package: ``onnx_writer`` (``to_onnx``), ``onnx_reader`` (``from_onnx``, ``load_onnx``),
+The package: ``onnx_writer`` (``to_onnx``), ``onnx_reader`` (``from_onnx``), ``onnx_file`` (``load_onnx``),
 ``torch`` (``to_torch``, ``from_torch``) and ``common`` (``ExportError`` and reading a graph's
 prediction), each offered here.
 """
 from .common import ExportError, predictions
-from .onnx_reader import IMPORT_OPSETS, from_onnx, load_onnx
+from .onnx_file import load_onnx
+from .onnx_reader import IMPORT_OPSETS, from_onnx
 from .onnx_writer import BATCH, EXPORT_OPSETS, OPSET, to_onnx
 from .torch import from_torch, to_torch
 

@@ -1,6 +1,5 @@
-"""``from_onnx``: a ``Graph`` from an ONNX model made of operators graphnn has layers for, and
-``load_onnx``, which reads and checks the model."""
-import os
+"""``from_onnx``: a ``Graph`` from an ONNX model made of operators graphnn has layers for (the
+model read and checked by ``graphnn.export.onnx_file.load_onnx``)."""
 import re
 
 import numpy as np
@@ -12,8 +11,9 @@ from ..layers import (
     SoftmaxLayer, TanhLayer,
 )
 from .common import ExportError, optional_import, z_scoring_layer
+from .onnx_file import Unusable, constant_value, load_onnx, sparse_array, tensor_array
 
-__all__ = ["from_onnx", "load_onnx", "IMPORT_OPSETS"]
+__all__ = ["from_onnx", "IMPORT_OPSETS"]
 
 #: the default-domain opsets ``from_onnx`` reads; for 2-D values every operator it maps means
 #: the same in all of them (before 13, Softmax flattens to 2-D, which a 2-D value already is)
@@ -38,101 +38,6 @@ class _Names:
             unique = f"{name}_{k}"
         self.used.add(unique)
         return unique
-
-
-def load_onnx(source):
-    """An ``onnx.ModelProto`` from a path, bytes or a model, checked by ``onnx.checker``;
-    ``ExportError`` naming the file for one that is not ONNX, is truncated or is invalid.
-
-    Tensor data kept outside the model (``onnx.save_model(..., save_as_external_data=True)``)
-    is read from the model's own folder, never from the working directory: a model given as
-    bytes or as a ``ModelProto`` that keeps data outside is refused (pass its path), as is
-    a data file that is missing, too short, or outside the model's folder."""
-    onnx = optional_import("onnx", "onnx")
-    folder = None
-    if isinstance(source, onnx.ModelProto):
-        model, where = source, "the model"
-    else:
-        if isinstance(source, (bytes, bytearray)):
-            data, where = bytes(source), "the given bytes"
-        elif not isinstance(source, (str, os.PathLike)):  # an int would be opened as a file descriptor
-            raise ExportError(
-                f"from_onnx reads a path, bytes or an onnx.ModelProto, got {type(source).__name__} {source!r}"
-            )
-        else:
-            where = repr(str(source))
-            try:
-                with open(source, "rb") as handle:
-                    data = handle.read()
-            except OSError as err:
-                raise ExportError(f"cannot read ONNX file {where}: {err.strerror}") from None
-            folder = os.path.dirname(os.path.abspath(source))
-        if not data:
-            raise ExportError(f"{where} is empty, not an ONNX model")
-        try:
-            model = onnx.load_from_string(data)
-        except Exception as err:  # protobuf's DecodeError: garbage or a cut-off file
-            raise ExportError(
-                f"{where} is not an ONNX model, or is truncated ({len(data)} bytes): {err}"
-            ) from None
-    _load_external_data(onnx, model, where, folder)
-    try:
-        onnx.checker.check_model(model)
-    except Exception as err:  # onnx.checker.ValidationError, or a cut that still parsed
-        raise ExportError(f"{where} is not a valid ONNX model: {str(err).splitlines()[0]}") from None
-    return model
-
-
-def _all_tensors(graph):
-    """Every tensor of an ONNX ``graph``: initializers (sparse ones' values and indices too),
-    and the tensors of node attributes, subgraphs' included (what may keep its data outside)."""
-    yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.HasField("t"):
-                yield attribute.t
-            yield from attribute.tensors
-            if attribute.HasField("sparse_tensor"):
-                yield attribute.sparse_tensor.values
-                yield attribute.sparse_tensor.indices
-            for subgraph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
-                yield from _all_tensors(subgraph)
-
-
-def _load_external_data(onnx, model, where, folder):
-    """Read every tensor that keeps its data in a file beside the model into the model, from
-    ``folder`` (the model file's folder; ``None``: the model came as bytes or a ModelProto)."""
-    from onnx import external_data_helper
-
-    outside = [t for t in _all_tensors(model.graph)
-               if t.HasField("data_location") and t.data_location == onnx.TensorProto.EXTERNAL]
-    for tensor in outside:
-        info = {entry.key: entry.value for entry in tensor.external_data}
-        location = info.get("location", "")
-        if folder is None:
-            raise ExportError(
-                f"{where} keeps the data of tensor {tensor.name!r} in a separate file ({location!r}); "
-                "pass the model's path, from_onnx('folder/model.onnx'), so that graphnn reads it from "
-                "the model's folder"
-            )
-        path = os.path.realpath(os.path.join(folder, location))
-        if not location or os.path.isabs(location) or os.path.commonpath([path, os.path.realpath(folder)]) != os.path.realpath(folder):
-            raise ExportError(
-                f"{where}: tensor {tensor.name!r} names its data file {location!r}, which is not a file "
-                f"in the model's folder {folder!r}; graphnn reads data from that folder only"
-            )
-        if not os.path.isfile(path):
-            raise ExportError(
-                f"{where}: the data of tensor {tensor.name!r} should be in {location!r} beside the model "
-                f"({path!r}), which does not exist; keep the data file next to the model"
-            )
-        try:
-            external_data_helper.load_external_data_for_tensor(tensor, folder)
-        except Exception as err:  # a file shorter than the offset and length it claims
-            raise ExportError(f"{where}: cannot read the data of tensor {tensor.name!r} from {location!r}: {err}") from None
 
 
 def from_onnx(source, outputs=None):
@@ -182,14 +87,6 @@ def from_onnx(source, outputs=None):
     return _OnnxReader(model).graph(outputs)
 
 
-class _Unusable:
-    """A constant graphnn cannot use as numbers (text, a tensor it cannot read): refused,
-    saying ``why``, only if a layer needs it."""
-
-    def __init__(self, why):
-        self.why = why
-
-
 class _OnnxReader:
     """Turns the part of an ONNX graph that some outputs depend on into graphnn layers."""
 
@@ -200,13 +97,13 @@ class _OnnxReader:
         onnx = optional_import("onnx", "onnx")
         self.helper, self.numpy_helper, self.TensorProto = onnx.helper, onnx.numpy_helper, onnx.TensorProto
         self.onnx_graph = model.graph
-        self.constants = {t.name: self._tensor(t, f"initializer {t.name!r}") for t in model.graph.initializer}
+        self.constants = {t.name: tensor_array(t, f"initializer {t.name!r}") for t in model.graph.initializer}
         for sparse in model.graph.sparse_initializer:
-            self.constants[sparse.values.name] = self._sparse(sparse, f"sparse initializer {sparse.values.name!r}")
+            self.constants[sparse.values.name] = sparse_array(sparse, f"sparse initializer {sparse.values.name!r}")
         self.producer = {}
         for node in model.graph.node:
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-                self.constants[node.output[0]] = self._constant_value(node)
+                self.constants[node.output[0]] = constant_value(node)
             else:
                 for value in node.output:
                     self.producer[value] = node
@@ -246,68 +143,10 @@ class _OnnxReader:
             return np.dtype(np.float32)
         return np.dtype(np.float64)
 
-    # ------------------------------------------------------------------ constants
-    def _tensor(self, tensor, what):
-        """A ``TensorProto`` as a numpy array of real numbers, or an ``_Unusable`` saying why
-        not (refused only if a layer needs it: a model's label path may hold text)."""
-        try:
-            array = self.numpy_helper.to_array(tensor)
-        except Exception as err:  # raw data shorter than its shape, an unknown data type
-            return _Unusable(f"{what} cannot be read: {err}")
-        return self._real(array, what)
-
-    @staticmethod
-    def _real(array, what):
-        array = np.asarray(array)
-        if array.dtype.name == "bfloat16" or array.dtype.name.startswith("float8"):  # ml_dtypes' types
-            array = array.astype(np.float32)  # exact: float32 holds every such value
-        if array.dtype.kind not in "biuf":
-            kind = "text" if array.dtype.kind in "OSU" else f"{array.dtype} values"
-            return _Unusable(f"{what} holds {kind}, not real numbers")
-        return array
-
-    def _sparse(self, sparse, what):
-        """A ``SparseTensorProto`` made dense: zeros but at its indices (flat positions, or one
-        row of coordinates per value)."""
-        values, indices = self._tensor(sparse.values, what), self._tensor(sparse.indices, what)
-        for part in (values, indices):
-            if isinstance(part, _Unusable):
-                return part
-        shape = tuple(int(d) for d in sparse.dims)
-        dense = np.zeros(shape, dtype=values.dtype)
-        try:
-            if indices.ndim == 2:  # coordinates
-                dense[tuple(indices.T.astype(np.int64))] = values
-            else:  # flat positions
-                dense.reshape(-1)[indices.astype(np.int64)] = values
-        except (IndexError, ValueError) as err:
-            return _Unusable(f"{what}: its indices do not fit its shape {shape}: {err}")
-        return dense
-
-    def _constant_value(self, node):
-        """What a ``Constant`` node holds, by its attribute: ``value`` (a tensor),
-        ``sparse_value``, ``value_float(s)`` (float32), ``value_int(s)`` (int64); text
-        (``value_string(s)``) is kept as an ``_Unusable``."""
-        what = f"Constant {node.name or node.output[0]!r}"
-        if len(node.attribute) != 1:
-            return _Unusable(f"{what} has {len(node.attribute)} attributes, not one value")
-        attribute = node.attribute[0]
-        value = self.helper.get_attribute_value(attribute)
-        if attribute.name == "value":
-            return self._tensor(value, what)
-        if attribute.name == "sparse_value":
-            return self._sparse(value, what)
-        if attribute.name in ("value_float", "value_floats"):
-            return np.asarray(value, dtype=np.float32)
-        if attribute.name in ("value_int", "value_ints"):
-            return np.asarray(value, dtype=np.int64)
-        return _Unusable(f"{what} holds {attribute.name} (text, not numbers)"
-                         if attribute.name.startswith("value_string") else f"{what}: unknown attribute {attribute.name!r}")
-
     def _number(self, name, node, output):
         """Constant ``name`` as a numpy array, or the refusal of ``node`` that reads it."""
         value = self.constants[name]
-        if isinstance(value, _Unusable):
+        if isinstance(value, Unusable):
             raise self._refuse(node, output, value.why)
         return value
 
