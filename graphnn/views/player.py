@@ -51,6 +51,8 @@ True
 """
 import html as _html
 import json
+import math
+import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,8 +80,9 @@ class Player:
         self.frames = [_as_frame(frame, index) for index, frame in enumerate(frames)]
         if not self.frames:
             raise ValueError("Player: no frames to play (give a list of at least one frame)")
-        if not interval > 0:
-            raise ValueError(f"Player: interval must be a positive number of seconds, got {interval!r}")
+        if (isinstance(interval, bool) or not isinstance(interval, numbers.Real)
+                or not 0 < interval < math.inf):  # inf would play nothing, and fail to write
+            raise ValueError(f"Player: interval must be a positive, finite number of seconds, got {interval!r}")
         self.title = str(title)
         self.header_html = str(header_html)
         self.interval = float(interval)
@@ -95,8 +98,10 @@ class Player:
             "captions": [frame.caption for frame in self.frames],
             "extras": [frame.html for frame in self.frames],
         }
-        # "</" inside a <script> element would end it: JSON may write it as "<\/"
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        # Inside a <script> element, "</script" ends it and "<!--" starts an escape in which a
+        # later "<script" hides the real end: the page would be lost. "<" appears in this JSON
+        # only inside strings, where \u003c means the same character, so none is left.
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
         title = _html.escape(self.title)
         heading = f"<h1>{title}</h1>" if title else ""
         return _PAGE.format(

@@ -20,6 +20,13 @@ from ..kinds import FUSED_STEP, INPUT, LAYER_STEP, OBJECTIVE, OBJECTIVE_STEP, PA
 _RESERVED = {"forward", "backward", "values", "record", "grads", "sent", "None", "J"}
 
 
+def comment(text):
+    """``text`` made safe to end a line of the generated code as a comment: every character
+    that is not printable (a line break of any kind, a NUL) becomes a space, so nothing a layer
+    says about itself (``describe()``) can leave the comment and run as code."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
 class Program:
     """The compiled passes of one plan: ``source`` (the Python text of both functions),
     ``forward(values)`` (``values``: ``{input: N x D}``, filled in place with every node's
@@ -112,12 +119,12 @@ class _Writer:
                 call = self.bind(f"{var[name]}_eval", math_of(op, "eval"))
             else:
                 call = self.bind(f"{var[name]}_forward", math_of(op, "forward"))
-            lines.append(f"    {var[name]} = {call}({args})  # {op.describe()}")
+            lines.append(f"    {var[name]} = {call}({args})  # {comment(op.describe())}")
         computed = [n.name for n in plan.order if n.kind != INPUT]
-        if computed:
+        if computed:  # a graph of inputs only computes nothing
             lines.append("    values.update({")
-        lines += [f"        {n!r}: {var[n]}," for n in computed]
-        lines.append("    })")
+            lines += [f"        {n!r}: {var[n]}," for n in computed]
+            lines.append("    })")
         terms = [f"{weight!r} * {var[name]}" for name, weight in plan.weights.items()]
         lines.append(f"    return {' + '.join(terms) if terms else 'None'}")
         return lines
@@ -182,19 +189,19 @@ class _Writer:
             weight = self.plan.weights[name]
             if kind == FUSED_STEP:
                 method, into = "fused_gradient", sources[0]
-                comment = f"{op.describe()} fused with {self.plan.fused[name]}: Yhat - Y, sent to {into}"
+                note = f"{op.describe()} fused with {self.plan.fused[name]}: Yhat - Y, sent to {into}"
             else:
                 method, into = "gradient", estimate
-                comment = f"{op.describe()}: dJ/dYhat per observation, sent to {into}"
+                note = f"{op.describe()}: dJ/dYhat per observation, sent to {into}"
             out = self.sent_name(name, into)
             call = self.bind(f"{var[name]}_{method}", math_of(op, method))
-            lines.append(f"    {out} = {call}({var[target]}, {var[estimate]})  # {comment}")
+            lines.append(f"    {out} = {call}({var[target]}, {var[estimate]})  # {comment(note)}")
             if weight != 1.0:
                 lines.append(f"    {out} = {weight!r} * {out}  # times the objective's weight")
             return [out] if kind == FUSED_STEP else ["None", out]
         if kind == PARAMETERS_STEP:
             call = self.bind(f"{var[name]}_backward_parameters", math_of(op, "backward_parameters"))
-            lines.append(f"    {call}({g_out})  # {op.describe()}: parameter gradients only, "
+            lines.append(f"    {call}({g_out})  # {comment(op.describe())}: parameter gradients only, "
                          f"its input{'s need' if len(sources) > 1 else ' needs'} none")
             return ["None"] * len(sources)
         assert kind == LAYER_STEP
@@ -202,9 +209,9 @@ class _Writer:
         outs = [self.sent_name(name, s) if s in self.plan.requiring else "_"
                 for s in sources]
         if len(sources) == 1:
-            lines.append(f"    {outs[0]} = {call}({g_out})  # {op.describe()}")
+            lines.append(f"    {outs[0]} = {call}({g_out})  # {comment(op.describe())}")
         else:
-            lines.append(f"    {', '.join(outs)} = {call}({g_out})  # {op.describe()}")
+            lines.append(f"    {', '.join(outs)} = {call}({g_out})  # {comment(op.describe())}")
         return [o if o != "_" else "None" for o in outs]
 
     def sent_name(self, node, source):
