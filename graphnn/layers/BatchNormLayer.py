@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validation import integer_at_least, require_width
 from ..parameter import Parameter
-from .Layer import Layer, checked_backward, checked_forward
+from .Layer import Layer, checked_backward, checked_forward, diagonal_jacobians
 
 TRAINING, INFERENCE = "training", "inference"  # the modes, as Graph.mode names them
 
@@ -140,10 +140,7 @@ class BatchNormLayer(Layer):
         if self.ran_in == TRAINING:
             n = self._xhat.shape[0]
             d = d * (1.0 - 1.0 / n - self._xhat * self._xhat / n)
-        n, width = d.shape
-        jacobians = np.zeros((n, width, width), dtype=d.dtype)
-        np.einsum("nii->ni", jacobians)[...] = d
-        return jacobians
+        return diagonal_jacobians(d)
 
     @checked_backward
     def backward(self, gradIn):

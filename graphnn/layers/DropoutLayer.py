@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from .._validation import integer_at_least
-from .Layer import Layer, checked_backward, checked_forward
+from .Layer import Layer, checked_backward, checked_forward, diagonal_jacobians
 
 TRAINING, INFERENCE = "training", "inference"  # the modes, as Graph.mode names them
 
@@ -100,10 +100,7 @@ class DropoutLayer(Layer):
         """``N x D x D``: ``diag(M_n / (1 - p))`` per observation (the identity at inference)."""
         self._require_forward()
         d = self._scale if self._mask is not None else np.ones_like(self._prevOut)
-        n, width = d.shape
-        jacobians = np.zeros((n, width, width), dtype=d.dtype)
-        np.einsum("nii->ni", jacobians)[...] = d
-        return jacobians
+        return diagonal_jacobians(d)
 
     @checked_backward
     def backward(self, gradIn):

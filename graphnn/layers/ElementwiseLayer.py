@@ -1,9 +1,7 @@
 """Base of the layers that act on each entry alone (activations, z-scoring)."""
 from abc import abstractmethod
 
-import numpy as np
-
-from .Layer import Layer, checked_backward, checked_forward
+from .Layer import Layer, checked_backward, checked_forward, diagonal_jacobians
 
 
 class ElementwiseLayer(Layer):
@@ -34,10 +32,7 @@ class ElementwiseLayer(Layer):
         """``N x D x D``: for each observation, the diagonal matrix ``diag(f'(x_n))``."""
         self._require_forward()
         d = self.derivative()
-        n, width = d.shape
-        jacobians = np.zeros((n, width, width), dtype=d.dtype)
-        np.einsum("nii->ni", jacobians)[...] = d  # a writable view of every diagonal
-        return jacobians
+        return diagonal_jacobians(d)
 
     @checked_backward
     def backward(self, gradIn):

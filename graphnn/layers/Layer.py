@@ -13,7 +13,18 @@ docs/reliability.md). The math itself stays reachable as the method's ``__wrappe
 import functools
 from abc import ABC, abstractmethod
 
+import numpy as np
+
 from .._validation import as_matrix, ieee_quiet, is_matrix, require_same_shape
+
+
+def diagonal_jacobians(d):
+    """``N x D x D`` holding, for each observation ``n``, the diagonal matrix ``diag(d[n])``
+    (``d``: ``N x D``): the seed's ``gradient()`` of a layer that acts on each entry alone."""
+    n, width = d.shape
+    jacobians = np.zeros((n, width, width), dtype=d.dtype)
+    np.einsum("nii->ni", jacobians)[...] = d  # a writable view of every diagonal
+    return jacobians
 
 
 def checked_forward(forward):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._validation import require_same_shape
-from .Layer import Layer, checked_backward, checked_forward
+from .Layer import Layer, checked_backward, checked_forward, diagonal_jacobians
 
 
 class MultiplyLayer(Layer):
@@ -44,18 +44,10 @@ class MultiplyLayer(Layer):
         (diagonal, the other input on the diagonal)."""
         self._require_forward()
         a, b = self._prevIn
-        return _diagonals(b), _diagonals(a)
+        return diagonal_jacobians(b), diagonal_jacobians(a)
 
     @checked_backward
     def backward(self, gradIn):
         """``(gradIn * b, gradIn * a)``: ``N x D`` in, one ``N x D`` gradient per input."""
         a, b = self._prevIn
         return gradIn * b, gradIn * a
-
-
-def _diagonals(d):
-    """``N x D x D`` with row ``n``'s diagonal ``d[n]``."""
-    n, width = d.shape
-    jacobians = np.zeros((n, width, width), dtype=d.dtype)
-    np.einsum("nii->ni", jacobians)[...] = d
-    return jacobians
