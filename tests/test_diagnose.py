@@ -167,3 +167,16 @@ def test_the_culprit_and_its_path_are_marked_on_the_network_diagram():
     assert "forward: output not finite" in source
     assert source.count('color="#d7191c"') >= 3 + 2  # three nodes, two edges of the path
     assert report.marks == {"X": "", "fc": "", "middle": "forward: output not finite"}
+
+
+@pytest.mark.parametrize("feed, message", [
+    ({"X": np.ones((2, 2))}, r"no value for input\(s\) \['Y'\]; the graph's inputs are \['X', 'Y'\]"),
+    (np.ones((2, 2)), r"feed must be a dict \{input name: N x D array\} .* got ndarray"),
+    ({"X": np.ones((2, 2)), "Y": np.ones((2, 1)), "Z": 1}, r"\['Z'\] are not inputs"),
+])
+def test_a_feed_that_does_not_fit_the_graph_is_named(feed, message):
+    """Issue 29, item 12: was ``KeyError('Y')`` and numpy's ``IndexError``."""
+    g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0), gn.LogisticSigmoidLayer(),
+                            objective=gn.LogLoss())
+    with pytest.raises(gn.GraphError, match=message):
+        gn.find_nonfinite(g, feed)

@@ -21,6 +21,7 @@ and silences numpy's warnings while it looks: a NaN is what it is looking for.
 ('fc1', 'forward', 'output')
 """
 import warnings
+from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
@@ -124,13 +125,30 @@ def find_nonfinite(graph, feed):
     non-finite one along an in-edge or into a parameter it owns (``named_parameters``); a value
     whose consumers' gradients are finite but whose summed gradient is not (an overflow where
     it fans out). The graph is left as after that pass.
+
+    Raises ``GraphError`` for a ``feed`` that is not a dict, or that misses an input of the
+    graph or names one it does not have (the message lists the inputs).
     """
+    _check_feed(graph, feed)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         report = _forward(graph, feed)
         if report is None and graph.objectives:
             report = _backward(graph, feed)
     return report or NonfiniteReport()
+
+
+def _check_feed(graph, feed):
+    inputs = graph.inputs
+    if not isinstance(feed, Mapping):
+        raise GraphError(f"find_nonfinite: feed must be a dict {{input name: N x D array}} for the "
+                         f"inputs {inputs}, got {type(feed).__name__}")
+    missing = [name for name in inputs if name not in feed]
+    unknown = [name for name in feed if name not in inputs]
+    if missing or unknown:
+        what = (f"no value for input(s) {missing}" if missing else "") + \
+               ("; " if missing and unknown else "") + (f"{unknown} are not inputs" if unknown else "")
+        raise GraphError(f"find_nonfinite: {what}; the graph's inputs are {inputs}")
 
 
 def _reads(names, values):
