@@ -20,7 +20,7 @@ What it writes, per epoch (``step`` = the epoch, counted from 1 as ``History`` c
   ``fc1.weights`` and ``fc1.weights/grad``.
 - **The gradient diagram** as an image, tagged ``gradient_diagram``, every
   ``diagram_every`` epochs and at the last one: the network coloured by the mean |gradient|
-  along each edge (``Monitor.diagram``), drawn by Graphviz's ``dot`` (without it, a
+  along each edge (``Monitor.diagram``, top to bottom), drawn by Graphviz's ``dot`` (without it, a
   ``UserWarning`` says so once and the other records are still written).
 
 The records are written by tensorboardX's ``SummaryWriter`` (``pip install
@@ -159,7 +159,9 @@ class TensorBoard(Callback):
         if self.monitor is None or epoch not in self.monitor.epochs:
             return
         try:
-            png = self.monitor.diagram("edge_grad", epoch=epoch).pipe(format="png")
+            # top to bottom: TensorBoard shows an image at the width of its card, so a long chain
+            # drawn left to right would shrink to an unreadable strip
+            png = self.monitor.diagram("edge_grad", epoch=epoch, rankdir="TB").pipe(format="png")
         except Exception as err:  # graphviz's ExecutableNotFound, or dot failing: say it once
             if not self._warned:
                 warnings.warn(f"TensorBoard: the gradient diagram is not written ({err}); "
