@@ -3,6 +3,7 @@
 Every public class is re-exported here: ``from graphnn import SoftmaxLayer`` works.
 """
 from .grading.adapter import wrap
+from .grading.checks import check_layer, check_objective
 from .grading.diagnose import find_nonfinite
 from .graph import Graph, GraphError
 from .layers import (
@@ -43,6 +44,6 @@ __all__ = [
     "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "DropoutLayer", "BatchNormLayer", "RNNCell", "GRUCell", "unroll",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
     "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
-    "DatasetError", "wrap", "find_nonfinite", "summary",
+    "DatasetError", "wrap", "check_layer", "check_objective", "find_nonfinite", "summary",
     "__version__",
 ]
