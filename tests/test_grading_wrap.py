@@ -91,3 +91,85 @@ def test_an_objective_subclassing_the_students_layer_is_an_objective():
     reference = gn.Graph.sequential(gn.FullyConnectedLayer(4, 1, seed=0), gn.LogisticSigmoidLayer(),
                                     objective=gn.LogLoss())
     assert graph.forward(FEED) == pytest.approx(reference.forward(FEED), rel=1e-12)
+
+
+# --- issue 29, item 13: a wrapped student's mistake is named where it is made ------------------
+
+class _Doubler:
+    """A student's element-wise layer; ``backward`` is set per test."""
+
+    def forward(self, X):
+        self.prevIn = X
+        return 2 * X
+
+    def gradient(self):
+        return np.array([[2.0]])
+
+    def backward(self, gradIn):
+        return 2 * gradIn
+
+
+def _chain(student):
+    g = gn.Graph()
+    x = g.input("X", requires_grad=True)
+    h = g.add(gn.FullyConnectedLayer(3, 4, seed=0), x, name="fc_in")
+    h = g.add(gn.wrap(student), h, name="student")
+    h = g.add(gn.FullyConnectedLayer(4, 1, seed=1), h, name="fc_out")
+    g.add(gn.SquaredError(), g.input("Y"), h)
+    return g, {"X": np.ones((5, 3)), "Y": np.zeros((5, 1))}
+
+
+def test_a_backward_of_the_wrong_shape_is_blamed_on_the_students_class():
+    student = _Doubler()
+    student.backward = lambda gradIn: 2 * gradIn[:, :2]  # drops two columns
+    g, feed = _chain(student)
+    g.forward(feed)
+    with pytest.raises(ValueError, match=r"_Doubler: backward's result is 5 x 2, but the input it is "
+                                         r"the gradient of was 5 x 4"):
+        g.backward()
+
+
+def test_a_backward_returning_a_list_works_every_time():
+    student = _Doubler()
+    student.backward = lambda gradIn: (2 * gradIn).tolist()
+    g, feed = _chain(student)
+    for _ in range(3):  # the checked loops, then the compiled program
+        g.forward(feed)
+        g.backward()
+        assert isinstance(g.grad_out("student"), np.ndarray)
+        np.testing.assert_allclose(g.grad_out("student"), 2 * g.grad("student"))
+
+
+def test_an_objective_returning_one_loss_per_row_is_named():
+    class RowLoss:
+        def eval(self, Y, Yhat):
+            return np.sum((Y - Yhat) ** 2, axis=1)  # one per row: the mean is missing
+
+        def gradient(self, Y, Yhat):
+            return -2 * (Y - Yhat)
+
+    g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0), objective=gn.wrap(RowLoss()))
+    with pytest.raises(gn.GraphError, match=r"RowLoss: eval returned 3 values .* not one number: J is "
+                                            r"the mean"):
+        g.forward(X=np.ones((3, 2)), Y=np.zeros((3, 1)))
+
+
+def test_an_objective_gradient_of_the_wrong_shape_is_named():
+    class Flat:
+        def eval(self, Y, Yhat):
+            return float(np.mean((Y - Yhat) ** 2))
+
+        def gradient(self, Y, Yhat):
+            return (-2 * (Y - Yhat)).T  # transposed
+
+    g = gn.Graph.sequential(gn.FullyConnectedLayer(2, 2, seed=0), objective=gn.wrap(Flat()), fuse=False)
+    g.forward(X=np.ones((3, 2)), Y=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"Flat: gradient returned 2 x 3, but Yhat is 3 x 2"):
+        g.backward()
+
+
+def test_a_class_with_a_non_ascii_name_gets_a_node_name_add_accepts():
+    Sigmoide = type("SigmoïdeLayer", (_Doubler,), {})
+    g = gn.Graph()
+    name = g.add(gn.wrap(Sigmoide()), g.input("X"))
+    assert name == "sigmo_de1"

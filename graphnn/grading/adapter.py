@@ -28,14 +28,17 @@ parameters (``parameter_note`` says why). An object with a ``parameters()`` meth
 >>> g.forward(X=np.array([[1.0], [2.0]]), Y=np.zeros((2, 1)))
 10.0
 """
+import re
+
 import numpy as np
 
+from .._validation import as_matrix, describe_shape
 from ..layers.Layer import Layer
 from ..objectives.Objective import Objective
 from ..parameter import Parameter
 from .student import is_layer, is_objective, parameter_gradients, student_parameters, update_style
 
-__all__ = ["wrap", "WrappedLayer", "WrappedObjective", "seed_style_parameters"]
+__all__ = ["wrap", "WrappedLayer", "WrappedObjective", "seed_style_parameters", "node_stem"]
 
 
 def seed_style_parameters(obj):
@@ -59,7 +62,7 @@ class WrappedLayer(Layer):
         #: observations (graphnn's convention) or of their ``'sum'`` (divided by ``N`` here)
         self.parameter_convention = parameter_gradients
         self.n_inputs = int(getattr(wrapped, "n_inputs", 1))
-        self.short_name = type(wrapped).__name__.lower().replace("layer", "") or "wrapped"
+        self.short_name = node_stem(type(wrapped).__name__.lower().replace("layer", ""))
         own = getattr(wrapped, "parameters", None)
         self._own_parameters = callable(own)
         found = [] if self._own_parameters else student_parameters(wrapped)
@@ -101,7 +104,7 @@ class WrappedLayer(Layer):
         """The wrapped ``forward(*dataIn)``; parameters changed through ``Parameter.value`` (by an
         optimizer or ``load_parameters``) are copied to the object first (never shared)."""
         self._synchronise()
-        out = self.wrapped.forward(*dataIn)
+        out = as_matrix(self.wrapped.forward(*dataIn), self.describe(), "the output of forward")
         self._prevIn = dataIn[0] if len(dataIn) == 1 else list(dataIn)
         self._prevOut = out
         return out
@@ -113,7 +116,7 @@ class WrappedLayer(Layer):
     def backward(self, gradIn):
         """The wrapped ``backward(gradIn)``; seed-style parameters also receive the gradients
         that the object's ``updateWeights`` would apply (``parameter_gradients``)."""
-        result = self.wrapped.backward(gradIn)
+        result = self._checked_gradients(self.wrapped.backward(gradIn))
         if self._parameters:
             gradients = parameter_gradients(self.wrapped, gradIn, self._student) or {}
             scale = 1.0 / np.shape(gradIn)[0] if self.parameter_convention == "sum" else 1.0
@@ -123,25 +126,75 @@ class WrappedLayer(Layer):
         return result
 
 
+    def _checked_gradients(self, result):
+        """What the object's ``backward`` returned, as one ``N x D`` array per input, each shaped
+        like that input: a ``ValueError`` naming the class otherwise, here rather than in the
+        node that reads it next."""
+        inputs = [self._prevIn] if self.n_inputs == 1 else list(self._prevIn)
+        results = [result] if self.n_inputs == 1 else list(result)
+        if len(results) != len(inputs):
+            raise ValueError(f"{self.describe()}: backward returned {len(results)} gradients for "
+                             f"{len(inputs)} inputs")
+        checked = []
+        for slot, (grad, x) in enumerate(zip(results, inputs)):
+            what = "backward's result" + (f" for input {slot}" if self.n_inputs > 1 else "")
+            grad = as_matrix(grad, self.describe(), what)
+            if grad.shape != np.shape(x):
+                raise ValueError(
+                    f"{self.describe()}: {what} is {describe_shape(grad.shape)}, but the input it is the "
+                    f"gradient of was {describe_shape(np.shape(x))}: backward must return dJ/dInput, "
+                    "shaped like the input")
+            checked.append(grad)
+        return checked[0] if self.n_inputs == 1 else tuple(checked)
+
+
+def node_stem(name):
+    """A class name made into the stem of generated node names (``relu`` for ``ReLULayer``):
+    letters, digits and ``_`` of the ASCII alphabet, starting with a letter (``wrapped`` when
+    nothing is left), so that ``Graph.add`` accepts ``stem1``, ``stem2``, ...
+
+    >>> node_stem("sigmoïde"), node_stem("3d"), node_stem("")
+    ('sigmo_de', 'n3d', 'wrapped')
+    """
+    stem = re.sub(r"[^a-z0-9_]", "_", name.lower())
+    if not stem.strip("_"):
+        return "wrapped"
+    return stem if stem[0].isalpha() else f"n{stem}"
+
+
 class WrappedObjective(Objective):
     """A ``graphnn.Objective`` that hands ``eval`` (made a Python ``float``) and ``gradient``
     to the object it wraps (``wrapped``)."""
 
     def __init__(self, wrapped):
         self.wrapped = wrapped
-        self.short_name = type(wrapped).__name__.lower() or "wrapped"
+        self.short_name = node_stem(type(wrapped).__name__)
 
     def describe(self):
         """The wrapped object's class name."""
         return type(self.wrapped).__name__
 
     def eval(self, Y, Yhat):
-        """``float(wrapped.eval(Y, Yhat))``."""
-        return float(self.wrapped.eval(Y, Yhat))
+        """``float(wrapped.eval(Y, Yhat))``; a ``ValueError`` naming the class when it is not one
+        number (one loss per row, say: ``J`` is their mean)."""
+        value = self.wrapped.eval(Y, Yhat)
+        if np.size(value) != 1:
+            raise ValueError(
+                f"{self.describe()}: eval returned {np.size(value)} values (shape {np.shape(value)}), not "
+                "one number: J is the mean of the losses over the observations (np.mean of them)")
+        try:
+            return float(np.reshape(value, ()))
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.describe()}: eval returned {value!r}, not a number") from None
 
     def gradient(self, Y, Yhat):
-        """``wrapped.gradient(Y, Yhat)``."""
-        return self.wrapped.gradient(Y, Yhat)
+        """``wrapped.gradient(Y, Yhat)``, which must be shaped like ``Yhat``: a ``ValueError``
+        naming the class otherwise."""
+        grad = as_matrix(self.wrapped.gradient(Y, Yhat), self.describe(), "the result of gradient")
+        if grad.shape != np.shape(Yhat):
+            raise ValueError(f"{self.describe()}: gradient returned {describe_shape(grad.shape)}, but Yhat is "
+                             f"{describe_shape(np.shape(Yhat))}: it must be dJ/dYhat, shaped like Yhat")
+        return grad
 
 
 def wrap(obj, parameter_gradients="mean"):
