@@ -4,8 +4,8 @@ The road, step by step (docs/distributed.md tells when to take it):
 
 1. build the network in graphnn: ``Input -> FC -> Tanh -> FC -> Sigmoid``, ``LogLoss``;
 2. export it with ``graphnn.export.to_torch`` and save its weights (a ``state_dict``);
-3. start two processes (``torch.multiprocessing``) that meet on 127.0.0.1 at a free port over
-   the gloo backend (the CPU one). Each builds and exports the same network, loads the saved
+3. start two processes (``torch.multiprocessing``) that meet through a file in the run's
+   folder and talk over the gloo backend (the CPU one) on 127.0.0.1. Each builds and exports the same network, loads the saved
    weights, wraps the module in ``DistributedDataParallel`` and takes SGD steps on its shard of
    every global batch (``DistributedSampler``); after each ``backward`` DDP has replaced every
    gradient by the mean of the processes' gradients, so all processes take the same step;
@@ -21,8 +21,8 @@ small generated problem that runs anywhere. Run it from the repository root::
                                    [--batch-size 32] [--lr 0.5] [--hidden 8] [--seed 0]
 
 With two processes on one machine this is no faster than graphnn (the model is tiny); the
-same script, with ``MASTER_ADDR`` set to the first machine's address and each process started
-there by ``torchrun``, is how it runs on many.
+same worker, started on each machine by ``torchrun`` (which meets at ``MASTER_ADDR``, the first
+machine's address, through ``init_method="env://"``), is how it runs on many.
 """
 import argparse
 import os
@@ -94,19 +94,12 @@ class Objective(torch.nn.Module):
 
 
 # ---------------------------------------------------------------------------- the processes
-def free_port(host=HOST):
-    """A TCP port nobody listens on now (the system picks it), for the rendezvous."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def loopback_interface():
     """The name of the loopback interface (``lo`` on Linux), for gloo to talk over, or None."""
     return next((name for _, name in socket.if_nameindex() if name.startswith("lo")), None)
 
 
-def worker(rank, world_size, port, job):
+def worker(rank, world_size, rendezvous, job):
     """One process of the run (``torch.multiprocessing`` calls it with its ``rank``).
 
     ``job`` holds the data, how to build the network, the start weights' file, the
@@ -115,10 +108,12 @@ def worker(rank, world_size, port, job):
     and the rows of its shard at every step.
     """
     torch.set_num_threads(1)  # one core per process
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = HOST, str(port)
     if HOST == "127.0.0.1" and loopback_interface() and "GLOO_SOCKET_IFNAME" not in os.environ:
         os.environ["GLOO_SOCKET_IFNAME"] = loopback_interface()
-    dist.init_process_group("gloo", rank=rank, world_size=world_size, timeout=timedelta(seconds=job["timeout"]))
+    # The processes meet through a file no other run uses: a port chosen in advance could be
+    # taken by another program (any outgoing connection) before process 0 binds it.
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size,
+                            timeout=timedelta(seconds=job["timeout"]))
     try:
         X, Y = job["X"], job["Y"]
         net = to_torch(build_graph(X, *job["build"]))  # the same network in every process ...
@@ -171,7 +166,8 @@ def train_distributed(graph, X, Y, build=(), processes=2, epochs=20, batch_size=
         torch.save(to_torch(graph).state_dict(), start)  # what each process loads
         job = {"X": X, "Y": Y, "build": tuple(build), "start": str(start), "out": folder, "epochs": epochs,
                "batch_size": batch_size, "lr": lr, "seed": seed, "timeout": timeout}
-        context = mp.start_processes(worker, args=(processes, free_port(), job), nprocs=processes,
+        rendezvous = Path(folder) / "rendezvous"  # made by the processes; must not exist before
+        context = mp.start_processes(worker, args=(processes, str(rendezvous), job), nprocs=processes,
                                      join=False, start_method="spawn")
         deadline = time.monotonic() + timeout
         try:
