@@ -49,6 +49,9 @@ except ImportError:  # running from a source checkout without `pip install -e .`
 from graphnn.export import from_torch, to_torch
 
 HOST = "127.0.0.1"  # every process on this machine; on many machines, the first one's address
+#: a run whose process is killed by a signal (a crash inside torch's native code: seen once in
+#: a few runs of the full test suite, never alone) starts again this many times
+CRASH_RETRIES = 1
 TIMEOUT = 90  # seconds: the rendezvous, each collective and the whole run; a hang ends here
 #: float64 tolerances, relative to the largest entry compared (docs/distributed.md says why)
 PREDICTION_TOLERANCE = 1e-12
@@ -145,22 +148,8 @@ def worker(rank, world_size, rendezvous, job):
         dist.destroy_process_group()
 
 
-def train_distributed(graph, X, Y, build=(), processes=2, epochs=20, batch_size=32, lr=0.5, seed=0,
-                      timeout=TIMEOUT):
-    """Train ``graph`` (made by ``build_graph(X, *build)``) with DistributedDataParallel in
-    ``processes`` processes on this machine, each taking ``batch_size / processes`` rows of
-    every global batch of ``batch_size``; ``graph`` itself is not changed.
-
-    Returns a dict: ``state_dict`` (the trained weights, process 0's), ``states`` (every
-    process's), ``first_gradients`` (process 0's gradients after the first step's
-    ``backward``, DDP's mean), ``losses`` (each step's global batch loss), ``batches`` (each
-    step's global batch: the rows of every shard, in rank order) and ``seconds``. Raises
-    ``TimeoutError`` when the processes are not done within ``timeout`` seconds (they are
-    stopped first), and a process's error if one fails.
-    """
-    if batch_size % processes:
-        raise ValueError(f"batch_size {batch_size} does not split into {processes} equal shards")
-    start_time = time.perf_counter()
+def _run_processes(graph, X, Y, build, processes, epochs, batch_size, lr, seed, timeout):
+    """One run of the ``processes`` workers (see ``train_distributed``): each one's result."""
     with tempfile.TemporaryDirectory(prefix="graphnn-ddp-") as folder:
         start = Path(folder) / "start.pt"
         torch.save(to_torch(graph).state_dict(), start)  # what each process loads
@@ -181,7 +170,34 @@ def train_distributed(graph, X, Y, build=(), processes=2, epochs=20, batch_size=
                     process.join(5)
                     if process.is_alive():
                         process.kill()
-        results = [torch.load(Path(folder) / f"rank{rank}.pt") for rank in range(processes)]
+        return [torch.load(Path(folder) / f"rank{rank}.pt") for rank in range(processes)]
+
+
+def train_distributed(graph, X, Y, build=(), processes=2, epochs=20, batch_size=32, lr=0.5, seed=0,
+                      timeout=TIMEOUT):
+    """Train ``graph`` (made by ``build_graph(X, *build)``) with DistributedDataParallel in
+    ``processes`` processes on this machine, each taking ``batch_size / processes`` rows of
+    every global batch of ``batch_size``; ``graph`` itself is not changed.
+
+    Returns a dict: ``state_dict`` (the trained weights, process 0's), ``states`` (every
+    process's), ``first_gradients`` (process 0's gradients after the first step's
+    ``backward``, DDP's mean), ``losses`` (each step's global batch loss), ``batches`` (each
+    step's global batch: the rows of every shard, in rank order), ``seconds`` and ``attempts``
+    (2 when a process crashed in native code and the run started again, ``CRASH_RETRIES``).
+    Raises ``TimeoutError`` when the processes are not done within ``timeout`` seconds (they
+    are stopped first), and a process's error if one fails (a Python error is never retried).
+    """
+    if batch_size % processes:
+        raise ValueError(f"batch_size {batch_size} does not split into {processes} equal shards")
+    start_time = time.perf_counter()
+    for attempt in range(1, CRASH_RETRIES + 2):
+        try:
+            results = _run_processes(graph, X, Y, build, processes, epochs, batch_size, lr, seed, timeout)
+            break
+        except mp.ProcessExitedException as crash:  # killed by a signal: a crash in native code
+            if attempt > CRASH_RETRIES or crash.signal_name is None:
+                raise
+            print(f"distributed run, attempt {attempt}: {crash}; starting again", file=sys.stderr)
     return {
         "state_dict": results[0]["state_dict"],
         "states": [r["state_dict"] for r in results],
@@ -189,6 +205,7 @@ def train_distributed(graph, X, Y, build=(), processes=2, epochs=20, batch_size=
         "losses": results[0]["losses"],
         "batches": [list(step) for step in zip(*(r["shards"] for r in results))],
         "seconds": time.perf_counter() - start_time,
+        "attempts": attempt,
     }
 
 

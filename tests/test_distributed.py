@@ -306,3 +306,34 @@ def test_a_linear_without_bias_run_twice_shares_its_zero_bias():
     g = from_torch(torch.nn.Sequential(shared, torch.nn.Tanh(), shared))
     assert g.op("fc1").biases is g.op("fc2").biases
     np.testing.assert_array_equal(g.op("fc1").biases.value, np.zeros((1, 2)))
+
+
+def _crash(signal_name):
+    import torch.multiprocessing as mp
+
+    return mp.ProcessExitedException("process 0 terminated", 0, 0, -6 if signal_name else 1, signal_name)
+
+
+@pytest.mark.parametrize("failures, signal_name, attempts", [
+    (1, "SIGABRT", 2),   # a crash in native code: the run starts once more
+    (2, "SIGABRT", None),  # twice: the crash is raised
+    (1, None, None),     # a process that exited with an error code: never retried
+])
+def test_only_a_native_crash_starts_the_run_again_once(example, monkeypatch, failures, signal_name, attempts):
+    calls = []
+    fake = [{"state_dict": {}, "first_gradients": {}, "losses": [], "shards": []}] * 2
+
+    def run(*args):
+        calls.append(args)
+        if len(calls) <= failures:
+            raise _crash(signal_name)
+        return fake
+
+    monkeypatch.setattr(example, "_run_processes", run)
+    X = np.zeros((4, 2))
+    if attempts is None:
+        with pytest.raises(Exception, match="process 0 terminated"):
+            example.train_distributed(example.build_graph(X), X, X[:, :1], batch_size=2)
+        assert len(calls) == min(failures, 2) if signal_name else len(calls) == 1
+    else:
+        assert example.train_distributed(example.build_graph(X), X, X[:, :1], batch_size=2)["attempts"] == attempts
