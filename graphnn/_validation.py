@@ -1,7 +1,8 @@
 """Input checks shared by layers, objectives and the graph.
 
-Every value in graphnn is a 2-D ``N x D`` array, one row per observation. These helpers turn
-whatever the user passed into such an array, or raise a ``ValueError`` that names who
+Every value in graphnn is an array with the batch first: ``N x D`` (one row per observation)
+for most layers, ``N x C x H x W`` for images. These helpers turn whatever the user passed
+into such an array, or raise a ``ValueError`` that names who
 complained (``owner``) and the shapes involved, so that no bare numpy broadcasting error
 reaches the user.
 """
@@ -11,10 +12,11 @@ import numpy as np
 
 
 def describe_shape(shape):
-    """``(673, 16)`` -> ``'673 x 16'``; other ranks are shown as a tuple."""
-    if len(shape) == 2:
-        return f"{shape[0]} x {shape[1]}"
-    return str(tuple(shape))
+    """``(673, 16)`` -> ``'673 x 16'``, ``(64, 1, 8, 8)`` -> ``'64 x 1 x 8 x 8'``; a scalar's
+    shape ``()`` -> ``'()'``."""
+    if len(shape) == 0:
+        return "()"
+    return " x ".join(str(size) for size in shape)
 
 
 #: the floating dtypes graphnn computes in; float16 is converted to float32 (numpy computes
@@ -30,6 +32,19 @@ def is_matrix(value):
     )
 
 
+def is_batch(value, ndim=2):
+    """Whether ``value`` is already what ``as_batch(..., ndim=ndim)`` returns."""
+    return (
+        type(value) is np.ndarray and value.dtype.type in COMPUTE_DTYPES
+        and (value.ndim == ndim if ndim is not None else value.ndim >= 2)
+        and value.shape[0] > 0
+    )
+
+
+#: how a message names the values of each rank
+RANK_NAMES = {2: "a 2-D N x D array", 3: "a 3-D N x C x L array", 4: "a 4-D N x C x H x W array"}
+
+
 def as_matrix(value, owner, what="input"):
     """Return ``value`` as a 2-D floating-point ``N x D`` array with ``N >= 1``.
 
@@ -38,14 +53,29 @@ def as_matrix(value, owner, what="input"):
     """
     if is_matrix(value):
         return value  # the hot path: already what we need
+    return as_batch(value, owner, what, ndim=2)
+
+
+def as_batch(value, owner, what="input", ndim=2):
+    """Return ``value`` as a floating-point array with the batch first and ``N >= 1``:
+    ``ndim`` dimensions (2 for ``N x D``, 4 for ``N x C x H x W`` images), or any rank of at
+    least 2 when ``ndim`` is ``None`` (an element-wise layer). Dtypes as ``as_matrix``;
+    ``owner`` names the caller in messages."""
+    if is_batch(value, ndim):
+        return value
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{owner}: {what} could not be read as an array ({err})") from None
-    if array.ndim != 2:
-        hint = f" ({one_d_hint(array.size)})" if array.ndim == 1 else ""
+    if (array.ndim != ndim) if ndim is not None else (array.ndim < 2):
+        wanted = RANK_NAMES.get(ndim, f"a {ndim}-D array") if ndim is not None else \
+            "an array of at least 2 dimensions (N x ...)"
+        hint = f" ({one_d_hint(array.size)})" if array.ndim == 1 and ndim in (2, None) else ""
+        if ndim == 4 and array.ndim == 3:
+            hint = (" (for one channel, add its axis: x.reshape(N, 1, H, W), or "
+                    "x[:, None] on an N x H x W array)")
         raise ValueError(
-            f"{owner}: {what} must be a 2-D N x D array, got {array.ndim}-D shape "
+            f"{owner}: {what} must be {wanted}, got {array.ndim}-D shape "
             f"{tuple(array.shape)}{hint}"
         )
     if array.dtype.kind not in "fiub":

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validation import as_matrix, ieee_quiet, is_matrix, require_same_shape
+from .._validation import as_batch, ieee_quiet, is_batch, is_matrix, require_same_shape
 
 
 def diagonal_jacobians(d):
@@ -86,6 +86,10 @@ class Layer(ABC):
 
     #: how many input arrays ``forward`` takes
     n_inputs = 1
+
+    #: the rank of each input ``forward`` takes, batch first: 2 for ``N x D`` (most layers),
+    #: 4 for ``N x C x H x W`` images, ``None`` for any rank of at least 2 (element-wise layers)
+    input_ndim = 2
 
     def __init__(self):
         self._prevIn = None
@@ -165,17 +169,18 @@ class Layer(ABC):
 
     # Helpers for subclasses: every check names this layer and the shapes.
     def _checked_input(self, dataIn, what="input"):
-        if is_matrix(dataIn):
+        ndim = self.input_ndim
+        if is_matrix(dataIn) if ndim == 2 else is_batch(dataIn, ndim):
             return dataIn  # the hot path: no description string to build
-        return as_matrix(dataIn, self.describe(), what)
+        return as_batch(dataIn, self.describe(), what, ndim)
 
     def _checked_gradIn(self, gradIn):
         """``gradIn`` as an array shaped like the last output; complains if there was none."""
         out = self._prevOut
         if out is None:
             raise ValueError(f"{self.describe()}: backward called before forward")
-        if not is_matrix(gradIn):
-            gradIn = as_matrix(gradIn, self.describe(), "gradIn")
+        if not is_batch(gradIn, out.ndim):
+            gradIn = as_batch(gradIn, self.describe(), "gradIn", out.ndim)
         if gradIn.shape != out.shape:
             require_same_shape(gradIn, out.shape, self.describe(), "gradIn (shaped like the output)")
         return gradIn
