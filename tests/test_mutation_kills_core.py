@@ -1,0 +1,1 @@
+"""Tests that kill mutants of graphnn/core (docs/reliability.md, "Mutation testing")."""

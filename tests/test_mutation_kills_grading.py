@@ -1,0 +1,1 @@
+"""Tests that kill mutants of graphnn/grading (docs/reliability.md, "Mutation testing")."""

@@ -1,0 +1,1 @@
+"""Tests that kill mutants of graphnn/objectives (docs/reliability.md, "Mutation testing")."""
