@@ -3,11 +3,14 @@
 arguments warning of LogLoss, where the clipping starts, and the counts and positions the
 messages report. Messages are checked by their key words, not whole sentences."""
 import importlib
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import graphnn
 from graphnn import CrossEntropy, LogLoss, SquaredError
 
 # the modules (graphnn.objectives exports the classes under the same names)
@@ -235,6 +238,36 @@ def test_log_loss_warns_when_labels_and_probabilities_look_swapped():
         with pytest.warns(UserWarning, match=r"are the arguments swapped\?") as record:
             method(probabilities, labels)
         assert "LogLoss" in str(record[0].message) and "eval(Y, Yhat)" in str(record[0].message)
+
+
+PACKAGE = Path(graphnn.__file__).resolve().parent
+
+
+def assert_blamed_on_this_file(warning):
+    """A warning points at the line of the caller outside graphnn: this file. Under mutmut,
+    whose trampolines (frames of its own) sit between graphnn's functions, at least outside
+    graphnn and numpy."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        path = Path(warning.filename).resolve()
+        assert PACKAGE not in path.parents and "numpy" not in path.parts, warning.filename
+    else:
+        assert warning.filename == __file__, warning.filename
+
+
+def test_the_swapped_arguments_warning_points_at_the_callers_line():
+    labels, probabilities = np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]])
+    for method in (LogLoss().eval, LogLoss().gradient):
+        with pytest.warns(UserWarning, match="swapped") as record:
+            method(probabilities, labels)
+        assert_blamed_on_this_file(record[0])
+    g = graphnn.Graph()
+    g.input("P")
+    g.input("L")
+    g.add(LogLoss(), "P", "L", name="loss")
+    for _ in range(3):  # the first passes run the spine, later ones the compiled program
+        with pytest.warns(UserWarning, match="swapped") as record:
+            g.forward(P=probabilities, L=labels)
+        assert_blamed_on_this_file(record[0])
 
 
 @pytest.mark.parametrize("Y, Yhat", [

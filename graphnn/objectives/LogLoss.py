@@ -1,4 +1,5 @@
 """Log loss (the negative log likelihood of Bernoulli targets)."""
+import sys
 import warnings
 
 import numpy as np
@@ -45,7 +46,7 @@ class LogLoss(Objective):
                 "and every target (Y, the first) lies strictly between 0 and 1: are the "
                 "arguments swapped? The order is eval(Y, Yhat) and gradient(Y, Yhat), targets "
                 "first (in a Graph: g.add(LogLoss(), target, estimate)).",
-                UserWarning, stacklevel=5)  # the caller of the public eval or gradient
+                UserWarning, stacklevel=_caller_outside_graphnn())
 
     @checked_pair
     def eval(self, Y, Yhat):
@@ -61,3 +62,24 @@ class LogLoss(Objective):
         observation's gradient with respect to ``Yhat``; same checks as ``eval``."""
         Y, P = self._clipped(Y, Yhat)
         return (P - Y) / (P * (1.0 - P))
+
+
+#: the modules between a user's call and the warning: graphnn's own (and the program a graph
+#: compiles, ``<graphnn program>``), and numpy's ``errstate`` around the public methods
+_PASSED_THROUGH = ("graphnn", "numpy", "contextlib", "functools")
+
+
+def _caller_outside_graphnn():
+    """The ``stacklevel`` that blames the first frame outside graphnn (and numpy's wrappers)
+    for a warning raised by the function calling this: the user's line, whether the user called
+    ``eval`` directly or ran a ``Graph``, which reach this code by different paths."""
+    frame, level = sys._getframe(1), 1  # level 1: the function that warns
+    while frame is not None and _passed_through(frame):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _passed_through(frame):
+    """Whether ``frame`` runs graphnn's code (the graph's compiled program included) or a wrapper."""
+    module = frame.f_globals.get("__name__", "").partition(".")[0]
+    return module in _PASSED_THROUGH or frame.f_code.co_filename == "<graphnn program>"
