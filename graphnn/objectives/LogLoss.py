@@ -46,7 +46,7 @@ class LogLoss(Objective):
                 "and every target (Y, the first) lies strictly between 0 and 1: are the "
                 "arguments swapped? The order is eval(Y, Yhat) and gradient(Y, Yhat), targets "
                 "first (in a Graph: g.add(LogLoss(), target, estimate)).",
-                UserWarning, stacklevel=_caller_outside_graphnn())
+                UserWarning, stacklevel=_caller_outside_graphnn(sys._getframe()))
 
     @checked_pair
     def eval(self, Y, Yhat):
@@ -69,11 +69,11 @@ class LogLoss(Objective):
 _PASSED_THROUGH = ("graphnn", "numpy", "contextlib", "functools")
 
 
-def _caller_outside_graphnn():
+def _caller_outside_graphnn(frame):
     """The ``stacklevel`` that blames the first frame outside graphnn (and numpy's wrappers)
-    for a warning raised by the function calling this: the user's line, whether the user called
-    ``eval`` directly or ran a ``Graph``, which reach this code by different paths."""
-    frame, level = sys._getframe(1), 1  # level 1: the function that warns
+    for a warning raised in ``frame``: the user's line, whether the user called ``eval``
+    directly or ran a ``Graph``, which reach this code by different paths."""
+    level = 1  # the frame that warns
     while frame is not None and _passed_through(frame):
         frame, level = frame.f_back, level + 1
     return level
