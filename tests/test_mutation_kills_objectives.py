@@ -6,6 +6,7 @@ import importlib
 import os
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -324,3 +325,21 @@ def test_the_base_fused_gradient_is_yhat_minus_y():
 def test_repr_and_describe_name_the_class(objective):
     name = type(objective).__name__
     assert objective.describe() == name and repr(objective) == f"<{name}>"
+
+
+def fake_frame(module, back=None, filename="x.py"):
+    """A stand-in for a frame: what ``_caller_outside_graphnn`` reads of one."""
+    f_globals = {} if module is None else {"__name__": module}
+    return SimpleNamespace(f_globals=f_globals, f_code=SimpleNamespace(co_filename=filename),
+                           f_back=back)
+
+
+def test_the_warnings_caller_is_the_first_frame_outside_graphnn_and_numpy():
+    # Checked on stand-in frames too: under mutmut, its own frames sit between graphnn's.
+    user = fake_frame("__main__")
+    program = fake_frame(None, fake_frame("numpy._core._ufunc_config", user), "<graphnn program>")
+    warns = fake_frame("graphnn.objectives.LogLoss", fake_frame("graphnn.core.graph", program))
+    assert LogLossModule._caller_outside_graphnn(warns) == 5
+    assert LogLossModule._caller_outside_graphnn(fake_frame("graphnn.x", user)) == 2
+    assert LogLossModule._caller_outside_graphnn(fake_frame("graphnnx", user)) == 1  # not graphnn
+    assert LogLossModule._caller_outside_graphnn(fake_frame(None, user, "<string>")) == 1
