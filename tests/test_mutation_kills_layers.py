@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from graphnn import InitialStateLayer, SliceLayer
+from graphnn import (AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer,
+                     InitialStateLayer, MultiplyLayer, SliceLayer)
 from graphnn.layers.Layer import Layer, checked_backward, checked_forward
 from graphnn.objectives.Objective import Objective, checked_pair
 
@@ -85,3 +86,56 @@ def test_jacobians_keep_the_inputs_dtype(dtype):
     assert jacobian.dtype == dtype
     np.testing.assert_array_equal(jacobian[1], [[0, 1, 0], [0, 0, 1]])
 
+
+
+# --- constructors: the smallest arguments work, bad ones are refused by layer and name -------
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: BatchNormLayer(0), "BatchNormLayer: width must be a positive integer, got 0"),
+    (lambda: BatchNormLayer(2, momentum=1.5), "BatchNormLayer: momentum must be a number in [0, 1]"),
+    (lambda: BatchNormLayer(2, momentum=True), "BatchNormLayer: momentum must be a number in [0, 1]"),
+    (lambda: InitialStateLayer(0), "InitialStateLayer: width must be a positive integer, got 0"),
+    (lambda: InitialStateLayer(2, dtype=np.int64),
+     "InitialStateLayer: dtype must be a floating type, got int64"),
+    (lambda: DropoutLayer(0.5, seed=-1), "DropoutLayer: seed must be an integer >= 0, got -1"),
+    (lambda: ConcatLayer(1), "ConcatLayer: n_inputs must be an integer >= 2, got 1"),
+    (lambda: AddLayer(1), "AddLayer: n_inputs must be an integer >= 2, got 1"),
+    (lambda: SliceLayer(2, 2), "SliceLayer: stop must be an integer >= 3, got 2"),
+    (lambda: FullyConnectedLayer(0, 1), "FullyConnectedLayer: sizeIn must be a positive integer"),
+])
+def test_bad_constructor_arguments_are_named(make, message):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert str(info.value).startswith(message)
+
+
+def test_the_smallest_arguments_are_accepted():
+    assert BatchNormLayer(1, momentum=0).momentum == 0.0   # momentum 0: the running stats stay
+    assert BatchNormLayer(1, momentum=1).momentum == 1.0
+    assert InitialStateLayer(1).width == 1
+    assert DropoutLayer(0.0, seed=0).seed == 0
+    assert ConcatLayer(2).n_inputs == 2 and SliceLayer(0, 1).stop == 1
+
+
+def test_parameters_are_named_as_saved_files_name_them():
+    assert [p.name for p in InitialStateLayer(3).parameters()] == ["state"]
+    assert [p.name for p in BatchNormLayer(3).parameters()] == ["scale", "shift"]
+    assert [p.name for p in FullyConnectedLayer(2, 3).parameters()] == ["weights", "biases"]
+
+
+def test_no_mode_has_run_before_the_first_forward():
+    assert DropoutLayer(0.5).ran_in is None and BatchNormLayer(2).ran_in is None
+    assert DropoutLayer(0.5).keep_mask is False  # a new mask at every forward, by default
+
+
+def test_batch_norm_refuses_an_input_of_another_width_by_name():
+    with pytest.raises(ValueError, match="BatchNormLayer 3: input must have 3 columns, got 4 x 2"):
+        BatchNormLayer(3).forward(np.ones((4, 2)))
+
+
+def test_multiply_layer_names_itself_and_its_second_input():
+    layer = MultiplyLayer()
+    assert layer.describe() == "MultiplyLayer"
+    with pytest.raises(ValueError) as info:
+        layer.forward(np.ones((2, 3)), np.ones((2, 2)))
+    assert str(info.value).startswith("MultiplyLayer: input 1 (shaped like input 0) must be 2 x 3")
