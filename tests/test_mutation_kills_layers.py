@@ -101,6 +101,7 @@ def test_jacobians_keep_the_inputs_dtype(dtype):
     (lambda: ConcatLayer(1), "ConcatLayer: n_inputs must be an integer >= 2, got 1"),
     (lambda: AddLayer(1), "AddLayer: n_inputs must be an integer >= 2, got 1"),
     (lambda: SliceLayer(2, 2), "SliceLayer: stop must be an integer >= 3, got 2"),
+    (lambda: SliceLayer(-1, 2), "SliceLayer: start must be an integer >= 0, got -1"),
     (lambda: FullyConnectedLayer(0, 1), "FullyConnectedLayer: sizeIn must be a positive integer"),
 ])
 def test_bad_constructor_arguments_are_named(make, message):
@@ -115,6 +116,7 @@ def test_the_smallest_arguments_are_accepted():
     assert InitialStateLayer(1).width == 1
     assert DropoutLayer(0.0, seed=0).seed == 0
     assert ConcatLayer(2).n_inputs == 2 and SliceLayer(0, 1).stop == 1
+    assert SliceLayer(3, 4).stop == 4
 
 
 def test_parameters_are_named_as_saved_files_name_them():
@@ -139,3 +141,9 @@ def test_multiply_layer_names_itself_and_its_second_input():
     with pytest.raises(ValueError) as info:
         layer.forward(np.ones((2, 3)), np.ones((2, 2)))
     assert str(info.value).startswith("MultiplyLayer: input 1 (shaped like input 0) must be 2 x 3")
+
+
+def test_slice_layer_says_how_many_columns_it_needs():
+    with pytest.raises(ValueError) as info:
+        SliceLayer(1, 4).forward(np.ones((5, 3)))
+    assert str(info.value) == "SliceLayer [1:4]: input has 3 columns, needs at least 4 (got 5 x 3)"
