@@ -325,8 +325,8 @@ def test_other_ranks_are_refused_by_the_image_layers(bad):
 
 
 def test_flattening_refuses_a_single_vector_with_a_reshape_hint():
-    with pytest.raises(ValueError, match=r"FlatteningLayer: input must be an array of at least 2 "
-                       r"dimensions.*reshape\(1, -1\)"):
+    with pytest.raises(ValueError, match=r"FlatteningLayer: input must be a 2-D N x D array, or one "
+                       r"of higher rank with the batch first .*got 1-D shape \(6,\).*reshape\(1, -1\)"):
         gn.FlatteningLayer().forward(np.zeros(6))
 
 
