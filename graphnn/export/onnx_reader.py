@@ -12,6 +12,7 @@ from ..layers import (
 )
 from .common import ExportError, optional_import, z_scoring_layer
 from .onnx_file import Unusable, constant_value, load_onnx, sparse_array, tensor_array
+from .onnx_images import IMAGE_OPERATORS, Refused, image_layer, inferred_shapes
 
 __all__ = ["from_onnx", "IMPORT_OPSETS"]
 
@@ -113,22 +114,10 @@ class _OnnxReader:
                 self.consumers.setdefault(value, []).append(node)
         self.graph_outputs = [o.name for o in model.graph.output]
         self.dtype = self._network_dtype()
-        self.widths = self._inferred_widths(onnx, model)
-
-    @staticmethod
-    def _inferred_widths(onnx, model):
-        """``{value: D}`` for the 2-D values whose number of columns onnx's shape inference
-        knows (a scalar mean or scale stretches to it)."""
-        try:
-            inferred = onnx.shape_inference.infer_shapes(model).graph
-        except Exception:  # inference is a help, not a requirement
-            inferred = model.graph
-        widths = {}
-        for info in list(inferred.value_info) + list(inferred.input) + list(inferred.output):
-            dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else ()
-            if len(dims) == 2 and dims[1].HasField("dim_value"):
-                widths[info.name] = int(dims[1].dim_value)
-        return widths
+        # the shapes onnx's shape inference knows: a Reshape that flattens, the number of columns
+        # a scalar mean or scale stretches to
+        self.shapes = inferred_shapes(onnx, model)
+        self.widths = {v: s[1] for v, s in self.shapes.items() if len(s) == 2 and s[1] is not None}
 
     def _network_dtype(self):
         """The one dtype of every layer imported: float64 if any floating input or constant of
@@ -207,8 +196,8 @@ class _OnnxReader:
                     continue
                 leads_to[value] = output
                 producer = self.producer.get(value)
-                if producer is not None:
-                    stack.extend(i for i in producer.input if i)
+                if producer is not None:  # a Reshape's target shape is worked out, not imported
+                    stack.extend(i for i in producer.input[:1 if producer.op_type == "Reshape" else None] if i)
         return leads_to
 
     def _check_input(self, onnx_input, output):
@@ -222,13 +211,13 @@ class _OnnxReader:
         if name in ("STRING", "COMPLEX64", "COMPLEX128", "UNDEFINED"):
             raise ExportError(f"input {onnx_input.name!r} (needed by output {output!r}) holds {name} "
                               "values; graphnn reads real numbers")
-        if tensor.HasField("shape") and len(tensor.shape.dim) != 2:
+        if tensor.HasField("shape") and len(tensor.shape.dim) not in (2, 4):
             dims = " x ".join(d.dim_param or (str(d.dim_value) if d.HasField("dim_value") else "?")
                               for d in tensor.shape.dim) or "a scalar"
             raise ExportError(
                 f"input {onnx_input.name!r} (needed by output {output!r}) is {dims}, "
-                f"{len(tensor.shape.dim)}-D: graphnn's values are N x D matrices (one row per "
-                "observation), so this model cannot run as a graphnn graph"
+                f"{len(tensor.shape.dim)}-D: graphnn's values are N x D matrices or N x C x H x W images "
+                "(one row or image per observation), so this model cannot run as a graphnn graph"
             )
 
     # Values that a consumer may fuse into its own layer (MatMul + Add of a bias, Sub/Add of a
@@ -269,7 +258,8 @@ class _OnnxReader:
         reason = why or (
             f"graphnn has no layer for the ONNX operator {node.op_type}: it reads Gemm, MatMul+Add, "
             "Sub/Mul/Div by constants, Relu, Sigmoid, Tanh, Softmax, Identity, Add, Sum, Concat, Mul, "
-            "1 - x, Slice, Dropout, BatchNormalization and float Cast"
+            "1 - x, Slice, Dropout, BatchNormalization, Conv, MaxPool, Flatten, the Reshape that flattens "
+            "and float Cast"
         )
         floats = [o.name for o in self.onnx_graph.output if o.type.tensor_type.elem_type in self.FLOAT_TYPES]
         hint = f"; import other values with from_onnx(..., outputs=[...]) (float outputs: {', '.join(map(repr, floats))})"
@@ -326,6 +316,12 @@ class _OnnxReader:
             return self._batch_norm(node, attributes, output)
         if op == "Expand":
             return self._initial_state(node, output)
+        if op in IMAGE_OPERATORS:
+            try:
+                layer, sources = image_layer(self, node, attributes)
+            except Refused as refused:
+                raise self._refuse(node, output, refused.why) from None
+            return self._add(layer, node, sources, output)
         raise self._refuse(node, output)
 
     def _slice(self, node, output):
