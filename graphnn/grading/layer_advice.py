@@ -103,13 +103,17 @@ def shape_forms(shape):
 
 
 def check_wrong_shapes(context):
-    """A ``ValueError`` naming the class for 1-D and 3-D inputs, ``backward`` before
+    """A ``ValueError`` naming the class for 1-D and 3-D inputs (1-D only for a layer whose
+    ``input_ndim`` is ``None``, which takes any rank), ``backward`` before
     ``forward`` and a misshapen ``gradIn`` (naming both shapes)."""
     name, n = context.name, 3
     inputs = context.inputs(n)
     cases = []
+    # A layer that says it takes any rank (input_ndim = None: element-wise) rightly accepts 3-D.
+    wrong_ranks = (("1-D", lambda x: x[0]),) if getattr(context.layer(), "input_ndim", 2) is None \
+        else (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None]))
     for slot in range(context.n_inputs):
-        for label, change in (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None])):
+        for label, change in wrong_ranks:
             bad = list(inputs)
             bad[slot] = change(inputs[slot])
             cases.append((f"forward with a {label} {context.slot(slot) or 'input'}".rstrip(", "),

@@ -57,8 +57,8 @@ from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, RULES, rule_of
 from ..core import INPUT, OBJECTIVE, GraphError
 from ..core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
-    MultiplyLayer, SliceLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer, FlatteningLayer,
+    FullyConnectedLayer, InitialStateLayer, InputLayer, MaxPoolLayer, MultiplyLayer, SliceLayer,
 )
 
 __all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
@@ -246,6 +246,10 @@ class _States:
                 SliceLayer: "puts the gradient that arrived back into the columns it took and sends it",
                 InitialStateLayer: "keeps the gradient that reached the start of the sequence for its state, sends 0",
                 FullyConnectedLayer: "multiplies the gradient that arrived by W^T and sends it",
+                ConvolutionalLayer: ("cross-correlates the gradient that arrived with its flipped "
+                                     "kernels and sends it"),
+                MaxPoolLayer: "sends the gradient that arrived to each window's maximum, 0 elsewhere,",
+                FlatteningLayer: "reshapes the gradient that arrived to its input's shape and sends it",
                 InputLayer: "divides the gradient that arrived by each column's std and sends it"}
         verb = next((v for cls, v in what.items() if isinstance(step.op, cls)),
                     "multiplies the gradient that arrived by its local derivative and sends it")
