@@ -144,9 +144,10 @@ def value_shapes(graph):
             if isinstance(op, FullyConnectedLayer):
                 know(sources[0], (op.sizeIn,))
                 know(name, (op.sizeOut,))
-            elif isinstance(op, (InputLayer, BatchNormLayer)):
-                know(sources[0], (op.width,))
-                know(name, (op.width,))
+            elif isinstance(op, (InputLayer, BatchNormLayer)):  # N x D, or images z-scored by channel
+                shape = tuple(getattr(op, "feature_shape", (op.width,)))
+                know(sources[0], shape)
+                know(name, shape)
             elif isinstance(op, SliceLayer):
                 know(name, (op.stop - op.start,))
             elif isinstance(op, InitialStateLayer):
@@ -191,19 +192,26 @@ def describe_dims(shape, batch="N"):
     return " x ".join([batch] + ["?" if d is None else str(d) for d in shape])
 
 
-def z_scoring_layer(mean, inverse_std, width=None):
+def z_scoring_layer(mean, inverse_std, width=None, feature_shape=None):
     """An ``InputLayer`` computing ``(x - mean) * inverse_std`` (each a row of ``D`` values, or
     one value for every column), in their common floating dtype: the statistics of a model that
     comes in, not of data. ``width``: the number of columns ``D`` when both are one value for
     every column (by default the longer one's length). A column scaled by 0 is a constant column
-    (its ``stdX`` is 0)."""
+    (its ``stdX`` is 0). ``feature_shape``: ``(C, H, W)`` for a layer z-scoring images channel
+    by channel (``mean`` and ``inverse_std`` then hold one value per channel, or one for all;
+    ``width`` is ``C``)."""
     dtype = np.result_type(mean, inverse_std)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
     mean, inverse_std = (np.asarray(a, dtype=dtype) for a in (mean, inverse_std))
-    width = max(np.size(mean), np.size(inverse_std)) if width is None else int(width)
-    layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
-    layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
-    layer.inverse_std = np.broadcast_to(inverse_std.reshape(1, -1), (1, width)).copy()
+    if feature_shape is not None and len(feature_shape) > 1:
+        width, statistics = int(feature_shape[0]), (1, int(feature_shape[0])) + (1,) * (len(feature_shape) - 1)
+        layer = InputLayer(np.zeros((1,) + tuple(feature_shape), dtype=dtype))  # its statistics are set next
+    else:
+        width = max(np.size(mean), np.size(inverse_std)) if width is None else int(width)
+        statistics = (1, width)
+        layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
+    layer.meanX = np.broadcast_to(mean.reshape(-1), (width,)).reshape(statistics).copy()
+    layer.inverse_std = np.broadcast_to(inverse_std.reshape(-1), (width,)).reshape(statistics).copy()
     constant_columns = layer.inverse_std == 0
     layer.stdX = np.where(constant_columns, 0.0, 1.0 / np.where(constant_columns, 1.0, layer.inverse_std))
     return layer

@@ -10,8 +10,9 @@ reader turns into an ``ExportError`` naming the node and the output it leads to.
 import numpy as np
 
 from ..layers import ConvolutionalLayer, FlatteningLayer, LinearLayer, MaxPoolLayer
+from .common import z_scoring_layer
 
-__all__ = ["Refused", "inferred_shapes", "image_layer", "IMAGE_OPERATORS"]
+__all__ = ["Refused", "inferred_shapes", "image_layer", "image_z_scoring", "IMAGE_OPERATORS"]
 
 #: the ONNX operators ``image_layer`` reads
 IMAGE_OPERATORS = ("Conv", "MaxPool", "Flatten", "Reshape")
@@ -63,6 +64,32 @@ def _number(reader, name):
     if not isinstance(constant, np.ndarray):
         raise Refused(constant.why)
     return constant
+
+
+def image_z_scoring(reader, source, mean, scale):
+    """The ``InputLayer`` z-scoring ``source``, an ``N x C x H x W`` image, channel by channel:
+    ``(x - mean) * scale``, each constant one value for all or one per channel (``C x 1 x 1``
+    or ``1 x C x 1 x 1``, as ``to_onnx`` writes graphnn's statistics); ``None`` when ``source``
+    is not a 4-D value. ``Refused`` for an image of a size the model leaves open (graphnn's
+    layer checks it) or constants of another shape."""
+    shape = reader.shapes.get(source)
+    if shape is None or len(shape) != 4:
+        return None
+    if None in shape[1:]:
+        raise Refused(f"a z-scoring of an image of {_dims(shape)}, "
+                      "whose size per observation the model does not declare (graphnn's InputLayer fixes it)")
+    channels = shape[1]
+    for constant in (mean, scale):
+        if np.size(constant) != 1 and np.shape(constant) not in ((channels, 1, 1), (1, channels, 1, 1)):
+            raise Refused(f"a constant of shape {np.shape(constant)} for images of {channels} channels; graphnn "
+                          f"z-scores each channel alike (1 x {channels} x 1 x 1)")
+    return z_scoring_layer(mean, scale, feature_shape=shape[1:])
+
+
+def _dims(shape):
+    """``N x 3 x 8 x 8`` for an inferred ``shape`` (``N`` for an open batch, ``?`` for another
+    open size)."""
+    return " x ".join(["N" if shape[0] is None else str(shape[0])] + ["?" if d is None else str(d) for d in shape[1:]])
 
 
 def _text(value):
@@ -201,7 +228,7 @@ def _reshape(reader, node, attributes):
             return _flatten(reader, source, 1)  # a valid model's second size is then C H W
         if first == -1 and per_observation is not None and second == per_observation:
             return _flatten(reader, source, 1)
-    of = "" if shape is None else f" of a value of {' x '.join('?' if d is None else str(d) for d in shape)}"
+    of = "" if shape is None else f" of a value of {_dims(shape)}"
     raise Refused(f"a Reshape to {wanted}{of}, which is not a flattening of each observation; graphnn "
                   "reshapes only N x C x H x W to N x (C H W)")
 

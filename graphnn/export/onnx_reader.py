@@ -12,7 +12,7 @@ from ..layers import (
 )
 from .common import ExportError, optional_import, z_scoring_layer
 from .onnx_file import Unusable, constant_value, load_onnx, sparse_array, tensor_array
-from .onnx_images import IMAGE_OPERATORS, Refused, image_layer, inferred_shapes
+from .onnx_images import IMAGE_OPERATORS, Refused, image_layer, image_z_scoring, inferred_shapes
 
 __all__ = ["from_onnx", "IMPORT_OPSETS"]
 
@@ -455,6 +455,12 @@ class _OnnxReader:
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
             raise self._refuse(first, output, "a mean or scale that holds NaN or inf")
         mean, scale = (np.asarray(a, dtype=self.dtype) for a in (mean, scale))
+        try:  # images z-scored channel by channel (None: the value is not an image)
+            layer = image_z_scoring(self, computed, mean, scale)
+        except Refused as refused:
+            raise self._refuse(first, output, refused.why) from None
+        if layer is not None:
+            return self._add(layer, first, [computed], output)
         width = max(np.size(mean), np.size(scale))
         if width == 1:  # one mean and one scale for every column: as many as the value has
             width = self.widths.get(computed, 1)

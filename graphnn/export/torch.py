@@ -38,8 +38,9 @@ def _parts_of(torch):
     class ZScore(nn.Module):
         """``(x - mean) * inverse_std``, graphnn's ``InputLayer``, with fixed statistics."""
 
-        def __init__(self, mean, inverse_std):
+        def __init__(self, mean, inverse_std, feature_shape=None):
             super().__init__()
+            self.feature_shape = feature_shape  # (C, H, W) for images z-scored by channel
             self.register_buffer("mean", torch.as_tensor(mean))
             self.register_buffer("inverse_std", torch.as_tensor(inverse_std))
 
@@ -255,7 +256,8 @@ def to_torch(graph, *, dtype=None):
             module.weight = parameter(op.weights, transpose=True)
             module.bias = parameter(op.biases, transpose=False)
         elif type(op) is InputLayer:
-            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype))
+            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype),
+                            tuple(op.feature_shape))
         elif type(op) is AddLayer:
             module = Sum()
         elif type(op) is ConcatLayer:
@@ -284,8 +286,8 @@ def to_torch(graph, *, dtype=None):
             module.weight = parameter(op.scale, transpose=False)
             module.bias = parameter(op.shift, transpose=False)
             with torch.no_grad():
-                module.running_mean.copy_(torch.fromnumpy_of(np.asarray(op.running_mean[0], dtype=dtype)))
-                module.running_var.copy_(torch.fromnumpy_of(np.asarray(op.running_var[0], dtype=dtype)))
+                module.running_mean.copy_(torch.from_numpy(np.asarray(op.running_mean[0], dtype=dtype)))
+                module.running_var.copy_(torch.from_numpy(np.asarray(op.running_var[0], dtype=dtype)))
         else:
             raise ExportError(f"node {name!r} ({op.describe()}): no torch counterpart for {type(op).__name__}")
         key = module_key(name.replace(".", "_"))
@@ -422,7 +424,8 @@ def _from_graph_module(module, torch, ZScore, Sum, Concat, extra):
         elif kind is nn.Linear:
             layer = fully_connected_layer(torch, child, dtype, shared)
         elif kind is ZScore:
-            layer = z_scoring_layer(numpy_of(torch, child.mean, dtype), numpy_of(torch, child.inverse_std, dtype))
+            layer = z_scoring_layer(numpy_of(torch, child.mean, dtype), numpy_of(torch, child.inverse_std, dtype),
+                                    feature_shape=child.feature_shape)
         elif kind is extra["Slice"]:
             layer = SliceLayer(child.start, child.stop)
         elif kind is extra["InitialState"]:
