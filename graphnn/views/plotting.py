@@ -152,8 +152,10 @@ def _kernels_of(layer):
     return kernels.reshape((1,) * (4 - kernels.ndim) + kernels.shape)
 
 
-#: kernels this small (entries) in a grid this small (panels) get their numbers written on them
-ANNOTATE_ENTRIES, ANNOTATE_PANELS = 9, 16
+#: ``plot_kernels`` writes the numbers on kernels of at most this many entries (3 x 3) ...
+ANNOTATE_ENTRIES = 9
+#: ... when the grid has at most this many panels
+ANNOTATE_PANELS = 16
 
 
 def plot_kernels(layer, path=None, title=None, figure=None):

@@ -53,7 +53,7 @@ from .player import Frame, Player
 from .render import RenderError
 from .replay_drawing import describe_value, draw_frames, frame_svgs
 # The rules' names, as this module always gave them.
-from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, RULES, rule_of
+from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, PARAMETERS_RULES, RULES, rule_of
 from ..core import INPUT, OBJECTIVE, GraphError
 from ..core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
 from ..layers import (
@@ -61,7 +61,7 @@ from ..layers import (
     FullyConnectedLayer, InitialStateLayer, InputLayer, MaxPoolLayer, MultiplyLayer, SliceLayer,
 )
 
-__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "PARAMETERS_RULES", "rule_of"]
 
 @dataclass
 class ReplayFrame:
