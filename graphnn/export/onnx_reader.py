@@ -60,6 +60,9 @@ def from_onnx(source, outputs=None):
     of columns (``SliceLayer``), ``Dropout`` (``DropoutLayer``), ``BatchNormalization`` with
     constant statistics (``BatchNormLayer``, its running ones), the ``Expand`` of a constant row
     ``to_onnx`` writes for an ``InitialStateLayer``;
+    ``Conv``, ``MaxPool``, ``Flatten`` at axis 1 and the ``Reshape`` that flattens each
+    observation (``graphnn.export.onnx_images``: what graphnn's image layers cannot represent,
+    such as dilation, groups or asymmetric pads, is refused saying why);
     ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
     layer is named after its first ONNX node. Fully connected layers that read one
     initializer (with the same ``alpha`` and ``transB``) share one weight ``Parameter`` (and
@@ -74,7 +77,7 @@ def from_onnx(source, outputs=None):
 
     Raises ``ExportError`` for a file that is not ONNX (or is truncated), a default-domain
     opset outside ``IMPORT_OPSETS``, ``outputs`` that name nothing (``[]``), an unknown value
-    or a model input, a needed input that is not ``N x D`` (``N x 3 x 4`` can never run as a
+    or a model input, a needed input that is not ``N x D`` or ``N x C x H x W`` (``N x 3 x 4`` can never run as a
     graphnn graph) or holds text, weights holding NaN or inf, and any other operator, naming
     it, its node and the output it leads to.
     """

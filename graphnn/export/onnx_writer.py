@@ -30,7 +30,8 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     when given.
 
     The model's inputs are the graph's inputs the prediction reads, by name, each ``N x D``
-    with a dynamic ``N``; its outputs are the prediction nodes (see ``predictions``), named
+    or ``N x C x H x W`` (images) with a dynamic ``N`` and the sizes the layers or the last
+    forward pass fix (``X_height`` for one left open; ``N x D`` when no layer fixes the rank); its outputs are the prediction nodes (see ``predictions``), named
     after them, and with ``objective=True`` also each objective's value (a scalar, named after
     the objective node, equal to ``graph.value(name)``), which adds the targets as inputs.
     Parameters and z-scoring statistics are initializers named ``node.weights``,
@@ -48,7 +49,9 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     connected), ``Sub`` and ``Mul`` (z-scoring: ``(x - mean) * inverse_std``, 0 for constant
     columns, as ``InputLayer`` computes), ``Identity``, ``Relu``, ``Sigmoid``, ``Tanh``,
     ``Softmax`` (axis 1), ``Add``/``Sum`` and ``Concat`` (axis 1), ``Mul`` (``MultiplyLayer``),
-    ``Sub`` from 1 (``OneMinusLayer``), ``Slice`` on axis 1 (``SliceLayer``), ``Expand`` of the
+    ``Sub`` from 1 (``OneMinusLayer``), ``Slice`` on axis 1 (``SliceLayer``), ``Conv``
+    (``ConvolutionalLayer``: ``pads [ph, pw, ph, pw]``, group and dilations 1), ``MaxPool``
+    (no pads, floor), ``Flatten`` at axis 1, ``Expand`` of the
     state to ``N`` rows (``InitialStateLayer``, initializer ``node.state``), ``Dropout`` (the
     identity: a model predicts, in inference mode) and ``BatchNormalization`` with the running
     statistics (initializers ``node.scale``, ``node.shift``, ``node.running_mean``,

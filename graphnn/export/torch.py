@@ -199,8 +199,8 @@ def to_torch(graph, *, dtype=None):
     statistics follow it). Inputs of another dtype (float64 data for a float32 network,
     integers) are converted to it, as graphnn converts what it is fed. A network of
     activations only has no dtype of its own (``module.dtype`` is ``None``): it computes in
-    its input's floating dtype (float64 for integers). Each input must be ``N x D`` (``D`` as
-    the graph fixes it): anything else is a ``ValueError`` naming the input, where torch would
+    its input's floating dtype (float64 for integers). Each input must be ``N x D`` or
+    ``N x C x H x W`` (the sizes as the graph fixes them): anything else is a ``ValueError`` naming the input, where torch would
     broadcast a vector into a wrong answer or fail inside a layer.
 
     ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
@@ -209,6 +209,8 @@ def to_torch(graph, *, dtype=None):
     in each ``weight.grad`` the transpose of graphnn's ``weights.grad`` (both the gradient of
     the mean ``J``). ``MultiplyLayer``, ``OneMinusLayer``, ``SliceLayer`` and
     ``InitialStateLayer`` become small modules of their own (an unrolled RNN or GRU is these,
+    ``ConvolutionalLayer``, ``MaxPoolLayer`` and ``FlatteningLayer`` are ``nn.Conv2d`` (the same
+    ``O x C x kh x kw`` kernels), ``nn.MaxPool2d`` and ``nn.Flatten``,
     its tied weights one ``nn.Parameter``), ``DropoutLayer`` an ``nn.Dropout`` and
     ``BatchNormLayer`` an ``nn.BatchNorm1d`` with its running statistics; the module is in the
     graph's mode (``module.training == graph.training``). ``module.layer(name)`` is node ``name``'s module; it is
@@ -316,7 +318,9 @@ def from_torch(module, input="X"):
     (pass the module, not the ``DistributedDataParallel`` wrapping it; docs/distributed.md).
 
     A ``Sequential`` may hold ``Linear``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over
-    dimension 1 or -1, or without ``dim``: torch's implicit dimension 1) and ``Identity``, and
+    dimension 1 or -1, or without ``dim``: torch's implicit dimension 1), ``Identity``,
+    ``Dropout``, ``BatchNorm1d``, ``Conv2d``, ``MaxPool2d`` and ``Flatten`` (read by
+    ``graphnn.export.torch_layers``, which refuses groups, dilation, ceil mode, ...), and
     Sequentials of those, read in order; the graph reads the input named ``input``. Every use
     of a child is a layer: a module that appears twice (the same ``Tanh``, or a ``Linear`` the
     Sequential runs twice) gives two nodes, and a shared ``Linear``'s two layers share one
