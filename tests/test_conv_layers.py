@@ -129,6 +129,26 @@ def test_a_tie_sends_the_gradient_to_the_first_maximum_in_row_major_order():
     np.testing.assert_array_equal(layer.backward(np.array([[[[5.0]]]])), [[[[0.0, 5.0], [0.0, 0.0]]]])
 
 
+def test_nan_passes_on_and_its_gradient_goes_where_torch_sends_it():
+    nan = np.nan
+    X = np.array([[[[nan, 1.0, 2.0, nan], [nan, 0.0, 5.0, 0.0]]]])
+    layer = gn.MaxPoolLayer(2)
+    Y = layer.forward(X)
+    G = np.array([[[[3.0, 4.0]]]])
+    dX = layer.backward(G)
+    Y_torch, dX_torch = torch_pool(layer, X, G)
+    np.testing.assert_array_equal(Y, Y_torch)  # NaN in both windows
+    np.testing.assert_array_equal(dX, dX_torch)  # the last NaN of each window
+    assert dX[0, 0, 1, 0] == 3.0 and dX[0, 0, 0, 3] == 4.0
+
+
+def test_a_nan_gradient_reaches_the_winner_only():
+    layer = gn.MaxPoolLayer(2, stride=1)
+    layer.forward(np.array([[[[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]]]]))
+    dX = layer.backward(np.array([[[[np.nan, 1.0]]]]))
+    assert np.isnan(dX[0, 0, 0, 1]) and np.isfinite(np.delete(dX.ravel(), 1)).all()
+
+
 def test_overlapping_windows_add_their_gradients_where_they_share_a_maximum():
     layer = gn.MaxPoolLayer(2, stride=1)
     X = np.array([[[[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]])

@@ -178,7 +178,10 @@ class ConvolutionalLayer(Layer):
         ph, pw = self.padding
         if ph == 0 and pw == 0:
             return X
-        return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        n, channels, height, width = X.shape
+        padded = np.zeros((n, channels, height + 2 * ph, width + 2 * pw), dtype=X.dtype)
+        padded[:, :, ph:ph + height, pw:pw + width] = X  # a third of np.pad's time, here
+        return padded
 
     @checked_forward
     def forward(self, dataIn):
@@ -253,8 +256,10 @@ class ConvolutionalLayer(Layer):
     def _add_parameter_gradients(self, G):
         n = G.shape[0]
         flat = G.reshape(n, self.out_channels, -1)  # N x O x H'W'
-        # dK = sum_n G[n] cols[n]^T / N: one contraction over observations and positions.
-        grad_weights = np.einsum("nol,nkl->ok", flat, self._cols, optimize=True)
+        # dK = sum_n G[n] cols[n]^T / N: one matrix product per observation, in one call,
+        # then their sum. (einsum and tensordot first copy both operands into 2-D matrices,
+        # and measured several times slower at the digits network's sizes.)
+        grad_weights = np.add.reduce(np.matmul(flat, self._cols.transpose(0, 2, 1)), axis=0)
         grad_weights *= 1.0 / n
         grad_biases = np.add.reduce(flat, axis=(0, 2))
         grad_biases *= 1.0 / n
