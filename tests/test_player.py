@@ -17,8 +17,19 @@ def frames_of(page):
     """The frames' SVGs, decoded from the page as its script decodes them."""
     data = json.loads(re.search(r'<script type="application/json" id="frames">(.*?)</script>',
                                 page, re.S).group(1).replace("<\\/", "</"))
-    return ["\n".join(data["lines"][start + k] for start, count in zip(run[::2], run[1::2])
-                      for k in range(count)) for run in data["runs"]], data
+    svgs, before = [], []
+    for ops in data["frames"]:  # k >= 0: piece k; -1 - start, count: a run of the frame before
+        after, i = [], 0
+        while i < len(ops):
+            if ops[i] >= 0:
+                after.append(ops[i])
+                i += 1
+            else:
+                after += before[-1 - ops[i]:-1 - ops[i] + ops[i + 1]]
+                i += 2
+        svgs.append("".join(data["pieces"][k] for k in after))
+        before = after
+    return svgs, data
 
 
 def test_every_frame_round_trips_and_shared_lines_are_stored_once():
@@ -26,8 +37,8 @@ def test_every_frame_round_trips_and_shared_lines_are_stored_once():
     decoded, data = frames_of(Player([(svg, f"caption {i}") for i, svg in enumerate(svgs)]).html())
     assert decoded == [svg[svg.index("<svg"):] for svg in svgs]
     assert data["captions"] == [f"caption {i}" for i in range(5)]
-    assert len(data["lines"]) == len(set(data["lines"]))  # each distinct line once
-    assert len(data["lines"]) < sum(svg.count("\n") + 1 for svg in svgs) / 2
+    assert len(data["pieces"]) == len(set(data["pieces"]))  # each distinct line once
+    assert len(data["pieces"]) < sum(svg.count("\n") + 1 for svg in svgs) / 2
 
 
 def test_the_page_is_deterministic_and_escapes_what_would_end_its_script():

@@ -23,8 +23,9 @@ shrunk if it must be, down to 40 %.
 The API (kept stable: the replay of a pass and the training monitor both use it):
 
 - ``Frame(svg, caption, html="")``: one frame. ``svg``: an SVG document or fragment (the
-  ``<?xml ...?>`` prolog and DOCTYPE Graphviz writes are dropped); ``caption``: plain text,
-  escaped; ``html``: extra HTML under the caption, inserted as given (trusted).
+  ``<?xml ...?>`` prolog and DOCTYPE Graphviz writes are dropped), or a tuple of strs whose
+  concatenation is one (its *pieces*: the prolog, if any, in the first); ``caption``: plain
+  text, escaped; ``html``: extra HTML under the caption, inserted as given (trusted).
 - ``Player(frames, title="", header_html="", interval=1.0)``: ``frames`` is a list of
   ``Frame`` or of ``(svg, caption)`` / ``(svg, caption, html)`` tuples (at least one);
   ``title``: the page's title and heading; ``header_html``: HTML shown above the picture
@@ -36,9 +37,12 @@ The API (kept stable: the replay of a pass and the training monitor both use it)
   ``len(player)``, ``player.frames``.
 
 Encoding: successive frames of an animation mostly repeat each other, so the page stores
-every distinct line of SVG once, and each frame as runs of indices into that table
-(``[start, count, start, count, ...]``); the script rebuilds a frame's SVG when it is shown.
-A frame that changes a few lines of the one before costs a few numbers, not a whole SVG.
+every distinct piece of SVG once (a frame given as a str is cut into its lines; the replay of
+a pass gives each node's and edge's drawing as a piece), and each frame as its changes from
+the frame before: a list of piece numbers to add (``k >= 0``) and of runs of the frame
+before to keep (``-1 - start, count``). The script rebuilds a frame's SVG when it is shown.
+A frame that changes a few pieces of the one before costs a few numbers, not a whole SVG,
+however many frames came before it.
 
 >>> svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
 >>> player = Player([(svg, "the first frame"), Frame(svg, "the second", "<b>!</b>")], title="Demo")
@@ -49,6 +53,7 @@ A frame that changes a few lines of the one before costs a few numbers, not a wh
 ...     "http://www.w3.org/2000/svg", "")
 True
 """
+import difflib
 import html as _html
 import json
 import math
@@ -56,6 +61,7 @@ import numbers
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Tuple, Union
 
 __all__ = ["Frame", "Player"]
 
@@ -65,7 +71,7 @@ class Frame:
     """One frame of a ``Player``: an SVG picture, a plain-text caption, and optional extra
     HTML shown under the caption (inserted as given)."""
 
-    svg: str
+    svg: Union[str, Tuple[str, ...]]
     caption: str
     html: str = ""
 
@@ -92,9 +98,9 @@ class Player:
 
     def html(self):
         """The page: one self-contained HTML document (a string)."""
-        lines, runs = _encode([_PROLOG.sub("", frame.svg, count=1) for frame in self.frames])
+        pieces, changes = _encode([_pieces(frame.svg) for frame in self.frames])
         data = {
-            "lines": lines, "runs": runs, "interval": round(self.interval * 1000),
+            "pieces": pieces, "frames": changes, "interval": round(self.interval * 1000),
             "captions": [frame.caption for frame in self.frames],
             "extras": [frame.html for frame in self.frames],
         }
@@ -139,23 +145,53 @@ def _as_frame(frame, index):
     )
 
 
-def _encode(svgs):
-    """Every distinct line once (in order of first use), and each picture as runs of
-    consecutive line indices, ``[start, count, ...]``."""
-    index, lines, runs = {}, [], []
-    for svg in svgs:
-        frame = []
-        for line in svg.split("\n"):
-            i = index.get(line)
+def _pieces(svg):
+    """A frame's SVG as its pieces (a tuple of strs), without the prolog: a str is cut into
+    its lines (each with its end of line)."""
+    if isinstance(svg, str):
+        svg = _PROLOG.sub("", svg, count=1)
+        lines = svg.split("\n")
+        return tuple(line + "\n" for line in lines[:-1]) + (lines[-1],)
+    return (_PROLOG.sub("", svg[0], count=1),) + tuple(svg[1:]) if svg else ()
+
+
+def _encode(frames):
+    """Every distinct piece once (in order of first use), and each frame (a tuple of pieces)
+    as its changes from the frame before (``_changes``)."""
+    index, pieces, changes, before = {}, [], [], []
+    for frame in frames:
+        after = []
+        for piece in frame:
+            i = index.get(piece)
             if i is None:
-                i = index[line] = len(lines)
-                lines.append(line)
-            if frame and frame[-2] + frame[-1] == i:
-                frame[-1] += 1
-            else:
-                frame += [i, 1]
-        runs.append(frame)
-    return lines, runs
+                i = index[piece] = len(pieces)
+                pieces.append(piece)
+            after.append(i)
+        changes.append(_changes(before, after))
+        before = after
+    return pieces, changes
+
+
+def _changes(before, after):
+    """The list of piece numbers ``after`` as operations on the list ``before``: ``k >= 0``
+    appends piece ``k``; ``-1 - start, count`` appends ``before[start:start + count]``."""
+    if len(before) == len(after):  # the same elements, some changed: compare them in place
+        blocks, start = [], 0
+        for i, (old, new) in enumerate(zip(before, after)):
+            if old != new:
+                blocks.append(("equal", start, i, start, i))
+                blocks.append(("replace", i, i + 1, i, i + 1))
+                start = i + 1
+        blocks.append(("equal", start, len(after), start, len(after)))
+    else:
+        blocks = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    ops = []
+    for tag, i1, i2, j1, j2 in blocks:
+        if tag == "equal" and i2 - i1 > 1:
+            ops += [-1 - i1, i2 - i1]
+        elif tag != "delete":
+            ops += after[j1:j2]
+    return ops
 
 
 _STYLE = """
@@ -193,7 +229,7 @@ _SCRIPT = """
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("frames").textContent);
-  var count = data.runs.length, current = -1, timer = null;
+  var count = data.frames.length, current = -1, timer = null;
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
   var number = document.getElementById("number"), play = document.getElementById("play");
@@ -205,12 +241,27 @@ _SCRIPT = """
   var MIN_AUTO = 0.5, STEP = 1.25, SMALLEST = 0.05, LARGEST = 4;
   var MIN_PIN = 0.4;  // the panel's copy is not shown smaller than this share of its size
   var zoom = "auto", scale = 1, natural = null;
-  function svgOf(i) {
-    var runs = data.runs[i], out = [];
-    for (var r = 0; r < runs.length; r += 2) {
-      for (var k = runs[r]; k < runs[r] + runs[r + 1]; k++) { out.push(data.lines[k]); }
+  var frames = decode(data.frames);
+  function decode(changes) {
+    // each frame's piece numbers, from its changes to the frame before (k >= 0: piece k;
+    // -1 - start, count: that run of the frame before)
+    var decoded = [], before = [];
+    for (var f = 0; f < changes.length; f++) {
+      var ops = changes[f], after = [];
+      for (var o = 0; o < ops.length; o++) {
+        if (ops[o] >= 0) { after.push(ops[o]); continue; }
+        var from = -1 - ops[o], to = from + ops[++o];
+        for (var k = from; k < to; k++) { after.push(before[k]); }
+      }
+      decoded.push(after);
+      before = after;
     }
-    return out.join("\\n");
+    return decoded;
+  }
+  function svgOf(i) {
+    var out = [];
+    for (var k = 0; k < frames[i].length; k++) { out.push(data.pieces[frames[i][k]]); }
+    return out.join("");
   }
   function svg() { return picture.querySelector("svg"); }
   function naturalSize(element) {  // the size the picture asks for, in CSS pixels
