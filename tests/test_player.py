@@ -1,11 +1,11 @@
 """graphnn.views.player: the page it writes holds every frame, needs no network, and plays in a
 real browser (Debian's chromium, driven by playwright, as tests/test_site.py does)."""
-import json
+import html
 import re
 
 import pytest
 
-from graphnn.views.player import Frame, Player
+from graphnn.views.player import Frame, Player, page_data, read_page
 
 
 def picture(text, colour="#ffffff"):
@@ -14,22 +14,8 @@ def picture(text, colour="#ffffff"):
 
 
 def frames_of(page):
-    """The frames' SVGs, decoded from the page as its script decodes them."""
-    data = json.loads(re.search(r'<script type="application/json" id="frames">(.*?)</script>',
-                                page, re.S).group(1).replace("<\\/", "</"))
-    svgs, before = [], []
-    for ops in data["frames"]:  # k >= 0: piece k; -1 - start, count: a run of the frame before
-        after, i = [], 0
-        while i < len(ops):
-            if ops[i] >= 0:
-                after.append(ops[i])
-                i += 1
-            else:
-                after += before[-1 - ops[i]:-1 - ops[i] + ops[i + 1]]
-                i += 2
-        svgs.append("".join(data["pieces"][k] for k in after))
-        before = after
-    return svgs, data
+    """The frames' SVGs, decoded from the page as its script decodes them, and its data."""
+    return [frame.svg for frame in read_page(page)], page_data(page)
 
 
 def test_every_frame_round_trips_and_shared_lines_are_stored_once():
@@ -67,7 +53,8 @@ def test_jupyter_shows_the_page_in_an_iframe():
     player = Player([(picture("a"), "a & b")])
     shown = player._repr_html_()
     assert shown.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;') and shown.endswith("</iframe>")
-    assert "a &amp; b" in shown and '"' not in shown[len('<iframe srcdoc="'):shown.index('" style=')]
+    srcdoc = shown[len('<iframe srcdoc="'):shown.index('" style=')]
+    assert '"' not in srcdoc and read_page(html.unescape(srcdoc))[0].caption == "a & b"
 
 
 def test_the_page_plays_in_chromium_from_a_file(tmp_path, browser):
@@ -98,3 +85,35 @@ def test_the_page_plays_in_chromium_from_a_file(tmp_path, browser):
     page.wait_for_function("document.body.dataset.frame === '2'", timeout=5000)
     page.close()
     assert not problems
+
+
+def test_the_pages_decoder_reads_every_kind_of_deflate_block(tmp_path, browser):
+    """The page's own DEFLATE decoder (graphnn.views.inflate) gives back what zlib packed:
+    stored blocks (level 0, and incompressible bytes), fixed and dynamic Huffman blocks,
+    long back references, text beyond ASCII."""
+    import base64
+    import random
+    import zlib
+
+    rng = random.Random(0)
+    texts = ["", "a", "a < b & c > d: Σ 2 of 2, ∂J/∂x, 漢字 😀",
+             "".join(rng.choice("0123456789abcdef") for _ in range(70000)),  # several blocks
+             '<text x="1" y="2">mean 0.5</text>\n' * 5000 + "end"]
+    cases = []
+    for text in texts:
+        for level in (0, 1, 9):
+            packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+            cases.append((base64.b64encode(packer.compress(text.encode()) + packer.flush()).decode(), text))
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    noise = bytes(rng.randrange(256) for _ in range(40000))  # zlib stores it as it is
+    cases.append((base64.b64encode(packer.compress(noise) + packer.flush()).decode(), None))
+    path = Player([(picture("a"), "a")]).save(tmp_path / "player.html")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    decoded = page.evaluate("cases => cases.map(c => Array.from(inflate(Uint8Array.from(atob(c), "
+                            "ch => ch.charCodeAt(0))), b => b.toString(16).padStart(2, '0')).join(''))",
+                            [packed for packed, _ in cases])
+    texts_back = page.evaluate("cases => cases.map(unpack)", [packed for packed, text in cases if text is not None])
+    page.close()
+    assert texts_back == [text for _, text in cases if text is not None]
+    assert decoded == [(noise if text is None else text.encode()).hex() for _, text in cases]

@@ -31,39 +31,42 @@ The API (kept stable: the replay of a pass and the training monitor both use it)
   ``title``: the page's title and heading; ``header_html``: HTML shown above the picture
   (a legend, say), as given; ``interval``: seconds between frames when playing.
 - ``Player.html()``: the whole page, a string (the same frames give the same bytes);
+  ``read_page(html)``: the ``Frame``\\ s of a page (each SVG as one str), ``page_data(html)``:
+  what its script reads (``pieces``, ``frames``, ``captions``, ``extras``, ``interval``);
   ``Player.save(path)``: writes it (UTF-8) and returns the ``pathlib.Path``; a path in a
   directory that does not exist is a ``FileNotFoundError`` naming it;
   ``Player._repr_html_()``: the page in an ``<iframe srcdoc=...>``, for Jupyter;
   ``len(player)``, ``player.frames``.
 
-Encoding: successive frames of an animation mostly repeat each other, so the page stores
-every distinct piece of SVG once (a frame given as a str is cut into its lines; the replay of
-a pass gives each node's and edge's drawing as a piece), and each frame as its changes from
-the frame before: a list of piece numbers to add (``k >= 0``) and of runs of the frame
-before to keep (``-1 - start, count``). The script rebuilds a frame's SVG when it is shown.
-A frame that changes a few pieces of the one before costs a few numbers, not a whole SVG,
-however many frames came before it.
+Encoding (``graphnn.views.player_data``): the page stores every distinct piece of SVG once
+(a frame given as a str is cut into its lines; the replay of a pass gives each node's and
+edge's drawing as a piece) and each frame as its changes from the frame before, so a frame
+that changes a few pieces costs a few numbers; the whole is compressed (``zlib``'s DEFLATE)
+and written in base64, and the page's script decodes it synchronously
+(``graphnn.views.inflate``): no network, no browser feature beyond ``atob`` and
+``TextDecoder``.
 
 >>> svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
 >>> player = Player([(svg, "the first frame"), Frame(svg, "the second", "<b>!</b>")], title="Demo")
 >>> len(player), player.frames[1].caption
 (2, 'the second')
 >>> page = player.html()
->>> page.startswith("<!DOCTYPE html>") and "the first frame" in page and "http" not in page.replace(
-...     "http://www.w3.org/2000/svg", "")
+>>> page.startswith("<!DOCTYPE html>") and "http" not in page.replace("http://www.w3.org/2000/svg", "")
 True
+>>> [(frame.caption, frame.svg == svg) for frame in read_page(page)]  # as the page's script reads it
+[('the first frame', True), ('the second', True)]
 """
-import difflib
 import html as _html
-import json
 import math
 import numbers
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Tuple, Union
 
-__all__ = ["Frame", "Player"]
+from .inflate import INFLATE_JS
+from .player_data import FRAMES_ELEMENT, decode, encode, pack, page_data, pieces_of
+
+__all__ = ["Frame", "Player", "page_data", "read_page"]
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,6 @@ class Frame:
     caption: str
     html: str = ""
 
-
-_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)  # <?xml ...?>, <!DOCTYPE ...>, comments
 
 
 class Player:
@@ -98,22 +99,19 @@ class Player:
 
     def html(self):
         """The page: one self-contained HTML document (a string)."""
-        pieces, changes = _encode([_pieces(frame.svg) for frame in self.frames])
+        pieces, changes = encode([pieces_of(frame.svg) for frame in self.frames])
         data = {
             "pieces": pieces, "frames": changes, "interval": round(self.interval * 1000),
             "captions": [frame.caption for frame in self.frames],
             "extras": [frame.html for frame in self.frames],
         }
-        # Inside a <script> element, "</script" ends it and "<!--" starts an escape in which a
-        # later "<script" hides the real end: the page would be lost. "<" appears in this JSON
-        # only inside strings, where \u003c means the same character, so none is left.
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        payload = pack(data)  # compressed, in base64: nothing in it can end its <script>
         title = _html.escape(self.title)
         heading = f"<h1>{title}</h1>" if title else ""
         return _PAGE.format(
             title=title or "player", heading=heading, header=self.header_html,
-            count=len(self.frames), last=len(self.frames) - 1, style=_STYLE, script=_SCRIPT,
-            data=payload,
+            count=len(self.frames), last=len(self.frames) - 1, style=_STYLE,
+            script=INFLATE_JS + _SCRIPT, frames=FRAMES_ELEMENT.format(data=payload),
         )
 
     def save(self, path):
@@ -145,53 +143,12 @@ def _as_frame(frame, index):
     )
 
 
-def _pieces(svg):
-    """A frame's SVG as its pieces (a tuple of strs), without the prolog: a str is cut into
-    its lines (each with its end of line)."""
-    if isinstance(svg, str):
-        svg = _PROLOG.sub("", svg, count=1)
-        lines = svg.split("\n")
-        return tuple(line + "\n" for line in lines[:-1]) + (lines[-1],)
-    return (_PROLOG.sub("", svg[0], count=1),) + tuple(svg[1:]) if svg else ()
-
-
-def _encode(frames):
-    """Every distinct piece once (in order of first use), and each frame (a tuple of pieces)
-    as its changes from the frame before (``_changes``)."""
-    index, pieces, changes, before = {}, [], [], []
-    for frame in frames:
-        after = []
-        for piece in frame:
-            i = index.get(piece)
-            if i is None:
-                i = index[piece] = len(pieces)
-                pieces.append(piece)
-            after.append(i)
-        changes.append(_changes(before, after))
-        before = after
-    return pieces, changes
-
-
-def _changes(before, after):
-    """The list of piece numbers ``after`` as operations on the list ``before``: ``k >= 0``
-    appends piece ``k``; ``-1 - start, count`` appends ``before[start:start + count]``."""
-    if len(before) == len(after):  # the same elements, some changed: compare them in place
-        blocks, start = [], 0
-        for i, (old, new) in enumerate(zip(before, after)):
-            if old != new:
-                blocks.append(("equal", start, i, start, i))
-                blocks.append(("replace", i, i + 1, i, i + 1))
-                start = i + 1
-        blocks.append(("equal", start, len(after), start, len(after)))
-    else:
-        blocks = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
-    ops = []
-    for tag, i1, i2, j1, j2 in blocks:
-        if tag == "equal" and i2 - i1 > 1:
-            ops += [-1 - i1, i2 - i1]
-        elif tag != "delete":
-            ops += after[j1:j2]
-    return ops
+def read_page(html):
+    """The ``Frame``\\ s of a page ``Player.html()`` wrote, each SVG as one str, decoded as the
+    page's script decodes them (the prolog the player drops is not there)."""
+    data = page_data(html)
+    return [Frame(svg, caption, extra)
+            for svg, caption, extra in zip(decode(data), data["captions"], data["extras"])]
 
 
 _STYLE = """
@@ -228,7 +185,7 @@ h1 { font-size: 1.2em; margin: 0 0 0.3em 0; }
 _SCRIPT = """
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("frames").textContent);
+  var data = JSON.parse(unpack(document.getElementById("frames").textContent.trim()));
   var count = data.frames.length, current = -1, timer = null;
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
@@ -485,7 +442,7 @@ _PAGE = """<!DOCTYPE html>
 </div>
 <p class="hint">Keys: left and right arrows step, space plays and pauses, Home and End jump;
 + and &#x2212; zoom, F fits the whole picture, 1 shows it at its natural size.</p>
-<script type="application/json" id="frames">{data}</script>
+{frames}
 <script>{script}</script>
 </body>
 </html>

@@ -47,9 +47,12 @@ def draw_frames(graph, frames, rankdir):
     sized to its largest over all frames. ``drawing.dot(i)`` is frame ``i``'s ``Diagram``."""
     shape = _Shape(graph)
     carrying = _carrying(graph, shape.edges)
+    consumers_of = {}  # how many consumers send each node a gradient
+    for edge in carrying:
+        consumers_of[edge[0]] = consumers_of.get(edge[0], 0) + 1
     drawing = FrameDrawing(graph, shape, rankdir)
     for frame in frames:
-        drawing.add(frame, _Reader(graph, frame, carrying, shape))
+        drawing.add(frame, _Reader(graph, frame, carrying, consumers_of, shape))
     drawing.sizes = _measure(drawing.labels())
     return drawing
 
@@ -87,18 +90,18 @@ class FrameDrawing:
             self._seen[phase] = [{} for _ in self.keys]
         variants, seen = self.variants[phase], self._seen[phase]
         chosen = []
-        for k, key in enumerate(self.keys):
-            if key[0] == "node":
-                state, make = reader.node_state(key[1]), lambda: reader.node(key[1])
-            elif key[0] == "edge":
-                state, make = reader.edge_state(key[1]), lambda: reader.edge(key[1])
-            else:
+        for k, (kind, *what) in enumerate(self.keys):
+            if kind == "panel":
                 content = reader.panel()
-                state, make = _frozen(content[0]), lambda: content
+                state = _frozen(content[0])
+            else:
+                state = reader.node_state(*what) if kind == "node" else reader.edge_state(*what)
             index = seen[k].get(state)
             if index is None:
                 index = seen[k][state] = len(variants[k])
-                variants[k].append(make())
+                if kind != "panel":
+                    content = reader.node(*what) if kind == "node" else reader.edge(*what)
+                variants[k].append(content)
             chosen.append(index)
         self.phases.append(phase)
         self.chosen.append(chosen)
@@ -126,39 +129,33 @@ class FrameDrawing:
         ``ids``: give each element the SVG id Graphviz gives it in a whole frame (a drawing
         of some elements only would number them otherwise)."""
         variants, shape, sizes = self.variants[phase], self.shape, self.sizes
-        drawn = range(len(self.keys)) if elements is None else set(elements)
         dot = new_diagram(self.graph, self.rankdir, "replay")
         if layout is not None:
             # some elements only: neato would move them so that theirs start at (0, 0)
             dot.attr("graph", bb=layout.bb, **({} if elements is None else {"notranslate": "true"}))
-        for k, name in enumerate(shape.nodes):
-            if k in drawn:
-                rows, style = variants[k][choice[k]]
-                extra = dict(pos=layout.nodes[name]) if layout is not None else {}
-                if ids:
-                    extra["id"] = svg_id(self.keys, k)
-                dot.node(name, label=_cell(rows, sizes[("node", name)]), **style, **extra)
-        for i, edge in enumerate(shape.edges):
-            k = len(shape.nodes) + i
-            if k in drawn:
-                rows, style = variants[k][choice[k]]
-                extra = layout.edges[i] if layout is not None else {}
-                if ids:
-                    extra = dict(extra, id=svg_id(self.keys, k))
-                dot.edge(edge[0], edge[1], label=_cell(rows, sizes[("edge", edge)]), **style, **extra)
-        if self.panel in drawn:
-            rows, _ = variants[self.panel][choice[self.panel]]
-            with dot.subgraph(name="cluster_step") as panel:
-                # class "panel" (its border and its text): the player keeps a copy in view
-                more = dict(bb=layout.clusters["cluster_step"]) if layout is not None else {}
-                if ids:
-                    more["id"] = PANEL_CLUSTER_ID
-                panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"}, **more)
-                extra = dict(pos=layout.nodes[_PANEL_NODE]) if layout is not None else {}
-                if ids:
-                    extra["id"] = svg_id(self.keys, self.panel)
-                panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
-                           shape="plaintext", margin="0", **{"class": "panel"}, **extra)
+        for k in range(len(self.keys)) if elements is None else sorted(set(elements)):
+            kind, *what = self.keys[k]
+            rows, style = variants[k][choice[k]]
+            extra = dict(id=svg_id(self.keys, k)) if ids else {}
+            if kind == "node":
+                if layout is not None:
+                    extra["pos"] = layout.nodes[what[0]]
+                dot.node(what[0], label=_cell(rows, sizes[self.keys[k]]), **style, **extra)
+            elif kind == "edge":
+                if layout is not None:
+                    extra.update(layout.edges[k - len(shape.nodes)])
+                dot.edge(what[0][0], what[0][1], label=_cell(rows, sizes[self.keys[k]]), **style, **extra)
+            else:
+                with dot.subgraph(name="cluster_step") as panel:
+                    # class "panel" (its border and its text): the player keeps a copy in view
+                    more = dict(bb=layout.clusters["cluster_step"]) if layout is not None else {}
+                    if ids:
+                        more["id"] = PANEL_CLUSTER_ID
+                    panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"}, **more)
+                    if layout is not None:
+                        extra["pos"] = layout.nodes[_PANEL_NODE]
+                    panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
+                               shape="plaintext", margin="0", **{"class": "panel"}, **extra)
         return dot
 
 
@@ -203,15 +200,13 @@ class _Reader:
     style)``), and what decides it (``node_state``, ``edge_state``): two frames whose states
     of an element are equal show it alike, so its content is worked out once."""
 
-    def __init__(self, graph, frame, carrying, shape):
+    def __init__(self, graph, frame, carrying, consumers_of, shape):
         self.graph, self.frame, self.carrying, self.shape = graph, frame, carrying, shape
+        self.consumers_of = consumers_of
         self.plan = graph.last_pass.plan
         self.backward_done = set()  # the objectives whose backward step has run
         if frame.phase == "backward":
             self.backward_done = {e[1] for e in frame.edge_grads} | {frame.node}
-        self.consumers_of = {}
-        for edge in carrying:
-            self.consumers_of[edge[0]] = self.consumers_of.get(edge[0], 0) + 1
 
     def node_state(self, name):
         # a value, once computed, and a gradient, once summed over the same consumers, never
