@@ -12,7 +12,7 @@ raw DEFLATE and written in base64 (``pack``), which the page's script decodes
 >>> pieces, changes = encode([("<svg>", "a", "</svg>"), ("<svg>", "b", "</svg>")])
 >>> pieces, changes
 (['<svg>', 'a', '</svg>', 'b'], [[0, 1, 2], [0, 3, 2]])
->>> decode({"pieces": pieces, "frames": changes})
+>>> list(decode({"pieces": pieces, "frames": changes}))
 ['<svg>a</svg>', '<svg>b</svg>']
 """
 import base64
@@ -57,8 +57,9 @@ def page_data(html):
 
 
 def decode(data):
-    """Every frame's SVG (a str) from ``data`` (``page_data``), as the page's script decodes it."""
-    svgs, before = [], []
+    """Every frame's SVG (a str) from ``data`` (``page_data``), as the page's script decodes it,
+    one after the other (a generator: a long replay's frames weigh a lot joined at once)."""
+    before = []
     for ops in data["frames"]:
         after, i = [], 0
         while i < len(ops):  # k >= 0: piece k; -1 - start, count: a run of the frame before
@@ -68,9 +69,8 @@ def decode(data):
             else:
                 after += before[-1 - ops[i]:-1 - ops[i] + ops[i + 1]]
                 i += 2
-        svgs.append("".join(data["pieces"][k] for k in after))
+        yield "".join(data["pieces"][k] for k in after)
         before = after
-    return svgs
 
 
 def encode(frames):

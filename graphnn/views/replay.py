@@ -96,12 +96,13 @@ class ReplayFrame:
 class Replay:
     """The frames of one pass (``frames``, also by index and iteration) and the player that
     shows them: ``svgs()`` (Graphviz's ``dot`` needed), ``player()``, ``html()``,
-    ``save(path)``, and ``_repr_html_`` for Jupyter."""
+    ``save(path)``, and ``_repr_html_`` for Jupyter. ``drawing``: the
+    ``graphnn.views.replay_drawing.FrameDrawing`` the frames' pictures are drawn from."""
 
     def __init__(self, frames, title, drawing):
         self.frames = frames
         self.title = title
-        self._drawing = drawing
+        self.drawing = drawing
         self._svgs = None
 
     def __len__(self):
@@ -119,7 +120,7 @@ class Replay:
         each node, edge and panel once at those positions (``graphnn.views.replay_svg``;
         ``RenderError`` without Graphviz)."""
         if self._svgs is None:
-            svgs = frame_svgs(self._drawing)
+            svgs = frame_svgs(self.drawing)
             if len(svgs) != len(self.frames):
                 raise RenderError(f"Graphviz gave {len(svgs)} pictures for {len(self.frames)} frames")
             self._svgs = svgs

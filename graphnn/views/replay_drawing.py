@@ -40,21 +40,47 @@ _GREY = "#8a8a8a"
 _PANEL_NODE = "(step)"  # characters no graph node name may have, like the legend's
 
 
-def draw_frames(graph, frames, rankdir):
+def draw_frames(graph, frames, rankdir, reuse=True):
     """The ``FrameDrawing`` of ``frames`` (``ReplayFrame``\\ s of ``graph``'s last pass, in
     order), running in direction ``rankdir`` (one of ``RANKDIRS``): what every node, edge and
     the step panel shows in every frame, each distinct content worked out once, then every cell
-    sized to its largest over all frames. ``drawing.dot(i)`` is frame ``i``'s ``Diagram``."""
+    sized to its largest over all frames. ``drawing.dot(i)`` is frame ``i``'s ``Diagram``.
+    ``reuse=False``: the state of every element of every frame is read anew, not only of those
+    a step may change (the same drawing, slower; the tests compare the two)."""
     shape = _Shape(graph)
     carrying = _carrying(graph, shape.edges)
     consumers_of = {}  # how many consumers send each node a gradient
     for edge in carrying:
         consumers_of[edge[0]] = consumers_of.get(edge[0], 0) + 1
     drawing = FrameDrawing(graph, shape, rankdir)
+    touching = {name: set() for name in shape.nodes}  # each node's edges, by their index in keys
+    for i, (source, target, _) in enumerate(shape.edges):
+        touching[source].add(len(shape.nodes) + i)
+        touching[target].add(len(shape.nodes) + i)
+    before = None
     for frame in frames:
-        drawing.add(frame, _Reader(graph, frame, carrying, consumers_of, shape))
+        changed = (None if not reuse or before is None or before.phase != frame.phase
+                   else _changed(before, frame, shape, touching))
+        drawing.add(frame, _Reader(graph, frame, carrying, consumers_of, shape), changed)
+        before = frame
     drawing.sizes = _measure(drawing.labels())
     return drawing
+
+
+def _changed(before, frame, shape, touching):
+    """The indices (in ``FrameDrawing.keys``) of the elements that may look different in
+    ``frame`` than in ``before``, the frame just before it in the same phase (a superset; the
+    others are drawn as they were): the two steps' nodes and their edges, and backward, the
+    edges just sent with both their ends and a fused step's activation with its edges."""
+    names = {before.node, frame.node}
+    if frame.phase == "backward":
+        for edge in frame.edge_grads.keys() - before.edge_grads.keys():
+            names.update(edge[:2])
+        names.update(f.step.activation for f in (before, frame) if f.step.kind == FUSED_STEP)
+    changed = {shape.order[name] for name in names}
+    for name in names:
+        changed |= touching[name]
+    return changed
 
 
 class FrameDrawing:
@@ -81,16 +107,22 @@ class FrameDrawing:
         """The panel's index in ``keys`` (the last element)."""
         return len(self.keys) - 1
 
-    def add(self, frame, reader):
+    def add(self, frame, reader, changed=None):
         """Append ``frame``: each element's content, worked out only when what decides it (the
-        reader's ``node_state``, ``edge_state``; the panel: its rows) was not seen before."""
+        reader's ``node_state``, ``edge_state``; the panel: its rows) was not seen before.
+        ``changed``: the indices of the elements that may differ from the frame before (of the
+        same phase); the others are as they were (``None``: any may differ)."""
         phase = frame.phase
         if phase not in self.variants:
             self.variants[phase] = [[] for _ in self.keys]
             self._seen[phase] = [{} for _ in self.keys]
         variants, seen = self.variants[phase], self._seen[phase]
-        chosen = []
-        for k, (kind, *what) in enumerate(self.keys):
+        if changed is None:
+            chosen, changed = [0] * len(self.keys), range(len(self.keys))
+        else:
+            chosen, changed = list(self.chosen[-1]), sorted(set(changed) | {self.panel})
+        for k in changed:
+            kind, *what = self.keys[k]
             if kind == "panel":
                 content = reader.panel()
                 state = _frozen(content[0])
@@ -102,7 +134,7 @@ class FrameDrawing:
                 if kind != "panel":
                     content = reader.node(*what) if kind == "node" else reader.edge(*what)
                 variants[k].append(content)
-            chosen.append(index)
+            chosen[k] = index
         self.phases.append(phase)
         self.chosen.append(chosen)
 
@@ -353,12 +385,13 @@ def _measure(labels):
     for key, rows in labels:
         variants.setdefault(key, set()).add(_inner(rows, "LEFT" if key == ("panel",) else "CENTER"))
     labelled = [(key, label) for key, labels in variants.items() for label in sorted(labels)]
-    dot = graphviz.Digraph(node_attr=dict(shape="plaintext", margin="0", fontname=FONT))
+    # every node at (0, 0): neato -n2 sizes them without laying them out (dot would, slowly)
+    dot = graphviz.Digraph(node_attr=dict(shape="plaintext", margin="0", fontname=FONT, pos="0,0"))
     for i, (key, label) in enumerate(labelled):
         dot.node(f"m{i}", label=f"<{label}>", fontsize=EDGE_FONTSIZE if key[0] == "edge" else "12")
     sizes = {}
     try:
-        plain = run_dot(dot.source, "plain")
+        plain = run_dot(dot.source, "plain", engine="neato")
     except RenderError:
         plain = None
     measured = {}
@@ -394,12 +427,14 @@ def _cell(rows, size, align="CENTER"):
             f'<td fixedsize="true" width="{width}" height="{height}">{_inner(rows, align)}</td></tr></table>>')
 
 
-def run_dot(source, fmt):
+def run_dot(source, fmt, engine="dot"):
     """The output of Graphviz's ``dot -T<fmt>`` (``"svg"``, ``"plain"``, ...) on the DOT text
     ``source``, as a str (several graphs in ``source`` give several pictures, one after the
-    other). ``RenderError`` saying how to install Graphviz when ``dot`` is missing."""
+    other); ``engine="neato"``: ``neato -n2``, which draws at the positions given, without
+    laying out. ``RenderError`` saying how to install Graphviz when it is missing."""
     try:
-        return graphviz.pipe("dot", fmt, source.encode("utf-8")).decode("utf-8")
+        options = dict(neato_no_op=2) if engine == "neato" else {}
+        return graphviz.pipe(engine, fmt, source.encode("utf-8"), **options).decode("utf-8")
     except graphviz.ExecutableNotFound:
         raise RenderError(
             "the replay's pictures need the program 'dot' from Graphviz, which is not on the PATH; "

@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Dict, List
 
-import graphviz
-
 from .render import RenderError
 from .replay_drawing import PANEL_CLUSTER_ID, run_dot, svg_id
 
@@ -125,11 +123,7 @@ def frame_svgs(drawing):
 
 def _draw(sources):
     """The SVG pictures Graphviz draws of the positioned DOT texts ``sources``, in one run."""
-    try:
-        text = graphviz.pipe("neato", "svg", "".join(sources).encode("utf-8"), neato_no_op=2).decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        run_dot("digraph {}", "svg")  # raises the RenderError saying how to install Graphviz
-        raise
+    text = run_dot("".join(sources), "svg", engine="neato")
     pictures = ["<?xml" + part for part in text.split("<?xml")[1:]]
     if len(pictures) != len(sources):
         raise RenderError(f"Graphviz 'neato' gave {len(pictures)} pictures for {len(sources)} drawings")
