@@ -16,6 +16,7 @@ tests/test_player.py decodes in Chromium what ``zlib`` wrote, stored blocks incl
 
 __all__ = ["INFLATE_JS"]
 
+#: the JavaScript source: ``inflate(bytes)`` and ``unpack(base64)``, defined at the top level
 INFLATE_JS = r"""
 function inflate(input) {
   var pos = 0, bit = 0, out = new Uint8Array(Math.max(1024, input.length * 8)), size = 0;

@@ -78,6 +78,7 @@ class FrameSVGs(Sequence):
         return "".join(self._pieces[index])
 
     def pieces(self, index):
+        """Frame ``index``'s SVG as its pieces (a tuple of strs, joined: ``svgs[index]``)."""
         return self._pieces[index]
 
 
