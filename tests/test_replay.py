@@ -172,7 +172,7 @@ def test_reading_only_what_a_step_changes_draws_every_frame_alike(fanout, name):
 def test_a_chain_of_305_nodes_replays_in_a_page_under_2_mb(tmp_path):
     """Issue 29, item 18: the replay of a chain of 305 nodes (608 frames) wrote 9.4 MB (and
     took 88 s); each distinct drawing of a node, an edge and a panel is now drawn and stored
-    once, each frame as its changes, the whole compressed: about 0.34 MB."""
+    once, each frame as its changes, compressed: about 0.41 MB."""
     layers = []
     for i in range(151):
         layers += [gn.FullyConnectedLayer(4, 4, seed=i), gn.TanhLayer()]

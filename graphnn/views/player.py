@@ -41,8 +41,8 @@ The API (kept stable: the replay of a pass and the training monitor both use it)
 Encoding (``graphnn.views.player_data``): the page stores every distinct piece of SVG once
 (a frame given as a str is cut into its lines; the replay of a pass gives each node's and
 edge's drawing as a piece) and each frame as its changes from the frame before, so a frame
-that changes a few pieces costs a few numbers; the whole is compressed (``zlib``'s DEFLATE)
-and written in base64, and the page's script decodes it synchronously
+that changes a few pieces costs a few numbers; these are compressed (``zlib``'s DEFLATE)
+and written in base64 (the captions stay plain), and the page's script decodes them synchronously
 (``graphnn.views.inflate``): no network, no browser feature beyond ``atob`` and
 ``TextDecoder``.
 
@@ -51,7 +51,8 @@ and written in base64, and the page's script decodes it synchronously
 >>> len(player), player.frames[1].caption
 (2, 'the second')
 >>> page = player.html()
->>> page.startswith("<!DOCTYPE html>") and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+>>> page.startswith("<!DOCTYPE html>") and "the first frame" in page and "http" not in page.replace(
+...     "http://www.w3.org/2000/svg", "")
 True
 >>> [(frame.caption, frame.svg == svg) for frame in read_page(page)]  # as the page's script reads it
 [('the first frame', True), ('the second', True)]
@@ -64,7 +65,7 @@ from pathlib import Path
 from typing import Tuple, Union
 
 from .inflate import INFLATE_JS
-from .player_data import FRAMES_ELEMENT, decode, encode, pack, page_data, pieces_of
+from .player_data import FRAMES_ELEMENT, decode, encode, pack, page_data, page_json, pieces_of
 
 __all__ = ["Frame", "Player", "page_data", "read_page"]
 
@@ -100,12 +101,12 @@ class Player:
     def html(self):
         """The page: one self-contained HTML document (a string)."""
         pieces, changes = encode([pieces_of(frame.svg) for frame in self.frames])
-        data = {
-            "pieces": pieces, "frames": changes, "interval": round(self.interval * 1000),
+        payload = page_json({
+            "pictures": pack({"pieces": pieces, "frames": changes}),  # compressed, in base64
+            "interval": round(self.interval * 1000),
             "captions": [frame.caption for frame in self.frames],
             "extras": [frame.html for frame in self.frames],
-        }
-        payload = pack(data)  # compressed, in base64: nothing in it can end its <script>
+        })
         title = _html.escape(self.title)
         heading = f"<h1>{title}</h1>" if title else ""
         return _PAGE.format(
@@ -185,8 +186,9 @@ h1 { font-size: 1.2em; margin: 0 0 0.3em 0; }
 _SCRIPT = """
 (function () {
   "use strict";
-  var data = JSON.parse(unpack(document.getElementById("frames").textContent.trim()));
-  var count = data.frames.length, current = -1, timer = null;
+  var data = JSON.parse(document.getElementById("frames").textContent);
+  var pictures = JSON.parse(unpack(data.pictures));  // the SVG's pieces and each frame's changes
+  var count = pictures.frames.length, current = -1, timer = null;
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
   var number = document.getElementById("number"), play = document.getElementById("play");
@@ -198,7 +200,7 @@ _SCRIPT = """
   var MIN_AUTO = 0.5, STEP = 1.25, SMALLEST = 0.05, LARGEST = 4;
   var MIN_PIN = 0.4;  // the panel's copy is not shown smaller than this share of its size
   var zoom = "auto", scale = 1, natural = null;
-  var frames = decode(data.frames);
+  var frames = decode(pictures.frames);
   function decode(changes) {
     // each frame's piece numbers, from its changes to the frame before (k >= 0: piece k;
     // -1 - start, count: that run of the frame before)
@@ -217,7 +219,7 @@ _SCRIPT = """
   }
   function svgOf(i) {
     var out = [];
-    for (var k = 0; k < frames[i].length; k++) { out.push(data.pieces[frames[i][k]]); }
+    for (var k = 0; k < frames[i].length; k++) { out.push(pictures.pieces[frames[i][k]]); }
     return out.join("");
   }
   function svg() { return picture.querySelector("svg"); }

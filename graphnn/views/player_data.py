@@ -5,9 +5,9 @@ Successive frames of an animation mostly repeat each other, so the page stores e
 each node's and edge's drawing as a piece), and each frame as its changes from the frame
 before: a list of piece numbers to add (``k >= 0``) and of runs of the frame before to keep
 (``-1 - start, count``). A frame that changes a few pieces of the one before costs a few
-numbers, however many frames came before it. The whole is JSON, compressed with ``zlib``'s
-raw DEFLATE and written in base64 (``pack``), which the page's script decodes
-(``graphnn.views.inflate``).
+numbers, however many frames came before it. Pieces and changes are JSON, compressed with
+``zlib``'s raw DEFLATE and written in base64 (``pack``), which the page's script decodes
+(``graphnn.views.inflate``); the captions stay plain JSON beside them (``page_json``).
 
 >>> pieces, changes = encode([("<svg>", "a", "</svg>"), ("<svg>", "b", "</svg>")])
 >>> pieces, changes
@@ -21,11 +21,12 @@ import json
 import re
 import zlib
 
-__all__ = ["pieces_of", "encode", "changes_from", "decode", "pack", "page_data", "FRAMES_ELEMENT"]
+__all__ = ["pieces_of", "encode", "changes_from", "decode", "pack", "unpack", "page_json", "page_data",
+           "FRAMES_ELEMENT"]
 
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)  # <?xml ...?>, <!DOCTYPE ...>, comments
 #: the element of the page that holds the packed frames
-FRAMES_ELEMENT = '<script type="application/octet-stream" id="frames">{data}</script>'
+FRAMES_ELEMENT = '<script type="application/json" id="frames">{data}</script>'
 
 
 def pieces_of(svg):
@@ -39,21 +40,37 @@ def pieces_of(svg):
 
 
 def pack(data):
-    """``data`` (JSON-able) as the page holds it: JSON, raw DEFLATE (as ``inflate`` reads
-    it), base64. No character of it can end or escape its ``<script>`` element."""
+    """``data`` (JSON-able) packed: JSON, raw DEFLATE (as the page's ``inflate`` reads it),
+    base64 (a str of ASCII letters, digits, ``+``, ``/`` and ``=``)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return base64.b64encode(packer.compress(text) + packer.flush()).decode("ascii")
 
 
+def unpack(text):
+    """What ``pack`` packed."""
+    return json.loads(zlib.decompress(base64.b64decode(text), -15).decode("utf-8"))
+
+
+def page_json(data):
+    """``data`` as the JSON text of the page's ``<script>`` element: inside one, ``</script``
+    ends it and ``<!--`` starts an escape in which a later ``<script`` hides the real end (the
+    page would be lost); ``<`` appears in this JSON only inside strings, where ``\\u003c``
+    means the same character, so none is left."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
 def page_data(html):
     """What the script of a page ``Player.html()`` wrote reads: a dict of ``pieces``,
-    ``frames`` (each frame's changes), ``captions``, ``extras`` and ``interval`` (ms)."""
+    ``frames`` (each frame's changes; both packed in the page, ``pack``), ``captions``,
+    ``extras`` and ``interval`` (ms)."""
     start, end = FRAMES_ELEMENT.split("{data}")
     found = re.search(re.escape(start) + "(.*?)" + re.escape(end), html, re.S)
     if found is None:
         raise ValueError("page_data: not a page written by graphnn's Player (no frames in it)")
-    return json.loads(zlib.decompress(base64.b64decode(found.group(1)), -15).decode("utf-8"))
+    data = json.loads(found.group(1))
+    data.update(unpack(data.pop("pictures")))
+    return data
 
 
 def decode(data):
