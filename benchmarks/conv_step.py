@@ -10,8 +10,10 @@ with cross entropy, whose gradient is ``Yhat - Y`` (fused, in all three). One st
 forward pass, the backward pass (no input gradient for the data: the convolution's
 ``backward_parameters``) and a plain SGD update.
 
-- ``graphnn``: the layers driven by hand through their public (checked) methods, as the
-  seed's hand-written loop does; the graph's fast path would skip the checks.
+- ``graphnn``: the network as a ``Graph``, a step as a user writes it (``forward``,
+  ``backward``, ``SGD.step``); the graph runs its fast path.
+- ``layers``: the same layers driven by hand through their public (checked) methods, as the
+  seed's hand-written loop does.
 - ``numpy``: the same network in plain numpy, the floor: im2col as an ``N H W x 9`` matrix
   times ``9 x 8``, channels last, pooling by a reshape and a max, its gradient by a mask.
 - ``torch f64`` / ``torch f32``: ``nn.Conv2d``, ``F.relu``, ``F.max_pool2d``, ``nn.Linear``,
@@ -34,6 +36,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import graphnn as gn  # noqa: E402
+from graphnn.training.optim import SGD  # noqa: E402
 
 try:
     import torch
@@ -58,22 +61,10 @@ def softmax(Z):
 
 
 # ----------------------------------------------------------------------------- graphnn
-def relu_for_images():
-    """graphnn's ReLU, taking ``N x C x H x W`` (it does once values of any rank reach the
-    element-wise layers; until then a subclass that accepts any rank, the same math)."""
-    if gn.ReLULayer.input_ndim is None:
-        return gn.ReLULayer()
-
-    class ImageReLU(gn.ReLULayer):
-        input_ndim = None
-
-    return ImageReLU()
-
-
 def graphnn_step(n, dtype):
     X, Y = make_data(n, dtype)
     conv = gn.ConvolutionalLayer(1, CHANNELS, 3, padding=1, seed=0, dtype=dtype)
-    relu, pool, flat = relu_for_images(), gn.MaxPoolLayer(2), gn.FlatteningLayer()
+    relu, pool, flat = gn.ReLULayer(), gn.MaxPoolLayer(2), gn.FlatteningLayer()
     fc = gn.FullyConnectedLayer(CHANNELS * 16, CLASSES, seed=1, dtype=dtype)
     parameters = conv.parameters() + fc.parameters()
 
@@ -86,6 +77,25 @@ def graphnn_step(n, dtype):
         conv.backward_parameters(G)
         for p in parameters:
             p.value -= LEARNING_RATE * p.grad
+
+    return step
+
+
+def graph_step(n, dtype):
+    """The same network as a ``Graph`` (softmax and cross entropy fused by the graph), a step
+    as a user writes it: ``forward``, ``backward``, the optimizer's ``step``."""
+    X, Y = make_data(n, dtype)
+    conv = gn.ConvolutionalLayer(1, CHANNELS, 3, padding=1, seed=0, dtype=dtype)
+    fc = gn.FullyConnectedLayer(CHANNELS * 16, CLASSES, seed=1, dtype=dtype)
+    graph = gn.Graph.sequential(conv, gn.ReLULayer(), gn.MaxPoolLayer(2), gn.FlatteningLayer(),
+                                fc, gn.SoftmaxLayer(), objective=gn.CrossEntropy())
+    optimizer = SGD(graph.parameters(), lr=LEARNING_RATE)
+    feed = {"X": X, "Y": Y}
+
+    def step():
+        graph.forward(feed)
+        graph.backward()
+        optimizer.step()
 
     return step
 
@@ -173,7 +183,8 @@ def main(argv=None):
 
     columns = []
     for dtype, suffix in ((np.float64, "f64"), (np.float32, "f32")):
-        columns += [(f"numpy {suffix}", numpy_step, dtype), (f"graphnn {suffix}", graphnn_step, dtype)]
+        columns += [(f"numpy {suffix}", numpy_step, dtype), (f"layers {suffix}", graphnn_step, dtype),
+                    (f"graphnn {suffix}", graph_step, dtype)]
         if use_torch:
             columns.append((f"torch {suffix}", torch_step, dtype))
     if not use_torch:
@@ -194,7 +205,8 @@ def main(argv=None):
     for name in steps:
         print(f"  {name:<12}{med[name]:>10,.0f}")
     for suffix in ("f64", "f32"):
-        line = f"{suffix}: graphnn / numpy = {med[f'graphnn {suffix}'] / med[f'numpy {suffix}']:.3f}"
+        line = (f"{suffix}: graphnn / numpy = {med[f'graphnn {suffix}'] / med[f'numpy {suffix}']:.3f}"
+                f", layers / numpy = {med[f'layers {suffix}'] / med[f'numpy {suffix}']:.3f}")
         if use_torch:
             line += f";  torch / graphnn = {med[f'torch {suffix}'] / med[f'graphnn {suffix}']:.2f}x"
         print(line)
