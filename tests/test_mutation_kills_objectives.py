@@ -238,7 +238,11 @@ def test_log_loss_warns_when_labels_and_probabilities_look_swapped():
     for method in (LogLoss().eval, LogLoss().gradient):
         with pytest.warns(UserWarning, match=r"are the arguments swapped\?") as record:
             method(probabilities, labels)
-        assert "LogLoss" in str(record[0].message) and "eval(Y, Yhat)" in str(record[0].message)
+        message = str(record[0].message)
+        assert message.startswith("LogLoss: ") and "eval(Y, Yhat)" in message
+        # which argument is which, and the line to write in a Graph (copied as it stands)
+        assert "(Yhat, the second argument)" in message and "(Y, the first)" in message
+        assert "g.add(LogLoss(), target, estimate)" in message
 
 
 PACKAGE = Path(graphnn.__file__).resolve().parent
