@@ -71,6 +71,13 @@ def test_as_batch_names_the_rank_it_wants(ndim, value, words):
     assert message_of(as_batch, value, "o", "x", ndim=ndim).startswith(words)
 
 
+def test_as_matrix_and_as_batch_by_default_want_n_x_d_and_call_it_the_input():
+    for convert in (as_matrix, as_batch):
+        assert message_of(convert, np.ones((2, 2, 2)), "o").startswith(
+            "o: input must be a 2-D N x D array, got 3-D shape (2, 2, 2)")
+    assert as_batch(np.ones((2, 3), dtype=int), "o").shape == (2, 3)
+
+
 def test_as_batch_hints_follow_the_rank():
     # a 1-D array where rows are wanted: both readings
     message = message_of(as_batch, np.ones(3), "o", "x", ndim=2)
@@ -172,3 +179,4 @@ def test_a_parameter_converts_to_an_array_as_numpy_asks():
                                          "value without a copy"):
         p.__array__(np.float32, copy=False)
     assert p.__array__(None, copy=False) is value
+    assert p.__array__(np.float32).dtype == np.float32  # the protocol itself, not numpy's help
