@@ -1,5 +1,5 @@
 """Log loss (the negative log likelihood of Bernoulli targets)."""
-import sys
+import inspect
 import warnings
 
 import numpy as np
@@ -46,7 +46,7 @@ class LogLoss(Objective):
                 "and every target (Y, the first) lies strictly between 0 and 1: are the "
                 "arguments swapped? The order is eval(Y, Yhat) and gradient(Y, Yhat), targets "
                 "first (in a Graph: g.add(LogLoss(), target, estimate)).",
-                UserWarning, stacklevel=_caller_outside_graphnn(sys._getframe()))
+                UserWarning, stacklevel=_caller_outside_graphnn(inspect.currentframe()))
 
     @checked_pair
     def eval(self, Y, Yhat):
