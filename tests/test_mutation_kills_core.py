@@ -4,9 +4,11 @@ for, the hints, the conversions) and ``Parameter`` (its gradient, its array prot
 import numpy as np
 import pytest
 
-from graphnn._validation import (as_batch, as_matrix, describe_shape, integer_at_least, is_batch,
-                                 is_matrix, one_d_hint, require_finite, require_same_shape,
-                                 require_width)
+import warnings
+
+from graphnn._validation import (as_batch, as_matrix, describe_shape, ieee_arithmetic, ieee_quiet,
+                                 integer_at_least, is_batch, is_matrix, one_d_hint, require_finite,
+                                 require_same_shape, require_width)
 from graphnn.parameter import Parameter
 
 
@@ -139,6 +141,21 @@ def test_require_finite_counts_and_locates():
     assert message_of(require_finite, X, "o", "x") == (
         "o: x (3 x 2) holds 2 NaN or inf entries, the first at row 1, column 1 (inf)")
     require_finite(np.zeros((3, 2)), "o")
+
+
+def overflow_invalid_and_divide():
+    big, x = np.array([1000.0]), np.array([-1.0, 0.0])
+    return np.exp(big), np.sqrt(x), x / 0.0
+
+
+def test_the_ieee_context_and_decorator_silence_overflow_invalid_and_divide():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning fails
+        with ieee_arithmetic():
+            exp, root, ratio = overflow_invalid_and_divide()
+        assert exp[0] == np.inf and np.isnan(root[0]) and np.isnan(ratio[1])
+        exp, root, ratio = ieee_quiet(overflow_invalid_and_divide)()  # decorated when the test runs
+        assert ratio[0] == -np.inf
 
 
 # --- Parameter ---------------------------------------------------------------------------------
