@@ -1,10 +1,10 @@
 """What mutation testing found unchecked in the engine's shared pieces (docs/reliability.md,
 "Mutation testing"): the input checks of ``graphnn._validation`` (which rank each message asks
 for, the hints, the conversions) and ``Parameter`` (its gradient, its array protocol)."""
+import warnings
+
 import numpy as np
 import pytest
-
-import warnings
 
 from graphnn._validation import (as_batch, as_matrix, describe_shape, ieee_arithmetic, ieee_quiet,
                                  integer_at_least, is_batch, is_matrix, one_d_hint, require_finite,
