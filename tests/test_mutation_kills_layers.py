@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from graphnn import (AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer,
-                     InitialStateLayer, MultiplyLayer, SliceLayer)
+from graphnn import (AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer,
+                     FlatteningLayer, FullyConnectedLayer, InitialStateLayer, MultiplyLayer,
+                     SliceLayer)
 from graphnn.layers.Layer import Layer, checked_backward, checked_forward
 from graphnn.objectives.Objective import Objective, checked_pair
 
@@ -94,6 +95,7 @@ def test_jacobians_keep_the_inputs_dtype(dtype):
     (lambda: BatchNormLayer(0), "BatchNormLayer: width must be a positive integer, got 0"),
     (lambda: BatchNormLayer(2, momentum=1.5), "BatchNormLayer: momentum must be a number in [0, 1]"),
     (lambda: BatchNormLayer(2, momentum=True), "BatchNormLayer: momentum must be a number in [0, 1]"),
+    (lambda: BatchNormLayer(2, eps=True), "BatchNormLayer: eps must be a positive number, got True"),
     (lambda: InitialStateLayer(0), "InitialStateLayer: width must be a positive integer, got 0"),
     (lambda: InitialStateLayer(2, dtype=np.int64),
      "InitialStateLayer: dtype must be a floating type, got int64"),
@@ -147,3 +149,19 @@ def test_slice_layer_says_how_many_columns_it_needs():
     with pytest.raises(ValueError) as info:
         SliceLayer(1, 4).forward(np.ones((5, 3)))
     assert str(info.value) == "SliceLayer [1:4]: input has 3 columns, needs at least 4 (got 5 x 3)"
+
+
+def test_a_convolution_names_weights_it_cannot_read():
+    layer = ConvolutionalLayer(1, 2, 3)
+    with pytest.raises(ValueError) as info:
+        layer.setWeights([[1.0], [1.0, 2.0]])  # ragged
+    assert str(info.value).startswith(f"{layer.describe()}: weights could not be read as an array (")
+
+
+def test_flattening_says_which_jacobian_is_too_big():
+    layer = FlatteningLayer()
+    layer.forward(np.zeros((1, 1, 60, 60)))  # D = 3600: 1 x 3600 x 3600 = 12,960,000 entries
+    with pytest.raises(ValueError) as info:
+        layer.gradient()
+    assert str(info.value).startswith("FlatteningLayer: gradient() would be 1 x 3600 x 3600 = "
+                                      "12,960,000 entries")
