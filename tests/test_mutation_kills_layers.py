@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from graphnn import (AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer,
-                     FlatteningLayer, FullyConnectedLayer, InitialStateLayer, MultiplyLayer,
-                     SliceLayer)
+                     FlatteningLayer, FullyConnectedLayer, InitialStateLayer, MaxPoolLayer,
+                     MultiplyLayer, SliceLayer)
 from graphnn.layers.Layer import Layer, checked_backward, checked_forward
 from graphnn.objectives.Objective import Objective, checked_pair
 
@@ -97,6 +97,7 @@ def test_jacobians_keep_the_inputs_dtype(dtype):
     (lambda: BatchNormLayer(2, momentum=True), "BatchNormLayer: momentum must be a number in [0, 1]"),
     (lambda: BatchNormLayer(2, eps=True), "BatchNormLayer: eps must be a positive number, got True"),
     (lambda: InitialStateLayer(0), "InitialStateLayer: width must be a positive integer, got 0"),
+    (lambda: BatchNormLayer(2, dtype=np.int64), "BatchNormLayer: dtype must be a floating type, got int64"),
     (lambda: InitialStateLayer(2, dtype=np.int64),
      "InitialStateLayer: dtype must be a floating type, got int64"),
     (lambda: DropoutLayer(0.5, seed=-1), "DropoutLayer: seed must be an integer >= 0, got -1"),
@@ -165,3 +166,41 @@ def test_flattening_says_which_jacobian_is_too_big():
         layer.gradient()
     assert str(info.value).startswith("FlatteningLayer: gradient() would be 1 x 3600 x 3600 = "
                                       "12,960,000 entries")
+
+
+def test_batch_norm_keeps_its_arrays_in_its_dtype():
+    layer = BatchNormLayer(2, dtype=np.float32)
+    arrays = [layer.scale.value, layer.shift.value, layer.running_mean, layer.running_var]
+    assert [a.dtype for a in arrays] == [np.float32] * 4
+    np.testing.assert_array_equal(layer.scale.value, [[1, 1]])
+    np.testing.assert_array_equal(layer.running_var, [[1, 1]])
+
+
+def test_max_pool_describes_a_stride_that_is_not_its_size():
+    assert MaxPoolLayer(2).describe() == "MaxPoolLayer 2x2"
+    assert MaxPoolLayer(2, stride=1).describe() == "MaxPoolLayer 2x2 stride 1"
+    assert MaxPoolLayer(2, stride=(1, 2)).describe() == "MaxPoolLayer 2x2 stride 1x2"
+
+
+def test_max_pool_refuses_images_lower_or_narrower_than_its_window():
+    for shape in [(1, 1, 2, 5), (1, 1, 5, 2)]:
+        with pytest.raises(ValueError) as info:
+            MaxPoolLayer(3).forward(np.ones(shape))
+        assert str(info.value).startswith(
+            f"MaxPoolLayer 3x3: input images of {shape[2]} x {shape[3]} pixels are smaller than "
+            "the 3 x 3 window")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_jacobians_keep_the_dtype(dtype):
+    layer = MaxPoolLayer(2)
+    layer.forward(np.arange(16, dtype=dtype).reshape(1, 1, 4, 4))
+    jacobian = layer.gradient()
+    assert jacobian.dtype == dtype and jacobian.shape == (1, 4, 16)
+
+
+def test_max_pool_says_which_jacobian_is_too_big():
+    layer = MaxPoolLayer(2)
+    layer.forward(np.zeros((1, 1, 120, 120)))  # 1 x 3600 x 14400 entries
+    with pytest.raises(ValueError, match=r"^MaxPoolLayer 2x2: gradient\(\) would be 1 x 3600 x 14400 = "):
+        layer.gradient()
