@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from graphnn import (AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer,
+from graphnn import (AddLayer, BatchNormLayer, InputLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer,
                      FlatteningLayer, FullyConnectedLayer, InitialStateLayer, MaxPoolLayer,
                      MultiplyLayer, SliceLayer)
 from graphnn.layers.Layer import Layer, checked_backward, checked_forward
@@ -204,3 +204,45 @@ def test_max_pool_says_which_jacobian_is_too_big():
     layer.forward(np.zeros((1, 1, 120, 120)))  # 1 x 3600 x 14400 entries
     with pytest.raises(ValueError, match=r"^MaxPoolLayer 2x2: gradient\(\) would be 1 x 3600 x 14400 = "):
         layer.gradient()
+
+
+def test_a_convolution_says_how_many_channels_it_wants():
+    with pytest.raises(ValueError, match=r"input must have 1 channel \(N x 1 x H x W\), got 1 x 2 x 4 x 4"):
+        ConvolutionalLayer(1, 1, 3).forward(np.ones((1, 2, 4, 4)))
+    with pytest.raises(ValueError, match=r"input must have 2 channels \(N x 2 x H x W\), got 1 x 1 x 4 x 4"):
+        ConvolutionalLayer(2, 1, 3).forward(np.ones((1, 1, 4, 4)))
+
+
+def test_a_convolution_refuses_images_narrower_than_its_kernel_once_padded():
+    layer = ConvolutionalLayer(1, 1, 4, padding=1)
+    with pytest.raises(ValueError, match="padded to 4 x 3, are smaller than the 4 x 4 kernel"):
+        layer.forward(np.ones((1, 1, 2, 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_convolutions_jacobian_keeps_its_dtype(dtype):
+    layer = ConvolutionalLayer(1, 2, 2, seed=0, dtype=dtype)
+    layer.forward(np.ones((1, 1, 3, 3), dtype=dtype))
+    jacobian = layer.gradient()
+    assert jacobian.dtype == dtype and jacobian.shape == (8, 9)
+
+
+def test_a_convolution_says_which_jacobian_is_too_big():
+    layer = ConvolutionalLayer(1, 1, 1)
+    layer.forward(np.zeros((1, 1, 60, 60)))  # 3600 outputs x 3600 inputs
+    with pytest.raises(ValueError, match=r"gradient\(\) would be 3600 x 3600 = 12,960,000 entries"):
+        layer.gradient()
+
+
+def test_a_jacobian_of_exactly_the_limit_is_built():
+    layer = FlatteningLayer()
+    layer.forward(np.zeros((10, 1000)))  # 10 x 1000 x 1000 = JACOBIAN_LIMIT entries
+    assert layer.gradient().shape == (10, 1000, 1000)
+
+
+def test_input_layer_z_scores_three_d_data_channel_by_channel():
+    X = np.array([[[0.0, 2.0]], [[2.0, 4.0]]])  # N x C x L = 2 x 1 x 2: one channel, 4 values
+    layer = InputLayer(X)
+    assert layer.describe() == "InputLayer 1 x 2"
+    std = np.std([0.0, 2.0, 2.0, 4.0], ddof=1)
+    np.testing.assert_allclose(layer.forward(X)[:, 0, :], [[-2 / std, 0.0], [0.0, 2 / std]])
