@@ -106,6 +106,8 @@ def test_jacobians_keep_the_inputs_dtype(dtype):
     (lambda: SliceLayer(2, 2), "SliceLayer: stop must be an integer >= 3, got 2"),
     (lambda: SliceLayer(-1, 2), "SliceLayer: start must be an integer >= 0, got -1"),
     (lambda: FullyConnectedLayer(0, 1), "FullyConnectedLayer: sizeIn must be a positive integer"),
+    (lambda: ConvolutionalLayer(1, 1, 3, stride=0), "ConvolutionalLayer: stride"),
+    (lambda: ConvolutionalLayer(1, 1, 3, padding=-1), "ConvolutionalLayer: padding"),
 ])
 def test_bad_constructor_arguments_are_named(make, message):
     with pytest.raises(ValueError) as info:
@@ -126,6 +128,13 @@ def test_parameters_are_named_as_saved_files_name_them():
     assert [p.name for p in InitialStateLayer(3).parameters()] == ["state"]
     assert [p.name for p in BatchNormLayer(3).parameters()] == ["scale", "shift"]
     assert [p.name for p in FullyConnectedLayer(2, 3).parameters()] == ["weights", "biases"]
+    assert [p.name for p in ConvolutionalLayer(1, 2, 3).parameters()] == ["weights", "biases"]
+
+
+def test_a_convolution_draws_its_parameters_on_both_sides_of_zero():
+    layer = ConvolutionalLayer(2, 8, 3, seed=0)
+    for values in (layer.getWeights(), layer.getBiases()):
+        assert (values < 0).any() and (values > 0).any() and len(np.unique(values)) == values.size
 
 
 def test_no_mode_has_run_before_the_first_forward():
