@@ -128,6 +128,9 @@ def test_parameters_are_named_as_saved_files_name_them():
     assert [p.name for p in InitialStateLayer(3).parameters()] == ["state"]
     assert [p.name for p in BatchNormLayer(3).parameters()] == ["scale", "shift"]
     assert [p.name for p in FullyConnectedLayer(2, 3).parameters()] == ["weights", "biases"]
+
+
+def test_a_convolutions_parameters_are_named_as_saved_files_name_them():
     assert [p.name for p in ConvolutionalLayer(1, 2, 3).parameters()] == ["weights", "biases"]
 
 
