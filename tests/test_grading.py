@@ -301,7 +301,7 @@ def test_raise_on_failure_holds_the_table():
 
 
 def test_an_instance_instead_of_a_class_is_refused():
-    with pytest.raises(TypeError, match="not 'StudentSigmoid' object"):
+    with pytest.raises(TypeError, match=r"check_layer\(lambda: StudentSigmoid\(...\)\)\), not a 'StudentSigmoid' object"):
         check_layer(StudentSigmoid())
 
 

@@ -9,7 +9,6 @@ means or sums; which conventions the class follows is in ``report.conventions``.
 layer (a class named ``...InputLayer``, or built from data) gets no gradient checks: the
 assignment asks none of it.
 """
-import numbers
 
 import numpy as np
 
@@ -20,8 +19,10 @@ from .inputs import (as_jacobians, compare, contract, input_layer_data, kind_of,
 from .layer_answers import check_against_reference, check_seed_numbers, weights_orientation
 from .layer_advice import check_arguments_unchanged, check_extremes, check_wrong_shapes
 from .reference import reference_for
-from .report import CheckFailure, finish
-from .student import DEFAULT_SIZE_IN, build, parameter_gradients, student_parameters, update_style
+from .limits import DEFAULT_TIMEOUT, CheckTimeout, call_with_time_limit
+from .report import CheckFailure, finish, timed_out_report
+from .student import (DEFAULT_SIZE_IN, DtypeNotes, as_width, build, parameter_gradients, student_parameters,
+                      update_style)
 
 __all__ = ["check_layer", "LayerContext", "LAYER_CHECKS", "LAYER_ADVICE", "LAYER_SIZES", "DEFAULT_WIDTH", "EXACT_TOLERANCE"]
 
@@ -33,6 +34,21 @@ DEFAULT_WIDTH = 3
 EXACT_TOLERANCE = 1e-10
 
 
+def _checked_input_width(input_width):
+    """``input_width`` as ``None``, an ``int`` or a tuple of them; ``ValueError`` otherwise."""
+    if input_width is None:
+        return None
+    several = isinstance(input_width, (tuple, list))
+    widths = []
+    for value in (input_width if several else (input_width,)):
+        width, problem = as_width(value, "input_width")
+        if width is None or problem:
+            raise ValueError(f"check_layer: {problem}; give a positive integer D (a tuple of them for a layer of "
+                             f"several inputs)")
+        widths.append(width)
+    return tuple(widths) if several else widths[0]
+
+
 class LayerContext:
     """What the layer checks share: how to build the layer (``layer()``), its ``name``,
     ``kind`` (``'input'``, ``'weights'`` or ``'plain'``), input ``widths``, the inputs they try
@@ -42,12 +58,14 @@ class LayerContext:
 
     def __init__(self, make, input_width=None, make_inputs=None, reference="auto", conventions=None):
         self.make, self.pinned, self.conventions = make, validate_conventions(conventions), {}
-        width = input_width if isinstance(input_width, numbers.Integral) else (
-            input_width[0] if isinstance(input_width, (tuple, list)) and len(input_width) == 1 else None)
+        self.size_notes, self.dtypes = [], DtypeNotes()
+        input_width = _checked_input_width(input_width)
+        width = input_width if isinstance(input_width, int) else (
+            input_width[0] if isinstance(input_width, tuple) and len(input_width) == 1 else None)
         self.data = input_layer_data(width or DEFAULT_WIDTH)
         first = build(make, width, self.data)
         self.name = type(first).__name__
-        self.n_inputs = int(getattr(first, "n_inputs", 1))
+        self.n_inputs = self._n_inputs(first)
         self.built_from_data = isinstance(make, type) and first is not None and self._took_data(make)
         self.kind = "input" if ("InputLayer" in self.name or self.built_from_data) else (
             "weights" if self._parameters(first) else "plain")
@@ -56,6 +74,27 @@ class LayerContext:
         if self.make_inputs is None:
             self.make_inputs = self._data_inputs if self.kind == "input" else away_from_zero_inputs(*self.widths)
         self.reference = reference_for(self.name, reference)
+
+    def _n_inputs(self, first):
+        value = getattr(first, "n_inputs", 1)
+        count, problem = as_width(value, "n_inputs")
+        if count is None:
+            self.size_notes.append(f"{problem}; the layer was checked with 1 input")
+        elif problem:
+            self.size_notes.append(problem)
+        return count or 1
+
+    @property
+    def notes(self):
+        """What the kit noticed that no check decides: a ``sizeIn`` or ``n_inputs`` that is not
+        a positive integer (and what was used instead), methods returning another dtype than
+        float64."""
+        return self.size_notes + self.dtypes.sentences()
+
+    def explain(self, failure):
+        """``failure`` led by the dtype when the class computes in another dtype than float64
+        (``student.DtypeNotes``): that, not a wrong derivative, is what to fix first."""
+        return self.dtypes.explain(failure)
 
     def _took_data(self, make):
         try:
@@ -73,18 +112,27 @@ class LayerContext:
 
     def _widths(self, first, input_width):
         if input_width is not None:
-            widths = (input_width,) * self.n_inputs if isinstance(input_width, numbers.Integral) else input_width
-            widths = tuple(int(w) for w in widths)
+            widths = (input_width,) * self.n_inputs if isinstance(input_width, int) else input_width
             if len(widths) != self.n_inputs:
                 raise ValueError(f"check_layer: {self.name} takes {self.n_inputs} inputs, got widths {widths}")
             return widths
         if self.kind == "input" and self.built_from_data:
             return (self.data.shape[1],)
-        size_in = getattr(first, "sizeIn", None)
-        if isinstance(size_in, numbers.Integral):
-            return (int(size_in),) * self.n_inputs
+        size_in, problem = as_width(getattr(first, "sizeIn", None)) if hasattr(first, "sizeIn") else (None, "")
+        if size_in is not None:
+            if problem:
+                self.size_notes.append(problem)
+            return (size_in,) * self.n_inputs
         if self.kind != "weights":
+            if problem:
+                self.size_notes.append(f"{problem}; the width {DEFAULT_WIDTH} was tried")
             return (DEFAULT_WIDTH,) * self.n_inputs
+        widths = self._weights_width(first, problem)
+        if problem:
+            self.size_notes.append(f"{problem}; the width {widths[0]} was read from the weights")
+        return widths
+
+    def _weights_width(self, first, size_problem):
         weights = [p for p in student_parameters(first) if p.name == "weights"]
         shape = np.shape(weights[0].raw()) if weights else ()
         candidates = sorted(dict.fromkeys(shape), key=lambda w: w != DEFAULT_SIZE_IN)
@@ -97,7 +145,7 @@ class LayerContext:
             except Exception as err:  # the width is wrong, or forward is: try the next one
                 problem = err
         raise ValueError(
-            f"check_layer: cannot tell {self.name}'s input width: it has no sizeIn attribute, and forward "
+            f"check_layer: cannot tell {self.name}'s input width: {size_problem or 'it has no sizeIn attribute'}, and forward "
             f"failed on the widths its weights suggest ({' and '.join(map(str, candidates)) or 'none'}"
             f"{'; ' + type(problem).__name__ + ': ' + str(problem)[:80] if problem else ''}). Give the class a "
             f"sizeIn attribute, or pass check_layer({self.name}, input_width=D)")
@@ -120,10 +168,10 @@ class LayerContext:
         """A seeded random ``gradIn`` of ``shape``."""
         return np.random.default_rng([shape[0], salt, 16]).standard_normal(shape)
 
-    @staticmethod
-    def forward(layer, inputs, copy=True):
-        """``layer.forward(*inputs)`` (on copies), refused unless a 2-D array."""
-        out = layer.forward(*[x.copy() for x in inputs] if copy else inputs)
+    def forward(self, layer, inputs, copy=True):
+        """``layer.forward(*inputs)`` (on copies), refused unless a 2-D array; a dtype other
+        than float64 is noted (``explain``)."""
+        out = self.dtypes.record("forward", layer.forward(*[x.copy() for x in inputs] if copy else inputs))
         if not isinstance(out, np.ndarray) or out.ndim != 2:
             raise CheckFailure(f"forward returned {kind_of(out)}, not a 2-D N x K array",
                                "every value is 2-D: one row per observation, also for N = 1")
@@ -131,7 +179,7 @@ class LayerContext:
 
     def backward(self, layer, G, copy=True):
         """``layer.backward(G)`` as a tuple, one gradient per input."""
-        result = layer.backward(G.copy() if copy else G)
+        result = self.dtypes.record("backward", layer.backward(G.copy() if copy else G))
         if self.n_inputs == 1:
             return (np.asarray(result, dtype=float),)
         if not isinstance(result, (tuple, list)) or len(result) != self.n_inputs:
@@ -141,7 +189,7 @@ class LayerContext:
     def jacobians(self, layer, n, k):
         """``[(N x K x D tensor, form)]`` per input, from ``layer.gradient()`` in any allowed
         form; records the form in ``conventions`` (or fails a pinned one)."""
-        result = layer.gradient()
+        result = self.dtypes.record("gradient()", layer.gradient())
         results = [result] * self.n_inputs
         if self.n_inputs > 1 and not isinstance(result, np.ndarray):
             if not isinstance(result, (tuple, list)) or len(result) != self.n_inputs:
@@ -314,6 +362,13 @@ def _check_parameter_gradients(context):
     if not parameters:
         return "not checked: no parameters (no weights or biases found)"
     where = ", ".join(f"{p.name} ({p.where})" for p in parameters)
+    for p in parameters:
+        dtype = np.asarray(p.raw()).dtype
+        if dtype.kind != "f":
+            raise CheckFailure(f"{p.name} ({p.where}) are {dtype} (integers): an update {p.name} -= eta * gradient "
+                               "cannot be stored in them", "initialise weights and biases as floats "
+                               "(rng.normal(size=...), np.zeros(shape)), not with integers (randint, dtype=int)",
+                               explained=True)
     note_convention(context.conventions, context.pinned, "weights",
                     weights_orientation(probe, context.widths[0], parameters))
     style = update_style(probe)
@@ -360,6 +415,10 @@ def _graphnn_parameters(context):
             parameter.zero_grad()
         context.backward(layer, G)
         for parameter in parameters:
+            if parameter.value.dtype != np.float64:
+                raise CheckFailure(f"{parameter.name} is {parameter.value.dtype}; the checks compare in float64",
+                                   "check the layer built in float64: central differences need float64's digits",
+                                   explained=True)
             numeric = numerical_gradient(lambda: float(np.sum(G * context.forward(layer, inputs))) / n, parameter.value)
             names += [parameter.name] if parameter.name not in names else []
             worst = max(worst, compare(parameter.grad, numeric, DEFAULT_TOLERANCE, f"N = {n}, d(mean)/d{parameter.name}",
@@ -387,7 +446,7 @@ LAYER_ADVICE = ("arguments unchanged", "extreme inputs", "wrong shapes refused")
 
 
 def check_layer(make_layer, input_width=None, raise_on_failure=False, make_inputs=None, *,
-                strict=False, conventions=None, reference="auto", time_limit=None):
+                strict=False, conventions=None, reference="auto", timeout=DEFAULT_TIMEOUT, time_limit=None):
     """Check a layer against the assignment's contract; returns a ``ContractReport``.
 
     ``make_layer``: the class (built with ``sizeIn``/``sizeOut`` or data when its constructor
@@ -400,8 +459,10 @@ def check_layer(make_layer, input_width=None, raise_on_failure=False, make_input
     too. ``conventions``: ``{what: convention}`` the teacher pins (``CONVENTIONS``).
     ``reference``: the graphnn class to compare values with (default: the one of the same
     name; ``None``: none). With ``raise_on_failure=True`` a failure raises
-    ``AssertionError`` holding the report's table. ``time_limit``: seconds each check may run
-    (in a process's main thread; see ``report.time_limit``).
+    ``AssertionError`` holding the report's table. ``timeout``: seconds each check (and the
+    building of the class) may run, ``DEFAULT_TIMEOUT`` by default, ``None`` for no limit: a
+    check that runs longer fails naming the method that was running and the time, and the
+    checks after it are not run (``limits``); ``time_limit`` is its older name.
 
     The checks (``LAYER_CHECKS``), for ``N = 1`` and ``N = 7``: output shapes; rows computed
     independently (not checked, and said so, for a layer whose ``batch_dependence`` names why
@@ -418,6 +479,11 @@ def check_layer(make_layer, input_width=None, raise_on_failure=False, make_input
     >>> check_layer(TanhLayer).passed
     True
     """
-    context = LayerContext(make_layer, input_width, make_inputs, reference, conventions)
+    seconds = timeout if time_limit is None else time_limit
+    try:
+        context = call_with_time_limit(
+            lambda: LayerContext(make_layer, input_width, make_inputs, reference, conventions), seconds)
+    except CheckTimeout as err:
+        return timed_out_report(make_layer, LAYER_CHECKS, LAYER_ADVICE, err, strict, raise_on_failure)
     return finish(context.name, LAYER_CHECKS, context, raise_on_failure, strict, context.conventions, LAYER_ADVICE,
-                  time_limit)
+                  seconds)

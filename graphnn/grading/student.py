@@ -9,16 +9,21 @@ eta)``, ``updateWeights(eta)`` (the gradient kept by ``backward``) or not at all
 and put back, never shared.
 """
 import inspect
+import numbers
 
 import numpy as np
 
 __all__ = ["StudentParameter", "student_parameters", "parameter_gradients", "update_style",
-           "is_objective", "is_layer", "build", "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT"]
+           "is_objective", "is_layer", "build", "dtype_note", "DtypeNotes", "as_width", "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT",
+           "MAX_WIDTH"]
 
 #: ``sizeIn`` given to a class whose constructor asks for one (a fully connected layer)
 DEFAULT_SIZE_IN = 4
 #: ``sizeOut`` given to a class whose constructor asks for one
 DEFAULT_SIZE_OUT = 3
+
+#: the widest input the kit differences (each entry costs two calls of ``forward``)
+MAX_WIDTH = 1000
 
 _ACCESSORS = (("weights", "getWeights", "setWeights"), ("biases", "getBiases", "setBiases"))
 _ATTRIBUTES = (("weights", ("weights", "W", "w", "weight")), ("biases", ("biases", "b", "bias")))
@@ -59,7 +64,8 @@ class StudentParameter:
 def student_parameters(obj):
     """``[StudentParameter]`` for the weights and biases ``obj`` has: through the seed's
     accessor pairs first, else through an attribute holding a 2-D (weights) or 1-D/2-D
-    (biases) array. Empty when it has none."""
+    (biases) array of numbers (integers too: ``check_layer`` tells the student they cannot
+    be updated). Empty when it has none."""
     found = []
     for name, getter, setter in _ACCESSORS:
         get, set_ = getattr(obj, getter, None), getattr(obj, setter, None)
@@ -71,7 +77,7 @@ def student_parameters(obj):
             continue
         for attribute in attributes:
             value = getattr(obj, attribute, None)
-            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and 1 <= value.ndim <= 2 \
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 1 <= value.ndim <= 2 \
                     and (name == "biases" or value.ndim == 2):
                 found.append(StudentParameter(
                     obj, name, f"attribute {attribute}", lambda a=attribute: getattr(obj, a),
@@ -134,6 +140,81 @@ def parameter_gradients(obj, gradIn, parameters=None):
             p.put(before[p.name])
 
 
+def dtype_note(method, value):
+    """``''`` when ``value`` (what ``method`` returned, or its dtype) is float64 or no array;
+    else a sentence telling the student its dtype and why the checks, which compare in
+    float64, cannot work with it: ``'forward returns float32; the checks compare in float64
+    ...'``. ``method`` may name several (``'forward and gradient()'``)."""
+    dtype = value if isinstance(value, np.dtype) else getattr(value, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype == np.float64 or (dtype.kind == "f" and dtype.itemsize > 8):
+        return ""
+    returns = "return" if " and " in method else "returns"
+    if dtype.kind == "f":
+        return (f"{method} {returns} {dtype}; the checks compare in float64: a central difference (step 1e-6) "
+                f"needs float64's 16 digits and {dtype} keeps about {np.finfo(dtype).precision}, so every derivative "
+                f"looks wrong. Compute in float64 (no astype(np.{dtype}), no dtype=np.{dtype})")
+    if dtype.kind in "iub":
+        return (f"{method} {returns} {dtype} (integers); the checks compare in float64, and integers cut every "
+                f"value to a whole number, so derivatives look wrong. Compute in floats (np.zeros(shape), not "
+                f"np.zeros(shape, dtype=int); no astype(int))")
+    return f"{method} {returns} an array of dtype {dtype}; the checks compare float64 arrays"
+
+
+class DtypeNotes:
+    """The dtypes other than float64 a student's methods returned, as the checks saw them
+    (``record``); ``sentences()`` tells the student (``dtype_note``), one sentence per dtype;
+    ``explain(failure)`` puts that first in a failing check."""
+
+    def __init__(self):
+        self.seen = {}  # dtype -> [method]
+
+    def record(self, method, value):
+        """Note ``value``'s dtype when it is an array of another dtype than float64; returns
+        ``value``."""
+        parts = value if isinstance(value, (tuple, list)) else (value,)
+        for part in parts:
+            if dtype_note(method, part):
+                methods = self.seen.setdefault(part.dtype, [])
+                if method not in methods:
+                    methods.append(method)
+        return value
+
+    def __bool__(self):
+        return bool(self.seen)
+
+    def sentences(self):
+        """One ``dtype_note`` per dtype seen, naming every method that returned it."""
+        return [dtype_note(" and ".join(methods), dtype) for dtype, methods in self.seen.items()]
+
+    def explain(self, failure):
+        """``failure`` (a ``CheckFailure``) led by the first dtype seen, with its sentence as
+        the hint, or ``failure`` itself when every result was float64."""
+        if not self.seen:
+            return failure
+        sentence = self.sentences()[0]
+        return type(failure)(f"{sentence.split(';')[0]}: {failure.numbers}", sentence, failure.failing_input, True)
+
+
+def as_width(value, what="sizeIn"):
+    """``(width, note)`` for a student's ``value`` meant as an input width: ``(int, '')`` for a
+    positive integer up to ``MAX_WIDTH``; ``(int, note)`` for a float holding one (``3.0``);
+    ``(None, note)`` for anything else (``None``, ``0``, ``-1``, ``2.5``, ``'3'``, ``True``,
+    too wide), the note saying what is wrong."""
+    if isinstance(value, np.generic):  # np.float64(2.0) shown as 2.0
+        value = value.item()
+    if isinstance(value, bool):
+        return None, f"{what} is {value!r}, a bool, not a width (a positive integer)"
+    if isinstance(value, numbers.Integral):
+        if value < 1:
+            return None, f"{what} is {value!r}: a width is a positive integer"
+        if value > MAX_WIDTH:
+            return None, f"{what} is {value!r}: wider than the kit checks ({MAX_WIDTH}; each entry is differenced)"
+        return int(value), ""
+    if isinstance(value, numbers.Real) and float(value).is_integer() and 1 <= value <= MAX_WIDTH:
+        return int(value), f"{what} is {value!r}, a float: a width is an integer (int(...)); {int(value)} was used"
+    return None, f"{what} is {value!r} ({type(value).__name__}), not a width (a positive integer)"
+
+
 def _defines(cls, name):
     return any(name in vars(klass) for klass in cls.__mro__[:-1])
 
@@ -179,31 +260,59 @@ def _argument_for(name, width, data, size_out):
     raise LookupError(name)
 
 
-def build(make, width=None, data=None, size_out=None):
+def _needed(function):
+    """The parameters ``function`` cannot be called without (positional or keyword-only), or
+    ``None`` when its signature cannot be read."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return [p for p in parameters if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _shown(value):
+    return "X" if isinstance(value, np.ndarray) or value is None else repr(value)
+
+
+def build(make, width=None, data=None, size_out=None, caller="check_layer"):
     """A fresh object from ``make``: called with no argument when it needs none (a factory,
     or a class without required constructor arguments); otherwise a class's required
-    arguments are filled by their names: ``sizeIn``-like names get ``width`` (default
-    ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default ``DEFAULT_SIZE_OUT``),
-    learning-rate names (``eta``, ``lr``, ``learningRate``) 1, ``dataIn``-like names
-    ``data`` (an input layer's data). A ``TypeError`` says how to pass a factory when a name
-    is unknown, or when ``make`` is an instance rather than a class or a factory."""
+    arguments (positional or keyword-only) are filled by their names: ``sizeIn``-like names
+    get ``width`` (default ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default
+    ``DEFAULT_SIZE_OUT``), learning-rate names (``eta``, ``lr``, ``learningRate``) 1,
+    ``dataIn``-like names ``data`` (an input layer's data). A ``TypeError`` naming ``caller``
+    (``'check_layer'``) says to pass a factory, ``caller(lambda: Cls(...))``, naming the
+    parameters the kit cannot fill, when ``make`` is an instance, or a factory that asks for
+    arguments."""
     if not callable(make) or (not inspect.isclass(make) and
                               (hasattr(make, "forward") or hasattr(make, "eval"))):
+        name = type(make).__name__
         raise TypeError(
-            f"pass the class or a function of no arguments that makes one (lambda: MyLayer(...)), "
-            f"not {type(make).__name__!r} object: every check needs a fresh one")
+            f"{caller}: pass the class or a function of no arguments that makes one ({caller}(lambda: {name}(...))), "
+            f"not a {name!r} object: every check needs a fresh one")
     if not inspect.isclass(make):
+        needed = _needed(make) or []
+        if needed:
+            names = ", ".join(p.name for p in needed)
+            raise TypeError(f"{caller}: the factory {getattr(make, '__name__', 'given')} asks for {names}; pass a "
+                            f"function of no arguments: {caller}(lambda: MyLayer(...))")
         return make()
-    required = _required_arguments(make) or []
-    if not required:
-        return make()
-    arguments = []
-    for parameter in required:
+    needed = _needed(make) or []
+    values, unknown = [], []
+    for parameter in needed:
         try:
-            arguments.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data,
-                                           size_out or DEFAULT_SIZE_OUT))
+            values.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data, size_out or DEFAULT_SIZE_OUT))
         except LookupError:
-            raise TypeError(
-                f"{make.__name__}({', '.join(p.name for p in required)}): the kit does not know what to "
-                f"give {parameter.name!r}; pass a factory instead, e.g. lambda: {make.__name__}(...)") from None
-    return make(*arguments)
+            unknown.append(parameter.name)
+            values.append(None)
+    if unknown:
+        example = ", ".join(f"{p.name}=..." if p.name in unknown else
+                            (f"{p.name}={_shown(v)}" if p.kind == p.KEYWORD_ONLY else _shown(v))
+                            for p, v in zip(needed, values))
+        raise TypeError(
+            f"{caller}: {make.__name__} needs constructor arguments the kit cannot guess: {', '.join(unknown)} (it "
+            f"fills sizeIn-like names with the width, sizeOut-like names with {size_out or DEFAULT_SIZE_OUT}, "
+            f"dataIn-like names with data). Pass a factory: {caller}(lambda: {make.__name__}({example}))")
+    positional = [v for p, v in zip(needed, values) if p.kind != p.KEYWORD_ONLY]
+    keywords = {p.name: v for p, v in zip(needed, values) if p.kind == p.KEYWORD_ONLY}
+    return make(*positional, **keywords)
