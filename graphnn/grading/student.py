@@ -10,12 +10,13 @@ and put back, never shared.
 """
 import inspect
 import numbers
+import re
 
 import numpy as np
 
-__all__ = ["StudentParameter", "student_parameters", "parameter_gradients", "update_style",
-           "is_objective", "is_layer", "build", "dtype_note", "DtypeNotes", "as_width", "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT",
-           "MAX_WIDTH"]
+__all__ = ["StudentParameter", "student_parameters", "parameter_gradients", "update_style", "update_method",
+           "is_objective", "is_layer", "build", "dtype_note", "DtypeNotes", "as_width", "looks_like_image_layer",
+           "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT", "MAX_WIDTH", "UPDATE_METHODS", "IMAGE_ARGUMENTS"]
 
 #: ``sizeIn`` given to a class whose constructor asks for one (a fully connected layer)
 DEFAULT_SIZE_IN = 4
@@ -25,8 +26,14 @@ DEFAULT_SIZE_OUT = 3
 #: the widest input the kit differences (each entry costs two calls of ``forward``)
 MAX_WIDTH = 1000
 
-_ACCESSORS = (("weights", "getWeights", "setWeights"), ("biases", "getBiases", "setBiases"))
-_ATTRIBUTES = (("weights", ("weights", "W", "w", "weight")), ("biases", ("biases", "b", "bias")))
+# an image layer's kernels are its weights: getKernel/setKernel, self.kernel (kh x kw, or O x C x kh x kw)
+_ACCESSORS = (("weights", "getWeights", "setWeights"), ("weights", "getKernel", "setKernel"),
+              ("weights", "getKernels", "setKernels"), ("biases", "getBiases", "setBiases"),
+              ("biases", "getBias", "setBias"))
+_ATTRIBUTES = (("weights", ("weights", "W", "w", "weight", "kernel", "kernels", "K", "filters")),
+               ("biases", ("biases", "b", "bias")))
+#: the names of the method applying a parameter update, in the order they are looked for
+UPDATE_METHODS = ("updateWeights", "updateKernel", "updateKernels", "updateFilters")
 _RATE_NAMES = ("eta", "lr", "learningrate", "rate", "alpha", "step", "stepsize")
 
 
@@ -63,13 +70,13 @@ class StudentParameter:
 
 def student_parameters(obj):
     """``[StudentParameter]`` for the weights and biases ``obj`` has: through the seed's
-    accessor pairs first, else through an attribute holding a 2-D (weights) or 1-D/2-D
-    (biases) array of numbers (integers too: ``check_layer`` tells the student they cannot
+    accessor pairs first (``getKernel``/``setKernel`` too), else through an attribute holding
+    a 2-D to 4-D (weights; an image layer's ``kernel``) or 1-D to 3-D (biases) array of numbers (integers too: ``check_layer`` tells the student they cannot
     be updated). Empty when it has none."""
     found = []
     for name, getter, setter in _ACCESSORS:
         get, set_ = getattr(obj, getter, None), getattr(obj, setter, None)
-        if callable(get) and callable(set_):
+        if callable(get) and callable(set_) and name not in {p.name for p in found}:
             found.append(StudentParameter(obj, name, f"{getter}/{setter}", get, set_))
     names = {p.name for p in found}
     for name, attributes in _ATTRIBUTES:
@@ -77,8 +84,8 @@ def student_parameters(obj):
             continue
         for attribute in attributes:
             value = getattr(obj, attribute, None)
-            if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 1 <= value.ndim <= 2 \
-                    and (name == "biases" or value.ndim == 2):
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 1 <= value.ndim <= 4 \
+                    and (value.ndim <= 3 if name == "biases" else value.ndim >= 2):
                 found.append(StudentParameter(
                     obj, name, f"attribute {attribute}", lambda a=attribute: getattr(obj, a),
                     lambda v, a=attribute: setattr(obj, a, v)))
@@ -86,12 +93,23 @@ def student_parameters(obj):
     return found
 
 
+def update_method(obj):
+    """The bound method that applies ``obj``'s parameter updates (the first of
+    ``UPDATE_METHODS`` it has: ``updateWeights``, an image layer's ``updateKernel``), or
+    ``None``."""
+    for name in UPDATE_METHODS:
+        method = getattr(obj, name, None)
+        if callable(method):
+            return method
+    return None
+
+
 def update_style(obj):
     """How ``obj.updateWeights`` is called: ``'gradIn, eta'``, ``'eta'`` (it uses what
     ``backward`` kept), ``None`` when there is no ``updateWeights``, or a sentence saying why
     it cannot be called (it needs more arguments)."""
-    update = getattr(obj, "updateWeights", None)
-    if not callable(update):
+    update = update_method(obj)
+    if update is None:
         return None
     try:
         parameters = [p for p in inspect.signature(update).parameters.values()
@@ -126,9 +144,9 @@ def parameter_gradients(obj, gradIn, parameters=None):
     before = {p.name: p.get() for p in parameters}
     try:
         if style == "eta":
-            obj.updateWeights(1.0)
+            update_method(obj)(1.0)
         else:
-            obj.updateWeights(np.array(gradIn, dtype=float, copy=True), 1.0)
+            update_method(obj)(np.array(gradIn, dtype=float, copy=True), 1.0)
         return {p.name: before[p.name] - p.get() for p in parameters}
     finally:
         for p, original in originals:
@@ -274,13 +292,47 @@ def _shown(value):
     return "X" if isinstance(value, np.ndarray) or value is None else repr(value)
 
 
+#: an image layer's constructor arguments, by name (lower case, no ``_``): 2 input channels, 3
+#: output channels (kernels), 3 x 3 kernels, 2 x 2 pooling windows; a stride of 1 for a
+#: convolution (a pooling layer's is its size), no padding
+IMAGE_ARGUMENTS = (
+    (("inchannels", "channelsin", "cin", "inputchannels", "numchannels", "channels", "inchannel", "c"), 2),
+    (("outchannels", "channelsout", "cout", "outputchannels", "numkernels", "numfilters", "nkernels", "nfilters",
+      "filters", "kernels", "outchannel"), 3),
+    (("kernelsize", "ksize", "filtersize", "kernelshape", "kernel", "k"), 3),
+    (("size", "poolsize", "window", "windowsize", "pool", "poolingsize"), 2),
+    (("padding", "pad"), 0),
+)
+_IMAGE_NAME = re.compile(r"conv|pool|flatten", re.IGNORECASE)
+
+
+def looks_like_image_layer(cls):
+    """True for a class named like an image layer (``...Conv...``, ``...Pool...``,
+    ``...Flatten...``) or whose constructor asks for channels, a kernel size or a stride."""
+    if _IMAGE_NAME.search(cls.__name__):
+        return True
+    names = {p.name.lower().replace("_", "") for p in (_needed(cls) or [])}
+    return any(any(word in name for word in ("channel", "kernel", "stride")) for name in names)
+
+
+def _image_argument_for(name, pooling):
+    key = name.lower().replace("_", "")
+    if key in ("stride", "strides", "s"):
+        return 2 if pooling else 1
+    for names, value in IMAGE_ARGUMENTS:
+        if key in names:
+            return value
+    raise LookupError(name)
+
+
 def build(make, width=None, data=None, size_out=None, caller="check_layer"):
     """A fresh object from ``make``: called with no argument when it needs none (a factory,
     or a class without required constructor arguments); otherwise a class's required
     arguments (positional or keyword-only) are filled by their names: ``sizeIn``-like names
     get ``width`` (default ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default
     ``DEFAULT_SIZE_OUT``), learning-rate names (``eta``, ``lr``, ``learningRate``) 1,
-    ``dataIn``-like names ``data`` (an input layer's data). A ``TypeError`` naming ``caller``
+    ``dataIn``-like names ``data`` (an input layer's data); an image layer's
+    (``looks_like_image_layer``) by ``IMAGE_ARGUMENTS``. A ``TypeError`` naming ``caller``
     (``'check_layer'``) says to pass a factory, ``caller(lambda: Cls(...))``, naming the
     parameters the kit cannot fill, when ``make`` is an instance, or a factory that asks for
     arguments."""
@@ -299,9 +351,14 @@ def build(make, width=None, data=None, size_out=None, caller="check_layer"):
         return make()
     needed = _needed(make) or []
     values, unknown = [], []
+    image, pooling = looks_like_image_layer(make), "pool" in make.__name__.lower()
     for parameter in needed:
         try:
-            values.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data, size_out or DEFAULT_SIZE_OUT))
+            if image:
+                values.append(_image_argument_for(parameter.name, pooling))
+            else:
+                values.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data,
+                                            size_out or DEFAULT_SIZE_OUT))
         except LookupError:
             unknown.append(parameter.name)
             values.append(None)
@@ -311,8 +368,10 @@ def build(make, width=None, data=None, size_out=None, caller="check_layer"):
                             for p, v in zip(needed, values))
         raise TypeError(
             f"{caller}: {make.__name__} needs constructor arguments the kit cannot guess: {', '.join(unknown)} (it "
-            f"fills sizeIn-like names with the width, sizeOut-like names with {size_out or DEFAULT_SIZE_OUT}, "
-            f"dataIn-like names with data). Pass a factory: {caller}(lambda: {make.__name__}({example}))")
+            + ("fills in_channels-, out_channels-, kernel_size-, size-, stride- and padding-like names"
+               if image else f"fills sizeIn-like names with the width, sizeOut-like names with "
+                             f"{size_out or DEFAULT_SIZE_OUT}, dataIn-like names with data")
+            + f"). Pass a factory: {caller}(lambda: {make.__name__}({example}))")
     positional = [v for p, v in zip(needed, values) if p.kind != p.KEYWORD_ONLY]
     keywords = {p.name: v for p, v in zip(needed, values) if p.kind == p.KEYWORD_ONLY}
     return make(*positional, **keywords)
