@@ -69,7 +69,7 @@ def as_batch(value, owner, what="input", ndim=2):
         raise ValueError(f"{owner}: {what} could not be read as an array ({err})") from None
     if (array.ndim != ndim) if ndim is not None else (array.ndim < 2):
         wanted = RANK_NAMES.get(ndim, f"a {ndim}-D array") if ndim is not None else \
-            "an array of at least 2 dimensions (N x ...)"
+            "a 2-D N x D array, or one of higher rank with the batch first (N x C x H x W)"
         hint = f" ({one_d_hint(array.size)})" if array.ndim == 1 and ndim in (2, None) else ""
         if ndim == 4 and array.ndim == 3:
             hint = (" (for one channel, add its axis: x.reshape(N, 1, H, W), or "
@@ -143,11 +143,20 @@ def ieee_quiet(function):
 
 
 def require_finite(array, owner, what="input"):
-    """Raise if ``array`` holds NaN or inf, saying how many entries and where the first is."""
+    """Raise if ``array`` holds NaN or inf, saying how many entries and where the first is
+    (its row and column in an ``N x D`` array, its index tuple at any other rank)."""
     if not np.isfinite(array).all():
         bad = ~np.isfinite(array)
-        row, col = np.argwhere(bad)[0]
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"{owner}: {what} ({describe_shape(array.shape)}) holds {int(bad.sum())} NaN or "
-            f"inf entries, the first at row {row}, column {col} ({array[row, col]})"
+            f"inf entries, the first at {describe_index(first)} ({array[first]})"
         )
+
+
+def describe_index(index):
+    """Where an entry is, for messages: ``(3, 1)`` -> ``'row 3, column 1'`` for an ``N x D``
+    array, ``(0, 2, 5, 1)`` -> ``'index (0, 2, 5, 1)'`` for any other rank."""
+    if len(index) == 2:
+        return f"row {index[0]}, column {index[1]}"
+    return f"index {tuple(int(i) for i in index)}"

@@ -122,7 +122,8 @@ def load_csv(path, target, drop=(), one_hot=False):
 
 
 def split(X, Y, validation=1 / 3, seed=None):
-    """Shuffle the rows of ``(X, Y)`` (``N x D`` and ``N x K``) and split them into
+    """Shuffle the rows of ``(X, Y)`` (``N x D`` and ``N x K``; ``X`` may have any rank with the
+    batch first, such as ``N x C x H x W`` images) and split them into
     ``(X_train, Y_train), (X_val, Y_val)``, as the course's later assignments ask: the first
     ``N - round(validation * N)`` shuffled rows train, the rest validate. ``seed`` makes the
     shuffle reproducible (``None``: a fresh one each call). Each row of ``X`` stays with its
@@ -137,10 +138,10 @@ def split(X, Y, validation=1 / 3, seed=None):
     ((4, 1), (2, 1), True)
     """
     X, Y = np.asarray(X), np.asarray(Y)
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+    if X.ndim < 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(
-            f"split: X and Y must be 2-D with one row per observation, got shapes "
-            f"{X.shape} and {Y.shape}")
+            f"split: X and Y must be 2-D (X may also have a higher rank, batch first: "
+            f"N x C x H x W) with one row per observation, got shapes {X.shape} and {Y.shape}")
     if isinstance(validation, bool) or not isinstance(validation, (int, float)) or not 0 < validation < 1:
         raise ValueError(f"split: validation must be a fraction in (0, 1), got {validation!r}")
     n = X.shape[0]

@@ -2,8 +2,8 @@
 
 Once a feed signature has passed the checked loops, the graph's fast path runs the plan's
 straight-line program. On many graphs (fan-out, residual, concat, x + x, tied weights, weighted and fused
-objectives, constant inputs, requires_grad, float32), the program's record must equal the
-loops' bit for bit: values, J, each node's summed gradient, every edge's gradient, the
+objectives, constant inputs, requires_grad, float32, images ``N x C x H x W``), the program's
+record must equal the loops' bit for bit: values, J, each node's summed gradient, every edge's gradient, the
 parameter gradients, the step-by-step view. Also: the program really runs, every message
 still comes from the checked loops, and float64 data meets a float32 network as float32.
 """
@@ -18,6 +18,7 @@ from graphnn.core import GraphError, passes
 from graphs import kidcreative_chain
 from test_dtypes import float32_dag, float32_feed
 from test_graph import DAGS, SEED, fused_heads_graph, kidcreative  # noqa: F401 (a fixture)
+from test_nd_values import image_graph
 
 
 def _kid(rng, requires_grad=False, fuse=True):
@@ -42,8 +43,18 @@ def _constant_branch(rng):
     return g, feed
 
 
+def _images(rng, fuse=True):
+    """Images, ``N x C x H x W``, through an InputLayer, a 1 x 1 convolution (a 4-D weight),
+    a ReLU and a sum over pixels into a fully connected head (tests/nd_layers.py)."""
+    X = rng.standard_normal((6, 2, 4, 3))
+    Y = (rng.random((6, 1)) < 0.5).astype(float)
+    return image_graph(X, fuse=fuse), {"X": X, "Y": Y}
+
+
 GRAPHS = {
     **DAGS,
+    "images": _images,
+    "images_unfused": lambda rng: _images(rng, fuse=False),
     "unfused_heads": lambda rng: fused_heads_graph(rng, fuse=False),
     "kidcreative": _kid,
     "kidcreative_requires_grad": lambda rng: _kid(rng, requires_grad=True),

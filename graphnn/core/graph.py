@@ -354,8 +354,9 @@ class Graph:
         return self._record is not None and self._record.has_gradients
 
     def value(self, name):
-        """The output of node ``name`` in the last forward pass: ``N x D`` (the fed value, as
-        a float array, for an input; a float for an objective). Raises ``GraphError`` before a forward pass."""
+        """The output of node ``name`` in the last forward pass: ``N x D`` or ``N x C x H x W``
+        (the fed value, as a float array, for an input; a float for an objective). Raises
+        ``GraphError`` before a forward pass."""
         self._node(name)
         if self._record is None:
             raise GraphError(f"node {name!r} has no value yet: call forward first")
@@ -410,7 +411,8 @@ class Graph:
         names nodes to return.
 
         Inputs come as a dict ``feed`` and/or keywords: ``g.forward(X=X, Y=Y)``, each an
-        ``N x D`` array (anything ``np.asarray`` makes 2-D and numeric). A fed array that
+        ``N x D`` array, or of higher rank with the batch first (``N x C x H x W`` images;
+        each layer checks the rank it takes), numeric. A fed array that
         backward reads is copied once (integers are converted, which copies anyway), so
         changing it in place after ``forward`` cannot change what ``backward`` computes: the
         gradients are those of this pass. ``copy=False`` says the arrays are your own fresh

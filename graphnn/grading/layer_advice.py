@@ -109,18 +109,21 @@ def shape_forms(shape):
 
 
 def check_wrong_shapes(context):
-    """A ``ValueError`` naming the class for 1-D and 3-D inputs (an image layer: an input
-    without its channel axis), ``backward`` before ``forward`` and a misshapen ``gradIn``
-    (naming both shapes)."""
+    """A ``ValueError`` naming the class for 1-D and 3-D inputs (1-D only for a layer whose
+    ``input_ndim`` is ``None``, which takes any rank; for an image layer, an input without its
+    channel axis), ``backward`` before ``forward`` and a misshapen ``gradIn`` (naming both
+    shapes)."""
     name, n = context.name, 3
     inputs = context.inputs(n)
     cases = []
-    changes = (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None]))
+    # A layer that says it takes any rank (input_ndim = None: element-wise) rightly accepts 3-D.
+    any_rank = getattr(context.layer(), "input_ndim", 2) is None
+    wrong_ranks = (("1-D", lambda x: x[0]),) if any_rank else (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None]))
     if context.image:  # images: one axis missing (the channels); a flattening takes any rank
-        changes = () if "flatten" in name.lower() or getattr(context.layer(), "input_ndim", 4) is None else (
+        wrong_ranks = () if any_rank or "flatten" in name.lower() else (
             (f"{len(context.shapes[0])}-D", lambda x: x[:, 0]),)
     for slot in range(context.n_inputs):
-        for label, change in changes:
+        for label, change in wrong_ranks:
             bad = list(inputs)
             bad[slot] = change(inputs[slot])
             cases.append((f"forward with a {label} {context.slot(slot) or 'input'}".rstrip(", "),

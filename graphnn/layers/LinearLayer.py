@@ -6,7 +6,8 @@ from .Layer import checked_backward
 
 
 class LinearLayer(ElementwiseLayer):
-    """``y = x``. Input ``N x D``, output ``N x D``; each Jacobian is the identity.
+    """``y = x``. Input ``N x D`` (or any shape ``N x ...``), output
+    shaped alike; each Jacobian is the identity.
 
     >>> LinearLayer().forward(np.array([[1.0, -2.0]]))
     array([[ 1., -2.]])

@@ -5,7 +5,8 @@ from .ElementwiseLayer import ElementwiseLayer
 
 
 class LogisticSigmoidLayer(ElementwiseLayer):
-    """``y = 1 / (1 + exp(-x))``. Input ``N x D``, output ``N x D`` in ``[0, 1]``.
+    """``y = 1 / (1 + exp(-x))``. Input ``N x D`` (or any shape ``N x ...``), output
+    shaped alike, in ``[0, 1]``.
 
     ``exp(-x)`` is computed with ``-x`` capped (at 707 for float64, 86 for float32), so it never
     overflows: inputs of any size give finite outputs without warnings. Above ``x = -cap`` the

@@ -6,7 +6,8 @@ from .Layer import checked_backward
 
 
 class OneMinusLayer(ElementwiseLayer):
-    """``y = 1 - x``. Input ``N x D``, output ``N x D``; each Jacobian is ``-I``.
+    """``y = 1 - x``. Input ``N x D`` (or any shape ``N x ...``), output
+    shaped alike; each Jacobian is ``-I``.
 
     A GRU keeps ``z * h_{t-1}`` of its old state and takes ``(1 - z) * n_t`` of the new
     candidate: this layer makes ``1 - z`` from the update gate ``z``.

@@ -6,7 +6,7 @@ from .Layer import checked_backward
 
 
 class ReLULayer(ElementwiseLayer):
-    """``y = max(0, x)``. Input ``N x D``, output ``N x D``.
+    """``y = max(0, x)``. Input ``N x D`` (or any shape ``N x ...``), output shaped alike.
 
     The derivative is 1 where ``x > 0`` and 0 elsewhere, including at the kink ``x = 0``.
 

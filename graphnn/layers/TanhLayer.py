@@ -6,7 +6,8 @@ from .Layer import checked_backward
 
 
 class TanhLayer(ElementwiseLayer):
-    """``y = tanh(x)``. Input ``N x D``, output ``N x D`` in ``[-1, 1]``.
+    """``y = tanh(x)``. Input ``N x D`` (or any shape ``N x ...``), output
+    shaped alike, in ``[-1, 1]``.
 
     ``np.tanh`` saturates without overflow, so large inputs are safe. The derivative is
     ``1 - y^2`` (the seed's ``4 e^x e^-x / (e^x + e^-x)^2``).

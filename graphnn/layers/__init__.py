@@ -1,4 +1,5 @@
-"""Layers: differentiable functions of ``N x D`` arrays, one class per file, named after the
+"""Layers: differentiable functions of ``N x D`` arrays (or of any rank with the batch first,
+``N x C x H x W`` for images: see ``Layer.input_ndim``), one class per file, named after the
 class (as the seed asks).
 
 Every layer keeps the course interface described on ``Layer`` (``forward``, ``gradient``,

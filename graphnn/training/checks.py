@@ -5,7 +5,7 @@ argument, so a mistake costs no training time."""
 import math
 import numbers
 
-from .._validation import as_matrix, describe_shape, require_finite
+from .._validation import as_batch, as_matrix, describe_shape, require_finite
 from ..core import OBJECTIVE, Graph, GraphError
 from ..objectives.CrossEntropy import CrossEntropy
 from ..objectives.LogLoss import LogLoss
@@ -65,9 +65,11 @@ class GraphRoles:
 
 
 def checked_data(X, Y, where):
-    """``(X, Y)`` as 2-D float matrices with one row per observation (``Y`` may be ``None``);
+    """``(X, Y)`` as float arrays with one row per observation: ``X`` of any rank of at least
+    2, batch first (``N x D``, ``N x C x H x W``), each of its layers checking the rank it
+    takes; ``Y`` a 2-D ``N x K`` matrix, as the objectives read it (or ``None``).
     ``ValueError`` starting with ``where`` otherwise."""
-    X = as_matrix(X, where, "X")
+    X = as_batch(X, where, "X", ndim=None)
     if Y is None:
         return X, None
     Y = as_matrix(Y, where, "Y")

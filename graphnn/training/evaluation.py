@@ -34,7 +34,8 @@ def accuracy(kind, Y, P):
 
 
 def predict(graph, X, output=None, input_name="X"):
-    """The output of node ``output`` for data ``X`` (``N x D``), without targets: ``N x K``.
+    """The output of node ``output`` for data ``X`` (``N x D``, or any rank with the batch first,
+    such as ``N x C x H x W``), without targets: ``N x K`` (or the output's own shape).
 
     ``output`` defaults to the estimate the (single) objective reads. Only ``output`` and the
     nodes it depends on are run, so no ``Y`` is needed. The layers' remembered inputs and
@@ -46,7 +47,7 @@ def predict(graph, X, output=None, input_name="X"):
     Raises ``GraphError`` when ``output`` is unknown or an objective, when it is left out and
     the graph has not exactly one objective, or when it depends on an input other than
     ``input_name``, or when a node refuses ``X`` (naming the node); ``ValueError`` for ``X``
-    that is not a 2-D numeric array.
+    that is not a numeric array of at least 2 dimensions.
     """
     roles = GraphRoles(graph, input_name, None, output, need_objective=output is None)
     X, _ = checked_data(X, None, "predict")
@@ -86,7 +87,7 @@ def predict(graph, X, output=None, input_name="X"):
 def evaluate(graph, X, Y, output=None, input_name="X", target_name="Y", metrics=None):
     """``{"loss": J, "accuracy": a}`` on ``(X, Y)``: one ``graph.forward`` on all rows.
 
-    ``X`` is ``N x D`` and ``Y`` ``N x K``, fed to the inputs ``input_name`` and
+    ``X`` is ``N x D`` (or of any rank, batch first) and ``Y`` ``N x K``, fed to the inputs ``input_name`` and
     ``target_name``; both values are Python floats.
 
     ``loss`` is the graph's objective ``J`` (a mean over the rows); ``accuracy`` is there for

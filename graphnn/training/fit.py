@@ -47,8 +47,9 @@ def fit(graph, X, Y, epochs, batch_size=None, optimizer=None, *, validation_spli
         progress=None, input_name="X", target_name="Y", output=None, callbacks=None):
     """Train ``graph`` on ``(X, Y)`` for up to ``epochs`` passes; returns a ``History``.
 
-    ``X`` (``N x D``) is fed to the input ``input_name`` and ``Y`` (``N x K``) to
-    ``target_name``, one row per observation.
+    ``X`` (``N x D``, or any rank with the batch first, such as ``N x C x H x W`` images) is
+    fed to the input ``input_name`` and ``Y`` (``N x K``) to ``target_name``, one row (one
+    entry of the first axis) per observation.
 
     - ``batch_size``: rows per minibatch; ``None`` (the default) is one full batch per epoch.
       The last minibatch of an epoch may be smaller.

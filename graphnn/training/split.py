@@ -4,13 +4,14 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_matrix, describe_shape
+from .._validation import as_batch, as_matrix, describe_shape
 
 __all__ = ["train_validation_split"]
 
 
 def train_validation_split(X, Y, fraction, seed=0, stratify=True):
-    """Split ``(X, Y)`` (``N x D`` and ``N x K``) into ``(X_train, Y_train), (X_val, Y_val)``
+    """Split ``(X, Y)`` (``N x D``, or any rank with the batch first such as
+    ``N x C x H x W``, and ``N x K``) into ``(X_train, Y_train), (X_val, Y_val)``
     with a seeded generator.
 
     ``fraction`` (in ``(0, 1)``) of the ``N`` rows, rounded to the nearest integer, go to the
@@ -26,7 +27,7 @@ def train_validation_split(X, Y, fraction, seed=0, stratify=True):
     >>> Yt.ravel().tolist(), Yv.ravel().tolist()
     ([0.0, 0.0, 1.0], [0.0, 0.0, 1.0])
     """
-    X = as_matrix(X, "train_validation_split", "X")
+    X = as_batch(X, "train_validation_split", "X", ndim=None)
     Y = as_matrix(Y, "train_validation_split", "Y")
     n = X.shape[0]
     if Y.shape[0] != n:

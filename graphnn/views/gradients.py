@@ -23,6 +23,7 @@ from .drawing import (
 from .network import (
     FOLD_STYLE, carried_edge, draw_outside, fold_rows, layout_legend, marked_edge, marked_node, node_rows,
 )
+from .._validation import describe_shape
 from ..core import LAYER, OBJECTIVE, GraphError
 
 __all__ = ["gradient_diagram", "VANISHING", "EXPLODING"]
@@ -40,7 +41,8 @@ def gradient_diagram(graph, rankdir=AUTO, *, fold=FOLD, node_range=None, marks=N
 
     Each edge ``u -> v`` (arrow pointing back, the way gradients flow) shows the gradient
     ``graph.last_pass.edge_grad(u, v, slot)`` that ``v`` sent back to ``u``: its mean (over
-    observations; over all entries when it has several columns) and its mean absolute value,
+    observations; over all entries when it has several columns, or several entries per
+    observation, as images have) and its mean absolute value,
     which sets the edge's colour and width on a log scale. Mean |gradient| below ``1e-6`` is
     flagged *vanishing*, above ``1e3`` *exploding*. Edges that carry no gradient (an
     objective's targets, branches fed only by constant inputs, nodes that do not reach an
@@ -152,8 +154,11 @@ def _gradient_edge(graph, source, target, slot):
     prefix = [f"<i>{slot_name}</i>"] if slot_name else []
     grad = np.asarray(grad)
     magnitude = mean_abs(grad)
-    width = grad.shape[1] if grad.ndim == 2 else grad.size
-    over = f" (over {width} cols)" if width > 1 else ""
+    if grad.ndim > 2:  # images: the mean is over every entry of each observation too
+        over = f" (over {describe_shape(grad.shape[1:])} entries)"
+    else:
+        width = grad.shape[1] if grad.ndim == 2 else grad.size
+        over = f" (over {width} cols)" if width > 1 else ""
     lines = prefix + [f"mean {format_mean(grad)}{over}", f"mean|g| {format_number(magnitude)}"]
     attrs = dict(dir="back", color=gradient_colour(magnitude), penwidth=penwidth(magnitude))
     flag = None

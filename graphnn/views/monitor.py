@@ -30,8 +30,8 @@ the next minibatch or the validation pass replaces it.
   |gradient| along it, per observation (as the gradient view shows it);
 - ``grad``, per node that gets a gradient: the mean |dJ/d output| (summed over consumers);
 - ``activation``, per layer: the mean |output|;
-- ``dead``, per ``ReLULayer``: the share of its units (columns) that output 0 on every row
-  of the minibatch (``DEAD``: exactly 0, which a ReLU gives for every input ``<= 0``);
+- ``dead``, per ``ReLULayer``: the share of its units (columns; for images, each entry of
+  ``C x H x W``) that output 0 on every row of the minibatch (``DEAD``: exactly 0, which a ReLU gives for every input ``<= 0``);
 - ``saturated``, per ``TanhLayer`` and ``LogisticSigmoidLayer``: the share of output entries
   (rows x units) in the flat ends, where the derivative is below about 0.02: ``|y| > 0.99``
   for tanh, ``y < 0.01`` or ``y > 0.99`` for the sigmoid (``SATURATION``);

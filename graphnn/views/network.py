@@ -1,8 +1,9 @@
 """The network view: ``network_diagram(graph)`` draws one box per input, layer and
 objective, and the value each edge carries.
 
-Each box shows the node's name, its class (``describe()``), its output shape ``N x D``
-(``?`` before a forward pass) and its parameter count; each edge is labelled with the shape
+Each box shows the node's name, its class (``describe()``), its output shape (``N x D``, or
+``N x C x H x W`` for images: the batch first, then each observation's shape; ``?`` before
+a forward pass) and its parameter count; each edge is labelled with the shape
 of the value it carries; the legend gives the total parameter count. With a
 ``graphnn.views.profiler.Profile``, each box also shows where the pass's time went.
 
@@ -110,7 +111,7 @@ def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=
         # bold number inside a plain line lands with a gap before it.
         (f"total parameters: {total:,}"
          + (" (shared counted once)" if shared else ""), None),
-        ("edge label: shape (N x D) of the value it carries", SMALL),
+        (f"edge label: shape ({_SHAPE_WORDS[_any_image(graph)]}) of the value it carries", SMALL),
     ]
     if not graph.has_values:
         legend.append(("shapes are ? until a forward pass", SMALL))
@@ -118,6 +119,16 @@ def network_diagram(graph, rankdir=AUTO, profile=None, *, fold=FOLD, node_range=
         legend += _profile_legend(profile, largest)
     add_legend(dot, legend + layout_legend(drawing))
     return dot
+
+
+#: how the legend names shapes: ``N x D``, or batch first for values of higher rank
+_SHAPE_WORDS = {False: "N x D", True: "N x D, N x C x H x W: the batch first"}
+
+
+def _any_image(graph):
+    """Whether some value of the last pass has a rank above 2 (images, ``N x C x H x W``)."""
+    return graph.has_values and any(
+        np.ndim(_layout.value_or_none(graph, name)) > 2 for name in graph.nodes)
 
 
 # ---------------------------------------------------------------------------- boxes

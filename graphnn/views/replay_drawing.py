@@ -327,9 +327,9 @@ def _num(x):
 
 
 def describe_value(value):
-    """A value as a replay names it: ``"N x D"`` for an ``N x D`` array, the number (4
-    significant digits) for a scalar such as an objective's ``J``."""
-    return describe_shape(np.shape(value)) if np.ndim(value) == 2 else format_number(value)
+    """A value as a replay names it: ``"N x D"`` for an ``N x D`` array (``"N x C x H x W"``
+    for images), the number (4 significant digits) for a scalar such as an objective's ``J``."""
+    return describe_shape(np.shape(value)) if np.ndim(value) >= 2 else format_number(value)
 
 
 def _stats(array):

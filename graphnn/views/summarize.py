@@ -4,7 +4,9 @@ Each row gives the node's name, its class (``describe()``), its output shape, it
 parameters and the nodes it reads (an objective: its target, then its estimate). After a
 forward pass the shapes are those of the values it computed (``673 x 16``); before one they
 are ``N x D``, ``D`` read from the layers (``sizeOut``, an ``InputLayer``'s width, a
-``FullyConnectedLayer``'s ``sizeIn`` for the input it reads) and ``?`` where nothing tells.
+``FullyConnectedLayer``'s ``sizeIn`` for the input it reads) and ``?`` where nothing tells;
+images show as ``N x C x H x W`` (an ``InputLayer`` built on images tells its ``C x H x W``,
+which element-wise layers keep; a layer of images that changes the shape shows ``?``).
 The footer gives the total (a parameter shared by several layers counted once) and says
 where the shapes come from.
 
@@ -154,11 +156,11 @@ def summary(graph):
         elif from_pass:
             value = np.shape(value_or_none(graph, name))
             shape = describe_shape(value) if value else "?"
-            if len(value) == 2:
+            if len(value) >= 2:
                 n_observations = value[0]
         else:
             width = widths.get(name)
-            shape = f"N x {'?' if width is None else width}"
+            shape = f"N x {'?' if width is None else describe_shape(width)}"
         rows.append(Row(
             name=name,
             kind=kind,
@@ -174,19 +176,20 @@ def summary(graph):
 
 
 def _widths(graph, names):
-    """Output widths read off the layers, before any pass: ``{name: D or None}``."""
+    """Each observation's output shape read off the layers, before any pass: ``{name: (D,)
+    or (C, H, W) or None}`` (``None`` where nothing tells)."""
     kinds = {name: graph.nx.nodes[name]["kind"] for name in names}
     widths = {}
-    # An input's width is what its consumers expect of it.
+    # An input's shape is what its consumers expect of it.
     for name in names:
         op = graph.op(name)
         for slot, source in enumerate(graph.predecessors(name)):
             if kinds[source] == INPUT and widths.get(source) is None:
-                widths[source] = _expected_width(op)
-    for _ in range(2):  # the second round fills targets, whose width comes from the estimates
+                widths[source] = _expected_shape(op)
+    for _ in range(2):  # the second round fills targets, whose shape comes from the estimates
         for name in names:
             if kinds[name] == LAYER:
-                widths[name] = _output_width(graph.op(name), [widths.get(s) for s in graph.predecessors(name)])
+                widths[name] = _output_shape(graph.op(name), [widths.get(s) for s in graph.predecessors(name)])
             elif kinds[name] == OBJECTIVE:
                 target, estimate = graph.predecessors(name)
                 if kinds[target] == INPUT and widths.get(target) is None:
@@ -194,25 +197,32 @@ def _widths(graph, names):
     return widths
 
 
-def _expected_width(op):
-    """The input width a layer asks for, if it says: ``sizeIn``, or an ``InputLayer``'s (or a
-    ``BatchNormLayer``'s)."""
-    if isinstance(op, (InputLayer, BatchNormLayer)):
-        return op.width
-    return getattr(op, "sizeIn", None)
+def _expected_shape(op):
+    """Each observation's input shape a layer asks for, if it says: ``(sizeIn,)``, or an
+    ``InputLayer``'s (``(D,)``, ``(C, H, W)``) or a ``BatchNormLayer``'s width."""
+    if isinstance(op, InputLayer):
+        return tuple(op.feature_shape)
+    if isinstance(op, BatchNormLayer):
+        return (op.width,)
+    size_in = getattr(op, "sizeIn", None)
+    return None if size_in is None else (size_in,)
 
 
-def _output_width(op, input_widths):
+def _output_shape(op, input_shapes):
+    """Each observation's output shape, from the layer's sizes and its inputs' shapes (``None``
+    where unknown)."""
     size_out = getattr(op, "sizeOut", None)
     if size_out is not None:
-        return size_out
+        return (size_out,)
     if isinstance(op, InputLayer):
-        return op.width
+        return tuple(op.feature_shape)
     if isinstance(op, ConcatLayer):
-        return None if None in input_widths else sum(input_widths)
+        return None if None in input_shapes else (sum(shape[-1] for shape in input_shapes),)
     if isinstance(op, SliceLayer):
-        return op.stop - op.start
+        return (op.stop - op.start,)
     if isinstance(op, (InitialStateLayer, BatchNormLayer)):
-        return op.width
+        return (op.width,)
+    if getattr(op, "input_ndim", 2) not in (2, None):
+        return None  # a layer of images (convolution, pooling) changes shapes its own way
     # elementwise layers, softmax, AddLayer: shaped like their (first) input
-    return input_widths[0] if input_widths else None
+    return input_shapes[0] if input_shapes else None

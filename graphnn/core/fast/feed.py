@@ -1,5 +1,6 @@
-"""What a pass reads from a feed: ``N x D`` float arrays in the network's dtype, and each
-one a backward step reads in memory nobody else holds.
+"""What a pass reads from a feed: float arrays with the batch first (``N x D``, or any rank
+``N x ...`` such as ``N x C x H x W`` images) in the network's dtype, and each one a backward
+step reads in memory nobody else holds.
 
 A fed array the caller keeps (or a view of one, or of a DataFrame) is copied, so that an
 in-place change after ``forward`` cannot reach ``backward``; one that conversion made (from
@@ -12,7 +13,7 @@ import sys
 
 import numpy as np
 
-from ..._validation import as_matrix, is_matrix
+from ..._validation import as_batch, is_batch, is_matrix
 
 
 class Feed:
@@ -26,13 +27,14 @@ class Feed:
                         for name, ops in plan.readers.items()}
 
     def values(self, feed, copy=True):
-        """``{input: N x D array}`` for ``feed`` (which names every input of the plan).
+        """``{input: N x ... array}`` for ``feed`` (which names every input of the plan).
         ``copy=False``: the caller says its arrays are its own fresh ones, which nobody
         changes before ``backward`` (``fit``'s minibatches): none is copied."""
         dtype, read_by_backward = self.plan.dtype, self.plan.read_by_backward
         values = {}
         for name, value in feed.items():
-            if is_matrix(value) and (dtype is None or value.dtype == dtype):
+            # is_matrix first: N x D, the common case, pays nothing for the other ranks
+            if (is_matrix(value) or is_batch(value, None)) and (dtype is None or value.dtype == dtype):
                 if copy and name in read_by_backward:
                     value = self.private_copy(name, value)
             else:
@@ -41,9 +43,10 @@ class Feed:
         return values
 
     def converted(self, name, value, private):
-        """``value`` as an ``N x D`` array in the plan's dtype (``ValueError`` naming the input
-        if it cannot be one); with ``private``, in memory the caller does not hold."""
-        array = as_matrix(value, f"input {name!r}", "fed value")
+        """``value`` as an array of rank 2 or more, batch first, in the plan's dtype
+        (``ValueError`` naming the input if it cannot be one; each layer reading it checks the
+        rank it takes); with ``private``, in memory the caller does not hold."""
+        array = as_batch(value, f"input {name!r}", "fed value", ndim=None)
         dtype = self.plan.dtype
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)  # float64 data meets a float32 network as float32
