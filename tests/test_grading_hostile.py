@@ -148,7 +148,8 @@ class LoopingObjectiveGradient(SquaredError):
 @pytest.mark.parametrize("cls, check, message", [
     (LoopingForward, "forward shapes", "LoopingForward.forward timed out after 0.5 s"),
     (LoopingBackward, "rows independent", "LoopingBackward.backward timed out after 0.5 s"),
-    (LoopingGradient, "rows independent", "LoopingGradient.backward (in LoopingGradient.gradient) timed out after 0.5 s"),
+    (LoopingGradient, "rows independent",
+     "LoopingGradient.backward (in LoopingGradient.gradient) timed out after 0.5 s"),
     (SwallowingLoop, "rows independent", "SwallowingLoop.backward timed out after 0.5 s"),
     (SleepingForward, "forward shapes", "SleepingForward.forward timed out after 0.5 s"),
     (LoopingUpdate, "parameter gradients", "LoopingUpdate.updateWeights timed out after 0.5 s"),

@@ -40,7 +40,8 @@ def check_arguments_unchanged(context):
             if not np.array_equal(G, saved_G):
                 raise CheckFailure(f"N = {n}: {step} changed gradIn",
                                    "backward must not write into gradIn (use G * f', not G *= f')")
-    return f"inputs{'' if context.kind == 'input' else ' and gradIn'} identical after {', '.join(steps)} ({context.sizes()})"
+    what = "inputs" if context.kind == "input" else "inputs and gradIn"
+    return f"{what} identical after {', '.join(steps)} ({context.sizes()})"
 
 
 def check_extremes(context):

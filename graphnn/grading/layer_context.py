@@ -42,10 +42,11 @@ def _checked_input_width(input_width):
 class LayerContext:
     """What the layer checks share: how to build the layer (``layer()``), its ``name``,
     ``kind`` (``'input'``, ``'weights'`` or ``'plain'``), the ``shapes`` of one observation of
-    each input (``widths``: ``D`` for ``(D,)``), whether it is an ``image`` layer, the
-    numbers of observations tried (``sizes_tried``), the inputs they try (``inputs(n)``), the ``conventions`` found and those ``pinned``, the ``reference`` class
-    and the ``make`` it came from. ``forward``/``backward``/``jacobians`` call the layer and
-    refuse what the contract does not allow."""
+    each input (``widths``: ``D`` for ``(D,)``), whether it is an ``image`` layer, the numbers
+    of observations tried (``sizes_tried``), the inputs they try (``inputs(n)``), the
+    ``conventions`` found and those ``pinned``, the ``reference`` class and the ``make`` it
+    came from. ``forward``/``backward``/``jacobians`` call the layer and refuse what the
+    contract does not allow."""
 
     def __init__(self, make, input_width=None, make_inputs=None, reference="auto", conventions=None,
                  input_shape=None):
@@ -160,7 +161,8 @@ class LayerContext:
             except Exception as err:  # the width is wrong, or forward is: try the next one
                 problem = err
         raise ValueError(
-            f"check_layer: cannot tell {self.name}'s input width: {size_problem or 'it has no sizeIn attribute'}, and forward "
+            f"check_layer: cannot tell {self.name}'s input width: "
+            f"{size_problem or 'it has no sizeIn attribute'}, and forward "
             f"failed on the widths its weights suggest ({' and '.join(map(str, candidates)) or 'none'}"
             f"{'; ' + type(problem).__name__ + ': ' + str(problem)[:80] if problem else ''}). Give the class a "
             f"sizeIn attribute, or pass check_layer({self.name}, input_width=D)")

@@ -71,8 +71,9 @@ class StudentParameter:
 def student_parameters(obj):
     """``[StudentParameter]`` for the weights and biases ``obj`` has: through the seed's
     accessor pairs first (``getKernel``/``setKernel`` too), else through an attribute holding
-    a 2-D to 4-D (weights; an image layer's ``kernel``) or 1-D to 3-D (biases) array of numbers (integers too: ``check_layer`` tells the student they cannot
-    be updated). Empty when it has none."""
+    a 2-D to 4-D (weights; an image layer's ``kernel``) or 1-D to 3-D (biases) array of
+    numbers (integers too: ``check_layer`` tells the student they cannot be updated). Empty
+    when it has none."""
     found = []
     for name, getter, setter in _ACCESSORS:
         get, set_ = getattr(obj, getter, None), getattr(obj, setter, None)
