@@ -4,7 +4,8 @@ chain of 50 blocks (fully connected + tanh) and an RNN unrolled over 20 time ste
 It prints, per graph: the number of frames; the seconds to make the frames (their DOT text),
 to run ``dot`` on all of them, and to write the page; the page's size; and what the SVGs
 would weigh stored one whole SVG per frame, for comparison with the player's encoding (each
-distinct SVG line once, frames as runs of line numbers)."""
+distinct piece of SVG once, frames as their changes, compressed). See also
+``benchmarks/replay_scale.py`` (chains of 50 to 305 nodes)."""
 import os
 import sys
 import tempfile

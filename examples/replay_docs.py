@@ -25,6 +25,7 @@ try:
 except ImportError:  # run from a checkout in which graphnn is not installed
     sys.path.insert(0, str(ROOT))
     import graphnn as gn
+from graphnn.views.player import read_page  # noqa: E402
 
 PLAYER = Path("replay") / "fanout.html"
 STILL = Path("img") / "kidcreative-replay-backward.svg"
@@ -79,9 +80,18 @@ def write(docs):
 
 def shown_text(path):
     """What a file shows: the text of an SVG's ``<text>`` elements, or a player's captions
-    and the text of its pictures."""
-    text = path.read_text(encoding="utf-8").replace("<\\/", "</")  # the player stores "</" as "<\/"
-    return re.findall(r"<text[^>]*>([^<]*)</text>|\"captions\":(\[.*?\])", text)
+    and the text of its pictures (decoded as the page's script decodes them)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        try:
+            return [(frame.caption, _texts(frame.svg)) for frame in read_page(text)]
+        except ValueError:  # a page an older player wrote: out of date
+            return None
+    return _texts(text)
+
+
+def _texts(svg):
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
 
 
 def stale_files(docs):

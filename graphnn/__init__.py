@@ -9,6 +9,7 @@ from .graph import Graph, GraphError
 from .layers import (
     AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, ElementwiseLayer, FullyConnectedLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer,
     InitialStateLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
+    ConvolutionalLayer, FlatteningLayer, MaxPoolLayer,
 )
 from .objectives import CrossEntropy, LogLoss, Objective, SquaredError
 from .training.optim import SGD, Adam
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_kidcreative": "datasets", "DatasetError": "datasets",  # pandas: slow to import
     "load_csv": "datasets", "split": "datasets",
-    "plot_history": "views.plotting",  # matplotlib: optional
+    "plot_history": "views.plotting", "plot_kernels": "views.plotting",  # matplotlib: optional
 }
 
 
@@ -41,9 +42,10 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer",
     "Objective", "SquaredError", "LogLoss", "CrossEntropy", "AddLayer", "ConcatLayer",
-    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "DropoutLayer", "BatchNormLayer", "RNNCell", "GRUCell", "unroll",
+    "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer", "DropoutLayer", "BatchNormLayer",
+    "ConvolutionalLayer", "MaxPoolLayer", "FlatteningLayer", "RNNCell", "GRUCell", "unroll",
     "Parameter", "Graph", "GraphError", "SGD", "Adam", "fit", "predict", "evaluate", "History",
-    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "load_kidcreative", "load_csv", "split",
+    "save_parameters", "load_parameters", "profile", "Profile", "replay", "plot_history", "plot_kernels", "load_kidcreative", "load_csv", "split",
     "DatasetError", "wrap", "check_layer", "check_objective", "find_nonfinite", "summary",
     "__version__",
 ]

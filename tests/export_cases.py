@@ -123,3 +123,67 @@ def objective_case(objective, dtype, n):
     feed = feed_for(g, dtype, n=n)
     feed["Y"] = targets_for(g.op("loss"), n, dtype)
     return g, feed
+
+
+# ---------------------------------------------------------------------------- images
+#: the image every image case reads: ``N x IMAGE[0] x IMAGE[1] x IMAGE[2]``
+IMAGE = (2, 7, 6)
+
+IMAGE_LAYERS = {  # name -> make(dtype): one layer reading N x 2 x 7 x 6 images
+    "Conv": lambda dtype: gn.ConvolutionalLayer(2, 3, 3, seed=1, dtype=dtype),
+    "ConvStridePadding": lambda dtype: gn.ConvolutionalLayer(2, 4, (3, 2), stride=(2, 1), padding=(1, 2), seed=2,
+                                                             dtype=dtype),
+    "Conv1x1": lambda dtype: gn.ConvolutionalLayer(2, 1, 1, seed=3, dtype=dtype),
+    "MaxPool": lambda dtype: gn.MaxPoolLayer(2),
+    "MaxPoolOverlapping": lambda dtype: gn.MaxPoolLayer((3, 2), stride=1),
+    "Flattening": lambda dtype: gn.FlatteningLayer(),
+    "ReLU": lambda dtype: gn.ReLULayer(),
+    "Tanh": lambda dtype: gn.TanhLayer(),
+    "Sigmoid": lambda dtype: gn.LogisticSigmoidLayer(),
+    "InputLayer": lambda dtype: gn.InputLayer(image_statistics_data(dtype)),
+}
+
+
+def image_statistics_data(dtype, n=4, seed=5):
+    """``n`` images whose second channel is constant (standard deviation 0: z-scored to 0)."""
+    data = np.random.default_rng(seed).normal(size=(n,) + IMAGE) * 3 + 1
+    data[:, 1] = 2.5
+    return data.astype(dtype)
+
+
+def image_layer_graph(name, dtype):
+    """``X -> layer "out"`` for ``IMAGE_LAYERS[name]``."""
+    g = gn.Graph()
+    g.add(IMAGE_LAYERS[name](dtype), g.input("X"), name="out")
+    return g
+
+
+def images_for(dtype, n=5, seed=0, shape=IMAGE):
+    """``n`` random images ``n x C x H x W`` in ``dtype``."""
+    return (2 * np.random.default_rng(seed).normal(size=(n,) + tuple(shape))).astype(dtype)
+
+
+def cnn_graph(dtype, objective=True):
+    """The course's network: z-scoring of images, Conv -> ReLU -> MaxPool -> Conv -> Tanh ->
+    Flatten -> FC -> Softmax, read by a ``CrossEntropy`` ``"loss"`` with target ``Y``
+    (``N x 3``) when ``objective``."""
+    g = gn.Graph()
+    h = g.add(gn.InputLayer(image_statistics_data(dtype)), g.input("X"), name="input")
+    h = g.add(gn.ConvolutionalLayer(2, 4, 3, padding=1, seed=1, dtype=dtype), h, name="conv1")
+    h = g.add(gn.ReLULayer(), h, name="relu")
+    h = g.add(gn.MaxPoolLayer(2), h, name="pool")  # 4 x 3 x 3
+    h = g.add(gn.ConvolutionalLayer(4, 3, 2, stride=1, seed=2, dtype=dtype), h, name="conv2")  # 3 x 2 x 2
+    h = g.add(gn.TanhLayer(), h, name="tanh")
+    h = g.add(gn.FlatteningLayer(), h, name="flat")
+    h = g.add(gn.FullyConnectedLayer(12, 3, seed=3, dtype=dtype), h, name="fc")
+    g.op("fc").weights.value *= 3e3  # from the seed's 1e-4 to outputs that are not all near 1/3
+    p = g.add(gn.SoftmaxLayer(), h, name="p")
+    if objective:
+        g.add(gn.CrossEntropy(), g.input("Y"), p, name="loss")
+    return g
+
+
+def cnn_feed(dtype, n=6, seed=0):
+    """Images and one-hot targets for ``cnn_graph``."""
+    rng = np.random.default_rng(seed + 1)
+    return {"X": images_for(dtype, n, seed), "Y": np.eye(3, dtype=dtype)[rng.integers(0, 3, n)]}

@@ -28,7 +28,7 @@ import numpy as np
 from graphnn import (
     AddLayer, ConcatLayer, CrossEntropy, FullyConnectedLayer, InputLayer, LinearLayer,
     LogisticSigmoidLayer, LogLoss, MultiplyLayer, OneMinusLayer, SliceLayer, InitialStateLayer,
-    DropoutLayer, BatchNormLayer,
+    DropoutLayer, BatchNormLayer, ConvolutionalLayer, FlatteningLayer, MaxPoolLayer,
     ReLULayer, SoftmaxLayer, SquaredError, TanhLayer,
 )
 from graphnn.grading.checks import away_from_zero_inputs, distribution_pair
@@ -136,6 +136,45 @@ LAYER_CASES = [
     LayerCase("BatchNormLayer-inference", lambda: make_batch_norm(training=False), (3,),
               standard_normal_inputs(3),
               make_float32=lambda: make_batch_norm(training=False, dtype=np.float32)),
+]
+
+
+# --- Image layers: N x C x H x W inputs ----------------------------------------------------
+# check_layer (graphnn.grading) reads N x D inputs only, so these cases do not enter
+# LAYER_CASES: tests/test_conv_layers.py runs the same contract on them (shapes for N = 1 and
+# 7, rows independent, central differences, gradient() against backward, parameter gradients
+# of the mean, dtypes, messages), and test_every_concrete_layer_is_registered counts them.
+# FlatteningLayer is here too, though it takes N x D: check_layer's "wrong shapes refused"
+# expects a 3-D input to be refused, and flattening takes any rank by design.
+
+@dataclass(frozen=True)
+class ImageLayerCase:
+    name: str
+    make: Callable[[], object]
+    input_shape: Tuple[int, int, int]  # C x H x W of one observation
+    make_float32: Optional[Callable[[], object]] = None
+
+    def make_inputs(self, rng, n):
+        """One ``n x C x H x W`` float64 input, standard normal (ties have probability 0)."""
+        return (rng.standard_normal((n,) + self.input_shape),)
+
+
+def make_conv(dtype=np.float64, **options):
+    """2 -> 3 channels, a 3 x 2 kernel, stride (2, 1), padding (1, 0): every argument a pair
+    whose two numbers differ, so a swapped axis shows."""
+    options = {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), **options}
+    return ConvolutionalLayer(2, 3, seed=0, dtype=dtype, **options)
+
+
+IMAGE_LAYER_CASES = [
+    ImageLayerCase("ConvolutionalLayer", make_conv, (2, 5, 4),
+                   make_float32=lambda: make_conv(np.float32)),
+    ImageLayerCase("ConvolutionalLayer-3x3-pad1", lambda: ConvolutionalLayer(1, 2, 3, padding=1, seed=1),
+                   (1, 4, 4),
+                   make_float32=lambda: ConvolutionalLayer(1, 2, 3, padding=1, seed=1, dtype=np.float32)),
+    ImageLayerCase("MaxPoolLayer", lambda: MaxPoolLayer(2), (2, 4, 5)),
+    ImageLayerCase("MaxPoolLayer-overlapping", lambda: MaxPoolLayer((3, 2), stride=1), (2, 4, 4)),
+    ImageLayerCase("FlatteningLayer-4d", FlatteningLayer, (2, 3, 2)),
 ]
 
 

@@ -22,7 +22,7 @@ from graphnn import (
 from graphnn._validation import describe_shape
 from graphnn.grading.gradcheck import numerical_gradient, relative_error
 from graphnn.grading.checks import LAYER_CHECKS, check_layer
-from registry import LAYER_CASES, make_fc
+from registry import IMAGE_LAYER_CASES, LAYER_CASES, make_fc
 
 CASES = pytest.mark.parametrize("case", LAYER_CASES, ids=[case.name for case in LAYER_CASES])
 SIZES = pytest.mark.parametrize("n", (1, 7))
@@ -156,7 +156,7 @@ def test_one_dimensional_input_is_refused_with_a_reshape_hint(case):
 
 
 def test_every_concrete_layer_is_registered():
-    registered = {type(case.make()) for case in LAYER_CASES}
+    registered = {type(case.make()) for case in LAYER_CASES + IMAGE_LAYER_CASES}
     exported = set()
     for name in graphnn.__all__:
         obj = getattr(graphnn, name)

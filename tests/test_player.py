@@ -1,11 +1,10 @@
 """graphnn.views.player: the page it writes holds every frame, needs no network, and plays in a
 real browser (Debian's chromium, driven by playwright, as tests/test_site.py does)."""
-import json
 import re
 
 import pytest
 
-from graphnn.views.player import Frame, Player
+from graphnn.views.player import Frame, Player, page_data, read_page
 
 
 def picture(text, colour="#ffffff"):
@@ -14,11 +13,8 @@ def picture(text, colour="#ffffff"):
 
 
 def frames_of(page):
-    """The frames' SVGs, decoded from the page as its script decodes them."""
-    data = json.loads(re.search(r'<script type="application/json" id="frames">(.*?)</script>',
-                                page, re.S).group(1).replace("<\\/", "</"))
-    return ["\n".join(data["lines"][start + k] for start, count in zip(run[::2], run[1::2])
-                      for k in range(count)) for run in data["runs"]], data
+    """The frames' SVGs, decoded from the page as its script decodes them, and its data."""
+    return [frame.svg for frame in read_page(page)], page_data(page)
 
 
 def test_every_frame_round_trips_and_shared_lines_are_stored_once():
@@ -26,8 +22,8 @@ def test_every_frame_round_trips_and_shared_lines_are_stored_once():
     decoded, data = frames_of(Player([(svg, f"caption {i}") for i, svg in enumerate(svgs)]).html())
     assert decoded == [svg[svg.index("<svg"):] for svg in svgs]
     assert data["captions"] == [f"caption {i}" for i in range(5)]
-    assert len(data["lines"]) == len(set(data["lines"]))  # each distinct line once
-    assert len(data["lines"]) < sum(svg.count("\n") + 1 for svg in svgs) / 2
+    assert len(data["pieces"]) == len(set(data["pieces"]))  # each distinct piece (a line here) once
+    assert len(data["pieces"]) < sum(svg.count("\n") + 1 for svg in svgs) / 2
 
 
 def test_the_page_is_deterministic_and_escapes_what_would_end_its_script():
@@ -87,3 +83,35 @@ def test_the_page_plays_in_chromium_from_a_file(tmp_path, browser):
     page.wait_for_function("document.body.dataset.frame === '2'", timeout=5000)
     page.close()
     assert not problems
+
+
+def test_the_pages_decoder_reads_every_kind_of_deflate_block(tmp_path, browser):
+    """The page's own DEFLATE decoder (graphnn.views.inflate) gives back what zlib packed:
+    stored blocks (level 0, and incompressible bytes), fixed and dynamic Huffman blocks,
+    long back references, text beyond ASCII."""
+    import base64
+    import random
+    import zlib
+
+    rng = random.Random(0)
+    texts = ["", "a", "a < b & c > d: Σ 2 of 2, ∂J/∂x, 漢字 😀",
+             "".join(rng.choice("0123456789abcdef") for _ in range(70000)),  # several blocks
+             '<text x="1" y="2">mean 0.5</text>\n' * 5000 + "end"]
+    cases = []
+    for text in texts:
+        for level in (0, 1, 9):
+            packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+            cases.append((base64.b64encode(packer.compress(text.encode()) + packer.flush()).decode(), text))
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    noise = bytes(rng.randrange(256) for _ in range(40000))  # zlib stores it as it is
+    cases.append((base64.b64encode(packer.compress(noise) + packer.flush()).decode(), None))
+    path = Player([(picture("a"), "a")]).save(tmp_path / "player.html")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    decoded = page.evaluate("cases => cases.map(c => Array.from(inflate(Uint8Array.from(atob(c), "
+                            "ch => ch.charCodeAt(0))), b => b.toString(16).padStart(2, '0')).join(''))",
+                            [packed for packed, _ in cases])
+    texts_back = page.evaluate("cases => cases.map(unpack)", [packed for packed, text in cases if text is not None])
+    page.close()
+    assert texts_back == [text for _, text in cases if text is not None]
+    assert decoded == [(noise if text is None else text.encode()).hex() for _, text in cases]

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 import graphnn as gn
+from graphnn.views.player import page_data
+from graphnn.views.player_data import decode
 from graphnn.views.render import format_number
 from graphnn.views.replay import FUSED_RULE, RULES, rule_of
+from graphnn.views.replay_svg import layout_of
 from graphs import kidcreative_chain
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -127,6 +130,67 @@ def test_nodes_never_jump(fanout):
         plain = frame.dot.pipe(format="plain").decode()
         layouts.add(tuple(tuple(line.split()[:6]) for line in plain.splitlines() if line.startswith("node ")))
     assert len(layouts) == 1
+
+
+def graph0(svg):
+    """``svg`` with the id of Graphviz's graph group made one (Graphviz numbers it per run)."""
+    return re.sub(r'<g id="[^"]*graph0"', '<g id="graph0"', svg)
+
+
+def test_each_frame_is_the_svg_graphviz_draws_of_the_whole_frame(fanout):
+    # the frames are put together from pieces Graphviz drew once each (graphnn.views.replay_svg)
+    r = fanout.replay()
+    svgs, drawing = r.svgs(), r.drawing
+    layouts = {}
+    for frame in r:
+        if frame.phase not in layouts:  # dot lays out the first frame of each phase
+            layouts[frame.phase] = layout_of(frame.dot.source, drawing.shape.edges)
+        whole = drawing.diagram(frame.phase, drawing.chosen[frame.index], layouts[frame.phase])
+        assert graph0(svgs[frame.index]) == graph0(
+            whole.pipe(format="svg", engine="neato", neato_no_op=2).decode("utf-8")), frame.index
+    assert len(set(svgs)) == len(r)
+
+
+@pytest.mark.parametrize("name", ["fanout", "rnn"])
+def test_reading_only_what_a_step_changes_draws_every_frame_alike(fanout, name):
+    # the replay reads again only the nodes and edges a step may change; reading all is the same
+    from graphnn.views.replay_drawing import draw_frames
+
+    g = fanout if name == "fanout" else gn.Graph()
+    if name == "rnn":  # fan-out at every step (the input, the tied weights' state), a fused objective
+        states = gn.unroll(g, gn.RNNCell(2, 3, seed=0), g.input("X"), steps=4)
+        g.add(gn.LogLoss(), g.input("Y"), g.add(gn.LogisticSigmoidLayer(),
+                                                 g.add(gn.FullyConnectedLayer(3, 1, seed=1), states[-1])))
+        rng = np.random.default_rng(0)
+        g.forward(X=rng.standard_normal((3, 8)), Y=(rng.random((3, 1)) < 0.5).astype(float))
+        g.backward()
+    r = g.replay()
+    again = draw_frames(g, r.frames, r.drawing.rankdir, reuse=False)
+    assert [again.dot(i).source for i in range(len(r))] == [frame.dot.source for frame in r]
+
+
+def test_a_chain_of_305_nodes_replays_in_a_page_under_2_mb(tmp_path):
+    """Issue 29, item 18: the replay of a chain of 305 nodes (608 frames) wrote 9.4 MB (and
+    took 88 s); each distinct drawing of a node, an edge and a panel is now drawn and stored
+    once, each frame as its changes, compressed: about 0.41 MB."""
+    layers = []
+    for i in range(151):
+        layers += [gn.FullyConnectedLayer(4, 4, seed=i), gn.TanhLayer()]
+    g = gn.Graph.sequential(*layers, objective=gn.SquaredError())
+    rng = np.random.default_rng(0)
+    g.forward(X=rng.standard_normal((8, 4)), Y=rng.standard_normal((8, 4)))
+    g.backward()
+    r = g.replay()
+    path = r.save(tmp_path / "chain.html")
+    assert (len(g.nodes), len(r)) == (305, 608)
+    assert path.stat().st_size < 2_000_000
+    data = page_data(path.read_text(encoding="utf-8"))
+    assert data["captions"] == [frame.caption for frame in r]
+    svgs = r.svgs()
+    for frame, svg in zip(r, decode(data)):  # the page holds every frame, each with its step's node
+        assert re.findall(r'class="node focus">\n<title>([^<]*)</title>', svg) == [frame.node]
+        if frame.index in (0, 304, 305, 450, 607):
+            assert svg == svgs[frame.index][svgs[frame.index].index("<svg"):]
 
 
 def test_zero_gradient_and_not_yet_are_drawn_apart():

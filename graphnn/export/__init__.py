@@ -8,12 +8,14 @@
 
 The graph is read through its public API only (``nodes``, ``inputs``, ``objectives``, ``op``,
 ``predecessors``, ``nx``). onnx and torch are optional: a missing one raises ``ImportError``
-saying which extra to install (``pip install -e ".[onnx]"`` or ``".[torch]"``). Every value is
-``N x D``; ONNX models get a dynamic batch dimension ``N``. docs/export.md has worked examples.
+saying which extra to install (``pip install -e ".[onnx]"`` or ``".[torch]"``). Values are
+``N x D`` or ``N x C x H x W`` images (convolution, pooling, flattening); ONNX models get a
+dynamic batch dimension ``N``. docs/export.md has worked examples.
 
-The package: ``onnx_writer`` (``to_onnx``), ``onnx_reader`` (``from_onnx``), ``onnx_file`` (``load_onnx``),
-``torch`` (``to_torch``, ``from_torch``) and ``common`` (``ExportError`` and reading a graph's
-prediction), each offered here.
+The package: ``onnx_writer`` (``to_onnx``), ``onnx_reader`` (``from_onnx``, with ``onnx_images``
+for the image operators), ``onnx_file`` (``load_onnx``), ``torch`` (``to_torch``, ``from_torch``,
+with ``torch_layers`` for the layers it reads) and ``common`` (``ExportError``, reading a graph's
+prediction and its values' shapes), the functions of the first four offered here.
 """
 from .common import ExportError, predictions
 from .onnx_file import load_onnx

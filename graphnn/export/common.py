@@ -7,10 +7,13 @@ import importlib
 import networkx as nx
 import numpy as np
 
-from ..layers import BatchNormLayer, ConcatLayer, FullyConnectedLayer, InitialStateLayer, InputLayer, SliceLayer
+from ..layers import (
+    BatchNormLayer, ConcatLayer, ConvolutionalLayer, FlatteningLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
+    MaxPoolLayer, SliceLayer,
+)
 
 __all__ = ["ExportError", "optional_import", "predictions", "needed_nodes", "network_dtype", "unique_names",
-           "column_widths", "z_scoring_layer", "EXPORT_DTYPES"]
+           "column_widths", "value_shapes", "describe_dims", "z_scoring_layer", "EXPORT_DTYPES"]
 
 #: the dtypes an exported network computes in
 EXPORT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -103,65 +106,112 @@ def unique_names(taken=(), allowed=lambda name: True):
     return name
 
 
-def column_widths(graph):
-    """``{node: D}``, the number of columns of each node's value, deduced from the layers that
-    fix one (fully connected, z-scoring) and the rules that carry it (element-wise layers keep
-    it, Add shares it, Concat sums it, an objective's target is shaped like its estimate); the
-    last forward pass fills what the layers leave open. Nodes still unknown are missing."""
-    widths = {}
+def value_shapes(graph):
+    """``{node: shape}``, each value's shape per observation (without the batch ``N``): a
+    tuple of sizes, ``None`` where a size is unknown (``(D,)`` for ``N x D``, ``(C, H, W)`` for
+    ``N x C x H x W``). The last forward pass gives them exactly; the layers fix the rest: a
+    fully connected layer its input's and output's widths, a convolution the channels (and
+    ``H' W'`` from ``H W``), pooling and flattening their ranks, the z-scoring and batch
+    normalisation layers their width, a slice or an initial state its output's; element-wise
+    layers, softmax, Add and an objective's target share one shape, Concat sums widths. Nodes
+    whose rank stays unknown are missing."""
+    shapes = {}
     if graph.has_values:
         for name in graph.nodes:
             if graph.nx.nodes[name]["kind"] != "objective":
-                widths[name] = graph.value(name).shape[1]
+                shapes[name] = tuple(int(d) for d in graph.value(name).shape[1:])
     changed = True
+
+    def know(node, shape):
+        """Add what ``shape`` says of ``node`` to what is known (same rank only)."""
+        nonlocal changed
+        old = shapes.get(node)
+        if old is None:
+            shapes[node] = new = tuple(shape)
+        elif len(old) == len(shape):
+            shapes[node] = new = tuple(a if a is not None else b for a, b in zip(old, shape))
+        else:
+            return
+        changed = changed or new != old
+
     while changed:
         changed = False
-
-        def know(node, width):
-            nonlocal changed
-            if width is not None and node not in widths:
-                widths[node] = int(width)
-                changed = True
-
         for name in graph.nodes:
             op, sources = graph.op(name), graph.predecessors(name)
+            known = [shapes.get(s) for s in sources]
+            if op is None:
+                continue
             if isinstance(op, FullyConnectedLayer):
-                know(sources[0], op.sizeIn)
-                know(name, op.sizeOut)
-            elif isinstance(op, (InputLayer, BatchNormLayer)):
-                know(sources[0], op.width)
-                know(name, op.width)
+                know(sources[0], (op.sizeIn,))
+                know(name, (op.sizeOut,))
+            elif isinstance(op, (InputLayer, BatchNormLayer)):  # N x D, or images z-scored by channel
+                shape = tuple(getattr(op, "feature_shape", (op.width,)))
+                know(sources[0], shape)
+                know(name, shape)
             elif isinstance(op, SliceLayer):
-                know(name, op.stop - op.start)
+                know(name, (op.stop - op.start,))
             elif isinstance(op, InitialStateLayer):
-                know(name, op.width)
+                know(name, (op.width,))
+            elif isinstance(op, ConvolutionalLayer):
+                know(sources[0], (op.in_channels, None, None))
+                hw = known[0][1:] if known[0] is not None and len(known[0]) == 3 else (None, None)
+                know(name, (op.out_channels,) + tuple(
+                    None if size is None else (size + 2 * pad - kernel) // step + 1
+                    for size, kernel, step, pad in zip(hw, op.kernel_size, op.stride, op.padding)))
+            elif isinstance(op, MaxPoolLayer):
+                know(sources[0], (None, None, None))
+                chw = known[0] if known[0] is not None and len(known[0]) == 3 else (None, None, None)
+                know(name, chw[:1] + tuple(None if size is None else (size - window) // step + 1
+                                           for size, window, step in zip(chw[1:], op.size, op.stride)))
+            elif isinstance(op, FlatteningLayer):
+                know(sources[0], (None, None, None))
+                chw = known[0] if known[0] is not None and len(known[0]) == 3 else (None,)
+                know(name, (None if None in chw else int(np.prod(chw)),))
             elif isinstance(op, ConcatLayer):
-                parts = [widths.get(s) for s in sources]
+                parts = [k[0] if k is not None and len(k) == 1 else None for k in known]
                 if None not in parts:
-                    know(name, sum(parts))
-                elif parts.count(None) == 1 and name in widths:
-                    know(sources[parts.index(None)], widths[name] - sum(p for p in parts if p))
-            elif op is not None:  # element-wise, softmax, Add, an objective: one width for all
-                group = [s for s in sources] + ([name] if graph.nx.nodes[name]["kind"] == "layer" else [])
-                width = next((widths[n] for n in group if n in widths), None)
-                for node in group:
-                    know(node, width)
-    return widths
+                    know(name, (sum(parts),))
+                elif parts.count(None) == 1 and shapes.get(name, (None,))[0] is not None:
+                    know(sources[parts.index(None)], (shapes[name][0] - sum(p for p in parts if p),))
+            else:  # element-wise, softmax, Add, Multiply, an objective: one shape for all
+                group = list(sources) + ([name] if graph.nx.nodes[name]["kind"] == "layer" else [])
+                for shape in [shapes[n] for n in group if n in shapes]:
+                    for node in group:
+                        know(node, shape)
+    return shapes
 
 
-def z_scoring_layer(mean, inverse_std, width=None):
+def column_widths(graph):
+    """``{node: D}``, the number of columns of each ``N x D`` value whose width is known (see
+    ``value_shapes``); image values and nodes still unknown are missing."""
+    return {name: shape[0] for name, shape in value_shapes(graph).items() if len(shape) == 1 and shape[0] is not None}
+
+
+def describe_dims(shape, batch="N"):
+    """``N x C x H x W``-style text for a per-observation ``shape`` (``?`` where unknown)."""
+    return " x ".join([batch] + ["?" if d is None else str(d) for d in shape])
+
+
+def z_scoring_layer(mean, inverse_std, width=None, feature_shape=None):
     """An ``InputLayer`` computing ``(x - mean) * inverse_std`` (each a row of ``D`` values, or
     one value for every column), in their common floating dtype: the statistics of a model that
     comes in, not of data. ``width``: the number of columns ``D`` when both are one value for
     every column (by default the longer one's length). A column scaled by 0 is a constant column
-    (its ``stdX`` is 0)."""
+    (its ``stdX`` is 0). ``feature_shape``: ``(C, H, W)`` for a layer z-scoring images channel
+    by channel (``mean`` and ``inverse_std`` then hold one value per channel, or one for all;
+    ``width`` is ``C``)."""
     dtype = np.result_type(mean, inverse_std)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
     mean, inverse_std = (np.asarray(a, dtype=dtype) for a in (mean, inverse_std))
-    width = max(np.size(mean), np.size(inverse_std)) if width is None else int(width)
-    layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
-    layer.meanX = np.broadcast_to(mean.reshape(1, -1), (1, width)).copy()
-    layer.inverse_std = np.broadcast_to(inverse_std.reshape(1, -1), (1, width)).copy()
+    if feature_shape is not None and len(feature_shape) > 1:
+        width, statistics = int(feature_shape[0]), (1, int(feature_shape[0])) + (1,) * (len(feature_shape) - 1)
+        layer = InputLayer(np.zeros((1,) + tuple(feature_shape), dtype=dtype))  # its statistics are set next
+    else:
+        width = max(np.size(mean), np.size(inverse_std)) if width is None else int(width)
+        statistics = (1, width)
+        layer = InputLayer(np.zeros((1, width), dtype=dtype))  # its statistics are set next
+    layer.meanX = np.broadcast_to(mean.reshape(-1), (width,)).reshape(statistics).copy()
+    layer.inverse_std = np.broadcast_to(inverse_std.reshape(-1), (width,)).reshape(statistics).copy()
     constant_columns = layer.inverse_std == 0
     layer.stdX = np.where(constant_columns, 0.0, 1.0 / np.where(constant_columns, 1.0, layer.inverse_std))
     return layer

@@ -12,6 +12,7 @@ from ..layers import (
 )
 from .common import ExportError, optional_import, z_scoring_layer
 from .onnx_file import Unusable, constant_value, load_onnx, sparse_array, tensor_array
+from .onnx_images import IMAGE_OPERATORS, Refused, image_layer, image_z_scoring, inferred_shapes
 
 __all__ = ["from_onnx", "IMPORT_OPSETS"]
 
@@ -59,6 +60,9 @@ def from_onnx(source, outputs=None):
     of columns (``SliceLayer``), ``Dropout`` (``DropoutLayer``), ``BatchNormalization`` with
     constant statistics (``BatchNormLayer``, its running ones), the ``Expand`` of a constant row
     ``to_onnx`` writes for an ``InitialStateLayer``;
+    ``Conv``, ``MaxPool``, ``Flatten`` at axis 1 and the ``Reshape`` that flattens each
+    observation (``graphnn.export.onnx_images``: what graphnn's image layers cannot represent,
+    such as dilation, groups or asymmetric pads, is refused saying why);
     ``Cast`` to a floating type is skipped (graphnn computes in its inputs' dtype). A fused
     layer is named after its first ONNX node. Fully connected layers that read one
     initializer (with the same ``alpha`` and ``transB``) share one weight ``Parameter`` (and
@@ -73,7 +77,7 @@ def from_onnx(source, outputs=None):
 
     Raises ``ExportError`` for a file that is not ONNX (or is truncated), a default-domain
     opset outside ``IMPORT_OPSETS``, ``outputs`` that name nothing (``[]``), an unknown value
-    or a model input, a needed input that is not ``N x D`` (``N x 3 x 4`` can never run as a
+    or a model input, a needed input that is not ``N x D`` or ``N x C x H x W`` (``N x 3 x 4`` can never run as a
     graphnn graph) or holds text, weights holding NaN or inf, and any other operator, naming
     it, its node and the output it leads to.
     """
@@ -113,22 +117,10 @@ class _OnnxReader:
                 self.consumers.setdefault(value, []).append(node)
         self.graph_outputs = [o.name for o in model.graph.output]
         self.dtype = self._network_dtype()
-        self.widths = self._inferred_widths(onnx, model)
-
-    @staticmethod
-    def _inferred_widths(onnx, model):
-        """``{value: D}`` for the 2-D values whose number of columns onnx's shape inference
-        knows (a scalar mean or scale stretches to it)."""
-        try:
-            inferred = onnx.shape_inference.infer_shapes(model).graph
-        except Exception:  # inference is a help, not a requirement
-            inferred = model.graph
-        widths = {}
-        for info in list(inferred.value_info) + list(inferred.input) + list(inferred.output):
-            dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else ()
-            if len(dims) == 2 and dims[1].HasField("dim_value"):
-                widths[info.name] = int(dims[1].dim_value)
-        return widths
+        # the shapes onnx's shape inference knows: a Reshape that flattens, the number of columns
+        # a scalar mean or scale stretches to
+        self.shapes = inferred_shapes(onnx, model)
+        self.widths = {v: s[1] for v, s in self.shapes.items() if len(s) == 2 and s[1] is not None}
 
     def _network_dtype(self):
         """The one dtype of every layer imported: float64 if any floating input or constant of
@@ -207,8 +199,8 @@ class _OnnxReader:
                     continue
                 leads_to[value] = output
                 producer = self.producer.get(value)
-                if producer is not None:
-                    stack.extend(i for i in producer.input if i)
+                if producer is not None:  # a Reshape's target shape is worked out, not imported
+                    stack.extend(i for i in producer.input[:1 if producer.op_type == "Reshape" else None] if i)
         return leads_to
 
     def _check_input(self, onnx_input, output):
@@ -222,13 +214,13 @@ class _OnnxReader:
         if name in ("STRING", "COMPLEX64", "COMPLEX128", "UNDEFINED"):
             raise ExportError(f"input {onnx_input.name!r} (needed by output {output!r}) holds {name} "
                               "values; graphnn reads real numbers")
-        if tensor.HasField("shape") and len(tensor.shape.dim) != 2:
+        if tensor.HasField("shape") and len(tensor.shape.dim) not in (2, 4):
             dims = " x ".join(d.dim_param or (str(d.dim_value) if d.HasField("dim_value") else "?")
                               for d in tensor.shape.dim) or "a scalar"
             raise ExportError(
                 f"input {onnx_input.name!r} (needed by output {output!r}) is {dims}, "
-                f"{len(tensor.shape.dim)}-D: graphnn's values are N x D matrices (one row per "
-                "observation), so this model cannot run as a graphnn graph"
+                f"{len(tensor.shape.dim)}-D: graphnn's values are N x D matrices or N x C x H x W images "
+                "(one row or image per observation), so this model cannot run as a graphnn graph"
             )
 
     # Values that a consumer may fuse into its own layer (MatMul + Add of a bias, Sub/Add of a
@@ -269,7 +261,8 @@ class _OnnxReader:
         reason = why or (
             f"graphnn has no layer for the ONNX operator {node.op_type}: it reads Gemm, MatMul+Add, "
             "Sub/Mul/Div by constants, Relu, Sigmoid, Tanh, Softmax, Identity, Add, Sum, Concat, Mul, "
-            "1 - x, Slice, Dropout, BatchNormalization and float Cast"
+            "1 - x, Slice, Dropout, BatchNormalization, Conv, MaxPool, Flatten, the Reshape that flattens "
+            "and float Cast"
         )
         floats = [o.name for o in self.onnx_graph.output if o.type.tensor_type.elem_type in self.FLOAT_TYPES]
         hint = f"; import other values with from_onnx(..., outputs=[...]) (float outputs: {', '.join(map(repr, floats))})"
@@ -326,6 +319,12 @@ class _OnnxReader:
             return self._batch_norm(node, attributes, output)
         if op == "Expand":
             return self._initial_state(node, output)
+        if op in IMAGE_OPERATORS:
+            try:
+                layer, sources = image_layer(self, node, attributes)
+            except Refused as refused:
+                raise self._refuse(node, output, refused.why) from None
+            return self._add(layer, node, sources, output)
         raise self._refuse(node, output)
 
     def _slice(self, node, output):
@@ -459,6 +458,12 @@ class _OnnxReader:
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
             raise self._refuse(first, output, "a mean or scale that holds NaN or inf")
         mean, scale = (np.asarray(a, dtype=self.dtype) for a in (mean, scale))
+        try:  # images z-scored channel by channel (None: the value is not an image)
+            layer = image_z_scoring(self, computed, mean, scale)
+        except Refused as refused:
+            raise self._refuse(first, output, refused.why) from None
+        if layer is not None:
+            return self._add(layer, first, [computed], output)
         width = max(np.size(mean), np.size(scale))
         if width == 1:  # one mean and one scale for every column: as many as the value has
             width = self.widths.get(computed, 1)

@@ -5,12 +5,12 @@ import os
 import numpy as np
 
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
-    LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer,
-    TanhLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer, FlatteningLayer, FullyConnectedLayer,
+    InitialStateLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, MaxPoolLayer, MultiplyLayer, OneMinusLayer,
+    ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
-from .common import ExportError, column_widths, needed_nodes, network_dtype, optional_import, predictions, unique_names
+from .common import ExportError, needed_nodes, network_dtype, optional_import, predictions, unique_names, value_shapes
 
 __all__ = ["to_onnx", "OPSET", "EXPORT_OPSETS", "BATCH"]
 
@@ -21,6 +21,8 @@ OPSET = 17
 EXPORT_OPSETS = range(13, 22)
 #: the name ONNX models give the dynamic batch dimension (the ``N`` of ``N x D``)
 BATCH = "N"
+#: what a size the graph leaves open is called in the model (``X_height``), by rank
+_DIM_NAMES = {1: ("width",), 3: ("channels", "height", "width")}
 
 
 def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
@@ -28,7 +30,8 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     when given.
 
     The model's inputs are the graph's inputs the prediction reads, by name, each ``N x D``
-    with a dynamic ``N``; its outputs are the prediction nodes (see ``predictions``), named
+    or ``N x C x H x W`` (images) with a dynamic ``N`` and the sizes the layers or the last
+    forward pass fix (``X_height`` for one left open; ``N x D`` when no layer fixes the rank); its outputs are the prediction nodes (see ``predictions``), named
     after them, and with ``objective=True`` also each objective's value (a scalar, named after
     the objective node, equal to ``graph.value(name)``), which adds the targets as inputs.
     Parameters and z-scoring statistics are initializers named ``node.weights``,
@@ -46,7 +49,9 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     connected), ``Sub`` and ``Mul`` (z-scoring: ``(x - mean) * inverse_std``, 0 for constant
     columns, as ``InputLayer`` computes), ``Identity``, ``Relu``, ``Sigmoid``, ``Tanh``,
     ``Softmax`` (axis 1), ``Add``/``Sum`` and ``Concat`` (axis 1), ``Mul`` (``MultiplyLayer``),
-    ``Sub`` from 1 (``OneMinusLayer``), ``Slice`` on axis 1 (``SliceLayer``), ``Expand`` of the
+    ``Sub`` from 1 (``OneMinusLayer``), ``Slice`` on axis 1 (``SliceLayer``), ``Conv``
+    (``ConvolutionalLayer``: ``pads [ph, pw, ph, pw]``, group and dilations 1), ``MaxPool``
+    (no pads, floor), ``Flatten`` at axis 1, ``Expand`` of the
     state to ``N`` rows (``InitialStateLayer``, initializer ``node.state``), ``Dropout`` (the
     identity: a model predicts, in inference mode) and ``BatchNormalization`` with the running
     statistics (initializers ``node.scale``, ``node.shift``, ``node.running_mean``,
@@ -72,17 +77,17 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     needed = needed_nodes(graph, outputs + objectives)
     dtype = network_dtype(graph, needed, dtype)
     writer = _OnnxWriter(onnx, dtype, opset, graph.nodes)
-    widths = column_widths(graph)
+    shapes = value_shapes(graph)
     for name in needed:
         kind = graph.nx.nodes[name]["kind"]
         if kind == "input":
-            writer.input(name, widths.get(name))
+            writer.input(name, _dims(name, shapes.get(name)))
         elif kind == "layer":
             writer.layer(name, graph.op(name), graph.predecessors(name))
         else:
             writer.objective(name, graph.op(name), graph.predecessors(name))
     for name in outputs:
-        writer.output(name, [BATCH, widths.get(name, f"{name}_width")])
+        writer.output(name, _dims(name, shapes.get(name)))
     for name in objectives:
         writer.output(name, [])
     model = writer.model()
@@ -90,6 +95,15 @@ def to_onnx(graph, path=None, *, dtype=None, objective=False, opset=OPSET):
     if path is not None:
         _save(onnx, model, path)
     return model
+
+
+def _dims(name, shape):
+    """The dimensions a model declares for value ``name`` of per-observation ``shape`` (see
+    ``value_shapes``): ``[N, D]`` or ``[N, C, H, W]``, a size the graph leaves open named after
+    the value (``X_height``); ``[N, name_width]`` when even the rank is unknown."""
+    shape = (None,) if shape is None else shape
+    labels = _DIM_NAMES.get(len(shape), [f"dim{k}" for k in range(1, len(shape) + 1)])
+    return [BATCH] + [f"{name}_{label}" if size is None else size for size, label in zip(shape, labels)]
 
 
 def _save(onnx, model, path):
@@ -148,8 +162,7 @@ class _OnnxWriter:
         """An ONNX node computing an intermediate value; both named ``part`` (made unique)."""
         return self.node(op_type, inputs, self.value_name(part), self.node_name(part), **attributes)
 
-    def input(self, name, width):
-        shape = [BATCH, width if width is not None else f"{name}_width"]
+    def input(self, name, shape):
         self.inputs.append(self.helper.make_tensor_value_info(name, self.elem, shape))
 
     def output(self, name, shape):
@@ -189,6 +202,16 @@ class _OnnxWriter:
             rows = self.step("Gather", [shape, self.integers(f"{name}.first", 0)], f"{name}.rows", axis=0)
             size = self.step("Concat", [rows, self.integers(f"{name}.width", op.width)], f"{name}.size", axis=0)
             self.node("Expand", [state, size], name, name)
+        elif kind is ConvolutionalLayer:
+            weights = self.parameter(f"{name}.weights", op.weights)
+            biases = self.parameter(f"{name}.biases", op.biases)
+            (ph, pw) = op.padding
+            self.node("Conv", [sources[0], weights, biases], name, name, kernel_shape=list(op.kernel_size),
+                      strides=list(op.stride), pads=[ph, pw, ph, pw], dilations=[1, 1], group=1)
+        elif kind is MaxPoolLayer:
+            self.node("MaxPool", sources, name, name, kernel_shape=list(op.size), strides=list(op.stride))
+        elif kind is FlatteningLayer:
+            self.node("Flatten", sources, name, name, axis=1)
         elif kind is DropoutLayer:
             self.node("Dropout", [sources[0], self.constant(f"{name}.ratio", op.p)], name, name)
         elif kind is BatchNormLayer:

@@ -8,14 +8,17 @@ import numpy as np
 
 from ..graph import Graph
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
-    LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer, ReLULayer, SliceLayer, SoftmaxLayer,
-    TanhLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer, FlatteningLayer, FullyConnectedLayer,
+    InitialStateLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, MaxPoolLayer, MultiplyLayer, OneMinusLayer,
+    ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, SquaredError
 from .common import (
-    ExportError, column_widths, needed_nodes, network_dtype, optional_import, predictions, unique_names,
-    z_scoring_layer,
+    ExportError, describe_dims, needed_nodes, network_dtype, optional_import, predictions, unique_names,
+    value_shapes, z_scoring_layer,
+)
+from .torch_layers import (
+    batch_norm_layer, conv_layer, flatten_layer, fully_connected_layer, max_pool_layer, numpy_of, one_dtype,
 )
 
 __all__ = ["to_torch", "from_torch"]
@@ -35,8 +38,9 @@ def _parts_of(torch):
     class ZScore(nn.Module):
         """``(x - mean) * inverse_std``, graphnn's ``InputLayer``, with fixed statistics."""
 
-        def __init__(self, mean, inverse_std):
+        def __init__(self, mean, inverse_std, feature_shape=None):
             super().__init__()
+            self.feature_shape = feature_shape  # (C, H, W) for images z-scored by channel
             self.register_buffer("mean", torch.as_tensor(mean))
             self.register_buffer("inverse_std", torch.as_tensor(inverse_std))
 
@@ -92,12 +96,13 @@ def _parts_of(torch):
         order; ``from_torch`` rebuilds the graph from these and ``steps``. ``dtype`` is the
         torch dtype it computes in, every input converted to it (``None``: its input's floating
         dtype), kept up to date when torch casts the module (``module.float()``, ...);
-        ``widths`` the number of columns of each input the graph fixes; ``layer(name)`` the
+        ``shapes`` each input's shape per observation where the graph fixes it (``(D,)``,
+        ``(C, H, W)``, ``None`` for a size left open); ``layer(name)`` the
         module of node ``name``, ``keys`` its key in ``layers``."""
 
-        def __init__(self, steps, modules, input_names, output_names, objectives, graph_inputs, dtype, widths=None):
+        def __init__(self, steps, modules, input_names, output_names, objectives, graph_inputs, dtype, shapes=None):
             super().__init__()
-            self.widths = dict(widths or {})  # input -> its number of columns, where the graph fixes it
+            self.shapes = dict(shapes or {})  # input -> its shape per observation, where the graph fixes it
             self.layers = nn.ModuleDict(modules)
             self.steps, self.input_names, self.output_names = steps, input_names, output_names
             self.objectives = objectives  # (name, weight, kind, target, estimate); kind: "LogLoss", ...
@@ -136,12 +141,14 @@ def _parts_of(torch):
             # graphnn takes data of any numeric dtype and computes in the network's: so does the
             # module (one of activations only computes in its input's floating dtype)
             feed = {name: _as_float(torch.as_tensor(value), self.dtype) for name, value in feed.items()}
-            for name, value in feed.items():  # N x D, as graphnn reads: torch would broadcast a vector
-                width = self.widths.get(name)
-                if value.dim() != 2 or (width is not None and value.shape[1] != width):
-                    wanted = f"N x {width}" if width is not None else "N x D"
+            for name, value in feed.items():  # batch first, as graphnn reads: torch would broadcast a vector
+                shape = self.shapes.get(name)
+                if value.dim() < 2 if shape is None else (value.dim() != len(shape) + 1 or any(
+                        size is not None and size != given for size, given in zip(shape, value.shape[1:]))):
+                    wanted = "N x D" if shape is None else describe_dims(shape)
+                    each = "image" if shape is not None and len(shape) == 3 else "row"
                     raise ValueError(f"input {name!r} is {' x '.join(map(str, value.shape)) or 'a scalar'}; "
-                                     f"the module reads it {wanted}, one row per observation")
+                                     f"the module reads it {wanted}, one {each} per observation")
             return feed
 
         def forward(self, *args, **kwargs):
@@ -192,8 +199,8 @@ def to_torch(graph, *, dtype=None):
     statistics follow it). Inputs of another dtype (float64 data for a float32 network,
     integers) are converted to it, as graphnn converts what it is fed. A network of
     activations only has no dtype of its own (``module.dtype`` is ``None``): it computes in
-    its input's floating dtype (float64 for integers). Each input must be ``N x D`` (``D`` as
-    the graph fixes it): anything else is a ``ValueError`` naming the input, where torch would
+    its input's floating dtype (float64 for integers). Each input must be ``N x D`` or
+    ``N x C x H x W`` (the sizes as the graph fixes them): anything else is a ``ValueError`` naming the input, where torch would
     broadcast a vector into a wrong answer or fail inside a layer.
 
     ``module(X)`` (inputs in ``module.input_names`` order, or by name) equals
@@ -202,6 +209,8 @@ def to_torch(graph, *, dtype=None):
     in each ``weight.grad`` the transpose of graphnn's ``weights.grad`` (both the gradient of
     the mean ``J``). ``MultiplyLayer``, ``OneMinusLayer``, ``SliceLayer`` and
     ``InitialStateLayer`` become small modules of their own (an unrolled RNN or GRU is these,
+    ``ConvolutionalLayer``, ``MaxPoolLayer`` and ``FlatteningLayer`` are ``nn.Conv2d`` (the same
+    ``O x C x kh x kw`` kernels), ``nn.MaxPool2d`` and ``nn.Flatten``,
     its tied weights one ``nn.Parameter``), ``DropoutLayer`` an ``nn.Dropout`` and
     ``BatchNormLayer`` an ``nn.BatchNorm1d`` with its running statistics; the module is in the
     graph's mode (``module.training == graph.training``). ``module.layer(name)`` is node ``name``'s module; it is
@@ -222,9 +231,9 @@ def to_torch(graph, *, dtype=None):
     reserved = nn.ModuleDict()
     module_key = unique_names(allowed=lambda key: not hasattr(reserved, key))
 
-    def parameter(p, transpose):
+    def parameter(p, transpose=False, flat=True):
         if id(p) not in shared:
-            value = p.value.T if transpose else p.value.reshape(-1)
+            value = p.value.T if transpose else p.value.reshape(-1) if flat else p.value
             shared[id(p)] = nn.Parameter(torch.tensor(np.ascontiguousarray(value, dtype=dtype)))
         return shared[id(p)]
 
@@ -249,7 +258,8 @@ def to_torch(graph, *, dtype=None):
             module.weight = parameter(op.weights, transpose=True)
             module.bias = parameter(op.biases, transpose=False)
         elif type(op) is InputLayer:
-            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype))
+            module = ZScore(np.asarray(op.meanX, dtype=dtype), np.asarray(op.inverse_std, dtype=dtype),
+                            tuple(op.feature_shape))
         elif type(op) is AddLayer:
             module = Sum()
         elif type(op) is ConcatLayer:
@@ -262,6 +272,15 @@ def to_torch(graph, *, dtype=None):
             module = extra["Slice"](op.start, op.stop)
         elif type(op) is InitialStateLayer:
             module = extra["InitialState"](parameter(op.state, transpose=False))
+        elif type(op) is ConvolutionalLayer:
+            module = nn.Conv2d(op.in_channels, op.out_channels, op.kernel_size, stride=op.stride, padding=op.padding,
+                               dtype=torch_dtype)
+            module.weight = parameter(op.weights, flat=False)  # O x C x kh x kw, as graphnn keeps it
+            module.bias = parameter(op.biases)
+        elif type(op) is MaxPoolLayer:
+            module = nn.MaxPool2d(op.size, stride=op.stride)
+        elif type(op) is FlatteningLayer:
+            module = nn.Flatten()
         elif type(op) is DropoutLayer:
             module = nn.Dropout(op.p)
         elif type(op) is BatchNormLayer:
@@ -279,10 +298,10 @@ def to_torch(graph, *, dtype=None):
     needed_inputs = [n for n in graph.inputs if n in set(needed_nodes(graph, outputs))]
     objectives.sort(key=lambda objective: graph.objectives.index(objective[0]))  # the order they were added
     graph_inputs = [n for n in graph.inputs if n in set(needed)]  # targets included
-    widths = column_widths(graph)
+    shapes = value_shapes(graph)
     inputs = [n for n in graph.nodes if graph.nx.nodes[n]["kind"] == "input"]
     module = GraphModule(steps, modules, needed_inputs, outputs, objectives, graph_inputs, torch_dtype,
-                         {n: widths[n] for n in inputs if n in widths})
+                         {n: shapes[n] for n in inputs if n in shapes})
     return module.train(graph.training)  # dropout and batch norm: the graph's mode
 
 
@@ -299,7 +318,9 @@ def from_torch(module, input="X"):
     (pass the module, not the ``DistributedDataParallel`` wrapping it; docs/distributed.md).
 
     A ``Sequential`` may hold ``Linear``, ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over
-    dimension 1 or -1, or without ``dim``: torch's implicit dimension 1) and ``Identity``, and
+    dimension 1 or -1, or without ``dim``: torch's implicit dimension 1), ``Identity``,
+    ``Dropout``, ``BatchNorm1d``, ``Conv2d``, ``MaxPool2d`` and ``Flatten`` (read by
+    ``graphnn.export.torch_layers``, which refuses groups, dilation, ceil mode, ...), and
     Sequentials of those, read in order; the graph reads the input named ``input``. Every use
     of a child is a layer: a module that appears twice (the same ``Tanh``, or a ``Linear`` the
     Sequential runs twice) gives two nodes, and a shared ``Linear``'s two layers share one
@@ -325,46 +346,43 @@ def from_torch(module, input="X"):
     children = list(_children(nn, module))
     if not children:
         raise ExportError("the Sequential is empty: no layer to import")
-    dtype = _one_dtype(torch, [(f"layer {name!r} of the Sequential", tensor) for name, child in children
+    dtype = one_dtype(torch, [(f"layer {name!r} of the Sequential", tensor) for name, child in children
                                for tensor in (getattr(child, "weight", None), getattr(child, "bias", None))])
     # an nn.Dropout or nn.BatchNorm1d without affine weights has weight None: skipped above
     simple = {nn.ReLU: ReLULayer, nn.Sigmoid: LogisticSigmoidLayer, nn.Tanh: TanhLayer, nn.Identity: LinearLayer}
     g, shared = Graph(), {}
     node = g.input(input)
+    rank = None  # the rank of the value so far, where a layer fixes it: an nn.Flatten of N x D changes nothing
     for child_name, child in children:  # a child listed twice too (named_children lists it once)
-        kind = type(child)
+        kind, where = type(child), f"layer {child_name!r} of the Sequential"
         if kind in simple:
             layer = simple[kind]()
         elif kind is nn.Softmax and child.dim in (1, -1, None):  # None: torch's implicit dim, 1 for N x D
             layer = SoftmaxLayer()
         elif kind is nn.Linear:
-            layer = _fully_connected(torch, child, dtype, shared)
+            layer = fully_connected_layer(torch, child, dtype, shared)
         elif kind is nn.Dropout:
             layer = DropoutLayer(child.p)
         elif kind is nn.BatchNorm1d and child.affine and child.track_running_stats:
-            layer = _batch_norm(torch, child, dtype)
+            layer = batch_norm_layer(torch, child, dtype)
+        elif kind is nn.Conv2d:
+            layer = conv_layer(torch, child, dtype, shared, where)
+        elif kind is nn.MaxPool2d:
+            layer = max_pool_layer(child, where)
+        elif kind is nn.Flatten:
+            layer = flatten_layer(child, where, rank)
         else:
             detail = f"Softmax over dim {child.dim}" if kind is nn.Softmax else kind.__name__
             raise ExportError(
-                f"layer {child_name!r} of the Sequential ({detail}): graphnn maps Linear, ReLU, "
-                "Sigmoid, Tanh, Softmax (dim 1), Identity, Dropout and BatchNorm1d (affine, with "
-                "running statistics) only"
+                f"{where} ({detail}): graphnn maps Linear, ReLU, Sigmoid, Tanh, Softmax (dim 1), "
+                "Identity, Dropout, BatchNorm1d (affine, with running statistics), Conv2d, MaxPool2d "
+                "and Flatten only"
             )
+        rank = 4 if kind in (nn.Conv2d, nn.MaxPool2d) else 2 if kind in (nn.Linear, nn.BatchNorm1d, nn.Flatten) else rank
         valid = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*", child_name)
         name = child_name if valid and child_name not in g.nx else None
         node = g.add(layer, node, name=name)
     return g.train(module.training)
-
-
-def _batch_norm(torch, child, dtype):
-    """A ``BatchNormLayer`` with the scale, shift and running statistics of ``child`` (an
-    ``nn.BatchNorm1d``), in ``dtype``."""
-    layer = BatchNormLayer(child.num_features, momentum=child.momentum, eps=child.eps, dtype=dtype)
-    layer.scale.value = _numpy(torch, child.weight, dtype).reshape(1, -1)
-    layer.shift.value = _numpy(torch, child.bias, dtype).reshape(1, -1)
-    layer.running_mean = _numpy(torch, child.running_mean, dtype).reshape(1, -1)
-    layer.running_var = _numpy(torch, child.running_var, dtype).reshape(1, -1)
-    return layer
 
 
 def _children(nn, sequential, prefix=""):
@@ -381,48 +399,6 @@ def _children(nn, sequential, prefix=""):
             yield f"{prefix}{name}", child
 
 
-def _one_dtype(torch, tensors):
-    """The numpy dtype a network holding ``tensors`` (``(where, tensor)`` pairs; ``None``
-    tensors are skipped) is copied in: float64 if any is float64, else float32 (float16 and
-    bfloat16 are exact in it); ``ExportError`` naming where a tensor is not floating point."""
-    dtypes = set()
-    for where, tensor in tensors:
-        if isinstance(tensor, torch.Tensor):
-            if not tensor.is_floating_point():
-                raise ExportError(f"{where} holds {tensor.dtype} weights; graphnn needs floating-point ones")
-            dtypes.add(tensor.dtype)
-    return np.dtype(np.float64) if torch.float64 in dtypes else np.dtype(np.float32)
-
-
-def _numpy(torch, tensor, dtype):
-    """A torch tensor as a numpy array (a copy) in ``dtype`` (through float32/float64: numpy
-    has no bfloat16)."""
-    wide = torch.float64 if dtype == np.float64 else torch.float32
-    return tensor.detach().cpu().to(wide).numpy().astype(dtype, copy=True)
-
-
-def _fully_connected(torch, linear, dtype, shared):
-    """A ``FullyConnectedLayer`` with ``linear``'s weights (``W^T``) and bias (zeros when it has
-    none), copied in ``dtype``. ``shared`` maps each torch parameter met before to its graphnn
-    ``Parameter``: a ``Linear`` run twice, or two holding one tensor (as ``to_torch`` ties
-    them), give layers sharing it again, as in torch."""
-    layer = FullyConnectedLayer(linear.in_features, linear.out_features, dtype=dtype)
-    weight_key = id(linear.weight)
-    bias_key = id(linear.bias) if linear.bias is not None else ("no bias", id(linear))
-    if weight_key in shared:
-        layer.weights = shared[weight_key]
-    else:
-        layer.setWeights(_numpy(torch, linear.weight, dtype).T)
-        shared[weight_key] = layer.weights
-    if bias_key in shared:
-        layer.biases = shared[bias_key]
-    else:
-        bias = np.zeros(linear.out_features) if linear.bias is None else _numpy(torch, linear.bias, dtype)
-        layer.setBiases(bias.reshape(1, -1))
-        shared[bias_key] = layer.biases
-    return layer
-
-
 def _from_graph_module(module, torch, ZScore, Sum, Concat, extra):
     """The graph a ``GraphModule`` was made from, with the module's current weights, in one
     dtype as from a Sequential: its ``Linear`` layers' (its z-scoring statistics' when it has
@@ -432,13 +408,13 @@ def _from_graph_module(module, torch, ZScore, Sum, Concat, extra):
               Sum: AddLayer, Concat: ConcatLayer, extra["Multiply"]: MultiplyLayer, extra["OneMinus"]: OneMinusLayer}
     children = [(name, module.layers[key]) for name, key, _ in module.steps]
     parameters = [(f"node {name!r} of the module", tensor) for name, child in children
-                  if isinstance(child, (nn.Linear, nn.BatchNorm1d)) for tensor in (child.weight, child.bias)]
+                  if isinstance(child, (nn.Linear, nn.BatchNorm1d, nn.Conv2d)) for tensor in (child.weight, child.bias)]
     parameters += [(f"node {name!r} of the module", child.state) for name, child in children
                    if isinstance(child, extra["InitialState"])]
     states = {}  # id(torch parameter) -> the graphnn Parameter of an initial state, tied again
     statistics = [(f"node {name!r} of the module", tensor) for name, child in children
                   if isinstance(child, ZScore) for tensor in (child.mean, child.inverse_std)]
-    dtype = _one_dtype(torch, parameters or statistics)
+    dtype = one_dtype(torch, parameters or statistics)
     g, shared = Graph(), {}
     for name in module.graph_inputs:
         g.input(name)
@@ -450,19 +426,26 @@ def _from_graph_module(module, torch, ZScore, Sum, Concat, extra):
         elif kind is nn.Softmax:
             layer = SoftmaxLayer()
         elif kind is nn.Linear:
-            layer = _fully_connected(torch, child, dtype, shared)
+            layer = fully_connected_layer(torch, child, dtype, shared)
         elif kind is ZScore:
-            layer = z_scoring_layer(_numpy(torch, child.mean, dtype), _numpy(torch, child.inverse_std, dtype))
+            layer = z_scoring_layer(numpy_of(torch, child.mean, dtype), numpy_of(torch, child.inverse_std, dtype),
+                                    feature_shape=child.feature_shape)
         elif kind is extra["Slice"]:
             layer = SliceLayer(child.start, child.stop)
         elif kind is extra["InitialState"]:
             layer = InitialStateLayer(child.state.numel(), dtype=dtype)
-            layer.state.value = _numpy(torch, child.state, dtype).reshape(1, -1)
+            layer.state.value = numpy_of(torch, child.state, dtype).reshape(1, -1)
             layer.state = states.setdefault(id(child.state), layer.state)
         elif kind is nn.Dropout:
             layer = DropoutLayer(child.p)
         elif kind is nn.BatchNorm1d:
-            layer = _batch_norm(torch, child, dtype)
+            layer = batch_norm_layer(torch, child, dtype)
+        elif kind is nn.Conv2d:
+            layer = conv_layer(torch, child, dtype, shared, f"node {name!r} of the module")
+        elif kind is nn.MaxPool2d:
+            layer = max_pool_layer(child, f"node {name!r} of the module")
+        elif kind is nn.Flatten:
+            layer = FlatteningLayer()
         else:  # only a module changed by hand after to_torch made it
             raise ExportError(f"node {name!r} of the module holds a {kind.__name__}, which to_torch does not make")
         g.add(layer, *sources, name=name)

@@ -9,14 +9,17 @@ with weights holds them as ``Parameter`` objects, which collect their gradients.
 from .AddLayer import AddLayer
 from .BatchNormLayer import BatchNormLayer
 from .ConcatLayer import ConcatLayer
+from .ConvolutionalLayer import ConvolutionalLayer
 from .DropoutLayer import DropoutLayer
 from .ElementwiseLayer import ElementwiseLayer
+from .FlatteningLayer import FlatteningLayer
 from .FullyConnectedLayer import FullyConnectedLayer
 from .InitialStateLayer import InitialStateLayer
 from .InputLayer import InputLayer
 from .Layer import Layer
 from .LinearLayer import LinearLayer
 from .LogisticSigmoidLayer import LogisticSigmoidLayer
+from .MaxPoolLayer import MaxPoolLayer
 from .MultiplyLayer import MultiplyLayer
 from .OneMinusLayer import OneMinusLayer
 from .ReLULayer import ReLULayer
@@ -28,5 +31,5 @@ __all__ = [
     "Layer", "ElementwiseLayer", "InputLayer", "FullyConnectedLayer", "LinearLayer",
     "ReLULayer", "LogisticSigmoidLayer", "SoftmaxLayer", "TanhLayer", "AddLayer", "ConcatLayer",
     "MultiplyLayer", "OneMinusLayer", "SliceLayer", "InitialStateLayer",
-    "DropoutLayer", "BatchNormLayer",
+    "DropoutLayer", "BatchNormLayer", "ConvolutionalLayer", "MaxPoolLayer", "FlatteningLayer",
 ]

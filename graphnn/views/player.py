@@ -23,22 +23,28 @@ shrunk if it must be, down to 40 %.
 The API (kept stable: the replay of a pass and the training monitor both use it):
 
 - ``Frame(svg, caption, html="")``: one frame. ``svg``: an SVG document or fragment (the
-  ``<?xml ...?>`` prolog and DOCTYPE Graphviz writes are dropped); ``caption``: plain text,
-  escaped; ``html``: extra HTML under the caption, inserted as given (trusted).
+  ``<?xml ...?>`` prolog and DOCTYPE Graphviz writes are dropped), or a tuple of strs whose
+  concatenation is one (its *pieces*: the prolog, if any, in the first); ``caption``: plain
+  text, escaped; ``html``: extra HTML under the caption, inserted as given (trusted).
 - ``Player(frames, title="", header_html="", interval=1.0)``: ``frames`` is a list of
   ``Frame`` or of ``(svg, caption)`` / ``(svg, caption, html)`` tuples (at least one);
   ``title``: the page's title and heading; ``header_html``: HTML shown above the picture
   (a legend, say), as given; ``interval``: seconds between frames when playing.
 - ``Player.html()``: the whole page, a string (the same frames give the same bytes);
+  ``read_page(html)``: the ``Frame``\\ s of a page (each SVG as one str), ``page_data(html)``:
+  what its script reads (``pieces``, ``frames``, ``captions``, ``extras``, ``interval``);
   ``Player.save(path)``: writes it (UTF-8) and returns the ``pathlib.Path``; a path in a
   directory that does not exist is a ``FileNotFoundError`` naming it;
   ``Player._repr_html_()``: the page in an ``<iframe srcdoc=...>``, for Jupyter;
   ``len(player)``, ``player.frames``.
 
-Encoding: successive frames of an animation mostly repeat each other, so the page stores
-every distinct line of SVG once, and each frame as runs of indices into that table
-(``[start, count, start, count, ...]``); the script rebuilds a frame's SVG when it is shown.
-A frame that changes a few lines of the one before costs a few numbers, not a whole SVG.
+Encoding (``graphnn.views.player_data``): the page stores every distinct piece of SVG once
+(a frame given as a str is cut into its lines; the replay of a pass gives each node's and
+edge's drawing as a piece) and each frame as its changes from the frame before, so a frame
+that changes a few pieces costs a few numbers; these are compressed (``zlib``'s DEFLATE)
+and written in base64 (the captions stay plain), and the page's script decodes them synchronously
+(``graphnn.views.inflate``): no network, no browser feature beyond ``atob`` and
+``TextDecoder``.
 
 >>> svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
 >>> player = Player([(svg, "the first frame"), Frame(svg, "the second", "<b>!</b>")], title="Demo")
@@ -48,16 +54,20 @@ A frame that changes a few lines of the one before costs a few numbers, not a wh
 >>> page.startswith("<!DOCTYPE html>") and "the first frame" in page and "http" not in page.replace(
 ...     "http://www.w3.org/2000/svg", "")
 True
+>>> [(frame.caption, frame.svg == svg) for frame in read_page(page)]  # as the page's script reads it
+[('the first frame', True), ('the second', True)]
 """
 import html as _html
-import json
 import math
 import numbers
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Tuple, Union
 
-__all__ = ["Frame", "Player"]
+from .inflate import INFLATE_JS
+from .player_data import FRAMES_ELEMENT, decode, encode, pack, page_data, page_json, pieces_of
+
+__all__ = ["Frame", "Player", "page_data", "read_page"]
 
 
 @dataclass(frozen=True)
@@ -65,12 +75,10 @@ class Frame:
     """One frame of a ``Player``: an SVG picture, a plain-text caption, and optional extra
     HTML shown under the caption (inserted as given)."""
 
-    svg: str
+    svg: Union[str, Tuple[str, ...]]
     caption: str
     html: str = ""
 
-
-_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)  # <?xml ...?>, <!DOCTYPE ...>, comments
 
 
 class Player:
@@ -92,22 +100,19 @@ class Player:
 
     def html(self):
         """The page: one self-contained HTML document (a string)."""
-        lines, runs = _encode([_PROLOG.sub("", frame.svg, count=1) for frame in self.frames])
-        data = {
-            "lines": lines, "runs": runs, "interval": round(self.interval * 1000),
+        pieces, changes = encode([pieces_of(frame.svg) for frame in self.frames])
+        payload = page_json({
+            "pictures": pack({"pieces": pieces, "frames": changes}),  # compressed, in base64
+            "interval": round(self.interval * 1000),
             "captions": [frame.caption for frame in self.frames],
             "extras": [frame.html for frame in self.frames],
-        }
-        # Inside a <script> element, "</script" ends it and "<!--" starts an escape in which a
-        # later "<script" hides the real end: the page would be lost. "<" appears in this JSON
-        # only inside strings, where \u003c means the same character, so none is left.
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        })
         title = _html.escape(self.title)
         heading = f"<h1>{title}</h1>" if title else ""
         return _PAGE.format(
             title=title or "player", heading=heading, header=self.header_html,
-            count=len(self.frames), last=len(self.frames) - 1, style=_STYLE, script=_SCRIPT,
-            data=payload,
+            count=len(self.frames), last=len(self.frames) - 1, style=_STYLE,
+            script=INFLATE_JS + _SCRIPT, frames=FRAMES_ELEMENT.format(data=payload),
         )
 
     def save(self, path):
@@ -139,23 +144,12 @@ def _as_frame(frame, index):
     )
 
 
-def _encode(svgs):
-    """Every distinct line once (in order of first use), and each picture as runs of
-    consecutive line indices, ``[start, count, ...]``."""
-    index, lines, runs = {}, [], []
-    for svg in svgs:
-        frame = []
-        for line in svg.split("\n"):
-            i = index.get(line)
-            if i is None:
-                i = index[line] = len(lines)
-                lines.append(line)
-            if frame and frame[-2] + frame[-1] == i:
-                frame[-1] += 1
-            else:
-                frame += [i, 1]
-        runs.append(frame)
-    return lines, runs
+def read_page(html):
+    """The ``Frame``\\ s of a page ``Player.html()`` wrote, each SVG as one str, decoded as the
+    page's script decodes them (the prolog the player drops is not there)."""
+    data = page_data(html)
+    return [Frame(svg, caption, extra)
+            for svg, caption, extra in zip(decode(data), data["captions"], data["extras"])]
 
 
 _STYLE = """
@@ -193,7 +187,8 @@ _SCRIPT = """
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("frames").textContent);
-  var count = data.runs.length, current = -1, timer = null;
+  var pictures = JSON.parse(unpack(data.pictures));  // the SVG's pieces and each frame's changes
+  var count = pictures.frames.length, current = -1, timer = null;
   var picture = document.getElementById("picture"), slider = document.getElementById("slider");
   var caption = document.getElementById("caption"), extra = document.getElementById("extra");
   var number = document.getElementById("number"), play = document.getElementById("play");
@@ -205,12 +200,27 @@ _SCRIPT = """
   var MIN_AUTO = 0.5, STEP = 1.25, SMALLEST = 0.05, LARGEST = 4;
   var MIN_PIN = 0.4;  // the panel's copy is not shown smaller than this share of its size
   var zoom = "auto", scale = 1, natural = null;
-  function svgOf(i) {
-    var runs = data.runs[i], out = [];
-    for (var r = 0; r < runs.length; r += 2) {
-      for (var k = runs[r]; k < runs[r] + runs[r + 1]; k++) { out.push(data.lines[k]); }
+  var frames = decode(pictures.frames);
+  function decode(changes) {
+    // each frame's piece numbers, from its changes to the frame before (k >= 0: piece k;
+    // -1 - start, count: that run of the frame before)
+    var decoded = [], before = [];
+    for (var f = 0; f < changes.length; f++) {
+      var ops = changes[f], after = [];
+      for (var o = 0; o < ops.length; o++) {
+        if (ops[o] >= 0) { after.push(ops[o]); continue; }
+        var from = -1 - ops[o], to = from + ops[++o];
+        for (var k = from; k < to; k++) { after.push(before[k]); }
+      }
+      decoded.push(after);
+      before = after;
     }
-    return out.join("\\n");
+    return decoded;
+  }
+  function svgOf(i) {
+    var out = [];
+    for (var k = 0; k < frames[i].length; k++) { out.push(pictures.pieces[frames[i][k]]); }
+    return out.join("");
   }
   function svg() { return picture.querySelector("svg"); }
   function naturalSize(element) {  // the size the picture asks for, in CSS pixels
@@ -434,7 +444,7 @@ _PAGE = """<!DOCTYPE html>
 </div>
 <p class="hint">Keys: left and right arrows step, space plays and pauses, Home and End jump;
 + and &#x2212; zoom, F fits the whole picture, 1 shows it at its natural size.</p>
-<script type="application/json" id="frames">{data}</script>
+{frames}
 <script>{script}</script>
 </body>
 </html>

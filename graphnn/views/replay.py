@@ -51,17 +51,18 @@ from . import _layout
 from .drawing import check_rankdir, format_number, graph_edges
 from .player import Frame, Player
 from .render import RenderError
-from .replay_drawing import describe_value, draw_frames, frame_svgs
+from .replay_drawing import describe_value, draw_frames
+from .replay_svg import frame_svgs
 # The rules' names, as this module always gave them.
-from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, RULES, rule_of
+from .rules import FUSED_RULE, MODE_RULES, PARAMETERS_RULE, PARAMETERS_RULES, RULES, rule_of
 from ..core import INPUT, OBJECTIVE, GraphError
 from ..core.plan import FUSED_STEP, OBJECTIVE_STEP, PARAMETERS_STEP
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, FullyConnectedLayer, InitialStateLayer, InputLayer,
-    MultiplyLayer, SliceLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer, FlatteningLayer,
+    FullyConnectedLayer, InitialStateLayer, InputLayer, MaxPoolLayer, MultiplyLayer, SliceLayer,
 )
 
-__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+__all__ = ["replay", "Replay", "ReplayFrame", "RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "PARAMETERS_RULES", "rule_of"]
 
 @dataclass
 class ReplayFrame:
@@ -84,17 +85,24 @@ class ReplayFrame:
     edge_grads: Dict[Tuple[str, str, int], np.ndarray]
     grads: Dict[str, np.ndarray]
     fan_in: Dict[str, Tuple[int, int]]
-    dot: graphviz.Digraph = field(default=None, repr=False)
+    _drawing: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def dot(self) -> graphviz.Digraph:
+        """The frame as a ``graphviz.Digraph`` (drawn on first use)."""
+        return None if self._drawing is None else self._drawing.dot(self.index)
 
 
 class Replay:
     """The frames of one pass (``frames``, also by index and iteration) and the player that
     shows them: ``svgs()`` (Graphviz's ``dot`` needed), ``player()``, ``html()``,
-    ``save(path)``, and ``_repr_html_`` for Jupyter."""
+    ``save(path)``, and ``_repr_html_`` for Jupyter. ``drawing``: the
+    ``graphnn.views.replay_drawing.FrameDrawing`` the frames' pictures are drawn from."""
 
-    def __init__(self, frames, title):
+    def __init__(self, frames, title, drawing):
         self.frames = frames
         self.title = title
+        self.drawing = drawing
         self._svgs = None
 
     def __len__(self):
@@ -107,18 +115,22 @@ class Replay:
         return iter(self.frames)
 
     def svgs(self):
-        """Every frame as SVG text: ``dot`` lays out one frame of each phase, and Graphviz
-        draws every frame at those positions (``frame_svgs``; ``RenderError`` without it)."""
+        """Every frame as SVG text (a sequence, each frame's text joined when it is read):
+        ``dot`` lays out one frame of each phase, and Graphviz draws each distinct content of
+        each node, edge and panel once at those positions (``graphnn.views.replay_svg``;
+        ``RenderError`` without Graphviz)."""
         if self._svgs is None:
-            svgs = frame_svgs(self.frames)
+            svgs = frame_svgs(self.drawing)
             if len(svgs) != len(self.frames):
-                raise RenderError(f"Graphviz 'dot' gave {len(svgs)} pictures for {len(self.frames)} frames")
+                raise RenderError(f"Graphviz gave {len(svgs)} pictures for {len(self.frames)} frames")
             self._svgs = svgs
         return self._svgs
 
     def player(self):
-        """The frames as a ``graphnn.views.player.Player``."""
-        return Player([Frame(svg, frame.caption) for svg, frame in zip(self.svgs(), self.frames)],
+        """The frames as a ``graphnn.views.player.Player`` (each frame's SVG given as its
+        pieces, which the player stores once each)."""
+        svgs = self.svgs()
+        return Player([Frame(svgs.pieces(i), frame.caption) for i, frame in enumerate(self.frames)],
                       title=self.title, header_html=_HEADER)
 
     def html(self):
@@ -152,9 +164,11 @@ def replay(graph, rankdir="auto"):
             "the last backward; call g.backward() again" if record.replaced_gradients else
             "replay: the pass has no backward yet: call g.backward() after g.forward(...)")
     frames = _States(graph, record).frames()
-    draw_frames(graph, frames, _layout.choose_rankdir(rankdir, _layout.plan(graph, fold=False)))
+    drawing = draw_frames(graph, frames, _layout.choose_rankdir(rankdir, _layout.plan(graph, fold=False)))
+    for frame in frames:
+        frame._drawing = drawing
     n_forward = sum(f.phase == "forward" for f in frames)
-    return Replay(frames, f"Replay: {n_forward} forward and {len(frames) - n_forward} backward steps")
+    return Replay(frames, f"Replay: {n_forward} forward and {len(frames) - n_forward} backward steps", drawing)
 
 
 # ---------------------------------------------------------------------------- the states
@@ -176,29 +190,31 @@ class _States:
             frames.append(ReplayFrame(len(frames), "forward", step.node, step,
                                       self._forward_caption(step, len(forward)), None,
                                       dict(values), {}, {}, {}))
-        edge_grads = {}
+        edge_grads, grads = {}, {}
+        fan_in = {name: (0, len(edges)) for name, edges in self.consumers.items() if len(edges) > 1}
         for step in backward:
             sent = {e: g for e, g in step.sent.items() if g is not None}
             if step.kind == FUSED_STEP:  # the objective's own gradient, never needed by the pass
                 edge = (step.activation, step.node, 1)
                 sent[edge] = self.record.edge_grad(*edge)
             edge_grads.update(sent)
-            grads, fan_in = self._sums(edge_grads)
+            for name in {e[0] for e in sent}:  # only the sums a sent gradient adds to change
+                self._sum_at(name, edge_grads, grads, fan_in)
             frames.append(ReplayFrame(len(frames), "backward", step.node, step,
                                       self._backward_caption(step, len(backward)),
                                       rule_of(step.op, step.kind, self.record.mode_of(step.node)),
-                                      values, dict(edge_grads), grads, fan_in))
+                                      values, dict(edge_grads), dict(grads), dict(fan_in)))
         return frames
 
-    def _sums(self, edge_grads):
-        grads, fan_in = {}, {}
-        for name, edges in self.consumers.items():
-            reported = [edge_grads[e] for e in edges if e in edge_grads]
-            if reported:
-                grads[name] = _sum(reported)
-            if len(edges) > 1:
-                fan_in[name] = (len(reported), len(edges))
-        return grads, fan_in
+    def _sum_at(self, name, edge_grads, grads, fan_in):
+        """Node ``name``'s gradient summed over the consumers that reported, into ``grads``, and
+        how many did, into ``fan_in`` (a value read by several consumers)."""
+        edges = self.consumers.get(name, [])
+        reported = [edge_grads[e] for e in edges if e in edge_grads]
+        if reported:
+            grads[name] = _sum(reported)
+        if len(edges) > 1:
+            fan_in[name] = (len(reported), len(edges))
 
     def _forward_caption(self, step, total):
         head = f"Forward step {step.index + 1} of {total}: "
@@ -246,6 +262,10 @@ class _States:
                 SliceLayer: "puts the gradient that arrived back into the columns it took and sends it",
                 InitialStateLayer: "keeps the gradient that reached the start of the sequence for its state, sends 0",
                 FullyConnectedLayer: "multiplies the gradient that arrived by W^T and sends it",
+                ConvolutionalLayer: ("cross-correlates the gradient that arrived with its flipped "
+                                     "kernels and sends it"),
+                MaxPoolLayer: "sends the gradient that arrived to each window's maximum, 0 elsewhere,",
+                FlatteningLayer: "reshapes the gradient that arrived to its input's shape and sends it",
                 InputLayer: "divides the gradient that arrived by each column's std and sends it"}
         verb = next((v for cls, v in what.items() if isinstance(step.op, cls)),
                     "multiplies the gradient that arrived by its local derivative and sends it")

@@ -1,5 +1,6 @@
-"""How a frame of the replay of a pass is drawn: ``draw_frames`` gives each
-``graphnn.views.replay.ReplayFrame`` its ``dot``.
+"""How a frame of the replay of a pass is drawn: ``draw_frames`` makes the ``FrameDrawing``
+of the ``graphnn.views.replay.ReplayFrame``\\ s, from which each frame's ``dot`` is drawn
+(``graphnn.views.replay_svg`` has Graphviz draw the pictures).
 
 Every frame draws the whole graph with the drawing kit (``graphnn.views.drawing``), in the
 state after its step: nodes computed so far filled in their kind's colour, nodes not reached
@@ -9,9 +10,11 @@ the gradients sent so far (backward); a panel gives the step's numbers and its l
 Nodes never jump: every label and every edge label is a fixed-size cell, as large as its
 largest content over all frames (measured once by Graphviz, ``run_dot``), so ``dot`` lays
 out every frame the same way.
+
+A replay of a graph of a few hundred nodes has a few hundred frames: what a node or an edge
+shows is worked out once per distinct state of it (``_Reader``), not once per frame.
 """
 import html
-import json
 import math
 import re
 
@@ -27,7 +30,7 @@ from .._validation import describe_shape
 from ..core import INPUT, OBJECTIVE
 from ..core.plan import FUSED_STEP
 
-__all__ = ["draw_frames", "run_dot", "frame_svgs", "describe_value"]
+__all__ = ["draw_frames", "FrameDrawing", "run_dot", "describe_value", "svg_id", "PANEL_CLUSTER_ID"]
 
 # the step's node; its SVG group gets the class "focus", which the player keeps in view
 _CURRENT = {"fillcolor": "#fff3a0", "color": "#d62728", "penwidth": "3", "class": "focus"}
@@ -37,29 +40,175 @@ _GREY = "#8a8a8a"
 _PANEL_NODE = "(step)"  # characters no graph node name may have, like the legend's
 
 
-def draw_frames(graph, frames, rankdir):
-    """Give every frame of ``frames`` (``ReplayFrame``s of ``graph``'s last pass, in order)
-    its ``dot``, a ``Diagram`` running in direction ``rankdir`` (one of ``RANKDIRS``):
-    contents first, then every cell sized to its largest over all frames. Returns ``None``."""
+def draw_frames(graph, frames, rankdir, reuse=True):
+    """The ``FrameDrawing`` of ``frames`` (``ReplayFrame``\\ s of ``graph``'s last pass, in
+    order), running in direction ``rankdir`` (one of ``RANKDIRS``): what every node, edge and
+    the step panel shows in every frame, each distinct content worked out once, then every cell
+    sized to its largest over all frames. ``drawing.dot(i)`` is frame ``i``'s ``Diagram``.
+    ``reuse=False``: the state of every element of every frame is read anew, not only of those
+    a step may change (the same drawing, slower; the tests compare the two)."""
     shape = _Shape(graph)
     carrying = _carrying(graph, shape.edges)
-    contents = [_contents(graph, frame, carrying, shape) for frame in frames]
-    sizes = _measure(contents)
-    for frame, content in zip(frames, contents):
-        dot = new_diagram(graph, rankdir, "replay")
-        for name in shape.nodes:
-            rows, style = content[("node", name)]
-            dot.node(name, label=_cell(rows, sizes[("node", name)]), **style)
-        for edge in shape.edges:
-            rows, style = content[("edge", edge)]
-            dot.edge(edge[0], edge[1], label=_cell(rows, sizes[("edge", edge)]), **style)
-        with dot.subgraph(name="cluster_step") as panel:
-            # class "panel" (its border and its text): the player keeps a copy in view
-            panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"})
-            rows, _ = content[("panel",)]
-            panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
-                       shape="plaintext", margin="0", **{"class": "panel"})
-        frame.dot = dot
+    consumers_of = {}  # how many consumers send each node a gradient
+    for edge in carrying:
+        consumers_of[edge[0]] = consumers_of.get(edge[0], 0) + 1
+    drawing = FrameDrawing(graph, shape, rankdir)
+    touching = {name: set() for name in shape.nodes}  # each node's edges, by their index in keys
+    for i, (source, target, _) in enumerate(shape.edges):
+        touching[source].add(len(shape.nodes) + i)
+        touching[target].add(len(shape.nodes) + i)
+    before = None
+    for frame in frames:
+        changed = (None if not reuse or before is None or before.phase != frame.phase
+                   else _changed(before, frame, shape, touching))
+        drawing.add(frame, _Reader(graph, frame, carrying, consumers_of, shape), changed)
+        before = frame
+    drawing.sizes = _measure(drawing.labels())
+    return drawing
+
+
+def _changed(before, frame, shape, touching):
+    """The indices (in ``FrameDrawing.keys``) of the elements that may look different in
+    ``frame`` than in ``before``, the frame just before it in the same phase (a superset; the
+    others are drawn as they were): the two steps' nodes and their edges, and backward, the
+    edges just sent with both their ends and a fused step's activation with its edges."""
+    names = {before.node, frame.node}
+    if frame.phase == "backward":
+        for edge in frame.edge_grads.keys() - before.edge_grads.keys():
+            names.update(edge[:2])
+        names.update(f.step.activation for f in (before, frame) if f.step.kind == FUSED_STEP)
+    changed = {shape.order[name] for name in names}
+    for name in names:
+        changed |= touching[name]
+    return changed
+
+
+class FrameDrawing:
+    """Every frame's picture, element by element. The elements are the graph's nodes, its
+    edges (``graph_edges``) and the step panel, in that order (``keys``). A node or an edge
+    changes in a few frames only (not reached, the step's node, computed, its gradient
+    arrived), so each element keeps the distinct contents it takes in each phase,
+    ``variants[phase][k]`` (``(label rows, style)`` each), and a frame is the index of each
+    element's content, ``chosen[i]``. The pictures are drawn from this (``dot(i)``, and
+    ``graphnn.views.replay_svg``, which has Graphviz draw each distinct content once)."""
+
+    def __init__(self, graph, shape, rankdir):
+        self.graph, self.shape, self.rankdir = graph, shape, rankdir
+        self.keys = ([("node", name) for name in shape.nodes] + [("edge", edge) for edge in shape.edges]
+                     + [("panel",)])
+        self.phases, self.chosen = [], []
+        self.variants = {}  # phase -> [[(rows, style), ...] for every element]
+        self._seen = {}  # phase -> [{what decides the content: its index} for every element]
+        self.sizes = {}
+        self._dots = {}
+
+    @property
+    def panel(self):
+        """The panel's index in ``keys`` (the last element)."""
+        return len(self.keys) - 1
+
+    def add(self, frame, reader, changed=None):
+        """Append ``frame``: each element's content, worked out only when what decides it (the
+        reader's ``node_state``, ``edge_state``; the panel: its rows) was not seen before.
+        ``changed``: the indices of the elements that may differ from the frame before (of the
+        same phase); the others are as they were (``None``: any may differ)."""
+        phase = frame.phase
+        if phase not in self.variants:
+            self.variants[phase] = [[] for _ in self.keys]
+            self._seen[phase] = [{} for _ in self.keys]
+        variants, seen = self.variants[phase], self._seen[phase]
+        if changed is None:
+            chosen, changed = [0] * len(self.keys), range(len(self.keys))
+        else:
+            chosen, changed = list(self.chosen[-1]), sorted(set(changed) | {self.panel})
+        for k in changed:
+            kind, *what = self.keys[k]
+            if kind == "panel":
+                content = reader.panel()
+                state = _frozen(content[0])
+            else:
+                state = reader.node_state(*what) if kind == "node" else reader.edge_state(*what)
+            index = seen[k].get(state)
+            if index is None:
+                index = seen[k][state] = len(variants[k])
+                if kind != "panel":
+                    content = reader.node(*what) if kind == "node" else reader.edge(*what)
+                variants[k].append(content)
+            chosen[k] = index
+        self.phases.append(phase)
+        self.chosen.append(chosen)
+
+    def labels(self):
+        """Every ``(key, rows)`` any frame shows, each once (what ``_measure`` sizes)."""
+        for variants in self.variants.values():
+            for key, contents in zip(self.keys, variants):
+                for rows, _ in contents:
+                    yield key, rows
+
+    def __len__(self):
+        return len(self.chosen)
+
+    def dot(self, index):
+        """Frame ``index``'s ``Diagram`` (``graphviz.Digraph``), made on first use."""
+        if index not in self._dots:
+            self._dots[index] = self.diagram(self.phases[index], self.chosen[index])
+        return self._dots[index]
+
+    def diagram(self, phase, choice, layout=None, elements=None, ids=False):
+        """A ``Diagram`` drawing element ``k`` as its ``choice[k]``-th content of ``phase``.
+        ``layout``: a ``Layout`` whose positions are written in (for ``neato -n2``, which
+        draws without laying out); ``elements``: the indices drawn (all by default);
+        ``ids``: give each element the SVG id Graphviz gives it in a whole frame (a drawing
+        of some elements only would number them otherwise)."""
+        variants, shape, sizes = self.variants[phase], self.shape, self.sizes
+        dot = new_diagram(self.graph, self.rankdir, "replay")
+        if layout is not None:
+            # some elements only: neato would move them so that theirs start at (0, 0)
+            dot.attr("graph", bb=layout.bb, **({} if elements is None else {"notranslate": "true"}))
+        for k in range(len(self.keys)) if elements is None else sorted(set(elements)):
+            kind, *what = self.keys[k]
+            rows, style = variants[k][choice[k]]
+            extra = dict(id=svg_id(self.keys, k)) if ids else {}
+            if kind == "node":
+                if layout is not None:
+                    extra["pos"] = layout.nodes[what[0]]
+                dot.node(what[0], label=_cell(rows, sizes[self.keys[k]]), **style, **extra)
+            elif kind == "edge":
+                if layout is not None:
+                    extra.update(layout.edges[k - len(shape.nodes)])
+                dot.edge(what[0][0], what[0][1], label=_cell(rows, sizes[self.keys[k]]), **style, **extra)
+            else:
+                with dot.subgraph(name="cluster_step") as panel:
+                    # class "panel" (its border and its text): the player keeps a copy in view
+                    more = dict(bb=layout.clusters["cluster_step"]) if layout is not None else {}
+                    if ids:
+                        more["id"] = PANEL_CLUSTER_ID
+                    panel.attr(label="", style="rounded", color="#bbbbbb", margin="6", **{"class": "panel"}, **more)
+                    if layout is not None:
+                        extra["pos"] = layout.nodes[_PANEL_NODE]
+                    panel.node(_PANEL_NODE, label=_cell(rows, sizes[("panel",)], align="LEFT"),
+                               shape="plaintext", margin="0", **{"class": "panel"}, **extra)
+        return dot
+
+
+#: the SVG id Graphviz gives the panel's cluster (the only cluster of a frame)
+PANEL_CLUSTER_ID = "clust1"
+
+
+def svg_id(keys, k):
+    """The SVG id Graphviz gives element ``k`` of ``keys`` in a whole frame: ``node<i>`` for
+    the i-th node declared (1-based; the panel's text is the last node), ``edge<i>`` for the
+    i-th edge."""
+    kind = keys[k][0]
+    if kind == "edge":
+        return f"edge{k - sum(key[0] == 'node' for key in keys) + 1}"
+    if kind == "node":
+        return f"node{k + 1}"
+    return f"node{sum(key[0] == 'node' for key in keys) + 1}"
+
+
+def _frozen(rows):
+    return tuple((text, size) for text, size in rows)
 
 
 class _Shape:
@@ -78,18 +227,41 @@ class _Shape:
         self.several_inputs = {name: graph.nx.nodes[name].get("n_inputs", 1) > 1 for name in self.nodes}
 
 
-def _contents(graph, frame, carrying, shape):
-    """``{key: (label rows, style)}`` for every node, edge and the step panel of ``frame``."""
-    order = shape.order
-    plan = graph.last_pass.plan
-    backward_done = set()  # the objectives whose backward step has run
-    if frame.phase == "backward":
-        backward_done = {e[1] for e in frame.edge_grads} | {frame.node}
-    content = {}
-    consumers_of = {}
-    for edge in carrying:
-        consumers_of[edge[0]] = consumers_of.get(edge[0], 0) + 1
-    for name in shape.nodes:
+class _Reader:
+    """What one frame shows of each element (``node``, ``edge``, ``panel``: ``(label rows,
+    style)``), and what decides it (``node_state``, ``edge_state``): two frames whose states
+    of an element are equal show it alike, so its content is worked out once."""
+
+    def __init__(self, graph, frame, carrying, consumers_of, shape):
+        self.graph, self.frame, self.carrying, self.shape = graph, frame, carrying, shape
+        self.consumers_of = consumers_of
+        self.plan = graph.last_pass.plan
+        self.backward_done = set()  # the objectives whose backward step has run
+        if frame.phase == "backward":
+            self.backward_done = {e[1] for e in frame.edge_grads} | {frame.node}
+
+    def node_state(self, name):
+        # a value, once computed, and a gradient, once summed over the same consumers, never
+        # change: whether they are there (and how many consumers reported) decides the node
+        frame = self.frame
+        return (name in frame.values, name == frame.node, name in frame.grads,
+                frame.fan_in.get(name), name in self.backward_done)
+
+    def edge_state(self, edge):
+        frame = self.frame
+        if frame.phase == "forward":
+            return edge[0] in frame.values
+        sent = edge in frame.edge_grads
+        return sent, sent and self._red(edge)
+
+    def _red(self, edge):
+        """Whether a sent gradient's label is red: sent into the step's node (or the fused
+        objective's activation)."""
+        frame = self.frame
+        return edge[1] == frame.node or (frame.step.kind == FUSED_STEP and edge[0] == frame.step.activation)
+
+    def node(self, name):
+        frame, shape, plan = self.frame, self.shape, self.plan
         kind = shape.kinds[name]
         rows = [(f"<b>{escape(name)}</b>", None), (shape.described[name], SMALL)]
         style = dict(KIND_STYLE[kind])
@@ -102,20 +274,22 @@ def _contents(graph, frame, carrying, shape):
         else:
             rows.append((f"out {describe_value(value)} | mean {_num(mean(value))}", SMALL))
         if frame.phase == "backward" and kind != OBJECTIVE:
-            consumers = consumers_of.get(name, 0)
+            consumers = self.consumers_of.get(name, 0)
             rows.append(_grad_row(frame, name, name in plan.requiring, consumers))
             if consumers and frame.fan_in.get(name, (1, 1))[0] < consumers or (
                     consumers and name not in frame.grads):
                 style["style"] += ",dashed"  # its gradient is not (fully) computed yet
-        elif frame.phase == "backward" and name in backward_done:
+        elif frame.phase == "backward" and name in self.backward_done:
             rows.append((f"dJ/dJ_i = w = {format_number(plan.weights[name])}", SMALL))
         if name == frame.node:
             style.update(_CURRENT)
-        content[("node", name)] = (rows, style)
-    for edge in shape.edges:
-        content[("edge", edge)] = _edge_content(graph, frame, edge, carrying, shape)
-    content[("panel",)] = (_panel_rows(graph, frame, order, shape), {})
-    return content
+        return rows, style
+
+    def edge(self, edge):
+        return _edge_content(self.graph, self.frame, edge, self.carrying, self.shape)
+
+    def panel(self):
+        return _panel_rows(self.graph, self.frame, self.shape.order, self.shape), {}
 
 
 def _grad_row(frame, name, requiring, consumers):
@@ -203,20 +377,21 @@ def _panel_rows(graph, frame, order, shape):
     return rows
 
 
-def _measure(contents):
+def _measure(labels):
     """The largest size, in points, of every cell's content over all frames (Graphviz's own
-    measure; an estimate from the text when ``dot`` is missing)."""
+    measure; an estimate from the text when ``dot`` is missing). ``labels``: ``(key, label
+    rows)`` pairs."""
     variants = {}
-    for content in contents:
-        for key, (rows, _) in content.items():
-            variants.setdefault(key, set()).add(_inner(rows, "LEFT" if key == ("panel",) else "CENTER"))
+    for key, rows in labels:
+        variants.setdefault(key, set()).add(_inner(rows, "LEFT" if key == ("panel",) else "CENTER"))
     labelled = [(key, label) for key, labels in variants.items() for label in sorted(labels)]
-    dot = graphviz.Digraph(node_attr=dict(shape="plaintext", margin="0", fontname=FONT))
+    # every node at (0, 0): neato -n2 sizes them without laying them out (dot would, slowly)
+    dot = graphviz.Digraph(node_attr=dict(shape="plaintext", margin="0", fontname=FONT, pos="0,0"))
     for i, (key, label) in enumerate(labelled):
         dot.node(f"m{i}", label=f"<{label}>", fontsize=EDGE_FONTSIZE if key[0] == "edge" else "12")
     sizes = {}
     try:
-        plain = run_dot(dot.source, "plain")
+        plain = run_dot(dot.source, "plain", engine="neato")
     except RenderError:
         plain = None
     measured = {}
@@ -252,73 +427,19 @@ def _cell(rows, size, align="CENTER"):
             f'<td fixedsize="true" width="{width}" height="{height}">{_inner(rows, align)}</td></tr></table>>')
 
 
-def run_dot(source, fmt):
+def run_dot(source, fmt, engine="dot"):
     """The output of Graphviz's ``dot -T<fmt>`` (``"svg"``, ``"plain"``, ...) on the DOT text
     ``source``, as a str (several graphs in ``source`` give several pictures, one after the
-    other). ``RenderError`` saying how to install Graphviz when ``dot`` is missing."""
+    other); ``engine="neato"``: ``neato -n2``, which draws at the positions given, without
+    laying out. ``RenderError`` saying how to install Graphviz when it is missing."""
     try:
-        return graphviz.pipe("dot", fmt, source.encode("utf-8")).decode("utf-8")
+        options = dict(neato_no_op=2) if engine == "neato" else {}
+        return graphviz.pipe(engine, fmt, source.encode("utf-8"), **options).decode("utf-8")
     except graphviz.ExecutableNotFound:
         raise RenderError(
             "the replay's pictures need the program 'dot' from Graphviz, which is not on the PATH; "
             "install Graphviz ('apt-get install graphviz', 'brew install graphviz'); the frames' "
             "DOT text (frame.dot.source) works without it") from None
-
-
-def frame_svgs(frames):
-    """Every frame's SVG text (``frames``: ``ReplayFrame``s with their ``dot``), laid out once
-    per phase: every frame of a phase has the same nodes, edges, cell sizes and edge
-    directions, so ``dot`` lays out the phase's first frame and Graphviz draws every frame at
-    those positions (``neato -n2``), without laying each out again (a replay of a graph of a
-    hundred nodes has hundreds of frames). ``RenderError`` without Graphviz."""
-    layouts = {}
-    for frame in frames:
-        if frame.phase not in layouts:
-            layouts[frame.phase] = json.loads(run_dot(frame.dot.source, "json"))
-    sources = [_positioned(frame.dot, layouts[frame.phase]) for frame in frames]
-    try:
-        text = graphviz.pipe("neato", "svg", "".join(sources).encode("utf-8"), neato_no_op=2).decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        return run_dot("".join(frame.dot.source for frame in frames), "svg")  # the RenderError
-    return ["<?xml" + part for part in text.split("<?xml")[1:]]
-
-
-def _positioned(dot, layout):
-    """The DOT text of ``dot`` with the positions of ``layout`` (``dot -Tjson`` of a frame
-    drawn alike): every node's ``pos``, every edge's ``pos`` and ``lp`` (edges in the order
-    they were added), the graph's and the cluster's ``bb``."""
-    from graphviz.quoting import quote
-
-    objects = layout.get("objects", [])
-    nodes = {quote(o["name"]): o["pos"] for o in objects if "pos" in o}
-    clusters = {o["name"]: o["bb"] for o in objects if "bb" in o and "pos" not in o}
-    names = {o["_gvid"]: quote(o["name"]) for o in objects if "_gvid" in o}
-    edges = {}  # (tail, head) as DOT writes them -> their laid-out edges, in the order added
-    for edge in sorted(layout.get("edges", []), key=lambda e: e["_gvid"]):
-        edges.setdefault((names[edge["tail"]], names[edge["head"]]), []).append(edge)
-    lines = []
-    for line in dot.body:
-        stripped = line.strip()
-        if stripped.startswith("subgraph "):
-            lines.append(line)
-            name = stripped.split()[1]
-            if name in clusters:
-                lines.append(f'\t\tgraph [bb="{clusters[name]}"]\n')
-            continue
-        if " -> " in line and line.rstrip().endswith("]"):
-            tail, rest = stripped.split(" -> ", 1)
-            edge = edges[(tail, rest.split(" [", 1)[0])].pop(0)
-            extra = f' pos="{edge["pos"]}"' + (f' lp="{edge["lp"]}"' if "lp" in edge else "")
-            line = line.rstrip()[:-1] + extra + "]\n"
-        else:
-            head = stripped.split(" [", 1)[0]
-            if head in nodes and stripped.endswith("]"):
-                line = line.rstrip()[:-1] + f' pos="{nodes[head]}"]\n'
-        lines.append(line)
-    source = dot.source
-    start = source.index("{") + 1
-    return (source[:start] + f'\n\tgraph [bb="{layout["bb"]}"]'
-            + source[start:].replace("".join(dot.body), "".join(lines), 1))
 
 
 # ---------------------------------------------------------------------------- numbers

@@ -12,13 +12,13 @@ free of any view, and a user's class may still declare its own
 """
 from ..core.plan import FUSED_STEP, PARAMETERS_STEP
 from ..layers import (
-    AddLayer, BatchNormLayer, ConcatLayer, DropoutLayer, ElementwiseLayer, FullyConnectedLayer,
-    InitialStateLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer,
+    AddLayer, BatchNormLayer, ConcatLayer, ConvolutionalLayer, DropoutLayer, ElementwiseLayer,
+    FlatteningLayer, FullyConnectedLayer, InitialStateLayer, MaxPoolLayer, InputLayer, Layer, LinearLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer,
     ReLULayer, SliceLayer, SoftmaxLayer, TanhLayer,
 )
 from ..objectives import CrossEntropy, LogLoss, Objective, SquaredError
 
-__all__ = ["RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "rule_of"]
+__all__ = ["RULES", "MODE_RULES", "FUSED_RULE", "PARAMETERS_RULE", "PARAMETERS_RULES", "rule_of"]
 
 #: the local rule of each class's backward, ``(words, symbols)``: ``g`` (``G``) is the gradient
 #: that arrived, ``N x K``; looked up along the class's bases (``rule_of``)
@@ -28,6 +28,17 @@ RULES = {
     FullyConnectedLayer: ("the input gets G times the transposed weights; the parameters get "
                           "their gradients averaged over the N observations",
                           "G W^T;  dW = X^T G / N;  db = mean(G)"),
+    ConvolutionalLayer: ("each input pixel gets the gradients of the outputs whose windows read "
+                         "it, weighted by the kernel entry that joined them (a full "
+                         "cross-correlation with the flipped kernel); each kernel gets the input "
+                         "cross-correlated with the gradient, the biases the gradient's sum, "
+                         "both averaged over the N observations",
+                         "G *full* flip(K);  dK = X * G / N;  db = sum(G) / N"),
+    MaxPoolLayer: ("each window's gradient goes to the entry that was its maximum (the first, on "
+                   "a tie); the other entries get 0",
+                   "g to argmax of each window, 0 elsewhere"),
+    FlatteningLayer: ("flattening only arranges the entries, so the gradient is put back into "
+                      "the input's shape", "reshape(g, C x H x W)"),
     LinearLayer: ("the identity passes the gradient through unchanged", "g"),
     ReLULayer: ("the gradient passes where the input was positive and is 0 elsewhere",
                 "g * [x > 0]"),
@@ -77,6 +88,13 @@ FUSED_RULE = ("the loss and its activation at once: the activation's slope cance
 #: the rule of a fully connected layer whose input needs no gradient
 PARAMETERS_RULE = ("its input needs no gradient, so only the parameters get theirs",
                    "dW = X^T G / N;  db = mean(G)")
+#: the rules of the other layers whose input needs no gradient, by class (looked up along
+#: its bases)
+PARAMETERS_RULES = {
+    FullyConnectedLayer: PARAMETERS_RULE,
+    ConvolutionalLayer: ("its input needs no gradient, so only the kernels and biases get theirs",
+                         "dK = X * G / N;  db = sum(G) / N"),
+}
 
 
 def rule_of(op, kind=None, mode=None):
@@ -84,11 +102,13 @@ def rule_of(op, kind=None, mode=None):
     ``BackwardStep.kind``): the class's own ``backward_rule`` if it declares one, else
     ``MODE_RULES`` for ``mode`` (``'training'`` or ``'inference'``; ``None``: the mode ``op``'s
     last forward ran in) and ``RULES`` along its bases, with ``FUSED_RULE`` and
-    ``PARAMETERS_RULE`` for those steps."""
+    ``PARAMETERS_RULES`` for those steps."""
     if kind == FUSED_STEP:
         return FUSED_RULE
-    if kind == PARAMETERS_STEP and isinstance(op, FullyConnectedLayer):
-        return PARAMETERS_RULE
+    if kind == PARAMETERS_STEP:
+        for cls in type(op).__mro__:
+            if cls in PARAMETERS_RULES:
+                return PARAMETERS_RULES[cls]
     declared = getattr(type(op), "backward_rule", None)
     if declared is not None:
         return tuple(declared)
