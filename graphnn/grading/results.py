@@ -111,6 +111,7 @@ def gradescope_results(result, rubric):
         conventions = (entry.get("report") or {}).get("conventions")
         if conventions:
             notes.append(f"{name}: " + ", ".join(f"{what} {value}" for what, value in conventions.items()))
+        notes += [f"{name}: {note}" for note in (entry.get("report") or {}).get("notes", [])]
     return {"score": score, "output": "\n".join(notes), "execution_time": round(result.get("seconds", 0.0), 2),
             "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
@@ -172,6 +173,7 @@ def student_html(name, result, rubric):
         conventions = (entry.get("report") or {}).get("conventions")
         if conventions:
             parts.append("<p>conventions: " + html.escape(", ".join(f"{k}: {v}" for k, v in conventions.items())) + "</p>")
+        parts += [f"<p>note: {html.escape(note)}</p>" for note in (entry.get("report") or {}).get("notes", [])]
         parts.append("<table><tr><th>check</th><th>points</th><th>result</th></tr>")
         for row_class, check, earned, points, status, output in rows:
             if row_class == class_name:

@@ -65,7 +65,8 @@ def import_class(name, path, seconds):
     """``(class, None)`` for class ``name`` of the file ``path`` imported as module ``name``,
     or ``(None, message)`` when the import fails (any exception, ``sys.exit``, a time-out) or
     the file defines no class of that name."""
-    from .report import describe_error, time_limit
+    from .limits import time_limit
+    from .report import describe_error
 
     try:
         with time_limit(seconds):
@@ -107,7 +108,8 @@ def grade_folder(folder, result_path, config):
                 entry = {"status": "error", "message": problem}
             else:
                 check = check_objective if kind == "objective" else check_layer
-                options = {key: config[key] for key in ("strict", "time_limit") if config.get(key) is not None}
+                # the rubric's time_limit per check, null for none (the student's own limit still holds)
+                options = {"strict": bool(config.get("strict")), "timeout": config.get("time_limit")}
                 conventions = (config.get("conventions") or {}).get(name) or None
                 try:
                     report = check(cls, conventions=conventions, **options)
