@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .discover import IGNORED_PARTS, find_students
+from .discover import IGNORED_PARTS, classes_handed_in, find_students
 from .results import gradescope_results, load_rubric, student_html, summary_html, write_class_csv
 
 __all__ = ["grade_class", "grade_student", "OUTPUT_SHOWN", "worker_environment"]
@@ -48,12 +48,14 @@ def _read_start(path, limit=OUTPUT_SHOWN):
     return head.decode("utf-8", errors="replace"), os.path.getsize(path)
 
 
-def grade_student(folder, rubric, python=sys.executable):
-    """Grade one student's ``folder``; returns the result dict: ``classes`` (what the worker
-    wrote, per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
+def grade_student(folder, rubric, python=sys.executable, classes=None):
+    """Grade one student's ``folder`` on ``classes`` (default the rubric's ``graded`` ones);
+    returns the result dict: ``graded`` (those classes), ``classes`` (what the worker wrote,
+    per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
     ``stdout`` and ``stderr`` and their sizes in bytes (``stdout_bytes``, ``stderr_bytes``)."""
     config = {key: rubric.get(key) for key in ("strict", "time_limit", "import_time_limit", "memory_mb", "conventions",
-                                               "student_time_limit")}
+                                               "student_time_limit", "input_shapes")}
+    config["classes"] = list(rubric.get("graded") or []) if classes is None else list(classes)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphnn-grade-") as temporary:
         temporary = Path(temporary)
@@ -92,6 +94,7 @@ def grade_student(folder, rubric, python=sys.executable):
         problem = (f"the grading process ended early (exit code {code}): the student's code ended it or ran out of "
                    f"memory ({rubric.get('memory_mb')} MB); the classes not graded by then earn 0")
     result["problem"] = problem
+    result["graded"] = config["classes"]
     result["seconds"] = time.perf_counter() - start
     return result
 
@@ -102,9 +105,14 @@ def grade_class(submissions, out, rubric=None, jobs=None, progress=True, python=
     ``out/grades.csv`` and ``out/index.html``. ``rubric``: a dict (``results.load_rubric``)
     or the path of a rubric file (default ``results.DEFAULT_RUBRIC``); ``jobs``: students
     graded at once (default: the number of cores); ``progress``: a progress bar on stderr.
-    Returns ``[(name, result)]`` sorted by name."""
+    The classes graded are the rubric's ``graded`` ones and those of its ``optional`` ones
+    that at least one student handed in (the same for every student, so that every score is
+    out of the same total). Returns ``[(name, result)]`` sorted by name."""
     rubric = rubric if isinstance(rubric, dict) else load_rubric(rubric)
     students = find_students(submissions)
+    required = list(rubric.get("graded") or [])
+    classes = required + [name for name in classes_handed_in(students, rubric.get("optional") or [])
+                          if name not in required]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
@@ -115,7 +123,7 @@ def grade_class(submissions, out, rubric=None, jobs=None, progress=True, python=
         from tqdm import tqdm
         bar = tqdm(total=len(students), desc="grading", unit="student", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_student, folder, rubric, python): folder.name for folder in students}
+        futures = {pool.submit(grade_student, folder, rubric, python, classes): folder.name for folder in students}
         for future in as_completed(futures):
             name = futures[future]
             result = future.result()

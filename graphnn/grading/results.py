@@ -2,35 +2,44 @@
 and an HTML report; for the class a CSV (a row per student, a column per check) and a summary
 page.
 
-Points come from a rubric (``load_rubric``): a small JSON file, every key optional::
+Points come from a rubric (``load_rubric``): a built-in one per assignment (``ASSIGNMENTS``:
+``"seed"``, the ten seed classes, and ``"cnn"``, the convolution assignment) updated with a
+small JSON file, every key optional::
 
     {"points": {"default": 1, "backward vs central differences": 2},
      "classes": {"SoftmaxLayer": {"backward vs central differences": 3}},
+     "graded": ["ConvolutionalLayer", "MaxPoolLayer"], "optional": ["ReLULayer"],
+     "input_shapes": {"ConvolutionalLayer": [1, 8, 8]},
      "strict": false, "conventions": {"LogLoss": {"eval": "mean over N"}},
      "time_limit": 30, "student_time_limit": 600, "memory_mb": 2048}
 
+``graded`` names the classes every student must hand in; ``optional`` those graded for the
+whole class when at least one student's folder holds them (``discover.classes_handed_in``).
 Every check that decides (``report.failed``) is worth ``points[check]`` (else ``default``, 1)
 of its class, overridden per class under ``classes``; a check a class needs not (``not
 checked: ...``, e.g. an input layer's gradient) earns its points. Advice rows are worth 0
 points unless ``strict``. A missing class, or one whose file cannot be imported, earns 0 of
-its points.
+its points. ``input_shapes`` gives an image layer's ``check_layer(input_shape=...)``.
 """
 import csv
 import html
 import json
 from pathlib import Path
 
-from .discover import SEED_CLASSES
+from .discover import IMAGE_CLASSES, SEED_CLASSES, class_kind
 from .layer_checks import LAYER_ADVICE, LAYER_CHECKS
 from .objective_checks import OBJECTIVE_ADVICE, OBJECTIVE_CHECKS
 
-__all__ = ["DEFAULT_RUBRIC", "load_rubric", "check_names", "score_student", "gradescope_results",
-           "validate_gradescope", "student_html", "write_class_csv", "summary_html"]
+__all__ = ["DEFAULT_RUBRIC", "CNN_RUBRIC", "ASSIGNMENTS", "load_rubric", "check_names", "score_student", "gradescope_results",
+           "validate_gradescope", "class_entries", "student_html", "write_class_csv", "summary_html"]
 
-#: the rubric used for every key a rubric file leaves out
+#: the rubric used for every key a rubric file leaves out: the seed's ten classes (assignment 2)
 DEFAULT_RUBRIC = {
     "points": {"default": 1},
     "classes": {},
+    "graded": list(SEED_CLASSES),
+    "optional": [],
+    "input_shapes": {},
     "strict": False,
     "conventions": {},
     "time_limit": 30,
@@ -39,11 +48,40 @@ DEFAULT_RUBRIC = {
     "memory_mb": 2048,
 }
 
+#: checks an image layer is not asked for: ``gradient()`` is optional for them (the checks say
+#: "not checked" and pass), and the seed has no worked numbers for them
+_NOT_ASKED_OF_IMAGES = {"gradient() vs central differences": 0, "backward = gradIn x gradient()": 0,
+                        "seed's worked numbers": 0}
 
-def load_rubric(path=None):
-    """The rubric: ``DEFAULT_RUBRIC`` updated with the JSON file at ``path`` (when given).
-    ``ValueError`` naming the file for a key it does not know or a file that is not JSON."""
-    rubric = json.loads(json.dumps(DEFAULT_RUBRIC))
+#: the convolution assignment: its three image layers, 8 + 6 + 6 points, and the seed's classes
+#: graded too when the students' folders hold them (the network around the convolution)
+CNN_RUBRIC = {
+    **DEFAULT_RUBRIC,
+    "points": {"default": 1, "backward vs central differences": 2, "parameter gradients": 2,
+               "same values as graphnn": 2},
+    "classes": {"ConvolutionalLayer": dict(_NOT_ASKED_OF_IMAGES),
+                "MaxPoolLayer": {**_NOT_ASKED_OF_IMAGES, "parameter gradients": 0},
+                "FlatteningLayer": {**_NOT_ASKED_OF_IMAGES, "parameter gradients": 0}},
+    "graded": list(IMAGE_CLASSES),
+    "optional": list(SEED_CLASSES),
+}
+
+#: the built-in rubrics, by the name ``graphnn-grade --assignment`` takes
+ASSIGNMENTS = {"seed": DEFAULT_RUBRIC, "cnn": CNN_RUBRIC}
+
+#: the keys whose dicts a rubric file updates rather than replaces (``classes`` per class)
+_MERGED = ("points", "classes", "conventions", "input_shapes")
+
+
+def load_rubric(path=None, assignment="seed"):
+    """The rubric: the built-in one of ``assignment`` (a key of ``ASSIGNMENTS``) updated with
+    the JSON file at ``path`` (when given): ``points``, ``classes`` (class by class),
+    ``conventions`` and ``input_shapes`` are updated, the other keys replaced. ``ValueError``
+    naming the file for a key it does not know or a file that is not JSON, or naming the
+    assignments for an unknown one."""
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
+    rubric = json.loads(json.dumps(ASSIGNMENTS[assignment]))
     if path is None:
         return rubric
     try:
@@ -54,7 +92,10 @@ def load_rubric(path=None):
     if unknown:
         raise ValueError(f"rubric {path}: unknown keys {', '.join(unknown)}; known: {', '.join(DEFAULT_RUBRIC)}")
     for key, value in given.items():
-        if isinstance(value, dict) and key == "points":
+        if key == "classes" and isinstance(value, dict):
+            for name, points in value.items():
+                rubric[key].setdefault(name, {}).update(points)
+        elif key in _MERGED and isinstance(value, dict):
             rubric[key].update(value)
         else:
             rubric[key] = value
@@ -63,7 +104,7 @@ def load_rubric(path=None):
 
 def check_names(class_name):
     """``[(check name, advice?)]`` for the class called ``class_name``, in the order they run."""
-    objective = SEED_CLASSES.get(class_name) == "objective"
+    objective = class_kind(class_name) == "objective"
     checks, advice = (OBJECTIVE_CHECKS, OBJECTIVE_ADVICE) if objective else (LAYER_CHECKS, LAYER_ADVICE)
     return [(name, name in advice) for name, _ in checks]
 
@@ -75,12 +116,21 @@ def _points(rubric, class_name, check, advice):
     return float(own.get(check, rubric["points"].get(check, rubric["points"].get("default", 1))))
 
 
+def class_entries(result):
+    """``[(class, entry)]`` of one student's ``result``: every class the grader asked for
+    (``result['graded']``), in its order, those the worker did not reach (a time-out, a crash)
+    with an empty entry, then any other class the worker wrote."""
+    classes = result.get("classes", {})
+    names = list(result.get("graded") or []) + [name for name in classes if name not in (result.get("graded") or [])]
+    return [(name, classes.get(name, {})) for name in names]
+
+
 def score_student(result, rubric):
     """``(score, max_score, rows)`` for one student's ``result`` (what ``classgrade`` collected):
     ``rows`` is ``[(class, check, points earned, points, status, output)]`` with status
     ``'passed'``, ``'failed'`` or ``'advice'`` (an advice row that failed, worth nothing)."""
     rows = []
-    for class_name, entry in result.get("classes", {}).items():
+    for class_name, entry in class_entries(result):
         report_rows = {row["name"]: row for row in (entry.get("report") or {}).get("rows", [])}
         for check, advice in check_names(class_name):
             points = _points(rubric, class_name, check, advice)
@@ -107,7 +157,7 @@ def gradescope_results(result, rubric):
     notes = [f"{score:g} of {max_score:g} points."]
     if result.get("problem"):
         notes.append(result["problem"])
-    for name, entry in result.get("classes", {}).items():
+    for name, entry in class_entries(result):
         conventions = (entry.get("report") or {}).get("conventions")
         if conventions:
             notes.append(f"{name}: " + ", ".join(f"{what} {value}" for what, value in conventions.items()))
@@ -166,7 +216,7 @@ def student_html(name, result, rubric):
     parts = [f"<h1>{html.escape(name)}: {score:g} / {max_score:g}</h1>"]
     if result.get("problem"):
         parts.append(f"<p class='failed'><b>{html.escape(result['problem'])}</b></p>")
-    for class_name, entry in result.get("classes", {}).items():
+    for class_name, entry in class_entries(result):
         parts.append(f"<h2>{html.escape(class_name)}</h2>")
         if entry.get("message"):
             parts.append(f"<pre class='failed'>{html.escape(entry['message'])}</pre>")
@@ -211,6 +261,9 @@ def summary_html(graded, rubric, seconds=None):
     """The class's summary page: each student's score and problem, linked to their report,
     and how many students passed each check."""
     parts = [f"<h1>Class grading: {len(graded)} students</h1>"]
+    classes = [name for name, _ in class_entries(graded[0][1])] if graded else []
+    if classes:
+        parts.append(f"<p>classes graded: {html.escape(', '.join(classes))}</p>")
     if seconds is not None:
         parts.append(f"<p>graded in {seconds:.1f} s</p>")
     parts.append("<table><tr><th>student</th><th>score</th><th>problem</th></tr>")
