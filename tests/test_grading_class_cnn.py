@@ -1,6 +1,6 @@
 """graphnn-grade --assignment cnn on a class of five students built from the image corpus's
 classes (tests/students/image_corpus.py): one right (in nested folders, with a seed class as
-well), one with three of the usual mistakes, one with the fourth, a missing file and a file
+well, checked for no points), one with three of the usual mistakes, one with the fourth, a missing file and a file
 name in lower case, one whose file does not parse, one whose max pooling loops forever in
 forward. The CSV, each results.json (Gradescope's format) and each report say what the
 corpus's tags say; the summary page and a report are shown in Chromium at 1366 x 768."""
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from graphnn.grading.discover import find_class_files
+from graphnn.grading.layer_checks import LAYER_ADVICE
 from graphnn.grading.results import CNN_RUBRIC, load_rubric, validate_gradescope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,8 @@ class ReLULayer:
 
 def make_cnn_class(root):
     """Five students; returns ``{student: {class: tag}}`` (``'right'``, a check's name, or
-    ``'missing'``, ``'syntax'``, ``'hangs'``)."""
+    ``'missing'``, ``'syntax'``, ``'hangs'``). Only alice hands in a seed class (ReLULayer):
+    it is checked for her, as feedback worth no points, and nobody else misses it."""
     conv, conv_single = corpus_index("ConvolutionalLayer", "right"), corpus_index("ConvolutionalLayer", "right", True)
     pool, flat = corpus_index("MaxPoolLayer", "right"), corpus_index("FlatteningLayer", "right")
     alice = root / "alice" / "hw3" / "src"
@@ -93,13 +95,10 @@ def make_cnn_class(root):
         "alice": {"ConvolutionalLayer": "right", "MaxPoolLayer": "right", "FlatteningLayer": "right",
                   "ReLULayer": "right"},
         "bob": {"ConvolutionalLayer": "same values as graphnn", "MaxPoolLayer": "same values as graphnn",
-                "FlatteningLayer": "same values as graphnn", "ReLULayer": "missing"},
-        "carol": {"ConvolutionalLayer": "parameter gradients", "MaxPoolLayer": "missing", "FlatteningLayer": "right",
-                  "ReLULayer": "missing"},
-        "dave": {"ConvolutionalLayer": "right", "MaxPoolLayer": "right", "FlatteningLayer": "syntax",
-                 "ReLULayer": "missing"},
-        "erin": {"ConvolutionalLayer": "right", "MaxPoolLayer": "hangs", "FlatteningLayer": "right",
-                 "ReLULayer": "missing"},
+                "FlatteningLayer": "same values as graphnn"},
+        "carol": {"ConvolutionalLayer": "parameter gradients", "MaxPoolLayer": "missing", "FlatteningLayer": "right"},
+        "dave": {"ConvolutionalLayer": "right", "MaxPoolLayer": "right", "FlatteningLayer": "syntax"},
+        "erin": {"ConvolutionalLayer": "right", "MaxPoolLayer": "hangs", "FlatteningLayer": "right"},
     }
 
 
@@ -131,15 +130,20 @@ def test_the_cnn_rubric_grades_the_image_layers_and_the_seed_classes_handed_in(g
     assert sorted(rows) == sorted(expected)
     columns = list(next(iter(rows.values())))
     assert "ConvolutionalLayer: same values as graphnn" in columns and "FlatteningLayer: forward shapes" in columns
-    assert "ReLULayer: forward shapes" in columns  # alice handed it in: graded for the whole class
+    assert "ReLULayer: forward shapes" in columns  # alice handed it in: checked, for no points
+    assert rows["alice"]["ReLULayer: forward shapes"] == "0.0" and rows["bob"]["ReLULayer: forward shapes"] == ""
     assert not any(column.startswith(("SoftmaxLayer", "InputLayer", "CrossEntropy")) for column in columns)
-    # every score out of the same total: the three image layers (8 + 6 + 6) and ReLULayer (11)
-    assert {float(row["max_score"]) for row in rows.values()} == {31.0}
-    assert float(rows["alice"]["score"]) == 31.0
-    assert float(rows["bob"]["score"]) == 31 - 3 * 2 - 11
-    assert float(rows["carol"]["score"]) == 31 - 2 - 6 - 11
-    assert float(rows["dave"]["score"]) == 31 - 6 - 11
-    assert 0 < float(rows["erin"]["score"]) <= 31 - 11 - 1
+    # every score out of the same total: the three image layers, 8 + 6 + 6
+    assert {float(row["max_score"]) for row in rows.values()} == {20.0}
+    assert float(rows["alice"]["score"]) == 20.0
+    assert float(rows["bob"]["score"]) == 20 - 3 * 2
+    assert float(rows["carol"]["score"]) == 20 - 2 - 6
+    assert float(rows["dave"]["score"]) == 20 - 6
+    assert 0 < float(rows["erin"]["score"]) <= 20 - 1
+    relu = checks_of(results_of(base, "alice"), "ReLULayer")
+    assert all(test["max_score"] == 0 for test in relu.values())
+    assert all(test["status"] == "passed" for check, test in relu.items() if check not in LAYER_ADVICE), relu
+    assert not checks_of(results_of(base, "bob"), "ReLULayer")
     assert json.loads(run.stdout.strip().splitlines()[-1])["students"] == 5
     for student in expected:
         validate_gradescope(results_of(base, student))
@@ -220,7 +224,8 @@ def test_the_summary_and_a_report_read_well_in_chromium(graded, browser):
     page.goto((base / "out" / "index.html").as_uri())
     page.screenshot(path=str(shots / "index.png"), full_page=True)
     assert "Class grading: 5 students" in page.inner_text("h1")
-    assert "ConvolutionalLayer, MaxPoolLayer, FlatteningLayer" in page.inner_text("body")
+    assert "classes graded: ConvolutionalLayer, MaxPoolLayer, FlatteningLayer" in page.inner_text("body")
+    assert "FlatteningLayer (does not import" in page.inner_text("body")
     page.click("text=bob")
     page.screenshot(path=str(shots / "bob.png"), full_page=True)
     assert page.inner_text("h1").startswith("bob: ")

@@ -48,14 +48,17 @@ def _read_start(path, limit=OUTPUT_SHOWN):
     return head.decode("utf-8", errors="replace"), os.path.getsize(path)
 
 
-def grade_student(folder, rubric, python=sys.executable, classes=None):
-    """Grade one student's ``folder`` on ``classes`` (default the rubric's ``graded`` ones);
-    returns the result dict: ``graded`` (those classes), ``classes`` (what the worker wrote,
+def grade_student(folder, rubric, python=sys.executable):
+    """Grade one student's ``folder`` on the rubric's ``graded`` classes and those of its
+    ``optional`` ones the folder holds; returns the result dict: ``graded`` (those classes),
+    ``classes`` (what the worker wrote,
     per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
     ``stdout`` and ``stderr`` and their sizes in bytes (``stdout_bytes``, ``stderr_bytes``)."""
     config = {key: rubric.get(key) for key in ("strict", "time_limit", "import_time_limit", "memory_mb", "conventions",
                                                "student_time_limit", "input_shapes")}
-    config["classes"] = list(rubric.get("graded") or []) if classes is None else list(classes)
+    required = list(rubric.get("graded") or [])
+    config["classes"] = required + [name for name in classes_handed_in([folder], rubric.get("optional") or [])
+                                    if name not in required]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphnn-grade-") as temporary:
         temporary = Path(temporary)
@@ -105,14 +108,9 @@ def grade_class(submissions, out, rubric=None, jobs=None, progress=True, python=
     ``out/grades.csv`` and ``out/index.html``. ``rubric``: a dict (``results.load_rubric``)
     or the path of a rubric file (default ``results.DEFAULT_RUBRIC``); ``jobs``: students
     graded at once (default: the number of cores); ``progress``: a progress bar on stderr.
-    The classes graded are the rubric's ``graded`` ones and those of its ``optional`` ones
-    that at least one student handed in (the same for every student, so that every score is
-    out of the same total). Returns ``[(name, result)]`` sorted by name."""
+    Returns ``[(name, result)]`` sorted by name."""
     rubric = rubric if isinstance(rubric, dict) else load_rubric(rubric)
     students = find_students(submissions)
-    required = list(rubric.get("graded") or [])
-    classes = required + [name for name in classes_handed_in(students, rubric.get("optional") or [])
-                          if name not in required]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
@@ -123,7 +121,7 @@ def grade_class(submissions, out, rubric=None, jobs=None, progress=True, python=
         from tqdm import tqdm
         bar = tqdm(total=len(students), desc="grading", unit="student", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_student, folder, rubric, python, classes): folder.name for folder in students}
+        futures = {pool.submit(grade_student, folder, rubric, python): folder.name for folder in students}
         for future in as_completed(futures):
             name = futures[future]
             result = future.result()

@@ -56,6 +56,6 @@ def class_kind(name):
 
 def classes_handed_in(students, classes):
     """Those of ``classes`` that at least one of the ``students``' folders holds, in the
-    order given: the optional classes a rubric grades for the whole class."""
+    order given (for one student's folder: the optional classes of a rubric it is checked on)."""
     found = [find_class_files(folder, list(classes)) for folder in students]
     return [name for name in classes if any(files[name] is not None for files in found)]

@@ -13,8 +13,10 @@ small JSON file, every key optional::
      "strict": false, "conventions": {"LogLoss": {"eval": "mean over N"}},
      "time_limit": 30, "student_time_limit": 600, "memory_mb": 2048}
 
-``graded`` names the classes every student must hand in; ``optional`` those graded for the
-whole class when at least one student's folder holds them (``discover.classes_handed_in``).
+``graded`` names the classes every student must hand in; ``optional`` those checked, as
+feedback worth no points, for a student whose folder holds them (the seed's classes in a
+convolution assignment: the network around the convolution). To count one, name it in
+``graded``.
 Every check that decides (``report.failed``) is worth ``points[check]`` (else ``default``, 1)
 of its class, overridden per class under ``classes``; a check a class needs not (``not
 checked: ...``, e.g. an input layer's gradient) earns its points. Advice rows are worth 0
@@ -31,7 +33,7 @@ from .layer_checks import LAYER_ADVICE, LAYER_CHECKS
 from .objective_checks import OBJECTIVE_ADVICE, OBJECTIVE_CHECKS
 
 __all__ = ["DEFAULT_RUBRIC", "CNN_RUBRIC", "ASSIGNMENTS", "load_rubric", "check_names", "score_student", "gradescope_results",
-           "validate_gradescope", "class_entries", "student_html", "write_class_csv", "summary_html"]
+           "validate_gradescope", "class_entries", "is_feedback", "student_html", "write_class_csv", "summary_html"]
 
 #: the rubric used for every key a rubric file leaves out: the seed's ten classes (assignment 2)
 DEFAULT_RUBRIC = {
@@ -54,7 +56,7 @@ _NOT_ASKED_OF_IMAGES = {"gradient() vs central differences": 0, "backward = grad
                         "seed's worked numbers": 0}
 
 #: the convolution assignment: its three image layers, 8 + 6 + 6 points, and the seed's classes
-#: graded too when the students' folders hold them (the network around the convolution)
+#: checked as feedback (no points) for a student who hands them in
 CNN_RUBRIC = {
     **DEFAULT_RUBRIC,
     "points": {"default": 1, "backward vs central differences": 2, "parameter gradients": 2,
@@ -109,8 +111,13 @@ def check_names(class_name):
     return [(name, name in advice) for name, _ in checks]
 
 
+def is_feedback(rubric, class_name):
+    """True when ``class_name`` is checked but worth no points: optional, not graded."""
+    return class_name in (rubric.get("optional") or []) and class_name not in (rubric.get("graded") or [])
+
+
 def _points(rubric, class_name, check, advice):
-    if advice and not rubric.get("strict"):
+    if (advice and not rubric.get("strict")) or is_feedback(rubric, class_name):
         return 0.0
     own = rubric.get("classes", {}).get(class_name, {})
     return float(own.get(check, rubric["points"].get(check, rubric["points"].get("default", 1))))
@@ -141,7 +148,8 @@ def score_student(result, rubric):
                 continue
             output = row["numbers"] + (f"\ninput: {row['failing_input']}" if row.get("failing_input") else "") + \
                 (f"\nhint: {row['hint']}" if row.get("hint") else "")
-            status = "passed" if row["passed"] else ("advice" if advice and not rubric.get("strict") else "failed")
+            lenient = (advice and not rubric.get("strict")) or is_feedback(rubric, class_name)
+            status = "passed" if row["passed"] else ("advice" if lenient else "failed")
             rows.append((class_name, check, points if row["passed"] else 0.0, points, status, output))
     return sum(r[2] for r in rows), sum(r[3] for r in rows), rows
 
@@ -199,9 +207,10 @@ def validate_gradescope(results):
 
 
 _STYLE = ("body{font-family:sans-serif;margin:2em;max-width:75em}table{border-collapse:collapse;margin:.5em 0 1.5em}"
-          "td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}"
+          "td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}td:first-child{white-space:nowrap}"
           ".passed{background:#e6f4ea}.failed{background:#fce8e6}.advice{background:#fef7e0}"
-          "pre{white-space:pre-wrap;margin:0;font-size:90%}")
+          "pre{white-space:pre-wrap;margin:0;font-size:90%}pre.message{padding:.5em;margin:.5em 0}"
+          ".unscored td{color:#555}td.number{text-align:right}")
 
 
 def _page(title, body):
@@ -217,9 +226,11 @@ def student_html(name, result, rubric):
     if result.get("problem"):
         parts.append(f"<p class='failed'><b>{html.escape(result['problem'])}</b></p>")
     for class_name, entry in class_entries(result):
-        parts.append(f"<h2>{html.escape(class_name)}</h2>")
-        if entry.get("message"):
-            parts.append(f"<pre class='failed'>{html.escape(entry['message'])}</pre>")
+        feedback = " <small>(feedback, not counted in the score)</small>" if is_feedback(rubric, class_name) else ""
+        parts.append(f"<h2>{html.escape(class_name)}{feedback}</h2>")
+        said = entry.get("message") or ("" if entry else result.get("problem") or "not graded")
+        if said:
+            parts.append(f"<pre class='failed message'>{html.escape(said)}</pre>")
         conventions = (entry.get("report") or {}).get("conventions")
         if conventions:
             parts.append("<p>conventions: " + html.escape(", ".join(f"{k}: {v}" for k, v in conventions.items())) + "</p>")
@@ -227,8 +238,10 @@ def student_html(name, result, rubric):
         parts.append("<table><tr><th>check</th><th>points</th><th>result</th></tr>")
         for row_class, check, earned, points, status, output in rows:
             if row_class == class_name:
-                parts.append(f"<tr class='{status}'><td>{html.escape(check)}</td><td>{earned:g} / {points:g}</td>"
-                             f"<td><pre>{html.escape(output)}</pre></td></tr>")
+                shown = "(see above)" if said and output == said else output  # once is enough
+                kind = f"{status} unscored" if points == 0 else status
+                parts.append(f"<tr class='{kind}'><td>{html.escape(check)}</td><td>{earned:g} / {points:g}</td>"
+                             f"<td><pre>{html.escape(shown)}</pre></td></tr>")
         parts.append("</table>")
     for stream in ("stdout", "stderr"):
         if result.get(stream):
@@ -257,28 +270,52 @@ def write_class_csv(path, graded, rubric):
         writer.writerows(table)
 
 
+def _why_ungraded(entry):
+    """Why a class earned none of its points, in a few words (the report has the rest)."""
+    if entry.get("status") == "missing":
+        return "no file"
+    if entry.get("status") == "error":
+        return "its class could not be built" if entry.get("message", "").startswith("checking") \
+            else "does not import"
+    return "not reached"
+
+
 def summary_html(graded, rubric, seconds=None):
-    """The class's summary page: each student's score and problem, linked to their report,
-    and how many students passed each check."""
+    """The class's summary page: the classes graded, each student's score, classes not
+    graded (a missing file, an import that failed) and problem, linked to their report, and
+    how many students passed each check, with its points."""
     parts = [f"<h1>Class grading: {len(graded)} students</h1>"]
-    classes = [name for name, _ in class_entries(graded[0][1])] if graded else []
-    if classes:
-        parts.append(f"<p>classes graded: {html.escape(', '.join(classes))}</p>")
+    required = list(rubric.get("graded") or [])
+    extra = {}  # the classes beyond the required ones, and how many students handed each in
+    for _, result in graded:
+        for class_name, _ in class_entries(result):
+            if class_name not in required:
+                extra[class_name] = extra.get(class_name, 0) + 1
+    if required:
+        parts.append(f"<p>classes graded: {html.escape(', '.join(required))}</p>")
+    if extra:
+        listed = ", ".join(f"{name} ({count} of {len(graded)})" for name, count in extra.items())
+        parts.append(f"<p>also checked where handed in, for no points: {html.escape(listed)}</p>")
     if seconds is not None:
         parts.append(f"<p>graded in {seconds:.1f} s</p>")
-    parts.append("<table><tr><th>student</th><th>score</th><th>problem</th></tr>")
+    parts.append("<table><tr><th>student</th><th>score</th><th>classes not graded</th><th>problem</th></tr>")
     passes = {}
     for name, result in graded:
         score, max_score, rows = score_student(result, rubric)
         link = html.escape(f"{name}/report.html", quote=True)
-        parts.append(f"<tr><td><a href='{link}'>{html.escape(name)}</a></td><td>{score:g} / {max_score:g}</td>"
+        lost = ", ".join(f"{class_name} ({_why_ungraded(entry)})"
+                         for class_name, entry in class_entries(result) if entry.get("status") != "checked")
+        parts.append(f"<tr><td><a href='{link}'>{html.escape(name)}</a></td>"
+                     f"<td class='number'>{score:g} / {max_score:g}</td><td>{html.escape(lost)}</td>"
                      f"<td>{html.escape(result.get('problem', ''))}</td></tr>")
-        for class_name, check, _, _, status, _ in rows:
-            counts = passes.setdefault(f"{class_name}: {check}", [0, 0])
+        for class_name, check, _, points, status, _ in rows:
+            counts = passes.setdefault(f"{class_name}: {check}", [0, 0, points])
             counts[0] += status == "passed"
             counts[1] += 1
-    parts.append("</table><h2>Checks</h2><table><tr><th>check</th><th>students passing</th></tr>")
-    for check, (passed, total) in passes.items():
-        parts.append(f"<tr><td>{html.escape(check)}</td><td>{passed} / {total}</td></tr>")
+    parts.append("</table><h2>Checks</h2><table><tr><th>check</th><th>points</th><th>students passing</th></tr>")
+    for check, (passed, total, points) in passes.items():
+        kind = " class='unscored'" if points == 0 else ""
+        parts.append(f"<tr{kind}><td>{html.escape(check)}</td><td class='number'>{points:g}</td>"
+                     f"<td class='number'>{passed} / {total}</td></tr>")
     parts.append("</table>")
     return _page("Class grading", "".join(parts))
