@@ -235,3 +235,14 @@ def test_the_summary_and_a_report_read_well_in_chromium(graded, browser):
     keep = os.environ.get("GRAPHNN_SCREENSHOTS")  # to look at them: GRAPHNN_SCREENSHOTS=/some/folder
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)
+
+
+def test_a_class_the_worker_never_reached_counts_in_the_total():
+    from graphnn.grading.results import score_student
+
+    rubric = load_rubric(assignment="cnn")
+    result = {"graded": ["ConvolutionalLayer", "MaxPoolLayer", "FlatteningLayer"], "classes": {},
+              "problem": "stopped after the time limit of 60 s; the classes not graded by then earn 0"}
+    score, max_score, rows = score_student(result, rubric)
+    assert (score, max_score) == (0, 20)
+    assert {row[0] for row in rows} == set(result["graded"]) and "time limit" in rows[0][5]
