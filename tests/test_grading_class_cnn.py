@@ -246,3 +246,17 @@ def test_a_class_the_worker_never_reached_counts_in_the_total():
     score, max_score, rows = score_student(result, rubric)
     assert (score, max_score) == (0, 20)
     assert {row[0] for row in rows} == set(result["graded"]) and "time limit" in rows[0][5]
+
+
+def test_gradescope_mode_grades_one_cnn_submission(tmp_path):
+    expected = make_cnn_class(tmp_path / "class")
+    target = tmp_path / "results" / "results.json"
+    (tmp_path / "rubric.json").write_text(json.dumps(RUBRIC))
+    run = subprocess.run([sys.executable, "-m", "graphnn.grading", str(tmp_path / "class" / "bob"), "--assignment", "cnn",
+                          "--gradescope", str(target), "--rubric", str(tmp_path / "rubric.json")],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads(target.read_text())
+    validate_gradescope(results)
+    assert results["score"] == 14 and sum(test["max_score"] for test in results["tests"]) == 20
+    assert {test["name"].split(":")[0] for test in results["tests"]} == set(expected["bob"])
