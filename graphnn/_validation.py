@@ -96,6 +96,26 @@ def one_d_hint(n):
             f"of {n} values, x.reshape(1, -1)")
 
 
+def random_generator(seed, rng, owner):
+    """The numpy ``Generator`` a layer draws its initial parameters from: ``rng`` itself (a
+    ``Generator`` or ``RandomState``), or a new one seeded with ``seed`` (an integer ``>= 0``,
+    or ``None`` for fresh entropy). A ``ValueError`` naming ``owner`` when both are given or
+    either cannot give one."""
+    if seed is not None and rng is not None:
+        raise ValueError(f"{owner}: give either seed or rng, not both")
+    if rng is not None:
+        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            hint = f"; for a seed, pass seed={rng!r}" if isinstance(rng, numbers.Integral) else ""
+            raise ValueError(
+                f"{owner}: rng must be a numpy Generator (np.random.default_rng(...)), "
+                f"got {rng!r}{hint}"
+            )
+        return rng
+    if seed is not None:
+        seed = integer_at_least(seed, 0, owner, "seed")
+    return np.random.default_rng(seed)
+
+
 def integer_at_least(value, minimum, owner, name):
     """``value`` as an ``int`` if it is an integer (Python or numpy, not a bool) ``>= minimum``,
     else a ``ValueError`` naming ``owner`` and the argument ``name``."""

@@ -31,7 +31,7 @@ import re
 
 import numpy as np
 
-from ._validation import integer_at_least
+from ._validation import integer_at_least, random_generator
 from .core import Graph, GraphError
 from .layers import (
     AddLayer, FullyConnectedLayer, InitialStateLayer, LogisticSigmoidLayer, MultiplyLayer, OneMinusLayer,
@@ -62,7 +62,7 @@ class _Cell:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"{owner}: dtype must be a floating type, got {dtype}")
-        rng = _generator(seed, rng, owner)
+        rng = random_generator(seed, rng, owner)
         bound = 1.0 / math.sqrt(self.hidden_size)
         for name in self.names:
             rows = self.input_size if name.startswith("W_i") else self.hidden_size
@@ -287,16 +287,6 @@ def unroll(graph, cell, inputs, *, steps=None, h0=None, name=None):
         h = cell.step(graph, x, h, f"{name}.t{t}")
         states.append(h)
     return states
-
-
-def _generator(seed, rng, owner):
-    if seed is not None and rng is not None:
-        raise ValueError(f"{owner}: give either seed or rng, not both")
-    if rng is not None:
-        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            raise ValueError(f"{owner}: rng must be a numpy Generator (np.random.default_rng(...)), got {rng!r}")
-        return rng
-    return np.random.default_rng(None if seed is None else integer_at_least(seed, 0, owner, "seed"))
 
 
 def _free_name(graph, stem):

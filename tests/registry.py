@@ -140,12 +140,13 @@ LAYER_CASES = [
 
 
 # --- Image layers: N x C x H x W inputs ----------------------------------------------------
-# check_layer (graphnn.grading) reads N x D inputs only, so these cases do not enter
-# LAYER_CASES: tests/test_conv_layers.py runs the same contract on them (shapes for N = 1 and
-# 7, rows independent, central differences, gradient() against backward, parameter gradients
-# of the mean, dtypes, messages), and test_every_concrete_layer_is_registered counts them.
-# FlatteningLayer is here too, though it takes N x D: check_layer's "wrong shapes refused"
-# expects a 3-D input to be refused, and flattening takes any rank by design.
+# Not in LAYER_CASES (their inputs are N x C x H x W): tests/test_conv_layers.py runs the
+# contract on them (shapes for N = 1 and 7, rows independent, central differences, gradient()
+# against backward, parameter gradients of the mean, dtypes, messages), tests/test_layer_contract.py
+# runs check_layer (the grading kit) on them with their input shapes, and
+# test_every_concrete_layer_is_registered counts them.
+# FlatteningLayer is here too: it takes any rank by design. tests/test_layer_contract.py also
+# runs check_layer (the grading kit) on each of these, with their input shapes.
 
 @dataclass(frozen=True)
 class ImageLayerCase:

@@ -2,7 +2,7 @@
 
 Against PyTorch (``conv2d``, ``max_pool2d``, ``flatten``) to 1e-10 in float64, against central
 differences, the layer contract for ``N x C x H x W`` inputs (the cases of
-``tests/registry.py: IMAGE_LAYER_CASES``; ``check_layer`` reads ``N x D`` only), bad inputs
+``tests/registry.py: IMAGE_LAYER_CASES``; tests/test_layer_contract.py runs ``check_layer`` on them too), bad inputs
 with their messages, float32, ``gradient()``, the local rules and ``plot_kernels``.
 """
 import numpy as np

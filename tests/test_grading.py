@@ -259,8 +259,11 @@ def test_observations_that_interact():
 def test_a_missing_one_over_n_in_the_weight_gradient_only():
     report = check_layer(lambda: StudentFullyConnected(mistake="no 1/N"))
     hint = failed_with(report, "parameter gradients")
-    assert "parameter gradients: 'mean' for biases, but 'sum' elsewhere in the class" in report["parameter gradients"].numbers
-    assert "one convention" in hint
+    assert report["parameter gradients"].numbers == (
+        "N = 7: the gradient of weights (getWeights/setWeights) is the sum over the N observations (7 times the "
+        "mean's), that of biases the mean: is the 1/N missing from weights?")
+    assert hint == ("divide the gradient of weights by N, as that of biases is: both are gradients of the mean "
+                    "objective")
 
 
 class SummedFullyConnected(StudentFullyConnected):
@@ -301,7 +304,7 @@ def test_raise_on_failure_holds_the_table():
 
 
 def test_an_instance_instead_of_a_class_is_refused():
-    with pytest.raises(TypeError, match="not 'StudentSigmoid' object"):
+    with pytest.raises(TypeError, match=r"check_layer\(lambda: StudentSigmoid\(...\)\)\), not a 'StudentSigmoid' object"):
         check_layer(StudentSigmoid())
 
 

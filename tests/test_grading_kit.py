@@ -167,7 +167,7 @@ def test_a_check_past_its_time_limit_fails_and_stops_its_class():
 
     report = check_layer(Slow, time_limit=0.5)
     assert report["forward shapes"].passed
-    assert report["rows independent"].numbers == "timed out after 0.5 s"
+    assert report["rows independent"].numbers == "Slow.backward timed out after 0.5 s"
     assert all(row.numbers == "not run: 'rows independent' timed out" for row in report.rows[2:])
 
 

@@ -59,6 +59,14 @@ def test_layer_keeps_the_contract(case):
     assert all(row.passed for row in report.rows)
 
 
+@pytest.mark.parametrize("case", IMAGE_LAYER_CASES, ids=[case.name for case in IMAGE_LAYER_CASES])
+def test_image_layer_keeps_the_contract_in_the_grading_kit(case):
+    """The kit a teacher runs on students' image layers passes graphnn's own, strictly."""
+    report = check_layer(case.make, input_shape=case.input_shape, raise_on_failure=True, strict=True)
+    assert [row.name for row in report.rows] == [name for name, _ in LAYER_CHECKS]
+    assert all(row.passed for row in report.rows)
+
+
 def test_the_parameter_check_ran_on_the_fully_connected_layer():
     report = check_layer(make_fc, raise_on_failure=True)
     assert "weights, biases (gradients of the mean)" in report["parameter gradients"].numbers

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .discover import IGNORED_PARTS, find_students
+from .discover import IGNORED_PARTS, classes_handed_in, find_students
 from .results import gradescope_results, load_rubric, student_html, summary_html, write_class_csv
 
 __all__ = ["grade_class", "grade_student", "OUTPUT_SHOWN", "worker_environment"]
@@ -49,11 +49,16 @@ def _read_start(path, limit=OUTPUT_SHOWN):
 
 
 def grade_student(folder, rubric, python=sys.executable):
-    """Grade one student's ``folder``; returns the result dict: ``classes`` (what the worker
-    wrote, per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
+    """Grade one student's ``folder`` on the rubric's ``graded`` classes and those of its
+    ``optional`` ones the folder holds; returns the result dict: ``graded`` (those classes),
+    ``classes`` (what the worker wrote,
+    per class), ``problem`` (a time-out, a crash, or ``''``), ``seconds``, the start of
     ``stdout`` and ``stderr`` and their sizes in bytes (``stdout_bytes``, ``stderr_bytes``)."""
     config = {key: rubric.get(key) for key in ("strict", "time_limit", "import_time_limit", "memory_mb", "conventions",
-                                               "student_time_limit")}
+                                               "student_time_limit", "input_shapes")}
+    required = list(rubric.get("graded") or [])
+    config["classes"] = required + [name for name in classes_handed_in([folder], rubric.get("optional") or [])
+                                    if name not in required]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="graphnn-grade-") as temporary:
         temporary = Path(temporary)
@@ -92,6 +97,7 @@ def grade_student(folder, rubric, python=sys.executable):
         problem = (f"the grading process ended early (exit code {code}): the student's code ended it or ran out of "
                    f"memory ({rubric.get('memory_mb')} MB); the classes not graded by then earn 0")
     result["problem"] = problem
+    result["graded"] = config["classes"]
     result["seconds"] = time.perf_counter() - start
     return result
 

@@ -1,7 +1,10 @@
-"""``graphnn-grade SUBMISSIONS/ [--out DIR] [--rubric FILE] [--jobs N]``: grade a class.
+"""``graphnn-grade SUBMISSIONS/ [--assignment seed|cnn] [--out DIR] [--rubric FILE] [--jobs N]``:
+grade a class.
 
 Also ``python -m graphnn.grading SUBMISSIONS/``. ``SUBMISSIONS`` holds one folder per student;
-each class is found in the file the seed names after it. Writes per student
+each class is found in the file the seed names after it. ``--assignment`` picks the built-in
+rubric (``results.ASSIGNMENTS``: the seed's ten classes, or the convolution assignment's image
+layers); ``--rubric FILE`` changes any of its keys. Writes per student
 ``OUT/NAME/results.json`` (Gradescope) and ``OUT/NAME/report.html``, and ``OUT/grades.csv``
 and ``OUT/index.html`` for the class (docs/grading.md). With ``--gradescope`` it grades one
 submission folder and writes ``results.json`` where Gradescope reads it.
@@ -15,18 +18,25 @@ import time
 from pathlib import Path
 
 from .classgrade import grade_class
-from .results import load_rubric
+from .results import ASSIGNMENTS, load_rubric
 
 __all__ = ["main"]
 
 
 def main(argv=None):
     """Run the command line; returns the exit code (0, or 2 for a wrong argument)."""
-    parser = argparse.ArgumentParser(prog="graphnn-grade", description="Grade a class's layers and objectives.")
+    parser = argparse.ArgumentParser(
+        prog="graphnn-grade", description="Grade a class's layers and objectives.",
+        epilog="assignments: seed = the ten seed classes (InputLayer ... CrossEntropy); cnn = ConvolutionalLayer, "
+               "MaxPoolLayer, FlatteningLayer, and the seed's classes too if any student handed them in. "
+               "docs/grading.md has the rubric's format.")
     parser.add_argument("submissions", type=Path, help="a folder holding one folder per student "
                                                        "(with --gradescope: one student's submission folder)")
     parser.add_argument("--out", type=Path, default=Path("grading"), help="where the reports go (default ./grading)")
-    parser.add_argument("--rubric", type=Path, help="a JSON rubric (points, strict, conventions, time limits)")
+    parser.add_argument("--assignment", choices=sorted(ASSIGNMENTS), default="seed",
+                        help="the built-in rubric: which classes are graded and their points (default seed)")
+    parser.add_argument("--rubric", type=Path, help="a JSON rubric changing the assignment's (points, classes, "
+                                                    "strict, conventions, time limits)")
     parser.add_argument("--jobs", type=int, help="students graded at once (default: the number of cores)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--gradescope", type=Path, metavar="RESULTS_JSON",
@@ -34,7 +44,7 @@ def main(argv=None):
                              "(e.g. /autograder/results/results.json)")
     args = parser.parse_args(argv)
     try:
-        rubric = load_rubric(args.rubric)
+        rubric = load_rubric(args.rubric, args.assignment)
     except (OSError, ValueError) as err:
         parser.error(str(err))
     if args.gradescope is not None:

@@ -90,6 +90,9 @@ def mismatch_hint(analytic, numeric, *, what="backward", factors=None, gradIn=No
         return f"{what} holds NaN or inf"
     if not np.abs(analytic).any():
         return f"{what} is all zeros"
+    if not np.abs(numeric).any() and reference == "the finite differences":
+        return ("the finite differences are all 0: the output does not move when an input moves by 1e-6; does "
+                "it round, or compute in integers?")
     if gradIn is not None and np.shape(gradIn) == analytic.shape and relative_error(analytic, gradIn) < 1e-9:
         return f"{what} returns gradIn unchanged: is the factor of the local derivative missing?"
     if diagonal is not None and relative_error(analytic, diagonal) < 1e-6:

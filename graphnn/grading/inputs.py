@@ -20,12 +20,13 @@ GRADIENT_FORMS = ("N x D", "N x K x D", "K x D")
 
 
 def away_from_zero_inputs(*widths, margin=0.1):
-    """``make_inputs(rng, n)`` drawing each input (``n x width``) from a standard normal with
-    ``|x| >= margin``, so that a central-difference step never crosses a kink at 0 (ReLU)."""
+    """``make_inputs(rng, n)`` drawing each input (``n x width``, or ``n x C x H x W`` for a
+    width that is a shape ``(C, H, W)``) from a standard normal with ``|x| >= margin``, so that
+    a central-difference step never crosses a kink at 0 (ReLU)."""
     def make_inputs(rng, n):
         inputs = []
         for width in widths:
-            x = rng.standard_normal((n, width))
+            x = rng.standard_normal((n,) + (tuple(width) if isinstance(width, tuple) else (width,)))
             inputs.append(np.where(x >= 0, 1.0, -1.0) * np.maximum(np.abs(x), margin))
         return tuple(inputs)
     return make_inputs
@@ -70,6 +71,10 @@ def show_input(x, limit=6):
     else its first row and shape."""
     x = np.asarray(x)
     with np.printoptions(precision=4, suppress=True, linewidth=200):
+        if x.ndim > 2:  # an image: its shape and the first observation's first channel
+            first = x[0] if x.ndim == 3 else x[0, 0]
+            return (f"{' x '.join(map(str, x.shape))}, first image{'' if x.ndim == 3 else ' first channel'} "
+                    f"{np.array2string(first)}").replace("\n", "")
         if x.ndim == 2 and x.shape[0] > limit:
             return f"{x.shape[0]} x {x.shape[1]}, first row {np.array2string(x[:1])}"
         return np.array2string(x).replace("\n", "")
@@ -78,20 +83,24 @@ def show_input(x, limit=6):
 def numeric_jacobians(forward, inputs, slot, eps=DEFAULT_EPS):
     """``N x K x D``: each observation's Jacobian of ``forward(*inputs)`` (``N x K``) with
     respect to input ``slot`` (``N x D``), by central differences, one entry of the input at a
-    time (``2 N D`` calls). The input is perturbed in place and restored."""
+    time (``2 N D`` calls). Values of higher rank (images) are flattened per observation:
+    ``K`` and ``D`` are the entries of one observation's output and input. The input (a
+    contiguous array) is perturbed in place and restored."""
     x = inputs[slot]
-    n, d = x.shape
+    n = x.shape[0]
+    flat = x.reshape(n, -1)  # a view: perturbing it perturbs x
+    d = flat.shape[1]
     jac = None
     for row in range(n):
         for col in range(d):
-            original = x[row, col]
+            original = flat[row, col]
             try:
-                x[row, col] = original + eps
-                plus = np.array(forward(*inputs), dtype=float)
-                x[row, col] = original - eps
-                minus = np.array(forward(*inputs), dtype=float)
+                flat[row, col] = original + eps
+                plus = np.array(forward(*inputs), dtype=float).reshape(n, -1)
+                flat[row, col] = original - eps
+                minus = np.array(forward(*inputs), dtype=float).reshape(n, -1)
             finally:
-                x[row, col] = original
+                flat[row, col] = original
             if jac is None:
                 jac = np.zeros((n, plus.shape[1], d))
             jac[row, :, col] = (plus[row] - minus[row]) / (2 * eps)

@@ -17,7 +17,11 @@ EXTREME = 1e4
 def check_arguments_unchanged(context):
     """Inputs and ``gradIn`` identical after ``forward``, ``backward`` and ``gradient()``."""
     steps = ("forward",) if context.kind == "input" else ("forward", "backward", "gradient")
-    for n in (1, 7):
+    probe = context.layer()
+    out = context.forward(probe, context.inputs(1))
+    if context.kind != "input" and context.unread_gradient(probe, 1, out[0].size):
+        steps = ("forward", "backward")  # an image layer without gradient(): nothing to call
+    for n in context.sizes_tried:
         layer = context.layer()
         inputs = context.inputs(n)
         saved = tuple(x.copy() for x in inputs)
@@ -36,7 +40,8 @@ def check_arguments_unchanged(context):
             if not np.array_equal(G, saved_G):
                 raise CheckFailure(f"N = {n}: {step} changed gradIn",
                                    "backward must not write into gradIn (use G * f', not G *= f')")
-    return f"inputs{'' if context.kind == 'input' else ' and gradIn'} identical after {', '.join(steps)} (N = 1, 7)"
+    what = "inputs" if context.kind == "input" else "inputs and gradIn"
+    return f"{what} identical after {', '.join(steps)} ({context.sizes()})"
 
 
 def check_extremes(context):
@@ -44,8 +49,8 @@ def check_extremes(context):
     n = 7
     rng = np.random.default_rng([n, 17])
     inputs = []
-    for width in context.widths:
-        signs = rng.choice([-1.0, 1.0], size=(n, width))
+    for shape in context.shapes:
+        signs = rng.choice([-1.0, 1.0], size=(n,) + shape)
         signs.flat[0] = 1.0
         if signs.size > 1:
             signs.flat[1] = -1.0
@@ -61,6 +66,8 @@ def check_extremes(context):
     for slot, grad in enumerate(context.backward(layer, G)):
         if not np.isfinite(grad).all():
             raise CheckFailure(f"|x| = {EXTREME:g}: {context.slot(slot)}backward gives NaN or inf")
+    if context.unread_gradient(layer, n, out[0].size):  # an image layer without gradient(): backward only
+        return f"|x| = {EXTREME:g}: forward, backward finite, no warnings"
     result = layer.gradient()
     if not all(np.isfinite(np.asarray(part, dtype=float)).all()
                for part in (result if isinstance(result, (tuple, list)) else (result,))):
@@ -98,20 +105,24 @@ def require_refusals(name, cases):
 
 
 def shape_forms(shape):
-    """The spellings of a 2-D shape a message may use: ``'2 x 3'``, ``'(2, 3)'``, ``'2x3'``."""
-    return (f"{shape[0]} x {shape[1]}", str(tuple(shape)), f"{shape[0]}x{shape[1]}")
+    """The spellings of a shape a message may use: ``'2 x 3'``, ``'(2, 3)'``, ``'2x3'``."""
+    return (" x ".join(map(str, shape)), str(tuple(int(d) for d in shape)), "x".join(map(str, shape)))
 
 
 def check_wrong_shapes(context):
     """A ``ValueError`` naming the class for 1-D and 3-D inputs (1-D only for a layer whose
-    ``input_ndim`` is ``None``, which takes any rank), ``backward`` before
-    ``forward`` and a misshapen ``gradIn`` (naming both shapes)."""
+    ``input_ndim`` is ``None``, which takes any rank; for an image layer, an input without its
+    channel axis), ``backward`` before ``forward`` and a misshapen ``gradIn`` (naming both
+    shapes)."""
     name, n = context.name, 3
     inputs = context.inputs(n)
     cases = []
     # A layer that says it takes any rank (input_ndim = None: element-wise) rightly accepts 3-D.
-    wrong_ranks = (("1-D", lambda x: x[0]),) if getattr(context.layer(), "input_ndim", 2) is None \
-        else (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None]))
+    any_rank = getattr(context.layer(), "input_ndim", 2) is None
+    wrong_ranks = (("1-D", lambda x: x[0]),) if any_rank else (("1-D", lambda x: x[0]), ("3-D", lambda x: x[None]))
+    if context.image:  # images: one axis missing (the channels); a flattening takes any rank
+        wrong_ranks = () if any_rank or "flatten" in name.lower() else (
+            (f"{len(context.shapes[0])}-D", lambda x: x[:, 0]),)
     for slot in range(context.n_inputs):
         for label, change in wrong_ranks:
             bad = list(inputs)
@@ -122,8 +133,8 @@ def check_wrong_shapes(context):
         cases.append(("backward before forward", lambda: context.layer().backward(np.ones((2, 3))), ()))
         layer = context.layer()
         out = context.forward(layer, inputs)
-        for wrong in ((n, out.shape[1] + 1), (n + 1, out.shape[1])):
-            cases.append((f"backward with gradIn {wrong[0]} x {wrong[1]} after a {out.shape[0]} x {out.shape[1]} output",
+        for wrong in ((n, out.shape[1] + 1) + out.shape[2:], (n + 1,) + out.shape[1:]):
+            cases.append((f"backward with gradIn {shape_forms(wrong)[0]} after a {shape_forms(out.shape)[0]} output",
                           lambda wrong=wrong: layer.backward(np.ones(wrong)),
                           (shape_forms(out.shape), shape_forms(wrong))))
     return require_refusals(name, cases)

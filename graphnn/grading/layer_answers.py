@@ -8,6 +8,7 @@ import numpy as np
 from ..layers import FullyConnectedLayer, InputLayer
 from .conventions import note_convention
 from .gradcheck import relative_error
+from .images import check_images_against_reference
 from .inputs import as_jacobians, compare, show_input
 from .reference import SEED_FC, SEED_H, SEED_JACOBIANS, seed_agrees
 from .report import CheckFailure
@@ -60,12 +61,15 @@ def _reference_layer(context, layer, x, k):
 
 def check_against_reference(context):
     """Forward, backward and ``gradient()`` of the layer against graphnn's class
-    (``context.reference``) on the same inputs (and the layer's own weights), ``N = 1, 7``."""
+    (``context.reference``) on the same inputs (and the layer's own weights), ``N = 1, 7``;
+    an image layer's forward and backward (``images.check_images_against_reference``)."""
     if context.reference is None:
         return f"not checked: graphnn has no class named {context.name} (check_layer(..., reference=...) names one)"
     name = getattr(context.reference, "__name__", "reference")
     if context.kind == "input":
         return _input_layer_against_reference(context)
+    if context.image and context.n_inputs == 1:
+        return check_images_against_reference(context)
     if context.n_inputs != 1:
         return "not checked: the comparison takes layers of one input"
     worst = 0.0

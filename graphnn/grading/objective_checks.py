@@ -16,8 +16,9 @@ from .gradcheck import DEFAULT_TOLERANCE, numerical_gradient, objective_factors,
 from .inputs import compare, distribution_pair, kind_of
 from .layer_advice import require_refusals, shape_forms
 from .reference import SEED_OBJECTIVES, reference_for, seed_agrees
-from .report import CheckFailure, finish
-from .student import build
+from .limits import DEFAULT_TIMEOUT, CheckTimeout, call_with_time_limit
+from .report import CheckFailure, finish, timed_out_report
+from .student import DtypeNotes, build
 
 __all__ = ["check_objective", "ObjectiveContext", "OBJECTIVE_CHECKS", "OBJECTIVE_ADVICE", "OBJECTIVE_SHAPES", "ANSWER_TOLERANCE"]
 
@@ -35,13 +36,26 @@ class ObjectiveContext:
 
     def __init__(self, make, make_pair=None, reference="auto", conventions=None):
         self.make, self.pinned, self.conventions = make, validate_conventions(conventions), {}
-        self.name = type(build(make)).__name__
+        self.dtypes = DtypeNotes()
+        self.name = type(build(make, caller="check_objective")).__name__
         self.make_pair = make_pair or distribution_pair
         self.reference = reference_for(self.name, reference, objective=True)
 
     def objective(self):
-        """A fresh objective."""
-        return build(self.make)
+        """A fresh objective, whose ``eval`` and ``gradient`` note a result in another dtype
+        than float64 (``explain``)."""
+        return _Noted(build(self.make, caller="check_objective"), self.dtypes)
+
+    @property
+    def notes(self):
+        """What the kit noticed that no check decides: ``eval`` or ``gradient`` returning
+        another dtype than float64."""
+        return self.dtypes.sentences()
+
+    def explain(self, failure):
+        """``failure`` led by the dtype when the objective computes in another dtype than
+        float64 (``student.DtypeNotes``)."""
+        return self.dtypes.explain(failure)
 
     def pair(self, n, k):
         """``(Y, Yhat)``, both ``n x k`` float64, from ``make_pair``."""
@@ -52,6 +66,25 @@ class ObjectiveContext:
         """What ``eval`` is divided by, relative to a mean over ``N``: ``K`` under the 'mean
         over N x K' convention, else 1."""
         return k if self.conventions.get("eval") == "mean over N x K" else 1
+
+
+class _Noted:
+    """A student's objective whose ``eval`` and ``gradient`` results are looked at for their
+    dtype on the way out; every other attribute is the objective's own."""
+
+    def __init__(self, objective, dtypes):
+        self._objective, self._dtypes = objective, dtypes
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # its own attributes, before __init__ set them (a copy)
+            raise AttributeError(name)
+        return getattr(self._objective, name)
+
+    def eval(self, Y, Yhat):
+        return self._dtypes.record("eval", self._objective.eval(Y, Yhat))
+
+    def gradient(self, Y, Yhat):
+        return self._dtypes.record("gradient", self._objective.gradient(Y, Yhat))
 
 
 def _shapes_text():
@@ -232,7 +265,7 @@ OBJECTIVE_ADVICE = ("arguments unchanged", "estimates at 0 and 1", "wrong shapes
 
 
 def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, strict=False,
-                    conventions=None, reference="auto", time_limit=None):
+                    conventions=None, reference="auto", timeout=DEFAULT_TIMEOUT, time_limit=None):
     """Check an objective against the assignment's contract; returns a ``ContractReport``.
 
     ``make_objective``: the class, or a function of no arguments returning a fresh objective
@@ -242,7 +275,9 @@ def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, s
     e.g. ``{"eval": "mean over N"}`` to pin one (``CONVENTIONS``). ``reference``: the graphnn
     objective compared with (default: the one of the same name; ``None``: none). With
     ``raise_on_failure=True`` a failure raises ``AssertionError`` holding the table.
-    ``time_limit``: seconds each check may run (see ``report.time_limit``).
+    ``timeout``: seconds each check (and the building of the class) may run,
+    ``DEFAULT_TIMEOUT`` by default, ``None`` for no limit; past it the check fails naming the
+    method and the time (``limits``); ``time_limit`` is its older name.
 
     The checks (``OBJECTIVE_CHECKS``) for ``N x K`` in 1 x 1, 1 x 3, 5 x 1, 5 x 3: ``eval``
     returns one float; ``gradient`` is ``N x K`` and equals ``N`` (or ``N K``, for ``eval``
@@ -255,6 +290,11 @@ def check_objective(make_objective, raise_on_failure=False, make_pair=None, *, s
     >>> report.passed, report.failed, report["eval is one float"].numbers
     (True, [], 'one finite float for 1 x 1, 1 x 3, 5 x 1, 5 x 3')
     """
-    context = ObjectiveContext(make_objective, make_pair, reference, conventions)
-    return finish(context.name, OBJECTIVE_CHECKS, context, raise_on_failure, strict, context.conventions, OBJECTIVE_ADVICE,
-                  time_limit)
+    seconds = timeout if time_limit is None else time_limit
+    try:
+        context = call_with_time_limit(lambda: ObjectiveContext(make_objective, make_pair, reference, conventions),
+                                       seconds)
+    except CheckTimeout as err:
+        return timed_out_report(make_objective, OBJECTIVE_CHECKS, OBJECTIVE_ADVICE, err, strict, raise_on_failure)
+    return finish(context.name, OBJECTIVE_CHECKS, context, raise_on_failure, strict, context.conventions,
+                  OBJECTIVE_ADVICE, seconds)

@@ -7,6 +7,7 @@ holds ``SoftmaxLayer``); ``check_layer(..., reference=gn.TanhLayer)`` names it e
 """
 import numpy as np
 
+from .. import layers
 from ..layers import (FullyConnectedLayer, InputLayer, LinearLayer, LogisticSigmoidLayer, ReLULayer,
                       SoftmaxLayer, TanhLayer)
 from ..objectives import CrossEntropy, LogLoss, SquaredError
@@ -14,9 +15,12 @@ from ..objectives import CrossEntropy, LogLoss, SquaredError
 __all__ = ["REFERENCE_LAYERS", "REFERENCE_OBJECTIVES", "SEED_H", "SEED_JACOBIANS", "SEED_FC",
            "SEED_OBJECTIVES", "reference_for", "seed_agrees", "SEED_TOLERANCE"]
 
-#: graphnn's layer for each class name of the seed
+#: graphnn's layer for each class name of the seed, and of the course's image layers
+#: (``ConvolutionalLayer``, ``MaxPoolLayer``, ``FlatteningLayer``) where graphnn has them
 REFERENCE_LAYERS = {cls.__name__: cls for cls in (
     InputLayer, FullyConnectedLayer, LinearLayer, ReLULayer, LogisticSigmoidLayer, TanhLayer, SoftmaxLayer)}
+REFERENCE_LAYERS.update({name: getattr(layers, name) for name in ("ConvolutionalLayer", "MaxPoolLayer",
+                                                                  "FlatteningLayer") if hasattr(layers, name)})
 #: graphnn's objective for each class name of the seed
 REFERENCE_OBJECTIVES = {cls.__name__: cls for cls in (SquaredError, LogLoss, CrossEntropy)}
 

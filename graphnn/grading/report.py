@@ -7,16 +7,15 @@ unchanged) are reported and fail the report only when the teacher asks (``strict
 A row that a check could not judge (an input layer's gradient, a class graphnn has no
 reference for) passes with ``numbers`` saying why it was not checked.
 """
-import contextlib
-import signal
-import threading
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .limits import CheckTimeout, call_with_time_limit, time_limit
+
 __all__ = ["Check", "ContractReport", "CheckFailure", "CheckTimeout", "time_limit", "run_check", "finish",
-           "describe_error"]
+           "describe_error", "timed_out_report", "TIMEOUT_HINT"]
 
 
 @dataclass
@@ -35,38 +34,14 @@ class Check:
 
 class CheckFailure(Exception):
     """A check's verdict against the class under test: its ``numbers``, a ``hint`` and the
-    smallest ``failing_input`` (text). Raised inside a check; ``run_check`` makes it a row."""
+    smallest ``failing_input`` (text). Raised inside a check; ``run_check`` makes it a row.
+    ``explained``: the verdict names its cause already (the context's ``explain`` leaves it
+    as it is)."""
 
-    def __init__(self, numbers, hint="", failing_input=""):
+    def __init__(self, numbers, hint="", failing_input="", explained=False):
         super().__init__(numbers)
         self.numbers, self.hint, self.failing_input = numbers, hint, failing_input
-
-
-class CheckTimeout(Exception):
-    """Raised inside a check that ran past its time limit (see ``time_limit``)."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Raise ``CheckTimeout`` in the block when it runs more than ``seconds`` (a float; ``None``
-    or 0: no limit). Uses ``SIGALRM``, so it limits only in the main thread of a Unix process
-    (elsewhere the block runs unlimited): the class grader runs each student in a process of
-    its own, where it is."""
-    usable = seconds and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise CheckTimeout(f"timed out after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        self.explained = explained
 
 
 @dataclass
@@ -84,6 +59,7 @@ class ContractReport:
     rows: list
     conventions: dict = field(default_factory=dict)
     strict: bool = False
+    notes: list = field(default_factory=list)
 
     def _decides(self, row):
         return self.strict or not row.advice
@@ -124,6 +100,8 @@ class ContractReport:
                 lines.append(f"  {'':<{width}}  {'':<6}  hint: {row.hint}")
         for what, convention in self.conventions.items():
             lines.append(f"  convention: {what}: {convention}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
         deciding = [row for row in self.rows if self._decides(row)]
         verdict = "PASSED" if self.passed else f"FAILED {len(self.failed)} of {len(deciding)}"
         if self.advice and not self.strict:
@@ -136,7 +114,7 @@ class ContractReport:
     def to_dict(self):
         """The report as plain data (JSON-ready): subject, passed, conventions, rows."""
         return {"subject": self.subject, "passed": self.passed, "strict": self.strict,
-                "conventions": dict(self.conventions),
+                "conventions": dict(self.conventions), "notes": list(self.notes),
                 "rows": [dict(vars(row)) for row in self.rows]}
 
 
@@ -158,28 +136,43 @@ def _hint_for_error(err):
     return ""
 
 
+#: the hint of a check that ran past its time limit
+TIMEOUT_HINT = "an endless loop, or far too slow (a loop over entries numpy could do)"
+
+
+def _explained(context, failure):
+    """``failure`` as the context explains it (``context.explain(failure)``, e.g. a layer that
+    computes in float32 is told so rather than that its derivative is wrong)."""
+    explain = getattr(context, "explain", None)
+    return explain(failure) if callable(explain) and not failure.explained else failure
+
+
 def run_check(name, check, context, advice=False, seconds=None):
     """Run ``check(context)``, returning its ``Check`` row. A ``CheckFailure``, any exception
     of the code under test, or its ``sys.exit`` fail this row only. In advice rows every
     warning is an error (a warning at extreme inputs is what they look for); in contract rows
     warnings are ignored (they are advice, not a wrong answer). ``seconds``: the check's time
-    limit (``time_limit``); running past it fails the row."""
+    limit (``limits.call_with_time_limit``); running past it fails the row, naming the
+    method that was running and the time."""
+    if advice:
+        errstate = dict(divide="warn", over="warn", invalid="warn", under="ignore")
+    else:
+        errstate = dict(all="ignore")
+
+    def run():
+        with np.errstate(**errstate):  # inside: numpy's error state belongs to the thread that runs
+            return check(context)
+
     try:
-        with time_limit(seconds), warnings.catch_warnings():
-            if advice:
-                warnings.simplefilter("error")
-                errstate = dict(divide="warn", over="warn", invalid="warn", under="ignore")
-            else:
-                warnings.simplefilter("ignore")
-                errstate = dict(all="ignore")
-            with np.errstate(**errstate):
-                numbers = check(context)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error" if advice else "ignore")
+            numbers = call_with_time_limit(run, seconds)
         return Check(name, True, numbers, advice=advice)
     except CheckFailure as failure:
+        failure = failure if advice else _explained(context, failure)
         return Check(name, False, failure.numbers, failure.hint, advice, failure.failing_input)
     except CheckTimeout as err:
-        return Check(name, False, str(err), "an endless loop, or far too slow (a loop over entries numpy could do)",
-                     advice)
+        return Check(name, False, str(err), TIMEOUT_HINT, advice)
     except (Exception, SystemExit) as err:  # the code under test raised: this check's verdict
         return Check(name, False, f"raised {describe_error(err)}", _hint_for_error(err), advice)
 
@@ -189,7 +182,8 @@ def finish(subject, checks, context, raise_on_failure=False, strict=False, conve
     """Run ``checks`` (``(name, check)`` pairs) on ``context`` and return the
     ``ContractReport``; ``conventions``: the dict the checks fill as they detect them;
     ``advice``: the names of the checks that are advice; ``seconds``: each check's time
-    limit. With
+    limit. The report's ``notes`` are the context's ``notes`` (what the kit noticed about
+    the class that no check decides, e.g. a ``sizeIn`` that is not a width). With
     ``raise_on_failure`` a failed report raises ``AssertionError`` holding its table."""
     rows, stopped = [], None
     for name, check in checks:
@@ -197,9 +191,25 @@ def finish(subject, checks, context, raise_on_failure=False, strict=False, conve
             rows.append(Check(name, False, f"not run: {stopped!r} timed out", advice=name in advice))
             continue
         rows.append(run_check(name, check, context, name in advice, seconds))
-        if rows[-1].numbers.startswith("timed out"):
+        if not rows[-1].passed and rows[-1].hint == TIMEOUT_HINT:
             stopped = name
-    report = ContractReport(subject, rows, conventions if conventions is not None else {}, strict)
+    report = ContractReport(subject, rows, conventions if conventions is not None else {}, strict,
+                            list(getattr(context, "notes", ())))
     if raise_on_failure and not report.passed:
+        raise AssertionError("\n" + str(report))
+    return report
+
+
+def timed_out_report(make, checks, advice, err, strict=False, raise_on_failure=False):
+    """The ``ContractReport`` of a class whose building timed out (``err``, a
+    ``CheckTimeout``: its constructor, or the ``forward`` that finds its input width, loops):
+    the first check fails with ``err``'s message, the others are not run."""
+    subject = getattr(make, "__name__", type(make).__name__)
+    rows = [Check(checks[0][0], False, f"{err} (while building the class, before the checks)", TIMEOUT_HINT,
+                  checks[0][0] in advice)]
+    rows += [Check(name, False, "not run: building the class timed out", advice=name in advice)
+             for name, _ in checks[1:]]
+    report = ContractReport(subject, rows, {}, strict)
+    if raise_on_failure:
         raise AssertionError("\n" + str(report))
     return report

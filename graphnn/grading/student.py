@@ -9,19 +9,31 @@ eta)``, ``updateWeights(eta)`` (the gradient kept by ``backward``) or not at all
 and put back, never shared.
 """
 import inspect
+import numbers
+import re
 
 import numpy as np
 
-__all__ = ["StudentParameter", "student_parameters", "parameter_gradients", "update_style",
-           "is_objective", "is_layer", "build", "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT"]
+__all__ = ["StudentParameter", "student_parameters", "parameter_gradients", "update_style", "update_method",
+           "is_objective", "is_layer", "build", "dtype_note", "DtypeNotes", "as_width", "looks_like_image_layer",
+           "DEFAULT_SIZE_IN", "DEFAULT_SIZE_OUT", "MAX_WIDTH", "UPDATE_METHODS", "IMAGE_ARGUMENTS"]
 
 #: ``sizeIn`` given to a class whose constructor asks for one (a fully connected layer)
 DEFAULT_SIZE_IN = 4
 #: ``sizeOut`` given to a class whose constructor asks for one
 DEFAULT_SIZE_OUT = 3
 
-_ACCESSORS = (("weights", "getWeights", "setWeights"), ("biases", "getBiases", "setBiases"))
-_ATTRIBUTES = (("weights", ("weights", "W", "w", "weight")), ("biases", ("biases", "b", "bias")))
+#: the widest input the kit differences (each entry costs two calls of ``forward``)
+MAX_WIDTH = 1000
+
+# an image layer's kernels are its weights: getKernel/setKernel, self.kernel (kh x kw, or O x C x kh x kw)
+_ACCESSORS = (("weights", "getWeights", "setWeights"), ("weights", "getKernel", "setKernel"),
+              ("weights", "getKernels", "setKernels"), ("biases", "getBiases", "setBiases"),
+              ("biases", "getBias", "setBias"))
+_ATTRIBUTES = (("weights", ("weights", "W", "w", "weight", "kernel", "kernels", "K", "filters")),
+               ("biases", ("biases", "b", "bias")))
+#: the names of the method applying a parameter update, in the order they are looked for
+UPDATE_METHODS = ("updateWeights", "updateKernel", "updateKernels", "updateFilters")
 _RATE_NAMES = ("eta", "lr", "learningrate", "rate", "alpha", "step", "stepsize")
 
 
@@ -58,12 +70,14 @@ class StudentParameter:
 
 def student_parameters(obj):
     """``[StudentParameter]`` for the weights and biases ``obj`` has: through the seed's
-    accessor pairs first, else through an attribute holding a 2-D (weights) or 1-D/2-D
-    (biases) array. Empty when it has none."""
+    accessor pairs first (``getKernel``/``setKernel`` too), else through an attribute holding
+    a 2-D to 4-D (weights; an image layer's ``kernel``) or 1-D to 3-D (biases) array of
+    numbers (integers too: ``check_layer`` tells the student they cannot be updated). Empty
+    when it has none."""
     found = []
     for name, getter, setter in _ACCESSORS:
         get, set_ = getattr(obj, getter, None), getattr(obj, setter, None)
-        if callable(get) and callable(set_):
+        if callable(get) and callable(set_) and name not in {p.name for p in found}:
             found.append(StudentParameter(obj, name, f"{getter}/{setter}", get, set_))
     names = {p.name for p in found}
     for name, attributes in _ATTRIBUTES:
@@ -71,8 +85,8 @@ def student_parameters(obj):
             continue
         for attribute in attributes:
             value = getattr(obj, attribute, None)
-            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and 1 <= value.ndim <= 2 \
-                    and (name == "biases" or value.ndim == 2):
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 1 <= value.ndim <= 4 \
+                    and (value.ndim <= 3 if name == "biases" else value.ndim >= 2):
                 found.append(StudentParameter(
                     obj, name, f"attribute {attribute}", lambda a=attribute: getattr(obj, a),
                     lambda v, a=attribute: setattr(obj, a, v)))
@@ -80,12 +94,23 @@ def student_parameters(obj):
     return found
 
 
+def update_method(obj):
+    """The bound method that applies ``obj``'s parameter updates (the first of
+    ``UPDATE_METHODS`` it has: ``updateWeights``, an image layer's ``updateKernel``), or
+    ``None``."""
+    for name in UPDATE_METHODS:
+        method = getattr(obj, name, None)
+        if callable(method):
+            return method
+    return None
+
+
 def update_style(obj):
     """How ``obj.updateWeights`` is called: ``'gradIn, eta'``, ``'eta'`` (it uses what
     ``backward`` kept), ``None`` when there is no ``updateWeights``, or a sentence saying why
     it cannot be called (it needs more arguments)."""
-    update = getattr(obj, "updateWeights", None)
-    if not callable(update):
+    update = update_method(obj)
+    if update is None:
         return None
     try:
         parameters = [p for p in inspect.signature(update).parameters.values()
@@ -120,9 +145,9 @@ def parameter_gradients(obj, gradIn, parameters=None):
     before = {p.name: p.get() for p in parameters}
     try:
         if style == "eta":
-            obj.updateWeights(1.0)
+            update_method(obj)(1.0)
         else:
-            obj.updateWeights(np.array(gradIn, dtype=float, copy=True), 1.0)
+            update_method(obj)(np.array(gradIn, dtype=float, copy=True), 1.0)
         return {p.name: before[p.name] - p.get() for p in parameters}
     finally:
         for p, original in originals:
@@ -132,6 +157,81 @@ def parameter_gradients(obj, gradIn, parameters=None):
                 except Exception:  # a setter that refuses: the values are put back below
                     pass
             p.put(before[p.name])
+
+
+def dtype_note(method, value):
+    """``''`` when ``value`` (what ``method`` returned, or its dtype) is float64 or no array;
+    else a sentence telling the student its dtype and why the checks, which compare in
+    float64, cannot work with it: ``'forward returns float32; the checks compare in float64
+    ...'``. ``method`` may name several (``'forward and gradient()'``)."""
+    dtype = value if isinstance(value, np.dtype) else getattr(value, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype == np.float64 or (dtype.kind == "f" and dtype.itemsize > 8):
+        return ""
+    returns = "return" if " and " in method else "returns"
+    if dtype.kind == "f":
+        return (f"{method} {returns} {dtype}; the checks compare in float64: a central difference (step 1e-6) "
+                f"needs float64's 16 digits and {dtype} keeps about {np.finfo(dtype).precision}, so every derivative "
+                f"looks wrong. Compute in float64 (no astype(np.{dtype}), no dtype=np.{dtype})")
+    if dtype.kind in "iub":
+        return (f"{method} {returns} {dtype} (integers); the checks compare in float64, and integers cut every "
+                f"value to a whole number, so derivatives look wrong. Compute in floats (np.zeros(shape), not "
+                f"np.zeros(shape, dtype=int); no astype(int))")
+    return f"{method} {returns} an array of dtype {dtype}; the checks compare float64 arrays"
+
+
+class DtypeNotes:
+    """The dtypes other than float64 a student's methods returned, as the checks saw them
+    (``record``); ``sentences()`` tells the student (``dtype_note``), one sentence per dtype;
+    ``explain(failure)`` puts that first in a failing check."""
+
+    def __init__(self):
+        self.seen = {}  # dtype -> [method]
+
+    def record(self, method, value):
+        """Note ``value``'s dtype when it is an array of another dtype than float64; returns
+        ``value``."""
+        parts = value if isinstance(value, (tuple, list)) else (value,)
+        for part in parts:
+            if dtype_note(method, part):
+                methods = self.seen.setdefault(part.dtype, [])
+                if method not in methods:
+                    methods.append(method)
+        return value
+
+    def __bool__(self):
+        return bool(self.seen)
+
+    def sentences(self):
+        """One ``dtype_note`` per dtype seen, naming every method that returned it."""
+        return [dtype_note(" and ".join(methods), dtype) for dtype, methods in self.seen.items()]
+
+    def explain(self, failure):
+        """``failure`` (a ``CheckFailure``) led by the first dtype seen, with its sentence as
+        the hint, or ``failure`` itself when every result was float64."""
+        if not self.seen:
+            return failure
+        sentence = self.sentences()[0]
+        return type(failure)(f"{sentence.split(';')[0]}: {failure.numbers}", sentence, failure.failing_input, True)
+
+
+def as_width(value, what="sizeIn"):
+    """``(width, note)`` for a student's ``value`` meant as an input width: ``(int, '')`` for a
+    positive integer up to ``MAX_WIDTH``; ``(int, note)`` for a float holding one (``3.0``);
+    ``(None, note)`` for anything else (``None``, ``0``, ``-1``, ``2.5``, ``'3'``, ``True``,
+    too wide), the note saying what is wrong."""
+    if isinstance(value, np.generic):  # np.float64(2.0) shown as 2.0
+        value = value.item()
+    if isinstance(value, bool):
+        return None, f"{what} is {value!r}, a bool, not a width (a positive integer)"
+    if isinstance(value, numbers.Integral):
+        if value < 1:
+            return None, f"{what} is {value!r}: a width is a positive integer"
+        if value > MAX_WIDTH:
+            return None, f"{what} is {value!r}: wider than the kit checks ({MAX_WIDTH}; each entry is differenced)"
+        return int(value), ""
+    if isinstance(value, numbers.Real) and float(value).is_integer() and 1 <= value <= MAX_WIDTH:
+        return int(value), f"{what} is {value!r}, a float: a width is an integer (int(...)); {int(value)} was used"
+    return None, f"{what} is {value!r} ({type(value).__name__}), not a width (a positive integer)"
 
 
 def _defines(cls, name):
@@ -179,31 +279,100 @@ def _argument_for(name, width, data, size_out):
     raise LookupError(name)
 
 
-def build(make, width=None, data=None, size_out=None):
+def _needed(function):
+    """The parameters ``function`` cannot be called without (positional or keyword-only), or
+    ``None`` when its signature cannot be read."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return [p for p in parameters if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _shown(value):
+    return "X" if isinstance(value, np.ndarray) or value is None else repr(value)
+
+
+#: an image layer's constructor arguments, by name (lower case, no ``_``): 2 input channels, 3
+#: output channels (kernels), 3 x 3 kernels, 2 x 2 pooling windows; a stride of 1 for a
+#: convolution (a pooling layer's is its size), no padding
+IMAGE_ARGUMENTS = (
+    (("inchannels", "channelsin", "cin", "inputchannels", "numchannels", "channels", "inchannel", "c"), 2),
+    (("outchannels", "channelsout", "cout", "outputchannels", "numkernels", "numfilters", "nkernels", "nfilters",
+      "filters", "kernels", "outchannel"), 3),
+    (("kernelsize", "ksize", "filtersize", "kernelshape", "kernel", "k"), 3),
+    (("size", "poolsize", "window", "windowsize", "pool", "poolingsize"), 2),
+    (("padding", "pad"), 0),
+)
+_IMAGE_NAME = re.compile(r"conv|pool|flatten", re.IGNORECASE)
+
+
+def looks_like_image_layer(cls):
+    """True for a class named like an image layer (``...Conv...``, ``...Pool...``,
+    ``...Flatten...``) or whose constructor asks for channels, a kernel size or a stride."""
+    if _IMAGE_NAME.search(cls.__name__):
+        return True
+    names = {p.name.lower().replace("_", "") for p in (_needed(cls) or [])}
+    return any(any(word in name for word in ("channel", "kernel", "stride")) for name in names)
+
+
+def _image_argument_for(name, pooling):
+    key = name.lower().replace("_", "")
+    if key in ("stride", "strides", "s"):
+        return 2 if pooling else 1
+    for names, value in IMAGE_ARGUMENTS:
+        if key in names:
+            return value
+    raise LookupError(name)
+
+
+def build(make, width=None, data=None, size_out=None, caller="check_layer"):
     """A fresh object from ``make``: called with no argument when it needs none (a factory,
     or a class without required constructor arguments); otherwise a class's required
-    arguments are filled by their names: ``sizeIn``-like names get ``width`` (default
-    ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default ``DEFAULT_SIZE_OUT``),
-    learning-rate names (``eta``, ``lr``, ``learningRate``) 1, ``dataIn``-like names
-    ``data`` (an input layer's data). A ``TypeError`` says how to pass a factory when a name
-    is unknown, or when ``make`` is an instance rather than a class or a factory."""
+    arguments (positional or keyword-only) are filled by their names: ``sizeIn``-like names
+    get ``width`` (default ``DEFAULT_SIZE_IN``), ``sizeOut``-like names ``size_out`` (default
+    ``DEFAULT_SIZE_OUT``), learning-rate names (``eta``, ``lr``, ``learningRate``) 1,
+    ``dataIn``-like names ``data`` (an input layer's data); an image layer's
+    (``looks_like_image_layer``) by ``IMAGE_ARGUMENTS``. A ``TypeError`` naming ``caller``
+    (``'check_layer'``) says to pass a factory, ``caller(lambda: Cls(...))``, naming the
+    parameters the kit cannot fill, when ``make`` is an instance, or a factory that asks for
+    arguments."""
     if not callable(make) or (not inspect.isclass(make) and
                               (hasattr(make, "forward") or hasattr(make, "eval"))):
+        name = type(make).__name__
         raise TypeError(
-            f"pass the class or a function of no arguments that makes one (lambda: MyLayer(...)), "
-            f"not {type(make).__name__!r} object: every check needs a fresh one")
+            f"{caller}: pass the class or a function of no arguments that makes one ({caller}(lambda: {name}(...))), "
+            f"not a {name!r} object: every check needs a fresh one")
     if not inspect.isclass(make):
+        needed = _needed(make) or []
+        if needed:
+            names = ", ".join(p.name for p in needed)
+            raise TypeError(f"{caller}: the factory {getattr(make, '__name__', 'given')} asks for {names}; pass a "
+                            f"function of no arguments: {caller}(lambda: MyLayer(...))")
         return make()
-    required = _required_arguments(make) or []
-    if not required:
-        return make()
-    arguments = []
-    for parameter in required:
+    needed = _needed(make) or []
+    values, unknown = [], []
+    image, pooling = looks_like_image_layer(make), "pool" in make.__name__.lower()
+    for parameter in needed:
         try:
-            arguments.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data,
-                                           size_out or DEFAULT_SIZE_OUT))
+            if image:
+                values.append(_image_argument_for(parameter.name, pooling))
+            else:
+                values.append(_argument_for(parameter.name, width or DEFAULT_SIZE_IN, data,
+                                            size_out or DEFAULT_SIZE_OUT))
         except LookupError:
-            raise TypeError(
-                f"{make.__name__}({', '.join(p.name for p in required)}): the kit does not know what to "
-                f"give {parameter.name!r}; pass a factory instead, e.g. lambda: {make.__name__}(...)") from None
-    return make(*arguments)
+            unknown.append(parameter.name)
+            values.append(None)
+    if unknown:
+        example = ", ".join(f"{p.name}=..." if p.name in unknown else
+                            (f"{p.name}={_shown(v)}" if p.kind == p.KEYWORD_ONLY else _shown(v))
+                            for p, v in zip(needed, values))
+        raise TypeError(
+            f"{caller}: {make.__name__} needs constructor arguments the kit cannot guess: {', '.join(unknown)} (it "
+            + ("fills in_channels-, out_channels-, kernel_size-, size-, stride- and padding-like names"
+               if image else f"fills sizeIn-like names with the width, sizeOut-like names with "
+                             f"{size_out or DEFAULT_SIZE_OUT}, dataIn-like names with data")
+            + f"). Pass a factory: {caller}(lambda: {make.__name__}({example}))")
+    positional = [v for p, v in zip(needed, values) if p.kind != p.KEYWORD_ONLY]
+    keywords = {p.name: v for p, v in zip(needed, values) if p.kind == p.KEYWORD_ONLY}
+    return make(*positional, **keywords)

@@ -65,7 +65,8 @@ def import_class(name, path, seconds):
     """``(class, None)`` for class ``name`` of the file ``path`` imported as module ``name``,
     or ``(None, message)`` when the import fails (any exception, ``sys.exit``, a time-out) or
     the file defines no class of that name."""
-    from .report import describe_error, time_limit
+    from .limits import time_limit
+    from .report import describe_error
 
     try:
         with time_limit(seconds):
@@ -84,15 +85,16 @@ def import_class(name, path, seconds):
 
 
 def grade_folder(folder, result_path, config):
-    """Grade every class of ``discover.SEED_CLASSES`` (or ``config['classes']``) found in
-    ``folder``; writes ``result_path`` after each and returns the result dict ``{"classes":
+    """Grade every class of ``config['classes']`` (default ``discover.SEED_CLASSES``) found in
+    ``folder``, an image layer with ``check_layer(input_shape=config['input_shapes'][name])``
+    when the rubric gives one; writes ``result_path`` after each and returns the result dict ``{"classes":
     {name: {"status": "checked" | "missing" | "error", "message": ..., "report": ...}}}``."""
-    from .discover import SEED_CLASSES, find_class_files
+    from .discover import SEED_CLASSES, class_kind, find_class_files
     from .layer_checks import check_layer
     from .objective_checks import check_objective
     from .report import describe_error
 
-    classes = {name: SEED_CLASSES.get(name, "layer") for name in config.get("classes") or SEED_CLASSES}
+    classes = {name: class_kind(name) for name in config.get("classes") or SEED_CLASSES}
     files = find_class_files(folder, list(classes))
     for directory in sorted({str(path.parent) for path in files.values() if path}, key=len, reverse=True):
         sys.path.insert(0, directory)
@@ -107,8 +109,12 @@ def grade_folder(folder, result_path, config):
                 entry = {"status": "error", "message": problem}
             else:
                 check = check_objective if kind == "objective" else check_layer
-                options = {key: config[key] for key in ("strict", "time_limit") if config.get(key) is not None}
+                # the rubric's time_limit per check, null for none (the student's own limit still holds)
+                options = {"strict": bool(config.get("strict")), "timeout": config.get("time_limit")}
                 conventions = (config.get("conventions") or {}).get(name) or None
+                shape = (config.get("input_shapes") or {}).get(name)
+                if shape and kind == "layer":  # an image layer's (C, H, W); by default read from its kernels
+                    options["input_shape"] = tuple(shape)
                 try:
                     report = check(cls, conventions=conventions, **options)
                     entry = {"status": "checked", "report": report.to_dict()}
@@ -130,7 +136,7 @@ def main(argv=None):
     parser.add_argument("folder", type=Path)
     parser.add_argument("result", type=Path)
     parser.add_argument("--config", default="{}", help="JSON: strict, time_limit, import_time_limit, memory_mb, "
-                                                       "student_time_limit, classes, conventions")
+                                                       "student_time_limit, classes, conventions, input_shapes")
     args = parser.parse_args(argv)
     config = json.loads(args.config)
     limit_memory(config.get("memory_mb"))

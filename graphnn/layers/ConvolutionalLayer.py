@@ -1,11 +1,10 @@
 """The 2-D convolutional layer (a cross-correlation with learnable kernels, as PyTorch's
 ``conv2d`` and ONNX ``Conv``)."""
 import math
-import numbers
 
 import numpy as np
 
-from .._validation import describe_shape, integer_at_least, require_same_shape
+from .._validation import describe_shape, integer_at_least, random_generator, require_same_shape
 from ..parameter import Parameter
 from .Layer import Layer, checked_backward, checked_forward
 from .windows import (
@@ -13,24 +12,6 @@ from .windows import (
 )
 
 OWNER = "ConvolutionalLayer"
-
-
-def _generator(seed, rng):
-    """The numpy ``Generator`` the initial parameters are drawn from (as
-    ``FullyConnectedLayer``'s: ``seed`` or ``rng``, not both)."""
-    if seed is not None and rng is not None:
-        raise ValueError(f"{OWNER}: give either seed or rng, not both")
-    if rng is not None:
-        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            hint = f"; for a seed, pass seed={rng!r}" if isinstance(rng, numbers.Integral) else ""
-            raise ValueError(
-                f"{OWNER}: rng must be a numpy Generator (np.random.default_rng(...)), "
-                f"got {rng!r}{hint}"
-            )
-        return rng
-    if seed is not None:
-        seed = integer_at_least(seed, 0, OWNER, "seed")
-    return np.random.default_rng(seed)
 
 
 class ConvolutionalLayer(Layer):
@@ -88,7 +69,7 @@ class ConvolutionalLayer(Layer):
         self.kernel_size = pair(kernel_size, 1, OWNER, "kernel_size")
         self.stride = pair(stride, 1, OWNER, "stride")
         self.padding = pair(padding, 0, OWNER, "padding")
-        rng = _generator(seed, rng)
+        rng = random_generator(seed, rng, OWNER)
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"{OWNER}: dtype must be a floating type, got {dtype}")

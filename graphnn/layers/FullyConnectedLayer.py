@@ -1,33 +1,14 @@
 """The affine layer ``y = x W + b``."""
-import numbers
 
 import numpy as np
 
-from .._validation import as_matrix, integer_at_least, require_finite, require_same_shape, require_width
+from .._validation import as_matrix, integer_at_least, random_generator, require_finite, require_same_shape, require_width
 from ..parameter import Parameter
 from .Layer import Layer, checked_backward, checked_forward
 
 INIT_SCALE = 1e-4  # the seed's initialisation: uniform in [-1e-4, 1e-4]
 #: what one numpy call costs beyond its arithmetic, counted in array entries (about 1 µs)
 ONE_OPERATION = 2048
-
-
-def _generator(seed, rng):
-    """The numpy ``Generator`` to draw the initial parameters from, or a ``ValueError``
-    naming the argument that cannot give one."""
-    if seed is not None and rng is not None:
-        raise ValueError("FullyConnectedLayer: give either seed or rng, not both")
-    if rng is not None:
-        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            hint = f"; for a seed, pass seed={rng!r}" if isinstance(rng, numbers.Integral) else ""
-            raise ValueError(
-                "FullyConnectedLayer: rng must be a numpy Generator (np.random.default_rng(...)), "
-                f"got {rng!r}{hint}"
-            )
-        return rng
-    if seed is not None:
-        seed = integer_at_least(seed, 0, "FullyConnectedLayer", "seed")
-    return np.random.default_rng(seed)
 
 
 class FullyConnectedLayer(Layer):
@@ -55,7 +36,7 @@ class FullyConnectedLayer(Layer):
         super().__init__()
         self.sizeIn = integer_at_least(sizeIn, 1, "FullyConnectedLayer", "sizeIn")
         self.sizeOut = integer_at_least(sizeOut, 1, "FullyConnectedLayer", "sizeOut")
-        rng = _generator(seed, rng)
+        rng = random_generator(seed, rng, "FullyConnectedLayer")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise ValueError(f"FullyConnectedLayer: dtype must be a floating type, got {dtype}")
