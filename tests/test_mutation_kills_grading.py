@@ -1,1 +1,0 @@
-"""Tests that kill mutants of graphnn/grading (docs/reliability.md, "Mutation testing")."""
