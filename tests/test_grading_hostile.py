@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -161,6 +162,36 @@ def test_a_method_that_never_returns_fails_its_check_naming_it_and_the_time(cls,
     assert report[check].hint == "an endless loop, or far too slow (a loop over entries numpy could do)"
     after = [row for row in report.rows[[r.name for r in report.rows].index(check) + 1:]]
     assert after and all(row.numbers == f"not run: {check!r} timed out" for row in after)
+
+
+def _stand_in_traceback(*frames):
+    """A stand-in for a traceback through ``frames`` (outermost first), each ``(file, function,
+    locals)``: what ``running_method`` reads of one."""
+    entry = None
+    for filename, function, local in reversed(frames):
+        frame = SimpleNamespace(f_code=SimpleNamespace(co_filename=filename, co_name=function), f_locals=local)
+        entry = SimpleNamespace(tb_frame=frame, tb_next=entry)
+    return entry
+
+
+def test_a_wrapper_around_graphnns_own_function_is_not_taken_for_the_students_method():
+    # a decorator (or a profiler's, a mutation tester's trampoline) outside graphnn around one of
+    # graphnn's functions adds a frame with no `self` between graphnn's frames
+    inside = limits._PACKAGE + "/grading/layer_checks.py"
+    student = LoopingForward()
+    for wrappers in ([("/tools/wrap.py", "wrapper", {"args": ()})],
+                     [("/tools/wrap.py", "outer", {}), ("/tools/wrap.py", "trampoline", {"kwargs": {}})]):
+        wrapped = _stand_in_traceback((inside, "run_check", {}), *wrappers, (inside, "forward_shapes", {}),
+                                      ("/class/FC.py", "forward", {"self": student}))
+        assert limits.running_method(wrapped) == "LoopingForward.forward"
+    # a student's method that calls graphnn's (super().forward()) is still the one named
+    calls_back = _stand_in_traceback((inside, "run_check", {}), ("/class/FC.py", "forward", {"self": student}),
+                                     (inside, "forward", {"self": student}))
+    assert limits.running_method(calls_back) == "LoopingForward.forward"
+    # a plain student function at the end is named, graphnn alone names nothing
+    assert limits.running_method(_stand_in_traceback((inside, "run_check", {}), ("/class/f.py", "helper", {}))) \
+        == "helper"
+    assert limits.running_method(_stand_in_traceback((inside, "run_check", {}))) is None
 
 
 @pytest.mark.parametrize("cls, message", [

@@ -61,8 +61,24 @@ def _is_graphnn(frame):
     return frame.f_code.co_filename.startswith(_PACKAGE)
 
 
+def _wraps_graphnn(traceback):
+    """Whether the frame of ``traceback``, outside graphnn, belongs to a wrapper put around one
+    of graphnn's functions (a decorator, a profiler's or a mutation tester's trampoline): plain
+    functions (no ``self`` or ``cls``) outside graphnn, one calling the next, the last calling
+    straight into graphnn's code again. Such frames say nothing about the student's code."""
+    while traceback is not None and not _is_graphnn(traceback.tb_frame):
+        if _owner(traceback.tb_frame) is not None:
+            return False
+        traceback = traceback.tb_next
+    return traceback is not None
+
+
+def _owner(frame):
+    return frame.f_locals.get("self", frame.f_locals.get("cls"))
+
+
 def _method_name(frame):
-    owner = frame.f_locals.get("self", frame.f_locals.get("cls"))
+    owner = _owner(frame)
     if owner is None:
         return frame.f_code.co_name, None
     cls = owner if isinstance(owner, type) else type(owner)
@@ -79,6 +95,8 @@ def running_method(traceback):
         frame = traceback.tb_frame
         if _is_graphnn(frame) and entry is None:
             inside = True
+        elif inside and entry is None and _wraps_graphnn(traceback):
+            pass  # a decorator's or a tool's wrapper around graphnn's own function, not the student's method
         elif inside and entry is None:
             name, owner = _method_name(frame)
             if owner is not None or not name.startswith("<"):  # a factory's lambda: what it calls says more
