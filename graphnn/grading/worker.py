@@ -144,8 +144,10 @@ def main(argv=None):
     import warnings
     warnings.simplefilter("ignore")  # a student's warnings are the advice rows' business
     from . import layer_checks, objective_checks  # noqa: F401 -- imported before the student's folder is on sys.path
-    os.chdir(args.folder)
-    grade_folder(args.folder.resolve(), args.result.resolve(), config)
+    # resolved before the move: relative paths are relative to where the worker was started
+    folder, result = args.folder.resolve(), args.result.resolve()
+    os.chdir(folder)
+    grade_folder(folder, result, config)
     sys.stdout.flush()
     return 0
 
