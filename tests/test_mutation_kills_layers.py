@@ -258,3 +258,19 @@ def test_input_layer_z_scores_three_d_data_channel_by_channel():
     assert layer.describe() == "InputLayer 1 x 2"
     std = np.std([0.0, 2.0, 2.0, 4.0], ddof=1)
     np.testing.assert_allclose(layer.forward(X)[:, 0, :], [[-2 / std, 0.0], [0.0, 2 / std]])
+
+
+@pytest.mark.parametrize("n", [5, 3000], ids=["1/N on G", "1/N on the results"])
+def test_fully_connected_parameter_gradients_are_column_means_for_any_batch(n):
+    # FullyConnectedLayer puts the 1/N where it costs less: on G for small batches, on the two
+    # results for large ones (N sizeOut > (sizeIn + 1) sizeOut + 2048); both must be the means
+    rng = np.random.default_rng(3)
+    layer = FullyConnectedLayer(3, 2, seed=0)
+    X, G = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+    layer.forward(X)
+    layer.backward(G)
+    assert layer.weights.grad.shape == (3, 2) and layer.biases.grad.shape == (1, 2)
+    np.testing.assert_allclose(layer.weights.grad, X.T @ G / n, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(layer.biases.grad, G.mean(axis=0, keepdims=True), rtol=1e-12, atol=0)
+    layer.backward(G)  # a second backward adds to the gradients
+    np.testing.assert_allclose(layer.biases.grad, 2 * G.mean(axis=0, keepdims=True), rtol=1e-12, atol=0)
