@@ -667,3 +667,408 @@ def test_wrap_picks_the_adapter_or_says_what_is_missing():
         wrap(type("Half", (), {"forward": Dense.forward})())
     assert str(err.value) == ("wrap: Half has neither a layer's interface (forward, gradient, backward) nor an "
                               "objective's (eval, gradient(Y, Yhat))")
+
+
+# ---------------------------------------------------------------- report.py
+
+
+def _report(strict=False):
+    rows = [Check("forward values", True, "max error 1e-12"),
+            Check("backward", False, "relative error 2e-01", "is a factor missing?", failing_input="[[1. 2.]]"),
+            Check("wrong shapes refused", False, "accepted 3 x 5", advice=True),
+            Check("extreme inputs", True, "no warnings", advice=True)]
+    return ContractReport("ReLULayer", rows, {"gradient()": "N x D"}, strict, ["sizeIn is 3.0"])
+
+
+def test_a_report_decides_on_contract_rows_and_lists_advice():
+    loose = _report()
+    assert not loose.passed and not bool(loose)
+    assert loose.failed == ["backward"]
+    assert loose.advice == ["wrong shapes refused"]
+    strict = _report(strict=True)
+    assert strict.failed == ["backward", "wrong shapes refused"]
+    assert strict.advice == ["wrong shapes refused"]
+    advice_only = ContractReport("X", [Check("a", True, ""), Check("b", False, "", advice=True)])
+    assert advice_only.passed and bool(advice_only) and advice_only.failed == []
+    assert not ContractReport("X", advice_only.rows, strict=True).passed
+    assert advice_only.conventions == {} and advice_only.notes == [] and advice_only.strict is False
+    assert loose["backward"] is loose.rows[1]
+    with pytest.raises(KeyError) as err:
+        loose["gradient"]
+    assert err.value.args[0] == ("no check named 'gradient'; checks: forward values, backward, wrong shapes refused, "
+                                 "extreme inputs")
+
+
+def test_a_reports_table():
+    assert str(_report()) == "\n".join([
+        "ReLULayer: contract checks",
+        "  check                 result  numbers",
+        "  forward values        ok      max error 1e-12",
+        "  backward              FAIL    relative error 2e-01",
+        "                                input: [[1. 2.]]",
+        "                                hint: is a factor missing?",
+        "  wrong shapes refused  advice  accepted 3 x 5",
+        "  extreme inputs        ok      no warnings",
+        "  convention: gradient(): N x D",
+        "  note: sizeIn is 3.0",
+        "FAILED 1 of 2 (advice: wrong shapes refused): ReLULayer"])
+    strict = str(_report(strict=True)).splitlines()
+    assert strict[6] == "  wrong shapes refused  FAIL    accepted 3 x 5"
+    assert strict[-1] == "FAILED 2 of 4: ReLULayer"
+    passed = ContractReport("Ok", [Check("ab", True, "1"), Check("c", False, "2", advice=True)])
+    assert repr(passed) == str(passed)
+    assert str(passed).splitlines()[-1] == "PASSED (advice: c): Ok"
+    assert str(ContractReport("Ok", [Check("a", True, "1")])).splitlines() == [
+        "Ok: contract checks", "  check  result  numbers", "  a      ok      1", "PASSED: Ok"]  # names shorter than "check"
+
+
+def test_a_report_as_plain_data():
+    data = _report().to_dict()
+    assert data == {
+        "subject": "ReLULayer", "passed": False, "strict": False, "conventions": {"gradient()": "N x D"},
+        "notes": ["sizeIn is 3.0"],
+        "rows": [
+            {"name": "forward values", "passed": True, "numbers": "max error 1e-12", "hint": "", "advice": False,
+             "failing_input": ""},
+            {"name": "backward", "passed": False, "numbers": "relative error 2e-01", "hint": "is a factor missing?",
+             "advice": False, "failing_input": "[[1. 2.]]"},
+            {"name": "wrong shapes refused", "passed": False, "numbers": "accepted 3 x 5", "hint": "", "advice": True,
+             "failing_input": ""},
+            {"name": "extreme inputs", "passed": True, "numbers": "no warnings", "hint": "", "advice": True,
+             "failing_input": ""}]}
+    assert _report(strict=True).to_dict()["strict"] is True
+
+
+def test_describe_error():
+    assert report.describe_error(ValueError("bad\nsecond line")) == "ValueError: bad"
+    assert report.describe_error(KeyError()) == "KeyError"
+    assert report.describe_error(SystemExit(3)) == "SystemExit: the code called sys.exit(3)"
+    assert report.describe_error(SystemExit("bye")) == "SystemExit: the code called sys.exit('bye')"
+    assert report.describe_error(ValueError("x" * 110)) == "ValueError: " + "x" * 110
+    assert report.describe_error(ValueError("x" * 111)) == "ValueError: " + "x" * 107 + "..."
+    assert report.describe_error(ValueError("\nafter")) == "ValueError"
+
+
+class Context:
+    """What a check receives, with an ``explain`` like the kit's (``DtypeNotes.explain``)."""
+
+    def __init__(self, notes=()):
+        self.notes = list(notes)
+        self.explained = []
+
+    def explain(self, failure):
+        self.explained.append(failure)
+        return CheckFailure("explained: " + failure.numbers, "float32", failure.failing_input, True)
+
+
+def _raise(error):
+    def check(context):
+        raise error
+    return check
+
+
+def test_run_check_makes_each_outcome_a_row():
+    context = Context()
+    assert report.run_check("a", lambda c: "all fine", context) == Check("a", True, "all fine")
+    assert report.run_check("a", lambda c: "fine", context, advice=True) == Check("a", True, "fine", advice=True)
+    failure = CheckFailure("off by 2", "a hint", "[[1.]]")
+    assert report.run_check("b", _raise(failure), context) == \
+        Check("b", False, "explained: off by 2", "float32", False, "[[1.]]")
+    assert context.explained == [failure]
+    assert report.run_check("b", _raise(failure), context, advice=True) == \
+        Check("b", False, "off by 2", "a hint", True, "[[1.]]")
+    done = CheckFailure("named", "its cause", explained=True)
+    assert report.run_check("b", _raise(done), context) == Check("b", False, "named", "its cause")
+    assert len(context.explained) == 1
+    assert report.run_check("b", _raise(failure), object()) == Check("b", False, "off by 2", "a hint", False, "[[1.]]")
+    assert report.run_check("c", _raise(ZeroDivisionError("division by zero")), context) == \
+        Check("c", False, "raised ZeroDivisionError: division by zero", "", False)
+    assert report.run_check("c", _raise(SystemExit(1)), context, advice=True) == \
+        Check("c", False, "raised SystemExit: the code called sys.exit(1)",
+              "never call sys.exit (or exit()) in a class: it stops whoever uses it", True)
+
+
+def test_run_check_turns_warnings_into_errors_in_advice_rows_only():
+    def overflow(context):
+        return f"{float(np.exp(np.array(1000.0)))}"
+
+    assert report.run_check("c", overflow, Context()) == Check("c", True, "inf")
+    row = report.run_check("c", overflow, Context(), advice=True)
+    assert row == Check("c", False, "raised RuntimeWarning: overflow encountered in exp",
+                        "a numpy warning: compute so that nothing overflows or divides by zero (clip, or a stable "
+                        "formula)", True)
+    assert report.run_check("d", lambda c: f"{np.log(np.array(0.0))}", Context(), advice=True).numbers == \
+        "raised RuntimeWarning: divide by zero encountered in log"
+    assert report.run_check("u", lambda c: f"{np.exp(np.array(-1000.0))}", Context(), advice=True).passed
+    import warnings
+
+    def warn(context):
+        warnings.warn("careful", UserWarning)
+        return "warned"
+
+    assert report.run_check("w", warn, Context()) == Check("w", True, "warned")
+    assert report.run_check("w", warn, Context(), advice=True).numbers == "raised UserWarning: careful"
+
+
+class Slow:
+    def backward(self, gradIn=None):
+        while True:
+            pass
+
+
+loop = lambda context: Slow().backward()  # noqa: E731 -- a check as a lambda, as the kit writes them
+
+
+def test_run_check_times_out_a_loop():
+    row = report.run_check("slow", loop, Context(), seconds=0.05)
+    assert row == Check("slow", False, "Slow.backward timed out after 0.05 s", report.TIMEOUT_HINT, False)
+    assert report.TIMEOUT_HINT == "an endless loop, or far too slow (a loop over entries numpy could do)"
+
+
+def test_finish_runs_the_checks_and_stops_after_a_timeout():
+    checks = [("first", lambda c: "1"), ("endless", loop), ("after", lambda c: "never"), ("advice", lambda c: "x")]
+    found = {"eval": "mean over N"}
+    result = report.finish("Slow", checks, Context(["a note"]), conventions=found, advice=("advice",), seconds=0.05)
+    assert result.subject == "Slow" and result.conventions is found and result.notes == ["a note"]
+    assert result.rows == [
+        Check("first", True, "1"),
+        Check("endless", False, "Slow.backward timed out after 0.05 s", report.TIMEOUT_HINT),
+        Check("after", False, "not run: 'endless' timed out"),
+        Check("advice", False, "not run: 'endless' timed out", advice=True)]
+    assert result.failed == ["endless", "after"]
+    plain = report.finish("Fine", [("a", lambda c: "1"), ("b", _raise(CheckFailure("no"))), ("c", lambda c: "3")],
+                          object(), advice=("b",), strict=True)
+    assert plain.conventions == {} and plain.notes == [] and plain.strict
+    assert [row.passed for row in plain.rows] == [True, False, True] and plain.rows[1].advice
+    assert report.finish("Fine", [("a", lambda c: "1")], object(), raise_on_failure=True).passed
+    with pytest.raises(AssertionError) as err:
+        report.finish("Bad", [("a", _raise(CheckFailure("wrong")))], object(), raise_on_failure=True)
+    assert str(err.value).startswith("\nBad: contract checks\n") and str(err.value).endswith("FAILED 1 of 1: Bad")
+
+
+def test_a_timed_out_build_fails_the_first_check_and_skips_the_others():
+    checks = [("forward", None), ("backward", None), ("advice", None)]
+    err = limits.CheckTimeout("Slow.__init__ timed out after 5 s")
+    result = report.timed_out_report(Dense, checks, ("advice",), err)
+    assert result.subject == "Dense" and result.strict is False and result.conventions == {}
+    assert result.rows == [
+        Check("forward", False, "Slow.__init__ timed out after 5 s (while building the class, before the checks)",
+              report.TIMEOUT_HINT, False),
+        Check("backward", False, "not run: building the class timed out"),
+        Check("advice", False, "not run: building the class timed out", advice=True)]
+    first_advice = report.timed_out_report(lambda: 1, [("advice", None)], ("advice",), err, strict=True)
+    assert first_advice.subject == "<lambda>" and first_advice.rows[0].advice and first_advice.strict
+    assert report.timed_out_report(Dense(), checks, (), err).subject == "Dense"
+    with pytest.raises(AssertionError, match="^\nDense: contract checks\n"):
+        report.timed_out_report(Dense, checks, (), err, raise_on_failure=True)
+
+
+# ---------------------------------------------------------------- conventions.py
+
+
+def test_pinned_conventions_are_validated():
+    assert conventions.validate_conventions(None) == {}
+    pinned = {"gradient()": "K x D", "eval": "mean over N x K"}
+    assert conventions.validate_conventions(pinned) == pinned and conventions.validate_conventions(pinned) is not pinned
+    with pytest.raises(ValueError) as err:
+        conventions.validate_conventions({"gradients": "N x D"})
+    assert str(err.value) == ("conventions: unknown 'gradients'; known: 'gradient()', 'weights', 'parameter "
+                              "gradients', 'eval', 'standard deviation'")
+    with pytest.raises(ValueError) as err:
+        conventions.validate_conventions({"weights": "DxK"})
+    assert str(err.value) == "conventions: 'weights' is one of 'D x K', 'K x D', not 'DxK'"
+    for what, allowed in conventions.CONVENTIONS.items():
+        for convention in allowed:
+            assert conventions.validate_conventions([(what, convention)]) == {what: convention}
+
+
+def test_a_convention_is_noted_or_refused():
+    found = {}
+    conventions.note_convention(found, {}, "weights", "D x K")
+    conventions.note_convention(found, {"weights": "D x K"}, "weights", "D x K", "biases")
+    assert found == {"weights": "D x K"}
+    with pytest.raises(CheckFailure) as err:
+        conventions.note_convention(found, {"eval": "mean over N"}, "eval", "mean over N x K")
+    assert err.value.numbers == "eval: the class follows 'mean over N x K'; the teacher asks for 'mean over N'"
+    assert err.value.hint == "this course uses eval as 'mean over N'"
+    with pytest.raises(CheckFailure) as err:
+        conventions.note_convention(found, {"weights": "D x K"}, "weights", "K x D", "biases")
+    assert err.value.numbers == "weights: the class follows 'K x D' for biases; the teacher asks for 'D x K'"
+    with pytest.raises(CheckFailure) as err:
+        conventions.note_convention(found, {}, "weights", "K x D", "biases")
+    assert err.value.numbers == "weights: 'K x D' for biases, but 'D x K' elsewhere in the class"
+    assert err.value.hint == "follow one convention throughout the class"
+    with pytest.raises(CheckFailure) as err:
+        conventions.note_convention(found, {}, "weights", "K x D")
+    assert err.value.numbers == "weights: 'K x D', but 'D x K' elsewhere in the class"
+    assert found == {"weights": "D x K"}
+    conventions.note_convention(found, {"weights": "D x K"}, "eval", "mean over N")
+    assert found == {"weights": "D x K", "eval": "mean over N"}
+
+
+# ---------------------------------------------------------------- inputs.py
+
+
+def test_inputs_away_from_zero():
+    make = inputs.away_from_zero_inputs(3, (2, 4, 4))
+    a, b = make(np.random.default_rng(0), 5)
+    assert a.shape == (5, 3) and b.shape == (5, 2, 4, 4)
+    assert np.abs(a).min() >= 0.1 and np.abs(b).min() >= 0.1
+    rng = np.random.default_rng(0)
+    raw = rng.standard_normal((5, 3))
+    assert np.array_equal(a, np.sign(raw) * np.maximum(np.abs(raw), 0.1))
+    (wide,) = inputs.away_from_zero_inputs(400, margin=1.0)(np.random.default_rng(1), 2)
+    assert np.abs(wide).min() == 1.0 and (wide > 0).any() and (wide < 0).any()
+    zero = inputs.away_from_zero_inputs(1, margin=0.5)(type("R", (), {"standard_normal": np.zeros})(), 2)
+    assert np.array_equal(zero[0], [[0.5], [0.5]])
+
+
+def test_input_layer_data_has_columns_of_different_means_and_spreads():
+    X = inputs.input_layer_data(3)
+    assert X.shape == (20, 3)
+    rng = np.random.default_rng(19)
+    assert np.array_equal(X, rng.standard_normal((20, 3)) * [0.5, 2.0, 8.0] + [-5.0, 7.5, 20.0])
+    assert inputs.input_layer_data(2, n=4, seed=3).shape == (4, 2)
+    assert np.array_equal(inputs.input_layer_data(2, n=4, seed=3),
+                          np.random.default_rng(3).standard_normal((4, 2)) * [0.5, 8.0] + [-5.0, 20.0])
+
+
+def test_distribution_pairs():
+    Y, Yhat = inputs.distribution_pair(np.random.default_rng(0), 5, 3)
+    assert Y.shape == Yhat.shape == (5, 3)
+    assert np.allclose(Y.sum(axis=1), 1) and np.allclose(Yhat.sum(axis=1), 1)
+    assert set(np.unique(Y[0::2])) == {0.0, 1.0} and (Y[0::2] == 1).sum() == 3
+    assert ((Y[1::2] > 0) & (Y[1::2] < 1)).all() and ((Yhat > 0) & (Yhat < 1)).all()
+    rng = np.random.default_rng(0)
+    hot = rng.integers(0, 3, size=5)
+    assert np.array_equal(Y[0::2].argmax(axis=1), hot[0::2])
+    Z = rng.standard_normal((2, 3))
+    assert np.allclose(Y[1::2], np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True))
+    Z = rng.standard_normal((5, 3))
+    assert np.allclose(Yhat, np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True))
+    big = inputs.distribution_pair(np.random.default_rng(1), 2, 2)[1]
+    assert np.isfinite(big).all()
+    Y1, Yhat1 = inputs.distribution_pair(np.random.default_rng(2), 50, 1)
+    assert np.array_equal(Y1, np.ones((50, 1))) and 0.05 <= Yhat1.min() and Yhat1.max() <= 0.95
+    assert np.array_equal(Yhat1, np.random.default_rng(2).uniform(0.05, 0.95, size=(50, 1)))
+
+
+def test_softmax_is_stable():
+    assert np.allclose(inputs._softmax(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])), [[0.5, 0.5], [0.25, 0.75]])
+
+
+def test_kind_of_and_show_input():
+    assert inputs.kind_of(np.zeros((2, 3))) == "an array of shape (2, 3)"
+    assert inputs.kind_of([1]) == "a list" and inputs.kind_of(None) == "a NoneType"
+    assert inputs.show_input(np.arange(6.0).reshape(2, 3)) == "[[0. 1. 2.] [3. 4. 5.]]"
+    assert inputs.show_input(np.arange(12.0).reshape(6, 2) / 3) == (
+        "[[0.     0.3333] [0.6667 1.    ] [1.3333 1.6667] [2.     2.3333] [2.6667 3.    ] [3.3333 3.6667]]")
+    assert inputs.show_input(np.arange(14.0).reshape(7, 2)) == "7 x 2, first row [[0. 1.]]"
+    assert inputs.show_input(np.arange(14.0).reshape(7, 2), limit=7).startswith("[[ 0.  1.] [ 2.  3.]")
+    assert inputs.show_input(np.arange(12.0).reshape(1, 2, 3, 2)) == \
+        "1 x 2 x 3 x 2, first image first channel [[0. 1.] [2. 3.] [4. 5.]]"
+    assert inputs.show_input(np.arange(12.0).reshape(2, 3, 2)) == "2 x 3 x 2, first image [[0. 1.] [2. 3.] [4. 5.]]"
+    assert inputs.show_input([1e-9, 2.0]) == "[0. 2.]"
+    assert inputs.show_input(np.arange(8.0)) == "[0. 1. 2. 3. 4. 5. 6. 7.]"
+
+
+def test_numeric_jacobians_difference_each_entry_and_restore_it():
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    original = x.copy()
+    calls = []
+
+    def forward(a, b):
+        calls.append(1)
+        return np.stack([a[:, 0] * a[:, 1], a[:, 0] ** 2, b[:, 0] + a[:, 1]], axis=1)
+
+    b = np.ones((3, 1))
+    jac = inputs.numeric_jacobians(forward, (x, b), 0)
+    assert jac.shape == (3, 3, 2) and len(calls) == 12
+    expected = np.array([[[r[1], r[0]], [2 * r[0], 0.0], [0.0, 1.0]] for r in original])
+    assert np.allclose(jac, expected, atol=1e-7)
+    assert np.array_equal(x, original)
+    jb = inputs.numeric_jacobians(forward, (x, b), 1, eps=1e-3)
+    assert np.allclose(jb, np.array([[[0.0], [0.0], [1.0]]] * 3), atol=1e-9)
+    images = np.arange(8.0).reshape(2, 1, 2, 2)
+    ji = inputs.numeric_jacobians(lambda v: v * 3, (images,), 0)
+    assert ji.shape == (2, 4, 4) and np.allclose(ji, 3 * np.eye(4), atol=1e-7)
+    # only the row that moved counts: each observation's own Jacobian
+    mixing = inputs.numeric_jacobians(lambda v: np.tile(v.sum(axis=0), (len(v), 1)), (np.ones((2, 1)),), 0)
+    assert np.allclose(mixing, [[[1.0]], [[1.0]]], atol=1e-7)
+
+    def fails(v):
+        raise RuntimeError("student code")
+
+    y = np.ones((1, 1))
+    with pytest.raises(RuntimeError):
+        inputs.numeric_jacobians(fails, (y,), 0)
+    assert np.array_equal(y, np.ones((1, 1)))
+
+
+def test_as_jacobians_reads_every_form():
+    J3 = np.arange(12.0).reshape(2, 2, 3)
+    assert inputs.as_jacobians(J3, 2, 2, 3)[1] == "N x K x D" and inputs.as_jacobians(J3, 2, 2, 3)[0] is not None
+    diag, form = inputs.as_jacobians([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], 3, 2, 2)
+    assert form == "N x D" and np.array_equal(diag[1], [[3.0, 0.0], [0.0, 4.0]]) and diag.shape == (3, 2, 2)
+    shared, form = inputs.as_jacobians(np.arange(6.0).reshape(2, 3), 4, 2, 3)
+    assert form == "K x D" and shared.shape == (4, 2, 3) and np.array_equal(shared[3], np.arange(6.0).reshape(2, 3))
+    square = np.arange(4.0).reshape(2, 2)
+    assert inputs.as_jacobians(square, 2, 2, 2)[1] == "N x D"
+    assert inputs.as_jacobians(square, 2, 2, 2, shared_first=True)[1] == "K x D"
+    assert inputs.as_jacobians(square, 3, 2, 2, shared_first=False)[1] == "K x D"
+    assert inputs.as_jacobians(np.ones((2, 3)), 2, 3, 3)[1] == "N x D"
+
+
+def test_as_jacobians_names_the_allowed_shapes():
+    with pytest.raises(CheckFailure) as err:
+        inputs.as_jacobians(np.ones((3, 2)), 4, 2, 3)
+    assert err.value.numbers == ("gradient() returned an array of shape (3, 2); the assignment allows N x K x D = "
+                                 "4 x 2 x 3 or K x D = 2 x 3 (one Jacobian for every row, like W^T)")
+    assert err.value.hint == "gradient() is shaped (3, 2), the transpose of (2, 3): is it transposed (W instead of W^T)?"
+    with pytest.raises(CheckFailure) as err:
+        inputs.as_jacobians(np.ones((2, 2, 2)), 4, 2, 2)
+    assert err.value.numbers == ("gradient() returned an array of shape (2, 2, 2); the assignment allows N x D = 4 x 2 "
+                                 "(the diagonal of each Jacobian) or N x K x D = 4 x 2 x 2 or K x D = 2 x 2 (one "
+                                 "Jacobian for every row, like W^T)")
+    assert err.value.hint == ""
+    with pytest.raises(CheckFailure, match="^gradient\\(\\) returned a list; "):
+        inputs.as_jacobians([1.0], 1, 1, 1)
+    with pytest.raises(CheckFailure):
+        inputs.as_jacobians(np.ones((4, 3)), 4, 2, 3)  # N x D but K != D
+
+
+def test_contract_multiplies_by_each_form():
+    G = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert np.array_equal(inputs.contract(G, [[1.0, 0.5], [2.0, 1.0]], "N x D"), [[1.0, 1.0], [6.0, 4.0]])
+    W = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]])
+    assert np.array_equal(inputs.contract(G, W, "K x D"), G @ W)
+    J = np.stack([W, 2 * W])
+    assert np.array_equal(inputs.contract(G, J, "N x K x D"), np.stack([G[0] @ W, G[1] @ (2 * W)]))
+
+
+def test_compare_returns_the_error_or_says_where_it_is_worst():
+    assert inputs.compare([1.0, 2.0], [1.0, 2.0], 1e-6, "same") == 0.0
+    assert inputs.compare([1.0, 2.0 + 1e-9], [1.0, 2.0], 1e-6, "close") == pytest.approx(5e-10)
+    assert inputs.compare([0.0, 1e-9], [0.0, 0.0], 1e-6, "floor", floor=1.0) == pytest.approx(1e-9)
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare([1.0, 2.0], [1.0, 2.0], 0.0, "none")
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare([[1.0, 4.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]], 1e-6, "N = 2: backward",
+                       failing_input="[[1.]]", gradIn=np.ones((2, 2)))
+    assert err.value.numbers == "N = 2: backward: relative error 5.00e-01 > 1e-06; worst at [0, 1]: 4 vs 2"
+    assert err.value.failing_input == "[[1.]]"
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare([[2.0, 4.0]], [[1.0, 2.0]], 1e-3, "x", what="gradient()")
+    assert err.value.hint == "gradient() is about 2 times the finite differences everywhere: is a factor of the " \
+                             "local derivative missing?"
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare([[1.0, np.nan]], [[1.0, 3.0]], 1e-3, "nan")
+    assert err.value.numbers == "nan: relative error nan > 1e-03; worst at [0, 1]: nan vs 3"
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare(np.ones((2, 3)), np.ones((3, 2)), 1e-3, "shape", failing_input="in", what="gradient()")
+    assert err.value.numbers == "shape: shape (2, 3), expected (3, 2)"
+    assert err.value.hint == "gradient() is shaped (2, 3), the transpose of (3, 2): is it transposed (W instead of W^T)?"
+    assert err.value.failing_input == "in"
+    with pytest.raises(CheckFailure) as err:
+        inputs.compare([2.0], [1.0], 0.5, "edge")
+    assert err.value.numbers.startswith("edge: relative error 5.00e-01 > 5e-01; worst at [0]: 2 vs 1")

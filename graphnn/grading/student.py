@@ -274,7 +274,7 @@ def _argument_for(name, width, data, size_out):
         return 1.0
     if "out" in key:
         return size_out
-    if "in" in key or key in ("d", "size", "width", "features", "dim"):
+    if "in" in key or key in ("d", "size", "width", "dim"):  # "features" is data (above)
         return width
     raise LookupError(name)
 
