@@ -1072,3 +1072,156 @@ def test_compare_returns_the_error_or_says_where_it_is_worst():
     with pytest.raises(CheckFailure) as err:
         inputs.compare([2.0], [1.0], 0.5, "edge")
     assert err.value.numbers.startswith("edge: relative error 5.00e-01 > 5e-01; worst at [0]: 2 vs 1")
+
+
+# ---------------------------------------------------------------- limits.py
+
+
+class Looping:
+    """A student's layer whose methods loop: ``forward`` forever, ``backward`` through a
+    helper of its own, ``stubborn`` swallowing the first timeout as a bare ``except`` does."""
+
+    def forward(self, dataIn=None):
+        while True:
+            pass
+
+    def backward(self, gradIn=None):
+        return self._helper()
+
+    def _helper(self):
+        while True:
+            pass
+
+    def stubborn(self):
+        caught = 0
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:  # noqa: B036 -- as a student's bare except does
+                caught += 1
+                self.caught = caught
+                if caught > 1:
+                    raise
+
+
+def in_thread(function):
+    """``function()`` in a thread of its own; returns ``(value, error)``."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as err:  # noqa: handed back
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    return outcome.get("value"), outcome.get("error")
+
+
+def test_no_limit_runs_the_block_as_it_is():
+    for seconds in (None, 0):
+        with limits.time_limit(seconds):
+            time.sleep(0.01)
+        assert limits.call_with_time_limit(lambda: 7, seconds) == 7
+    assert in_thread(lambda: limits.call_with_time_limit(lambda: 8, 0)) == (8, None)
+
+
+def test_a_limit_names_the_method_that_was_running():
+    with pytest.raises(limits.CheckTimeout) as err:
+        limits.call_with_time_limit(lambda: Looping().forward(), 0.05)
+    assert str(err.value) == "Looping.forward timed out after 0.05 s"
+    with pytest.raises(limits.CheckTimeout) as err:
+        limits.call_with_time_limit(lambda: Looping().backward(), 0.1)
+    assert str(err.value) == "Looping.backward (in Looping._helper) timed out after 0.1 s"
+    with pytest.raises(limits.CheckTimeout) as err:
+        with limits.time_limit(0.05):
+            Looping().forward()
+    assert str(err.value) == "test_a_limit_names_the_method_that_was_running timed out after 0.05 s"  # no owner
+    assert limits._message(2, None) == "timed out after 2 s"
+    assert limits.call_with_time_limit(lambda: "done", 1.0) == "done"
+
+
+def test_a_swallowed_timeout_comes_back():
+    student = Looping()
+    start = time.monotonic()
+    with pytest.raises(limits.CheckTimeout) as err:
+        limits.call_with_time_limit(student.stubborn, 0.05)
+    assert student.caught == 2 and time.monotonic() - start < limits.GRACE + 2
+    assert str(err.value) == "Looping.stubborn timed out after 0.05 s"
+    student = Looping()
+    _, error = in_thread(lambda: limits.call_with_time_limit(student.stubborn, 0.05))
+    assert isinstance(error, limits.CheckTimeout) and student.caught == 2
+
+
+def test_an_inner_limits_message_is_kept():
+    with pytest.raises(limits.CheckTimeout) as err:
+        with limits.time_limit(5):
+            limits.call_with_time_limit(lambda: Looping().forward(), 0.05)
+    assert str(err.value) == "Looping.forward timed out after 0.05 s"
+
+
+def test_an_outer_timer_and_handler_are_put_back():
+    import signal
+
+    def outer(signum, frame):
+        raise AssertionError("the outer timer fired too early")
+
+    previous = signal.signal(signal.SIGALRM, outer)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        with pytest.raises(limits.CheckTimeout):
+            limits.call_with_time_limit(lambda: Looping().forward(), 0.05)
+        left, interval = signal.getitimer(signal.ITIMER_REAL)
+        assert 25 < left < 30 and interval == 0
+        assert signal.getsignal(signal.SIGALRM) is outer
+        assert limits.call_with_time_limit(lambda: 3, 0.5) == 3
+        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] < 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with limits.time_limit(1.0):
+        assert signal.getitimer(signal.ITIMER_REAL)[1] == limits.REPEAT
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_outside_the_main_thread_the_same_limits_hold():
+    assert limits._usable_signal()
+    assert in_thread(limits._usable_signal) == (False, None)
+    assert in_thread(lambda: limits.call_with_time_limit(lambda: 5, 1.0)) == (5, None)
+    _, error = in_thread(lambda: limits.call_with_time_limit(lambda: Looping().backward(), 0.1))
+    assert type(error) is limits.CheckTimeout
+    assert str(error) == "Looping.backward (in Looping._helper) timed out after 0.1 s"
+    _, error = in_thread(lambda: limits.call_with_time_limit(lambda: {}["missing"], 1.0))
+    assert type(error) is KeyError and error.args == ("missing",)
+    _, error = in_thread(lambda: limits.call_with_time_limit(lambda: Looping().forward(), 0.05))
+    assert str(error) == "Looping.forward timed out after 0.05 s"
+
+    def blocks():
+        with limits.time_limit(0.05):
+            Looping().forward()
+
+    _, error = in_thread(blocks)
+    assert type(error) is limits.CheckTimeout and str(error) == "blocks timed out after 0.05 s"
+
+    def fine():
+        with limits.time_limit(0.2):
+            return "no exception after the block"
+
+    assert in_thread(lambda: (fine(), time.sleep(0.4))[0]) == ("no exception after the block", None)
+
+
+def test_outside_the_main_thread_a_call_stuck_in_c_is_left_behind():
+    start = time.monotonic()
+    _, error = in_thread(lambda: limits.call_with_time_limit(lambda: time.sleep(1.6), 0.1))
+    assert time.monotonic() - start < 1.5
+    assert type(error) is limits.CheckTimeout
+    assert str(error) == ("timed out after 0.1 s, stuck outside Python code (a long numpy or C call); it is left "
+                          "running in the background")
+
+
+def test_raising_in_a_thread_and_taking_it_back():
+    assert limits._raise_in(threading.get_ident(), None) is True
