@@ -511,3 +511,61 @@ def test_a_pooling_whose_size_cannot_be_read_is_not_checked_at_ties():
 
     ctx = SimpleNamespace(layer=Hidden, name="MaxPoolLayer")
     assert images._check_ties(ctx) == ""
+
+
+def test_a_single_channel_context_takes_kernels_with_their_channel_axis():
+    class Conv:
+        def __init__(self):
+            self.kernel = np.arange(12.0).reshape(3, 1, 2, 2)
+            self.bias = np.array([1.0, 2.0, 3.0]).reshape(3, 1, 1)
+
+    reference = images.reference_layer(context("Conv", shapes=((5, 5),), reference=gn.ConvolutionalLayer), Conv())
+    assert np.array_equal(reference.getWeights(), Conv().kernel)
+    assert np.array_equal(reference.getBiases().reshape(-1), [1.0, 2.0, 3.0])
+
+
+def test_a_reference_without_a_name_is_called_so():
+    import functools
+
+    row = check_layer(corpus.IMAGE_CORPUS[-2][0], reference=functools.partial(gn.FlatteningLayer))[
+        "same values as graphnn"]
+    assert row.passed and row.numbers == "forward, backward vs graphnn's reference, N = 1, 3: worst relative error " \
+                                         "0.0e+00"
+
+
+def test_a_forward_off_by_a_factor_is_named_against_graphnn():
+    class FlatteningLayer(corpus.IMAGE_CORPUS[-2][0]):
+        def forward(self, dataIn):
+            return super().forward(dataIn) * 2
+
+    row = check_layer(FlatteningLayer)["same values as graphnn"]
+    assert row.hint == ("forward is about 2 times graphnn's FlatteningLayer everywhere: is a factor of the local "
+                        "derivative missing?")
+
+
+def test_a_backward_returning_gradIn_unchanged_is_named_against_graphnn():
+    class ConvolutionalLayer(corpus.ChannelsConv):
+        """1 x 1 kernels: the output is shaped like the input, and backward forgets the kernel."""
+
+        def __init__(self):
+            super().__init__(2, 2, 1)
+
+        def backward(self, gradIn):
+            return gradIn
+
+    row = check_layer(ConvolutionalLayer)["same values as graphnn"]
+    assert not row.passed and row.numbers.startswith("N = 1: backward vs graphnn's ConvolutionalLayer: ")
+    assert row.hint == "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+
+
+def test_a_flipped_kernel_close_to_symmetric_is_still_named():
+    flipping = by_tag("ConvolutionalLayer", "same values as graphnn")
+
+    class ConvolutionalLayer(flipping):
+        def __init__(self):
+            super().__init__(2, 3, 3)
+            symmetric = (self.weights + self.weights[:, :, ::-1, ::-1]) / 2
+            self.weights = symmetric + 1e-7 * np.arange(symmetric.size).reshape(symmetric.shape)
+
+    row = check_layer(ConvolutionalLayer)["same values as graphnn"]
+    assert (row.passed, row.hint) == (False, FLIPPED)

@@ -1225,3 +1225,52 @@ def test_outside_the_main_thread_a_call_stuck_in_c_is_left_behind():
 
 def test_raising_in_a_thread_and_taking_it_back():
     assert limits._raise_in(threading.get_ident(), None) is True
+
+
+# ---------------------------------------------------------------- copies and dtypes
+
+
+def test_a_check_failures_defaults():
+    failure = CheckFailure("numbers")
+    assert (failure.numbers, failure.hint, failure.failing_input, failure.explained) == ("numbers", "", "", False)
+    assert str(failure) == "numbers"
+
+
+def test_a_parameter_put_through_the_setter_is_a_float_copy():
+    layer = Dense()
+    layer.weights = np.zeros((3, 2))
+    (weights, _) = student_parameters(layer)
+    value = np.ones((2, 3))
+    weights.put(value)
+    assert layer.weights is not value and np.array_equal(layer.weights, value)
+    value[0, 0] = 5.0
+    assert layer.weights[0, 0] == 1.0
+    layer.weights = np.zeros((2, 3), dtype=int)
+    assert weights.get().dtype == np.float64 and weights.raw().dtype == int
+
+
+def test_update_weights_receives_a_float_copy_of_gradIn():
+    got = {}
+
+    class Keeps(Dense):
+        def updateWeights(self, gradIn, eta):
+            got["gradIn"] = gradIn
+            super().updateWeights(gradIn, eta)
+
+    layer = Keeps()
+    layer.forward(np.ones((1, 2)))
+    G = np.array([[1, 2, 3]])
+    gradients = parameter_gradients(layer, G)
+    assert got["gradIn"].dtype == np.float64 and got["gradIn"] is not G
+    assert np.array_equal(gradients["biases"], [[1.0, 2.0, 3.0]])
+
+
+def test_jacobians_and_their_contraction_are_floats():
+    J, form = inputs.as_jacobians(np.ones((2, 3), dtype=int), 4, 2, 3)
+    assert form == "K x D" and J.dtype == np.float64
+    J, form = inputs.as_jacobians(np.ones((4, 2, 3), dtype=int), 4, 2, 3)
+    assert form == "N x K x D" and J.dtype == np.float64
+    G = np.array([[1, 2]])
+    assert inputs.contract(G, np.array([[1, 2], [3, 4]]), "K x D").dtype == np.float64
+    assert inputs.contract(G, np.array([[1, 2]]), "N x D").dtype == np.float64
+    assert inputs.contract(G, np.ones((1, 2, 2), dtype=int), "N x K x D").dtype == np.float64
