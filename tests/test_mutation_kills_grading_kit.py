@@ -718,8 +718,11 @@ def test_a_reports_table():
     passed = ContractReport("Ok", [Check("ab", True, "1"), Check("c", False, "2", advice=True)])
     assert repr(passed) == str(passed)
     assert str(passed).splitlines()[-1] == "PASSED (advice: c): Ok"
+
+
+def test_a_reports_header_lines_up_with_names_shorter_than_it():
     assert str(ContractReport("Ok", [Check("a", True, "1")])).splitlines() == [
-        "Ok: contract checks", "  check  result  numbers", "  a      ok      1", "PASSED: Ok"]  # names shorter than "check"
+        "Ok: contract checks", "  check  result  numbers", "  a      ok      1", "PASSED: Ok"]
 
 
 def test_a_report_as_plain_data():
