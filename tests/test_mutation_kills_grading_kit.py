@@ -1277,3 +1277,41 @@ def test_jacobians_and_their_contraction_are_floats():
     assert inputs.contract(G, np.array([[1, 2], [3, 4]]), "K x D").dtype == np.float64
     assert inputs.contract(G, np.array([[1, 2]]), "N x D").dtype == np.float64
     assert inputs.contract(G, np.ones((1, 2, 2), dtype=int), "N x K x D").dtype == np.float64
+
+
+class Spinning:
+    @classmethod
+    def spin(cls):
+        while True:
+            pass
+
+    def deep(self, depth=0):
+        if depth < 2:
+            return self.deep(depth + 1)
+        while True:
+            pass
+
+
+def test_a_classmethod_and_a_recursion_are_named_once():
+    with pytest.raises(limits.CheckTimeout) as err:
+        limits.call_with_time_limit(lambda: Spinning.spin(), 0.05)
+    assert str(err.value) == "Spinning.spin timed out after 0.05 s"
+    with pytest.raises(limits.CheckTimeout) as err:
+        limits.call_with_time_limit(lambda: Spinning().deep(), 0.05)
+    assert str(err.value) == "Spinning.deep timed out after 0.05 s"
+
+
+def test_an_outer_timer_past_its_time_fires_at_once_after_the_block():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        assert limits.call_with_time_limit(lambda: time.sleep(0.1) or "slept", 2.0) == "slept"
+        assert fired == []  # the block's own timer held it back
+        time.sleep(0.1)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
