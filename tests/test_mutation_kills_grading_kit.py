@@ -190,6 +190,9 @@ def _with_update(function):
                         "updateWeights(eta)"),
     (lambda self, *args: None, "updateWeights() takes no arguments: the kit calls updateWeights(gradIn, eta) or "
                                "updateWeights(eta)"),
+    (lambda self, eta, *, momentum: None, "eta"),          # keyword-only arguments are not passed
+    (lambda self, g, e, /: None, "gradIn, eta"),            # positional-only ones are
+    (lambda self, rate, /: None, "eta"),
 ])
 def test_update_style_reads_the_signature(function, style):
     assert update_style(_with_update(function)) == style
@@ -803,6 +806,9 @@ def test_run_check_turns_warnings_into_errors_in_advice_rows_only():
     assert report.run_check("d", lambda c: f"{np.log(np.array(0.0))}", Context(), advice=True).numbers == \
         "raised RuntimeWarning: divide by zero encountered in log"
     assert report.run_check("u", lambda c: f"{np.exp(np.array(-1000.0))}", Context(), advice=True).passed
+    assert report.run_check("i", lambda c: f"{np.sqrt(np.array(-1.0))}", Context(), advice=True).numbers == \
+        "raised RuntimeWarning: invalid value encountered in sqrt"
+    assert report.run_check("i", lambda c: f"{np.sqrt(np.array(-1.0))}", Context()) == Check("i", True, "nan")
     import warnings
 
     def warn(context):

@@ -234,10 +234,6 @@ def as_width(value, what="sizeIn"):
     return None, f"{what} is {value!r} ({type(value).__name__}), not a width (a positive integer)"
 
 
-def _defines(cls, name):
-    return any(name in vars(klass) for klass in cls.__mro__[:-1])
-
-
 def _required_arguments(function):
     try:
         parameters = inspect.signature(function).parameters.values()
