@@ -979,6 +979,8 @@ def test_kind_of_and_show_input():
     assert inputs.show_input(np.arange(12.0).reshape(2, 3, 2)) == "2 x 3 x 2, first image [[0. 1.] [2. 3.] [4. 5.]]"
     assert inputs.show_input([1e-9, 2.0]) == "[0. 2.]"
     assert inputs.show_input(np.arange(8.0)) == "[0. 1. 2. 3. 4. 5. 6. 7.]"
+    # one line of up to 200 characters: no wrapping, no spaces left where it would have wrapped
+    assert inputs.show_input(np.arange(30.0)[None]) == "[[" + " ".join(f"{i:2d}." for i in range(30)) + "]]"
 
 
 def test_numeric_jacobians_difference_each_entry_and_restore_it():
