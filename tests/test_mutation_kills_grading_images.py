@@ -469,7 +469,9 @@ def test_the_ties_are_checked_with_the_layers_stride():
 
     # a pooling without a stride attribute: its windows do not overlap (the stride is the size)
     class Windowed(Pooling):
-        stride = None
+        def __init__(self):
+            super().__init__()
+            self.stride = None  # as the kit sees it: no stride
 
         def forward(self, X):
             self.stride = 2
