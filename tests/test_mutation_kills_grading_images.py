@@ -488,7 +488,10 @@ def test_the_ties_are_checked_with_the_layers_stride():
                 self.stride = None
 
     row = check_layer(pooling(to_last, base=Windowed))["same values as graphnn"]
-    assert row.passed and row.numbers.endswith(f"; at tied maxima ({TIED} windows) the gradient goes to the last one")
+    x = np.random.default_rng(26).integers(0, 2, size=(2, 2, 6, 4)).astype(float)  # no stride: 6 x 4 images
+    tied = images.tie_routes(x, np.ones((2, 2, 3, 2)), (2, 2), (2, 2))[1]
+    assert tied == 16
+    assert row.passed and row.numbers.endswith(f"; at tied maxima ({tied} windows) the gradient goes to the last one")
 
 
 def test_a_pooling_whose_size_cannot_be_read_is_not_checked_at_ties():
