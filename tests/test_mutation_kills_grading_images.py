@@ -581,3 +581,15 @@ def test_a_flipped_kernel_close_to_symmetric_is_still_named(scale, asymmetry):
     row = check_layer(ConvolutionalLayer)["same values as graphnn"]
     assert (row.passed, row.numbers, row.hint) == (
         False, "N = 1: forward differs from graphnn's ConvolutionalLayer", FLIPPED)
+
+
+def near_first(self, grad, window, g):
+    """The first maximum, and 1e-11 everywhere else: off entry by entry, not as a whole."""
+    to_first(self, grad, window, g)
+    grad += 1e-11
+
+
+def test_a_gradient_close_to_one_maximum_per_window_passes_without_naming_where_it_goes():
+    row = check_layer(pooling(near_first))["same values as graphnn"]
+    assert row.passed, row
+    assert row.numbers == "forward, backward vs graphnn's MaxPoolLayer, N = 1, 3: worst relative error 6.9e-12"
