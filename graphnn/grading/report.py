@@ -89,7 +89,7 @@ class ContractReport:
         raise KeyError(f"no check named {name!r}; checks: {', '.join(r.name for r in self.rows)}")
 
     def __str__(self):
-        width = max(len(row.name) for row in self.rows)
+        width = max([len("check")] + [len(row.name) for row in self.rows])  # the header lines up too
         lines = [f"{self.subject}: contract checks", f"  {'check':<{width}}  result  numbers"]
         for row in self.rows:
             result = "ok" if row.passed else ("advice" if row.advice and not self.strict else "FAIL")

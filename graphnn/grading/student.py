@@ -234,10 +234,6 @@ def as_width(value, what="sizeIn"):
     return None, f"{what} is {value!r} ({type(value).__name__}), not a width (a positive integer)"
 
 
-def _defines(cls, name):
-    return any(name in vars(klass) for klass in cls.__mro__[:-1])
-
-
 def _required_arguments(function):
     try:
         parameters = inspect.signature(function).parameters.values()
@@ -274,7 +270,7 @@ def _argument_for(name, width, data, size_out):
         return 1.0
     if "out" in key:
         return size_out
-    if "in" in key or key in ("d", "size", "width", "features", "dim"):
+    if "in" in key or key in ("d", "size", "width", "dim"):  # "features" is data (above)
         return width
     raise LookupError(name)
 
