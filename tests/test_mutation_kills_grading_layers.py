@@ -1,0 +1,603 @@
+"""check_layer's rows one by one (layer_checks, layer_context, layer_advice): what each row
+says for a right class and for a class holding one mistake, its numbers, hint and failing
+input, and the conventions it records. The classes are written as students write them
+(they inherit nothing from graphnn). The right answers (layer_answers) are in
+tests/test_mutation_kills_layer_answers.py."""
+import re
+
+import numpy as np
+import pytest
+
+import graphnn as gn
+from graphnn.grading import layer_advice, layer_checks
+from graphnn.grading.checks import check_layer
+from graphnn.grading.layer_context import LayerContext
+from graphnn.grading.report import CheckFailure
+
+
+# ----------------------------------------------------------------------------- student classes
+class Layer:
+    """The seed's base class, as a student copies it."""
+
+    def __init__(self):
+        self.prevIn, self.prevOut = None, None
+
+    def setPrevIn(self, dataIn):
+        self.prevIn = dataIn
+
+    def setPrevOut(self, out):
+        self.prevOut = out
+
+    def backward(self, gradIn):
+        return gradIn * self.gradient()
+
+
+class TanhLayer(Layer):
+    """Right, with an ``N x D`` gradient."""
+
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        self.setPrevOut(np.tanh(dataIn))
+        return self.prevOut
+
+    def gradient(self):
+        return 1 - self.prevOut ** 2
+
+
+class TanhTensor(TanhLayer):
+    """Right, with an ``N x K x D`` gradient."""
+
+    def gradient(self):
+        return np.array([np.diag(row) for row in 1 - self.prevOut ** 2])
+
+    def backward(self, gradIn):
+        return np.einsum("nk,nkd->nd", gradIn, self.gradient())
+
+
+class Softmax(Layer):
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        e = np.exp(dataIn - dataIn.max(axis=1, keepdims=True))
+        self.setPrevOut(e / e.sum(axis=1, keepdims=True))
+        return self.prevOut
+
+    def gradient(self):
+        return np.array([np.diag(s) - np.outer(s, s) for s in self.prevOut])
+
+    def backward(self, gradIn):
+        return np.einsum("nk,nkd->nd", gradIn, self.gradient())
+
+
+def raises(check, context):
+    """The ``CheckFailure`` that ``check(context)`` raises."""
+    with np.errstate(all="ignore"), pytest.raises(CheckFailure) as info:
+        check(context)
+    return info.value
+
+
+def number(text, after):
+    """The float printed after ``after`` in ``text``."""
+    return float(re.search(re.escape(after) + r" ([-+0-9.e]+)", text).group(1))
+
+
+class FullyConnected(Layer):
+    """HW3's fully connected layer (``D x K`` weights, gradients as means); ``mistake`` breaks it."""
+
+    def __init__(self, sizeIn, sizeOut, mistake=None):
+        super().__init__()
+        rng = np.random.default_rng(3)
+        self.mistake = mistake
+        self.weights = rng.uniform(-1, 1, (sizeIn, sizeOut))
+        self.biases = rng.uniform(-1, 1, (1, sizeOut))
+        if mistake == "integers":
+            self.weights = rng.integers(-3, 3, (sizeIn, sizeOut))
+
+    def getWeights(self):
+        return self.weights
+
+    def setWeights(self, weights):
+        self.weights = weights
+
+    def getBiases(self):
+        return self.biases
+
+    def setBiases(self, biases):
+        self.biases = biases
+
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        self.setPrevOut(dataIn @ self.weights + self.biases)
+        return self.prevOut
+
+    def gradient(self):
+        return self.weights.T
+
+    def backward(self, gradIn):
+        return gradIn @ self.gradient()
+
+    def updateWeights(self, gradIn, eta=0.0001):
+        n = gradIn.shape[0]
+        dW = self.prevIn.T @ gradIn / n
+        db = gradIn.sum(axis=0) / n
+        if self.mistake == "sums":
+            dW, db = dW * n, db * n
+        if self.mistake == "summed weights":
+            dW = dW * n
+        if self.mistake == "twice divided":
+            dW, db = dW / n, db / n
+        self.weights = self.weights - eta * dW
+        self.biases = self.biases - eta * db
+
+
+class FullyConnectedKxD(FullyConnected):
+    """Weights stored ``K x D`` (``X W^T + b``)."""
+
+    def __init__(self, sizeIn, sizeOut):
+        super().__init__(sizeIn, sizeOut)
+        self.weights = self.weights.T.copy()
+
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        self.setPrevOut(dataIn @ self.weights.T + self.biases)
+        return self.prevOut
+
+    def gradient(self):
+        return self.weights
+
+    def updateWeights(self, gradIn, eta=0.0001):
+        n = gradIn.shape[0]
+        self.weights = self.weights - eta * (gradIn.T @ self.prevIn) / n
+        self.biases = self.biases - eta * gradIn.sum(axis=0) / n
+
+
+# --------------------------------------------------------------------------------- layer_checks
+def test_forward_shapes_name_each_size_and_each_input():
+    assert layer_checks._check_forward_shapes(LayerContext(TanhLayer)) == "1 x 3 -> 1 x 3, 7 x 3 -> 7 x 3"
+    assert layer_checks._check_forward_shapes(LayerContext(gn.AddLayer, input_width=(2, 2))) == \
+        "1 x 2 + 1 x 2 -> 1 x 2, 7 x 2 + 7 x 2 -> 7 x 2"
+    assert layer_checks._check_forward_shapes(LayerContext(FullyConnected)) == "1 x 4 -> 1 x 3, 7 x 4 -> 7 x 3"
+
+
+class OneRowTooMany(TanhLayer):
+    def forward(self, dataIn):
+        return np.tanh(np.vstack([dataIn, dataIn[:1]]))
+
+
+class NaNForward(TanhLayer):
+    def forward(self, dataIn):
+        out = np.tanh(dataIn)
+        out[-1, -1] = np.nan
+        return out
+
+
+class WidthGrowsWithN(TanhLayer):
+    def forward(self, dataIn):
+        return np.tanh(np.hstack([dataIn] + [dataIn[:, :1]] * (len(dataIn) > 1)))
+
+
+def test_forward_shapes_fail_on_rows_nan_and_widths_that_change():
+    context = LayerContext(OneRowTooMany)
+    failure = raises(layer_checks._check_forward_shapes, context)
+    assert failure.numbers == "N = 1: output has 2 rows"
+    assert failure.hint == "one output row per observation"
+    assert failure.failing_input.startswith("[[") and failure.failing_input.count("[") == 2  # N = 1
+    failure = raises(layer_checks._check_forward_shapes, LayerContext(NaNForward))
+    assert (failure.numbers, failure.hint) == ("N = 1: output holds NaN or inf", "")
+    assert failure.failing_input.startswith("[[")
+    failure = raises(layer_checks._check_forward_shapes, LayerContext(WidthGrowsWithN))
+    assert failure.numbers == "output shapes ['3', '4'] differ between N = 1, 7"
+
+
+def test_shape_joins_dimensions():
+    assert layer_checks._shape((7, 2, 3)) == "7 x 2 x 3"
+    assert layer_checks._shape((3,)) == "3"
+
+
+class MeanOverBatch(TanhLayer):
+    """Mixes rows in forward (subtracts the batch mean)."""
+
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        self.setPrevOut(np.tanh(dataIn - dataIn.mean(axis=0)))
+        return self.prevOut
+
+
+class BatchScaledBackward(TanhLayer):
+    """Right forward; its backward scales by the batch size."""
+
+    def backward(self, gradIn):
+        return gradIn * self.gradient() * len(gradIn)
+
+
+class SaysWhy(TanhLayer):
+    batch_dependence = "normalises each batch by design"
+
+
+def test_rows_alone_numbers_and_failures():
+    assert layer_checks._check_rows_alone(LayerContext(TanhLayer)) == "N = 7: worst relative difference 0.0e+00"
+    assert layer_checks._check_rows_alone(LayerContext(gn.InputLayer)) == \
+        "N = 7: forward, worst relative difference 0.0e+00"
+    assert layer_checks._check_rows_alone(LayerContext(SaysWhy)) == \
+        "not checked: SaysWhy normalises each batch by design"
+    failure = raises(layer_checks._check_rows_alone, LayerContext(MeanOverBatch))
+    assert failure.numbers.startswith("forward of 7 rows vs each row alone: relative error ")
+    assert number(failure.numbers, "relative error") > 1e-3
+    assert failure.hint == "observations must not interact: does forward mix rows (a mean over axis 0)?"
+    failure = raises(layer_checks._check_rows_alone, LayerContext(BatchScaledBackward))
+    assert failure.numbers.startswith("backward of 7 rows vs each row alone: relative error ")
+    assert failure.hint == "observations must not interact in backward"
+
+
+class SecondInputMixed:
+    """Two inputs; the gradient of the second mixes rows."""
+    n_inputs = 2
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def gradient(self):
+        return self.b, self.a
+
+    def backward(self, gradIn):
+        return gradIn * self.b, gradIn * self.a * len(gradIn)
+
+
+def test_rows_alone_names_the_input_of_a_layer_of_two():
+    failure = raises(layer_checks._check_rows_alone, LayerContext(SecondInputMixed, input_width=(2, 2)))
+    assert failure.numbers.startswith("backward of 7 rows vs each row alone: input 1, relative error ")
+
+
+def number_of(text):
+    return float(text.rsplit(" ", 1)[1])
+
+
+def test_gradient_tensor_reads_each_form_and_reports_the_worst_error():
+    for cls, form in ((TanhLayer, "N x D"), (TanhTensor, "N x K x D"), (FullyConnected, "K x D")):
+        context = LayerContext(cls)
+        numbers = layer_checks._check_gradient_tensor(context)
+        assert numbers.startswith(f"{form}, N = 1, 7: worst relative error ")
+        assert 1e-13 < number_of(numbers) < 1e-8
+        assert context.conventions == {"gradient()": form}
+    assert layer_checks._check_gradient_tensor(LayerContext(gn.InputLayer)) == \
+        "not checked: an input layer needs no gradient (the assignment asks none)"
+
+
+class SoftmaxDiagonal(Softmax):
+    """Gives only the diagonal of softmax's Jacobians, as ``N x D``."""
+
+    def gradient(self):
+        return self.prevOut * (1 - self.prevOut)
+
+
+class SharedFromFirstRow(TanhLayer):
+    """A ``K x D`` gradient taken from the first row only."""
+
+    def gradient(self):
+        return np.diag(1 - self.prevOut[0] ** 2)
+
+
+class TwiceTanh(TanhTensor):
+    def gradient(self):
+        return 2 * super().gradient()
+
+
+def test_gradient_tensor_failures_name_the_form_row_and_input():
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(SoftmaxDiagonal))
+    assert failure.numbers == ("N = 1: gradient() is N x D (one derivative per entry), but this layer's "
+                               "Jacobians are not diagonal")
+    assert failure.hint == "return the N x D x D tensor"
+    assert failure.failing_input.startswith("[[")
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(SharedFromFirstRow))
+    assert failure.numbers.startswith("N = 7, row 1: gradient() (K x D, shared): relative error ")
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(TwiceTanh))
+    assert failure.numbers.startswith("N = 1, gradient() (N x K x D): relative error ")
+    assert failure.hint == ("gradient() is about 2 times the finite differences everywhere: is a factor of the "
+                            "local derivative missing?")
+    assert failure.failing_input.startswith("[[")
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(SecondTwice, input_width=(2, 2)))
+    assert failure.numbers.startswith("N = 1, input 1, gradient() (N x D): relative error ")
+
+
+class Product:
+    """Two inputs, right: ``a * b``."""
+    n_inputs = 2
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def gradient(self):
+        return self.b, self.a
+
+    def backward(self, gradIn):
+        return gradIn * self.b, gradIn * self.a
+
+
+class SecondTwice(Product):
+    def gradient(self):
+        return self.b, 2 * self.a
+
+
+def test_a_small_derivative_off_the_diagonal_is_not_a_diagonal_one():
+    """The off-diagonal tolerance is relative to the Jacobian's size (at least 1): softmax at
+    large inputs has off-diagonal terms far below 1e-6 of 1."""
+    class Tiny(SoftmaxDiagonal):
+        def forward(self, dataIn):
+            return super().forward(dataIn * 1e-9)
+
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(Tiny))
+    assert "Jacobians are not diagonal" not in failure.numbers
+
+
+def test_backward_contraction_numbers_and_failure():
+    for cls in (TanhLayer, TanhTensor, FullyConnected):
+        assert layer_checks._check_backward_is_contraction(LayerContext(cls)) == \
+            "N = 1, 7: worst relative difference 0.0e+00"
+    assert layer_checks._check_backward_is_contraction(LayerContext(gn.InputLayer)) == \
+        "not checked: an input layer needs no gradient (the assignment asks none)"
+    failure = raises(layer_checks._check_backward_is_contraction, LayerContext(BatchScaledBackward))
+    assert failure.numbers.startswith("N = 7, backward(G) vs G x gradient(): relative error ")
+    assert failure.hint == "backward is about 7 times G x gradient() everywhere: is a factor of the local derivative missing?"
+    failure = raises(layer_checks._check_backward_is_contraction, LayerContext(SecondInputMixed, input_width=(2, 2)))
+    assert failure.numbers.startswith("N = 7, input 1, backward(G) vs G x gradient(): relative error ")
+
+    class Mixes(TanhLayer):
+        mixes_rows = True
+
+    assert layer_checks._check_backward_is_contraction(LayerContext(Mixes)) == (
+        "not checked: Mixes's backward carries gradients between rows, which no per-observation Jacobian holds "
+        "(backward is checked against central differences)")
+
+
+class SoftmaxDiagonalBackward(Softmax):
+    def backward(self, gradIn):
+        return gradIn * self.prevOut * (1 - self.prevOut)
+
+
+class GradInBack(TanhLayer):
+    def backward(self, gradIn):
+        return gradIn
+
+
+def test_backward_numerically_numbers_and_hints():
+    numbers = layer_checks._check_backward_numerically(LayerContext(TanhLayer))
+    assert numbers.startswith("N = 1, 7: worst relative error ") and 1e-13 < number_of(numbers) < 1e-8
+    assert layer_checks._check_backward_numerically(LayerContext(gn.InputLayer)) == \
+        "not checked: an input layer needs no gradient (the assignment asks none)"
+    failure = raises(layer_checks._check_backward_numerically, LayerContext(SoftmaxDiagonalBackward))
+    assert failure.numbers.startswith("N = 1, backward(G) vs central differences: relative error ")
+    assert failure.hint == ("backward uses only the diagonal of the Jacobian: the off-diagonal terms "
+                            "(softmax: -s_i s_j) are missing")
+    assert failure.failing_input.startswith("[[")
+    failure = raises(layer_checks._check_backward_numerically, LayerContext(GradInBack))
+    assert failure.hint == "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+    failure = raises(layer_checks._check_backward_numerically, LayerContext(SecondInputMixed, input_width=(2, 2)))
+    assert failure.numbers.startswith("N = 7, input 1, backward(G) vs central differences: relative error ")
+
+
+def test_backward_numerically_of_a_layer_changing_width_has_no_diagonal_hint():
+    class FCDiagonal(FullyConnected):
+        def backward(self, gradIn):
+            return gradIn[:, :1] * np.ones((1, 4))
+
+    failure = raises(layer_checks._check_backward_numerically, LayerContext(FCDiagonal))
+    assert "diagonal" not in failure.hint
+
+
+def test_perturbed_gradient_is_a_central_difference_and_restores_the_value():
+    class P:
+        name = "weights"
+
+        def __init__(self):
+            self.value = np.array([[1.0, 2.0], [3.0, -1.0]])
+
+        def get(self):
+            return self.value.copy()
+
+        def put(self, value):
+            self.value = np.array(value)
+
+    p = P()
+    grad = layer_checks._perturbed_gradient(lambda: float(np.sum(p.value ** 3)), p)
+    np.testing.assert_allclose(grad, 3 * np.array([[1.0, 2.0], [3.0, -1.0]]) ** 2, rtol=1e-8)
+    assert np.array_equal(p.value, [[1.0, 2.0], [3.0, -1.0]])
+    grad = layer_checks._perturbed_gradient(lambda: float(np.sum(np.abs(p.value - 1.0))), p, eps=0.5)
+    np.testing.assert_allclose(grad, [[0.0, 1.0], [1.0, -1.0]])  # |x - 1| at its kink: 0
+
+
+# ------------------------------------------------------------------------------- image layers
+class PoolWithoutGradient(gn.MaxPoolLayer):
+    def gradient(self):
+        raise NotImplementedError("the assignment asks only backward")
+
+
+class PoolGradientList(gn.MaxPoolLayer):
+    def gradient(self):
+        return [1.0, 2.0]
+
+
+class PoolTwiceBackward(gn.MaxPoolLayer):
+    def backward(self, gradIn):
+        return 2 * super().backward(gradIn)
+
+
+def test_image_layers_rows_are_compared_flattened():
+    context = LayerContext(gn.MaxPoolLayer)
+    assert context.image and context.sizes_tried == (1, 3)
+    assert layer_checks._check_rows_alone(context) == "N = 3: worst relative difference 0.0e+00"
+    assert layer_checks._check_backward_is_contraction(context) == "N = 1, 3: worst relative difference 0.0e+00"
+    numbers = layer_checks._check_gradient_tensor(context)
+    assert numbers.startswith("N x K x D, N = 1, 3: worst relative error ") and number_of(numbers) < 1e-8
+    failure = raises(layer_checks._check_backward_is_contraction, LayerContext(PoolTwiceBackward))
+    assert failure.numbers.startswith("N = 1, backward(G) vs G x gradient(): relative error ")
+    assert "2 times G x gradient()" in failure.hint
+
+
+def test_an_image_layer_without_a_readable_gradient_is_said_so_in_each_row():
+    raised = ("not checked: PoolWithoutGradient.gradient() raised NotImplementedError, not a Jacobian of one "
+              "observation's flattened output; an image layer's backward is checked against central differences "
+              "instead")
+    context = LayerContext(PoolWithoutGradient)
+    assert layer_checks._check_gradient_tensor(context) == raised
+    assert layer_checks._check_backward_is_contraction(context) == raised
+    assert context.unread_gradient(context.layer(), 1, 18) == raised
+    context = LayerContext(PoolGradientList)
+    assert layer_checks._check_gradient_tensor(context) == raised.replace(
+        "PoolWithoutGradient.gradient() raised NotImplementedError", "PoolGradientList.gradient() gave a list")
+    layer = LayerContext(gn.MaxPoolLayer)
+    probe = layer.layer()
+    layer.forward(probe, layer.inputs(1))
+    assert layer.unread_gradient(probe, 1, 18) is None
+    assert LayerContext(TanhLayer).unread_gradient(SoftmaxDiagonal(), 1, 3) is None  # not an image layer
+    numbers = layer_checks._check_backward_numerically(LayerContext(PoolWithoutGradient))
+    assert numbers.startswith("N = 1, 3: worst relative error ")
+    assert layer_advice.check_arguments_unchanged(LayerContext(PoolWithoutGradient)) == \
+        "inputs and gradIn identical after forward, backward (N = 1, 3)"
+    assert layer_advice.check_extremes(LayerContext(PoolWithoutGradient)) == \
+        "|x| = 10000: forward, backward finite, no warnings"
+
+
+# ----------------------------------------------------------------------------- parameter rows
+def where(kind="getWeights/setWeights", biases="getBiases/setBiases"):
+    return f"weights ({kind}), biases ({biases})"
+
+
+def test_parameter_gradients_as_means_and_as_sums():
+    context = LayerContext(FullyConnected)
+    numbers = layer_checks._check_parameter_gradients(context)
+    assert numbers.startswith(f"{where()} (gradients as means, updateWeights(gradIn, eta)), N = 1, 7: "
+                              "worst relative error ")
+    assert 0 < number_of(numbers) < 1e-6
+    assert context.conventions == {"weights": "D x K", "parameter gradients": "mean"}
+    context = LayerContext(lambda: FullyConnected(4, 3, "sums"))
+    numbers = layer_checks._check_parameter_gradients(context)
+    assert numbers.startswith(f"{where()} (gradients as sums, updateWeights(gradIn, eta)), N = 1, 7")
+    assert 0 < number_of(numbers) < 1e-6
+    assert context.conventions == {"weights": "D x K", "parameter gradients": "sum"}
+    context = LayerContext(FullyConnectedKxD)
+    assert layer_checks._check_parameter_gradients(context).startswith(f"{where()} (gradients as means")
+    assert context.conventions == {"weights": "K x D", "parameter gradients": "mean"}
+
+
+def test_a_pinned_convention_fails_the_parameter_row():
+    context = LayerContext(FullyConnected, conventions={"weights": "K x D"})
+    failure = raises(layer_checks._check_parameter_gradients, context)
+    assert failure.numbers == "weights: the class follows 'D x K'; the teacher asks for 'K x D'"
+    context = LayerContext(lambda: FullyConnected(4, 3, "sums"), conventions={"parameter gradients": "mean"})
+    failure = raises(layer_checks._check_parameter_gradients, context)
+    assert failure.numbers == "parameter gradients: the class follows 'sum' for weights; the teacher asks for 'mean'"
+
+
+def test_parameter_gradients_one_summed_one_averaged():
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(lambda: FullyConnected(4, 3, "summed weights")))
+    assert failure.numbers == ("N = 7: the gradient of weights (getWeights/setWeights) is the sum over the N "
+                               "observations (7 times the mean's), that of biases the mean: is the 1/N missing from "
+                               "weights?")
+    assert failure.hint == ("divide the gradient of weights by N, as that of biases is: both are gradients of the "
+                            "mean objective")
+    assert failure.explained
+
+
+def test_parameter_gradients_divided_twice_is_named_at_n_7():
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(lambda: FullyConnected(4, 3, "twice divided")))
+    assert failure.numbers.startswith("N = 7, weights from updateWeights: relative error ")
+    assert failure.hint == "1/N = 1/7 of the gradient of the mean: divided by N twice?"
+    assert failure.failing_input.startswith("7 x 4, first row [[")
+
+
+def test_parameter_gradients_off_by_two_at_n_1():
+    class Doubled(FullyConnected):
+        def updateWeights(self, gradIn, eta=0.0001):
+            super().updateWeights(gradIn, 2 * eta)
+
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(Doubled))
+    assert failure.numbers.startswith("N = 1, weights from updateWeights: relative error ")
+    assert failure.hint == ("the gradient of weights is about 2 times the finite differences everywhere: is a "
+                            "factor of the local derivative missing?")
+
+
+def test_biases_not_summed_over_the_observations_fail_on_their_shape():
+    class Unsummed(FullyConnected):
+        def updateWeights(self, gradIn, eta=0.0001):
+            n = gradIn.shape[0]
+            self.weights = self.weights - eta * self.prevIn.T @ gradIn / n
+            self.biases = self.biases - eta * gradIn / n
+
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(Unsummed))
+    assert failure.numbers == "N = 7, biases from updateWeights: shape (7, 3), expected (1, 3)"
+
+
+def test_parameter_rows_not_checked():
+    assert layer_checks._check_parameter_gradients(LayerContext(TanhLayer)) == \
+        "not checked: no parameters (no weights or biases found)"
+    assert layer_checks._check_parameter_gradients(LayerContext(gn.TanhLayer)) == "not checked: no parameters"
+
+    class NoUpdate(FullyConnected):
+        updateWeights = None
+
+    context = LayerContext(NoUpdate)
+    assert layer_checks._check_parameter_gradients(context) == (
+        f"not checked: {where()}, but no updateWeights to read their gradients from (HW3 asks for it)")
+    assert context.conventions == {"weights": "D x K"}
+
+    class ThreeArguments(FullyConnected):
+        def updateWeights(self, gradIn, eta, momentum):
+            pass
+
+    assert layer_checks._check_parameter_gradients(LayerContext(ThreeArguments)) == (
+        f"not checked: {where()}; updateWeights(gradIn, eta, momentum): the kit calls updateWeights(gradIn, eta) "
+        "or updateWeights(eta)")
+
+    class EtaOnly(FullyConnected):
+        def backward(self, gradIn):
+            self.kept = gradIn
+            return super().backward(gradIn)
+
+        def updateWeights(self, eta):
+            super().updateWeights(self.kept, eta)
+
+    assert layer_checks._check_parameter_gradients(LayerContext(EtaOnly)).startswith(
+        f"{where()} (gradients as means, updateWeights(eta)), N = 1, 7: worst relative error ")
+
+
+def test_integer_weights_are_named():
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(lambda: FullyConnected(4, 3, "integers")))
+    assert failure.numbers == ("weights (getWeights/setWeights) are int64 (integers): an update weights -= eta * "
+                               "gradient cannot be stored in them")
+    assert failure.hint == ("initialise weights and biases as floats (rng.normal(size=...), np.zeros(shape)), not "
+                            "with integers (randint, dtype=int)")
+    assert failure.explained
+
+
+def test_an_image_layers_kernels_have_no_orientation():
+    context = LayerContext(gn.ConvolutionalLayer)
+    numbers = layer_checks._check_parameter_gradients(context)
+    assert numbers.startswith("weights, biases (gradients of the mean), N = 1, 3: worst relative error ")
+    assert "weights" not in context.conventions
+
+
+def test_graphnn_parameters_numbers_and_failures():
+    numbers = layer_checks._check_parameter_gradients(LayerContext(gn.FullyConnectedLayer))
+    assert numbers.startswith("weights, biases (gradients of the mean), N = 1, 7: worst relative error ")
+    assert 0 < number_of(numbers) < 1e-6
+
+    class Float32(gn.FullyConnectedLayer):
+        def __init__(self, sizeIn, sizeOut):
+            super().__init__(sizeIn, sizeOut)
+            self.weights.value = self.weights.value.astype(np.float32)
+
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(Float32))
+    assert failure.numbers == "weights is float32; the checks compare in float64"
+    assert failure.hint == "check the layer built in float64: central differences need float64's digits"
+    assert failure.explained
+
+    class SummedGrad(gn.FullyConnectedLayer):
+        def backward(self, gradIn):
+            out = super().backward(gradIn)
+            self.weights.grad = self.weights.grad * len(gradIn)
+            return out
+
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(SummedGrad))
+    assert failure.numbers.startswith("N = 7, d(mean)/dweights: relative error ")
+    assert failure.hint == "off by a factor N = 7: is the 1/N of the mean objective missing?"
