@@ -601,3 +601,252 @@ def test_graphnn_parameters_numbers_and_failures():
     failure = raises(layer_checks._check_parameter_gradients, LayerContext(SummedGrad))
     assert failure.numbers.startswith("N = 7, d(mean)/dweights: relative error ")
     assert failure.hint == "off by a factor N = 7: is the 1/N of the mean objective missing?"
+
+
+# --------------------------------------------------------------------------------- layer_advice
+class InPlaceForward(TanhLayer):
+    def forward(self, dataIn):
+        np.tanh(dataIn, out=dataIn)
+        self.setPrevOut(dataIn)
+        return dataIn
+
+
+class InPlaceBackward(TanhLayer):
+    def backward(self, gradIn):
+        gradIn *= self.gradient()
+        return gradIn
+
+
+class InPlaceGradient(TanhLayer):
+    def gradient(self):
+        self.prevIn *= 0.5
+        return 1 - self.prevOut ** 2
+
+    def backward(self, gradIn):
+        return gradIn * (1 - self.prevOut ** 2)
+
+
+class InPlaceSecondInput(Product):
+    def forward(self, a, b):
+        self.a, self.b = a, b.copy()
+        np.multiply(a, b, out=b)
+        return b
+
+
+def test_arguments_unchanged_numbers():
+    assert layer_advice.check_arguments_unchanged(LayerContext(TanhLayer)) == \
+        "inputs and gradIn identical after forward, backward, gradient (N = 1, 7)"
+    assert layer_advice.check_arguments_unchanged(LayerContext(gn.InputLayer)) == \
+        "inputs identical after forward (N = 1, 7)"
+    assert layer_advice.check_arguments_unchanged(LayerContext(gn.MaxPoolLayer)) == \
+        "inputs and gradIn identical after forward, backward, gradient (N = 1, 3)"
+
+
+def test_arguments_changed_are_named_with_the_step():
+    copy_hint = "work on a copy (x = x.copy()) or out of place (x = x * 2, not x *= 2)"
+    failure = raises(layer_advice.check_arguments_unchanged, LayerContext(InPlaceForward))
+    assert (failure.numbers, failure.hint) == ("N = 1: forward changed its input", copy_hint)
+    failure = raises(layer_advice.check_arguments_unchanged, LayerContext(InPlaceGradient))
+    assert (failure.numbers, failure.hint) == ("N = 1: gradient changed its input", copy_hint)
+    failure = raises(layer_advice.check_arguments_unchanged, LayerContext(InPlaceSecondInput, input_width=(2, 2)))
+    assert (failure.numbers, failure.hint) == ("N = 1: forward changed input 1", copy_hint)
+    failure = raises(layer_advice.check_arguments_unchanged, LayerContext(InPlaceBackward))
+    assert failure.numbers == "N = 1: backward changed gradIn"
+    assert failure.hint == "backward must not write into gradIn (use G * f', not G *= f')"
+
+
+class Recorder(TanhLayer):
+    """Keeps what it is given."""
+    seen = []
+
+    def forward(self, dataIn):
+        Recorder.seen.append(dataIn.copy())
+        return super().forward(dataIn)
+
+    def backward(self, gradIn):
+        Recorder.seen.append(gradIn.copy())
+        return super().backward(gradIn)
+
+
+def test_extreme_inputs_are_plus_and_minus_1e4_and_seeded():
+    Recorder.seen.clear()
+    assert layer_advice.check_extremes(LayerContext(Recorder)) == \
+        "|x| = 10000: forward, backward, gradient finite, no warnings"
+    rng = np.random.default_rng([7, 17])
+    signs = rng.choice([-1.0, 1.0], size=(7, 3))
+    signs.flat[0], signs.flat[1] = 1.0, -1.0
+    x, G = Recorder.seen
+    assert np.array_equal(x, 1e4 * signs)
+    assert np.array_equal(G, rng.standard_normal((7, 3)))
+    assert layer_advice.check_extremes(LayerContext(gn.InputLayer)) == "|x| = 10000: forward finite, no warnings"
+
+
+class NaiveSoftmax(Softmax):
+    def forward(self, dataIn):
+        e = np.exp(dataIn)
+        self.setPrevOut(e / e.sum(axis=1, keepdims=True))
+        return self.prevOut
+
+
+class Exponential(TanhLayer):
+    def forward(self, dataIn):
+        self.setPrevOut(np.exp(dataIn))
+        return self.prevOut
+
+
+def test_extreme_inputs_failures():
+    with np.errstate(all="ignore"):
+        failure = raises(layer_advice.check_extremes, LayerContext(Exponential))
+    rng = np.random.default_rng([7, 17])
+    signs = rng.choice([-1.0, 1.0], size=(7, 3))
+    signs.flat[0], signs.flat[1] = 1.0, -1.0
+    assert failure.numbers == f"|x| = 10000: forward gives {int((signs > 0).sum())} NaN or inf entries"
+    assert failure.hint == "use a stable formula (sigmoid: exp of -|x| only; softmax: subtract the row max)"
+    assert raises(layer_advice.check_extremes, LayerContext(NaiveSoftmax)).numbers.startswith(
+        "|x| = 10000: forward gives ")
+
+    class BadBackward(TanhLayer):
+        def backward(self, gradIn):
+            return gradIn * np.inf
+
+    failure = raises(layer_advice.check_extremes, LayerContext(BadBackward))
+    assert (failure.numbers, failure.hint) == ("|x| = 10000: backward gives NaN or inf", "")
+
+    class BadSecondBackward(Product):
+        def backward(self, gradIn):
+            return gradIn * self.b, gradIn * np.nan
+
+    failure = raises(layer_advice.check_extremes, LayerContext(BadSecondBackward, input_width=(2, 2)))
+    assert failure.numbers == "|x| = 10000: input 1, backward gives NaN or inf"
+
+    class BadGradient(TanhLayer):
+        def gradient(self):
+            return super().gradient() / 0.0
+
+        def backward(self, gradIn):
+            return gradIn * (1 - self.prevOut ** 2)
+
+    failure = raises(layer_advice.check_extremes, LayerContext(BadGradient))
+    assert (failure.numbers, failure.hint) == ("|x| = 10000: gradient() gives NaN or inf", "")
+
+    class BadSecondGradient(Product):
+        def gradient(self):
+            return self.b, self.a * np.inf
+
+    failure = raises(layer_advice.check_extremes, LayerContext(BadSecondGradient, input_width=(2, 2)))
+    assert failure.numbers == "|x| = 10000: gradient() gives NaN or inf"
+
+
+def test_a_scalar_gradient_is_finite():
+    class Linear(TanhLayer):
+        def forward(self, dataIn):
+            return dataIn.copy()
+
+        def gradient(self):
+            return 1.0
+
+        def backward(self, gradIn):
+            return gradIn.copy()
+
+    assert layer_advice.check_extremes(LayerContext(Linear)) == \
+        "|x| = 10000: forward, backward, gradient finite, no warnings"
+
+
+def test_shape_forms_spell_a_shape_three_ways():
+    assert layer_advice.shape_forms((2, 3)) == ("2 x 3", "(2, 3)", "2x3")
+    assert layer_advice.shape_forms(np.array([4, 1, 5])) == ("4 x 1 x 5", "(4, 1, 5)", "4x1x5")
+
+
+def test_require_refusals_verdicts():
+    def refuse(exc):
+        def call():
+            raise exc
+        return call
+
+    hint = "check shapes first and raise ValueError(f'{type(self).__name__}: ...') naming them"
+    with pytest.raises(CheckFailure) as info:
+        layer_advice.require_refusals("Foo", [("first", refuse(ValueError("Foo: (2, 3)")), ()),
+                                              ("second", lambda: None, ())])
+    assert (info.value.numbers, info.value.hint) == (
+        "second: no error raised", "refuse it with a ValueError that names the class and the shapes")
+    with pytest.raises(CheckFailure) as info:
+        layer_advice.require_refusals("Foo", [("call", refuse(RuntimeError("boom")), ())])
+    assert (info.value.numbers, info.value.hint) == ("call: raised RuntimeError: boom, not a ValueError", hint)
+    with pytest.raises(CheckFailure) as info:
+        layer_advice.require_refusals("Foo", [("call", refuse(ValueError("bad")), (("2 x 3", "(2, 3)"), "4"))])
+    assert (info.value.numbers, info.value.hint) == ("call: message 'ValueError: bad' does not name Foo, 2 x 3, 4", hint)
+    with pytest.raises(CheckFailure) as info:
+        layer_advice.require_refusals("Foo", [("call", refuse(TypeError("Foo: got (2, 3)")), (("2 x 3", "(2, 3)"), "4"))])
+    assert info.value.numbers == "call: message 'TypeError: Foo: got (2, 3)' does not name 4"
+    assert layer_advice.require_refusals("Foo", [("a", refuse(TypeError("Foo: 2x3")), (("2 x 3", "2x3"),)),
+                                                 ("b", refuse(ValueError("Foo")), ())]) == \
+        "2 wrong calls, each a ValueError naming Foo (and the shapes)"
+
+
+def test_wrong_shapes_refused_by_graphnn_layers():
+    for make, count in ((gn.TanhLayer, 4), (gn.FullyConnectedLayer, 5), (gn.InputLayer, 2), (gn.FlatteningLayer, 3),
+                        (gn.ConvolutionalLayer, 4), (gn.MaxPoolLayer, 4)):
+        assert layer_advice.check_wrong_shapes(LayerContext(make)) == \
+            f"{count} wrong calls, each a ValueError naming {make.__name__} (and the shapes)"
+
+
+class Picky(TanhLayer):
+    """Refuses misshapen inputs naming itself and the shape; ``gradIn`` without the shapes."""
+    input_ndim = 2
+
+    def forward(self, dataIn):
+        if dataIn.ndim != self.input_ndim:
+            raise ValueError(f"{type(self).__name__}: input must be {self.input_ndim}-D, got shape {dataIn.shape}")
+        return super().forward(dataIn)
+
+    def backward(self, gradIn):
+        if self.prevOut is None:
+            raise ValueError(f"{type(self).__name__}: backward before forward")
+        if gradIn.shape != self.prevOut.shape:
+            raise ValueError(f"{type(self).__name__}: gradIn of the wrong shape")
+        return super().backward(gradIn)
+
+
+def test_wrong_shapes_labels():
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(Picky))
+    assert failure.numbers == ("backward with gradIn 3 x 4 after a 3 x 3 output: message 'ValueError: Picky: gradIn "
+                               "of the wrong shape' does not name 3 x 3, 3 x 4")
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(TanhLayer))
+    assert failure.numbers == "forward with a 1-D input: no error raised"
+
+    class NoForwardCheck(Picky):
+        def backward(self, gradIn):
+            return gradIn * self.gradient()
+
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(NoForwardCheck))
+    assert failure.numbers.startswith('backward before forward: message "TypeError: unsupported operand')
+
+    class AnyRank(Picky):
+        input_ndim = None
+
+        def forward(self, dataIn):
+            if dataIn.ndim < 2:
+                raise ValueError(f"AnyRank: input must be 2-D at least, got shape {dataIn.shape}")
+            return TanhLayer.forward(self, dataIn)
+
+        def backward(self, gradIn):
+            raise ValueError(f"AnyRank: gradIn {gradIn.shape}, output {self.prevOut.shape}")
+
+    assert layer_advice.check_wrong_shapes(LayerContext(AnyRank)) == \
+        "3 wrong calls, each a ValueError naming AnyRank (and the shapes)"
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(type("TwoInputs", (Product,), {})))
+    assert failure.numbers == "forward with a 1-D input 0: no error raised"
+
+
+def test_an_image_layer_without_its_channel_axis():
+    class Pool(gn.MaxPoolLayer):
+        def forward(self, dataIn):
+            if dataIn.ndim != 4:
+                raise ValueError(f"Pool: images are N x C x H x W, got shape {dataIn.shape}")
+            return super().forward(dataIn)
+
+        def backward(self, gradIn):
+            raise ValueError("Pool: gradIn")
+
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(Pool))
+    assert failure.numbers.startswith("backward with gradIn 3 x 3 x 3 x 3 after a 3 x 2 x 3 x 3 output: ")
