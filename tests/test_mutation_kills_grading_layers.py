@@ -830,10 +830,10 @@ def test_wrong_shapes_labels():
             return TanhLayer.forward(self, dataIn)
 
         def backward(self, gradIn):
-            raise ValueError(f"AnyRank: gradIn {gradIn.shape}, output {self.prevOut.shape}")
+            raise ValueError(f"AnyRank: gradIn {gradIn.shape}, output {np.shape(self.prevOut)}")
 
     assert layer_advice.check_wrong_shapes(LayerContext(AnyRank)) == \
-        "3 wrong calls, each a ValueError naming AnyRank (and the shapes)"
+        "4 wrong calls, each a ValueError naming AnyRank (and the shapes)"
     failure = raises(layer_advice.check_wrong_shapes, LayerContext(type("TwoInputs", (Product,), {})))
     assert failure.numbers == "forward with a 1-D input 0: no error raised"
 
