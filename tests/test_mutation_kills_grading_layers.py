@@ -850,3 +850,227 @@ def test_an_image_layer_without_its_channel_axis():
 
     failure = raises(layer_advice.check_wrong_shapes, LayerContext(Pool))
     assert failure.numbers.startswith("backward with gradIn 3 x 3 x 3 x 3 after a 3 x 2 x 3 x 3 output: ")
+
+
+# -------------------------------------------------------------------------------- layer_context
+def test_what_the_context_finds_about_plain_and_weights_layers():
+    context = LayerContext(TanhLayer)
+    assert (context.name, context.n_inputs, context.kind, context.built_from_data) == ("TanhLayer", 1, "plain", False)
+    assert (context.shapes, context.widths, context.image, context.sizes_tried) == (((3,),), (3,), False, (1, 7))
+    assert context.reference is gn.TanhLayer and context.make is TanhLayer
+    assert context.sizes() == "N = 1, 7" and context.slot(0) == "" and context.flat_size(0) == 3
+    assert context.data.shape == (20, 3) and context.notes == []
+    context = LayerContext(FullyConnected)
+    assert (context.kind, context.widths, context.reference) == ("weights", (4,), None)
+    assert len(LayerContext._parameters(context.layer())) == 2
+    assert [p.name for p in LayerContext._parameters(gn.FullyConnectedLayer(2, 3))] == ["weights", "biases"]
+    context = LayerContext(Product, input_width=[2, 5])
+    assert (context.n_inputs, context.widths, context.slot(1), context.flat_size(1)) == (2, (2, 5), "input 1, ", 5)
+    assert [x.shape for x in context.inputs(7)] == [(7, 2), (7, 5)]
+
+
+def test_input_widths_given_and_refused():
+    context = LayerContext(TanhLayer, input_width=5)
+    assert context.widths == (5,) and context.data.shape == (20, 5)
+    assert LayerContext(TanhLayer, input_width=(6,)).data.shape == (20, 6)
+    assert LayerContext(Product, input_width=4).widths == (4, 4)
+    with pytest.raises(ValueError) as info:
+        LayerContext(Product, input_width=(3,))
+    assert str(info.value) == "check_layer: Product takes 2 inputs, got widths (3,)"
+    for bad, problem in ((0, "input_width is 0: a width is a positive integer"),
+                         (2.0, "input_width is 2.0, a float: a width is an integer (int(...)); 2 was used"),
+                         ((3, "3"), "input_width is '3' (str), not a width (a positive integer)")):
+        with pytest.raises(ValueError) as info:
+            LayerContext(TanhLayer, input_width=bad)
+        assert str(info.value) == (f"check_layer: {problem}; give a positive integer D (a tuple of them for a layer "
+                                   "of several inputs)")
+
+
+class WithSizeIn(TanhLayer):
+    sizeIn = 3.0
+
+
+def test_notes_on_sizes_that_are_no_widths():
+    context = LayerContext(WithSizeIn)
+    assert context.widths == (3,)
+    assert context.notes == ["sizeIn is 3.0, a float: a width is an integer (int(...)); 3 was used"]
+    context = LayerContext(type("Odd", (TanhLayer,), {"sizeIn": "5"}))
+    assert context.widths == (3,)
+    assert context.notes == ["sizeIn is '5' (str), not a width (a positive integer); the width 3 was tried"]
+
+    class OddFullyConnected(FullyConnected):
+        sizeIn = -2
+
+    context = LayerContext(OddFullyConnected)
+    assert context.widths == (4,)
+    assert context.notes == ["sizeIn is -2: a width is a positive integer; the width 4 was read from the weights"]
+    context = LayerContext(type("Two", (Product,), {"n_inputs": "2"}), input_width=3)
+    assert context.n_inputs == 1
+    assert context.notes == ["n_inputs is '2' (str), not a width (a positive integer); the layer was checked with 1 input"]
+    context = LayerContext(type("Two", (Product,), {"n_inputs": 2.0}), input_width=3)
+    assert context.n_inputs == 2
+    assert context.notes == ["n_inputs is 2.0, a float: a width is an integer (int(...)); 2 was used"]
+
+
+def test_a_width_read_from_the_weights_tries_the_kits_size_in_first():
+    class Transposed(FullyConnected):
+        def __init__(self, sizeIn, sizeOut):
+            super().__init__(sizeIn, sizeOut)
+            self.weights = np.ones((5, sizeIn))
+
+        def forward(self, dataIn):
+            return dataIn @ self.weights.T
+
+    assert LayerContext(Transposed).widths == (4,)
+
+    class Broken(FullyConnected):
+        def forward(self, dataIn):
+            raise ValueError("not today")
+
+    with pytest.raises(ValueError) as info:
+        LayerContext(lambda: Broken(3, 4))
+    assert str(info.value) == (
+        "check_layer: cannot tell Broken's input width: it has no sizeIn attribute, and forward failed on the widths "
+        "its weights suggest (4 and 3; ValueError: not today). Give the class a sizeIn attribute, or pass "
+        "check_layer(Broken, input_width=D)")
+
+    class Short(FullyConnected):
+        sizeIn = 0
+
+        def forward(self, dataIn):
+            return dataIn[:1] @ self.weights
+
+    with pytest.raises(ValueError) as info:
+        LayerContext(Short)
+    assert str(info.value).startswith("check_layer: cannot tell Short's input width: sizeIn is 0: a width is a "
+                                      "positive integer, and forward failed on the widths its weights suggest (4 and 3)."
+                                      " Give the class")
+
+
+def test_an_input_layer_gets_inputs_like_its_data():
+    context = LayerContext(gn.InputLayer)
+    assert (context.kind, context.built_from_data, context.widths) == ("input", True, (3,))
+    (x,) = context.inputs(7)
+    z = np.random.default_rng([7, 0, 15]).standard_normal((7, 3))
+    np.testing.assert_allclose(x, context.data.mean(axis=0) + context.data.std(axis=0) * z)
+    assert LayerContext(lambda: gn.InputLayer(np.ones((5, 3)) + np.arange(3))).built_from_data is False
+    assert LayerContext(type("InputLayer", (TanhLayer,), {})).kind == "input"
+
+
+def test_inputs_and_grad_in_are_seeded_by_size_and_salt():
+    from graphnn.grading.inputs import away_from_zero_inputs
+    context = LayerContext(TanhLayer)
+    for n, salt in ((1, 0), (7, 0), (7, 3)):
+        (x,) = context.inputs(n, salt)
+        (expected,) = away_from_zero_inputs(3)(np.random.default_rng([n, salt, 15]), n)
+        assert np.array_equal(x, expected)
+    assert np.array_equal(LayerContext.gradIn((7, 3)), np.random.default_rng([7, 1, 16]).standard_normal((7, 3)))
+    assert np.array_equal(LayerContext.gradIn((2, 3), 5), np.random.default_rng([2, 5, 16]).standard_normal((2, 3)))
+
+
+def test_make_inputs_decide_the_shapes():
+    context = LayerContext(TanhLayer, make_inputs=lambda rng, n: [rng.integers(-3, 3, (n, 5))])
+    assert context.shapes == ((5,),) and context.widths == (5,) and not context.image
+    (x,) = context.inputs(2)
+    assert x.dtype == np.float64 and x.shape == (2, 5)
+    context = LayerContext(TanhLayer, make_inputs=lambda rng, n: rng.standard_normal((n, 2, 4)))
+    assert context.shapes == ((2, 4),) and context.image and context.sizes_tried == (1, 3)
+    context = LayerContext(gn.MaxPoolLayer, input_shape=(1, 4, 4))
+    assert context.shapes == ((1, 4, 4),) and context.widths == ((1, 4, 4),) and context.flat_size(0) == 16
+    assert LayerContext(gn.MaxPoolLayer).shapes == ((2, 6, 6),)
+
+
+def test_forward_refuses_what_is_no_batch():
+    class Flat(TanhLayer):
+        def forward(self, dataIn):
+            return np.tanh(dataIn).ravel()
+
+    with pytest.raises(CheckFailure) as info:
+        LayerContext(TanhLayer).forward(Flat(), (np.ones((2, 3)),))
+    assert info.value.numbers == "forward returned an array of shape (6,), not a 2-D N x K array"
+    assert info.value.hint == "every value is 2-D: one row per observation, also for N = 1"
+    with pytest.raises(CheckFailure) as info:
+        LayerContext(gn.MaxPoolLayer).forward(type("L", (), {"forward": lambda self, x: [1.0]})(), (np.ones((1, 2)),))
+    assert info.value.numbers == "forward returned a list, not an N x K array"
+    assert info.value.hint == "the first axis is the observations, also for N = 1"
+    context = LayerContext(gn.MaxPoolLayer)
+    out = context.forward(context.layer(), context.inputs(1))
+    assert out.shape == (1, 2, 3, 3)
+
+
+def test_forward_and_backward_work_on_copies_unless_told():
+    context = LayerContext(InPlaceBackward)
+    x, G = np.full((2, 3), 0.5), np.ones((2, 3))
+    layer = InPlaceBackward()
+    context.forward(layer, (x,))
+    (back,) = context.backward(layer, G)
+    assert np.array_equal(G, np.ones((2, 3))) and back.dtype == np.float64
+    context.backward(layer, G, copy=False)
+    assert not np.array_equal(G, np.ones((2, 3)))
+    context.forward(InPlaceForward(), (x,))
+    assert np.array_equal(x, np.full((2, 3), 0.5))
+    context.forward(InPlaceForward(), (x,), copy=False)
+    assert np.array_equal(x, np.tanh(np.full((2, 3), 0.5)))
+
+
+def test_backward_and_gradient_of_a_layer_of_two_inputs():
+    context = LayerContext(Product, input_width=(2, 2))
+    layer = Product()
+    context.forward(layer, (np.ones((1, 2)), np.full((1, 2), 3)))
+    grads = context.backward(layer, np.ones((1, 2)))
+    assert [g.tolist() for g in grads] == [[[3.0, 3.0]], [[1.0, 1.0]]]
+    assert [form for _, form, _ in context.jacobians(layer, 1, 2)] == ["N x D", "N x D"]
+
+    class OneGradient(Product):
+        def backward(self, gradIn):
+            return gradIn * self.b
+
+        def gradient(self):
+            return [self.b]
+
+    layer = OneGradient()
+    context.forward(layer, (np.ones((1, 2)), np.ones((1, 2))))
+    with pytest.raises(CheckFailure) as info:
+        context.backward(layer, np.ones((1, 2)))
+    assert info.value.numbers == "backward returned an array of shape (1, 2), not 2 gradients (one per input)"
+    with pytest.raises(CheckFailure) as info:
+        context.jacobians(layer, 1, 2)
+    assert info.value.numbers == "gradient() returned a list: one Jacobian per input, or a shared one"
+
+    class Shared(Product):
+        def gradient(self):
+            return np.ones((1, 2))
+
+    layer = Shared()
+    context.forward(layer, (np.ones((1, 2)), np.ones((1, 2))))
+    assert len(context.jacobians(layer, 1, 2)) == 2
+
+
+def test_a_square_gradient_is_shared_only_for_a_layer_with_weights():
+    context = LayerContext(TanhLayer, input_width=7)
+    layer = TanhLayer()
+    context.forward(layer, context.inputs(7))
+    ((tensor, form, raw),) = context.jacobians(layer, 7, 7)
+    assert form == "N x D" and tensor.shape == (7, 7, 7) and raw.shape == (7, 7)
+    context = LayerContext(lambda: FullyConnected(7, 7))
+    layer = context.layer()
+    context.forward(layer, context.inputs(7))
+    assert context.jacobians(layer, 7, 7)[0][1] == "K x D"
+    assert context.conventions == {"gradient()": "K x D"}
+
+
+def test_a_float32_layer_is_noted_and_explained():
+    class Float32(TanhLayer):
+        def forward(self, dataIn):
+            self.setPrevOut(np.tanh(dataIn).astype(np.float32))
+            return self.prevOut
+
+    context = LayerContext(Float32)
+    layer = Float32()
+    context.forward(layer, context.inputs(1))
+    assert context.notes[0].startswith("forward returns float32; the checks compare in float64")
+    explained = context.explain(CheckFailure("N = 1: wrong", "a hint", "[[1.]]"))
+    assert explained.numbers == "forward returns float32: N = 1: wrong" and explained.explained
+    assert explained.failing_input == "[[1.]]"
+    context.backward(layer, np.ones((1, 3), dtype=np.float32))
+    assert context.notes[0].startswith("forward and backward return float32")
