@@ -1074,3 +1074,69 @@ def test_a_float32_layer_is_noted_and_explained():
     assert explained.failing_input == "[[1.]]"
     context.backward(layer, np.ones((1, 3), dtype=np.float32))
     assert context.notes[0].startswith("forward and backward return float32")
+
+
+# ---------------------------------------------------------------------------------- check_layer
+def test_check_layer_passes_each_argument_on():
+    assert check_layer(TanhLayer, 5)["forward shapes"].numbers == "1 x 5 -> 1 x 5, 7 x 5 -> 7 x 5"
+    assert check_layer(gn.MaxPoolLayer, input_shape=(1, 4, 4))["forward shapes"].numbers == \
+        "1 x 1 x 4 x 4 -> 1 x 1 x 2 x 2, 3 x 1 x 4 x 4 -> 3 x 1 x 2 x 2"
+    report = check_layer(TanhLayer, make_inputs=lambda rng, n: (rng.uniform(1, 2, (n, 2)),))
+    assert report["forward shapes"].numbers == "1 x 2 -> 1 x 2, 7 x 2 -> 7 x 2"
+    report = check_layer(TanhLayer, conventions={"gradient()": "N x K x D"})
+    assert report["gradient() vs central differences"].numbers == \
+        "gradient(): the class follows 'N x D'; the teacher asks for 'N x K x D'"
+    assert check_layer(TanhLayer, reference=None)["same values as graphnn"].numbers.startswith(
+        "not checked: graphnn has no class named TanhLayer")
+    assert check_layer(TanhLayer, reference=gn.LogisticSigmoidLayer)["same values as graphnn"].numbers.startswith(
+        "N = 1: forward vs graphnn's LogisticSigmoidLayer")
+
+
+def test_advice_decides_only_when_strict():
+    report = check_layer(TanhLayer)
+    assert report.passed and report.advice == ["wrong shapes refused"] and not report.strict
+    assert report.conventions == {"gradient()": "N x D"}
+    report = check_layer(TanhLayer, strict=True)
+    assert not report.passed and report.failed == ["wrong shapes refused"] and report.strict
+    with pytest.raises(AssertionError) as info:
+        check_layer(TanhLayer, raise_on_failure=True, strict=True)
+    assert "FAILED 1 of 11: TanhLayer" in str(info.value)
+    assert [name for name, _ in layer_checks.LAYER_CHECKS][-3:] == list(layer_checks.LAYER_ADVICE)
+
+
+class SlowOnce(TanhLayer):
+    """Its first gradient() takes half a second."""
+    slept = False
+
+    def gradient(self):
+        if not SlowOnce.slept:
+            SlowOnce.slept = True
+            import time
+            time.sleep(0.5)
+        return super().gradient()
+
+
+def test_each_check_has_the_time_limit():
+    SlowOnce.slept = False
+    report = check_layer(SlowOnce, timeout=0.2)
+    assert report.failed[0] == "rows independent" and "timed out" in report["rows independent"].numbers
+    assert report["parameter gradients"].numbers == "not run: 'rows independent' timed out"
+    SlowOnce.slept = False
+    assert not check_layer(SlowOnce, timeout=None, time_limit=0.2).passed
+    SlowOnce.slept = False
+    assert check_layer(SlowOnce, timeout=0.2, time_limit=5).passed
+
+
+def test_building_a_class_has_the_time_limit():
+    class SlowToBuild(TanhLayer):
+        def __init__(self):
+            super().__init__()
+            import time
+            time.sleep(0.5)
+
+    report = check_layer(SlowToBuild, timeout=0.2)
+    assert report.subject == "SlowToBuild"
+    assert report["forward shapes"].numbers.endswith("(while building the class, before the checks)")
+    assert report["extreme inputs"].numbers == "not run: building the class timed out"
+    with pytest.raises(AssertionError):
+        check_layer(SlowToBuild, timeout=0.2, strict=True, raise_on_failure=True)
