@@ -341,3 +341,29 @@ def test_the_seeds_fully_connected_layer_not_checked():
 
     assert check_seed_numbers(LayerContext(FullyConnectedLayer)) == \
         "not checked: built with sizeIn 3, sizeOut 2 its weights are (3, 3)"
+
+
+def test_hints_of_values_that_differ_from_graphnn():
+    failure = raises(check_against_reference, LayerContext(SigmoidNamedTanh, reference=gn.TanhLayer))
+    assert failure.hint.startswith("forward / graphnn's TanhLayer varies from ")
+    assert failure.hint.endswith(": the derivative's formula is wrong, not only a factor")
+
+    class ReturnsGradIn(TanhLayer):
+        def backward(self, gradIn):
+            return gradIn
+
+    failure = raises(check_against_reference, LayerContext(ReturnsGradIn, reference=gn.TanhLayer))
+    assert failure.hint == "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+    failure = raises(check_against_reference, LayerContext(TwiceGradient, reference=gn.TanhLayer))
+    assert failure.failing_input.startswith("[[")
+
+
+def test_small_jacobian_entries_are_printed_as_decimals():
+    class TanhLayer(TwiceGradient):
+        def gradient(self):  # the derivative squared
+            return (1 - self.out ** 2) ** 2
+
+    failure = raises(check_seed_numbers, LayerContext(TanhLayer))
+    assert "first Jacobian [[0.1764 0.     0.    ] [0.     0.005  0.    ] [0.     0.     0.0001]], the seed's" \
+        in failure.numbers
+    assert "e-0" not in failure.numbers
