@@ -974,7 +974,8 @@ def test_make_inputs_decide_the_shapes():
     (x,) = context.inputs(2)
     assert x.dtype == np.float64 and x.shape == (2, 5)
     context = LayerContext(TanhLayer, make_inputs=lambda rng, n: rng.standard_normal((n, 2, 4)))
-    assert context.shapes == ((2, 4),) and context.image and context.sizes_tried == (1, 3)
+    assert context.shapes == ((2, 4),) and context.widths == ((2, 4),) and context.image
+    assert context.sizes_tried == (1, 3)
     context = LayerContext(gn.MaxPoolLayer, input_shape=(1, 4, 4))
     assert context.shapes == ((1, 4, 4),) and context.widths == ((1, 4, 4),) and context.flat_size(0) == 16
     assert LayerContext(gn.MaxPoolLayer).shapes == ((2, 6, 6),)
@@ -1140,3 +1141,53 @@ def test_building_a_class_has_the_time_limit():
     assert report["extreme inputs"].numbers == "not run: building the class timed out"
     with pytest.raises(AssertionError):
         check_layer(SlowToBuild, timeout=0.2, strict=True, raise_on_failure=True)
+
+
+class FlatteningLayer(TanhLayer):
+    """A student's flattening, without any check of its input."""
+
+    def forward(self, dataIn):
+        self.setPrevIn(dataIn)
+        return dataIn.reshape(len(dataIn), -1)
+
+    def backward(self, gradIn):
+        return gradIn.reshape(self.prevIn.shape)
+
+
+def test_a_flattening_of_images_is_not_refused_other_ranks():
+    failure = raises(layer_advice.check_wrong_shapes, LayerContext(FlatteningLayer, input_shape=(2, 3, 3)))
+    assert failure.numbers.startswith("backward before forward: raised AttributeError")
+
+
+def test_an_image_input_layer_is_only_called_forward():
+    class InputLayer:
+        """Scales pixels; no gradient, no backward (an input layer needs none)."""
+
+        def __init__(self, dataIn):
+            self.top = float(np.max(dataIn))
+
+        def forward(self, dataIn):
+            return dataIn / self.top
+
+    context = LayerContext(InputLayer, make_inputs=lambda rng, n: rng.uniform(0, 255, (n, 1, 4, 4)))
+    assert context.kind == "input" and context.image
+    assert layer_advice.check_arguments_unchanged(context) == "inputs identical after forward (N = 1, 3)"
+
+
+def test_extremes_of_image_layers_reach_their_gradient():
+    for make in (gn.MaxPoolLayer, gn.ConvolutionalLayer):
+        assert layer_advice.check_extremes(LayerContext(make)) == \
+            "|x| = 10000: forward, backward, gradient finite, no warnings"
+
+
+def test_a_graphnn_style_parameter_gradient_off_by_two_is_named():
+    class Doubled(gn.FullyConnectedLayer):
+        def backward(self, gradIn):
+            out = super().backward(gradIn)
+            self.weights.grad = 2 * self.weights.grad
+            return out
+
+    failure = raises(layer_checks._check_parameter_gradients, LayerContext(Doubled))
+    assert failure.numbers.startswith("N = 1, d(mean)/dweights: relative error ")
+    assert failure.hint == ("the gradient of weights is about 2 times the finite differences everywhere: is a "
+                            "factor of the local derivative missing?")
