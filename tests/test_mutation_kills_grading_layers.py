@@ -290,6 +290,7 @@ def test_gradient_tensor_failures_name_the_form_row_and_input():
     assert failure.failing_input.startswith("[[")
     failure = raises(layer_checks._check_gradient_tensor, LayerContext(SharedFromFirstRow))
     assert failure.numbers.startswith("N = 7, row 1: gradient() (K x D, shared): relative error ")
+    assert failure.hint.startswith("gradient() / the finite differences varies from ")
     failure = raises(layer_checks._check_gradient_tensor, LayerContext(TwiceTanh))
     assert failure.numbers.startswith("N = 1, gradient() (N x K x D): relative error ")
     assert failure.hint == ("gradient() is about 2 times the finite differences everywhere: is a factor of the "
@@ -339,6 +340,7 @@ def test_backward_contraction_numbers_and_failure():
     failure = raises(layer_checks._check_backward_is_contraction, LayerContext(BatchScaledBackward))
     assert failure.numbers.startswith("N = 7, backward(G) vs G x gradient(): relative error ")
     assert failure.hint == "backward is about 7 times G x gradient() everywhere: is a factor of the local derivative missing?"
+    assert failure.failing_input.startswith("7 x 3, first row [[")
     failure = raises(layer_checks._check_backward_is_contraction, LayerContext(SecondInputMixed, input_width=(2, 2)))
     assert failure.numbers.startswith("N = 7, input 1, backward(G) vs G x gradient(): relative error ")
 
@@ -863,7 +865,8 @@ def test_what_the_context_finds_about_plain_and_weights_layers():
     context = LayerContext(FullyConnected)
     assert (context.kind, context.widths, context.reference) == ("weights", (4,), None)
     assert len(LayerContext._parameters(context.layer())) == 2
-    assert [p.name for p in LayerContext._parameters(gn.FullyConnectedLayer(2, 3))] == ["weights", "biases"]
+    own = LayerContext._parameters(gn.FullyConnectedLayer(2, 3))
+    assert [p.name for p in own] == ["weights", "biases"] and all(isinstance(p, gn.Parameter) for p in own)
     context = LayerContext(Product, input_width=[2, 5])
     assert (context.n_inputs, context.widths, context.slot(1), context.flat_size(1)) == (2, (2, 5), "input 1, ", 5)
     assert [x.shape for x in context.inputs(7)] == [(7, 2), (7, 5)]
@@ -972,7 +975,7 @@ def test_make_inputs_decide_the_shapes():
     context = LayerContext(TanhLayer, make_inputs=lambda rng, n: [rng.integers(-3, 3, (n, 5))])
     assert context.shapes == ((5,),) and context.widths == (5,) and not context.image
     (x,) = context.inputs(2)
-    assert x.dtype == np.float64 and x.shape == (2, 5)
+    assert x.dtype == np.float64 and x.shape == (2, 5) and np.array_equal(x, np.round(x))
     context = LayerContext(TanhLayer, make_inputs=lambda rng, n: rng.standard_normal((n, 2, 4)))
     assert context.shapes == ((2, 4),) and context.widths == ((2, 4),) and context.image
     assert context.sizes_tried == (1, 3)
@@ -1073,8 +1076,12 @@ def test_a_float32_layer_is_noted_and_explained():
     explained = context.explain(CheckFailure("N = 1: wrong", "a hint", "[[1.]]"))
     assert explained.numbers == "forward returns float32: N = 1: wrong" and explained.explained
     assert explained.failing_input == "[[1.]]"
-    context.backward(layer, np.ones((1, 3), dtype=np.float32))
-    assert context.notes[0].startswith("forward and backward return float32")
+    (back,) = context.backward(layer, np.ones((1, 3), dtype=np.float32))
+    assert context.notes[0].startswith("forward and backward return float32") and back.dtype == np.float64
+    two = LayerContext(Product, input_width=(2, 2))
+    product = Product()
+    two.forward(product, (np.ones((1, 2), dtype=np.float32), np.ones((1, 2), dtype=np.float32)), copy=False)
+    assert [g.dtype for g in two.backward(product, np.ones((1, 2), dtype=np.float32))] == [np.float64] * 2
 
 
 # ---------------------------------------------------------------------------------- check_layer
@@ -1191,3 +1198,27 @@ def test_a_graphnn_style_parameter_gradient_off_by_two_is_named():
     assert failure.numbers.startswith("N = 1, d(mean)/dweights: relative error ")
     assert failure.hint == ("the gradient of weights is about 2 times the finite differences everywhere: is a "
                             "factor of the local derivative missing?")
+
+
+def test_a_shared_gradient_that_is_wrong_is_named_with_its_input():
+    class FullyConnectedTwice(FullyConnected):
+        def gradient(self):
+            return 2 * self.weights.T
+
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(FullyConnectedTwice))
+    assert failure.numbers.startswith("N = 1, gradient() (K x D): relative error ")
+    assert failure.hint == ("gradient() is about 2 times the finite differences everywhere: is a factor of the "
+                            "local derivative missing?")
+    assert failure.failing_input.startswith("[[")
+
+    class WeightedSum(Product):
+        """a + 2 b, with the Jacobian of the first input given as shared for both."""
+
+        def forward(self, a, b):
+            return a + 2 * b
+
+        def gradient(self):
+            return np.eye(3)
+
+    failure = raises(layer_checks._check_gradient_tensor, LayerContext(WeightedSum, input_width=(3, 3)))
+    assert failure.numbers.startswith("N = 1, input 1, gradient() (K x D): relative error ")
