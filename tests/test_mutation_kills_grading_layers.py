@@ -75,6 +75,11 @@ def raises(check, context):
     return info.value
 
 
+def number_of(text):
+    """The float that ends ``text``."""
+    return float(text.rsplit(" ", 1)[1])
+
+
 def number(text, after):
     """The float printed after ``after`` in ``text``."""
     return float(re.search(re.escape(after) + r" ([-+0-9.e]+)", text).group(1))
@@ -228,6 +233,26 @@ def test_rows_alone_numbers_and_failures():
     assert failure.hint == "observations must not interact in backward"
 
 
+class Product:
+    """Two inputs, right: ``a * b``."""
+    n_inputs = 2
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def gradient(self):
+        return self.b, self.a
+
+    def backward(self, gradIn):
+        return gradIn * self.b, gradIn * self.a
+
+
+class SecondTwice(Product):
+    def gradient(self):
+        return self.b, 2 * self.a
+
+
 class SecondInputMixed:
     """Two inputs; the gradient of the second mixes rows."""
     n_inputs = 2
@@ -246,10 +271,6 @@ class SecondInputMixed:
 def test_rows_alone_names_the_input_of_a_layer_of_two():
     failure = raises(layer_checks._check_rows_alone, LayerContext(SecondInputMixed, input_width=(2, 2)))
     assert failure.numbers.startswith("backward of 7 rows vs each row alone: input 1, relative error ")
-
-
-def number_of(text):
-    return float(text.rsplit(" ", 1)[1])
 
 
 def test_gradient_tensor_reads_each_form_and_reports_the_worst_error():
@@ -300,29 +321,10 @@ def test_gradient_tensor_failures_name_the_form_row_and_input():
     assert failure.numbers.startswith("N = 1, input 1, gradient() (N x D): relative error ")
 
 
-class Product:
-    """Two inputs, right: ``a * b``."""
-    n_inputs = 2
-
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        return a * b
-
-    def gradient(self):
-        return self.b, self.a
-
-    def backward(self, gradIn):
-        return gradIn * self.b, gradIn * self.a
-
-
-class SecondTwice(Product):
-    def gradient(self):
-        return self.b, 2 * self.a
-
-
 def test_a_small_derivative_off_the_diagonal_is_not_a_diagonal_one():
-    """The off-diagonal tolerance is relative to the Jacobian's size (at least 1): softmax at
-    large inputs has off-diagonal terms far below 1e-6 of 1."""
+    """The off-diagonal tolerance is 1e-6 of the Jacobian's size, at least of 1: a softmax of
+    inputs scaled by 1e-9 has off-diagonal terms far below it, so its N x D gradient is judged
+    by its values (wrong here), not called non-diagonal."""
     class Tiny(SoftmaxDiagonal):
         def forward(self, dataIn):
             return super().forward(dataIn * 1e-9)
@@ -339,7 +341,8 @@ def test_backward_contraction_numbers_and_failure():
         "not checked: an input layer needs no gradient (the assignment asks none)"
     failure = raises(layer_checks._check_backward_is_contraction, LayerContext(BatchScaledBackward))
     assert failure.numbers.startswith("N = 7, backward(G) vs G x gradient(): relative error ")
-    assert failure.hint == "backward is about 7 times G x gradient() everywhere: is a factor of the local derivative missing?"
+    assert failure.hint == ("backward is about 7 times G x gradient() everywhere: is a factor of the local "
+                            "derivative missing?")
     assert failure.failing_input.startswith("7 x 3, first row [[")
     failure = raises(layer_checks._check_backward_is_contraction, LayerContext(SecondInputMixed, input_width=(2, 2)))
     assert failure.numbers.startswith("N = 7, input 1, backward(G) vs G x gradient(): relative error ")
@@ -492,7 +495,8 @@ def test_a_pinned_convention_fails_the_parameter_row():
 
 
 def test_parameter_gradients_one_summed_one_averaged():
-    failure = raises(layer_checks._check_parameter_gradients, LayerContext(lambda: FullyConnected(4, 3, "summed weights")))
+    context = LayerContext(lambda: FullyConnected(4, 3, "summed weights"))
+    failure = raises(layer_checks._check_parameter_gradients, context)
     assert failure.numbers == ("N = 7: the gradient of weights (getWeights/setWeights) is the sum over the N "
                                "observations (7 times the mean's), that of biases the mean: is the 1/N missing from "
                                "weights?")
@@ -502,7 +506,8 @@ def test_parameter_gradients_one_summed_one_averaged():
 
 
 def test_parameter_gradients_divided_twice_is_named_at_n_7():
-    failure = raises(layer_checks._check_parameter_gradients, LayerContext(lambda: FullyConnected(4, 3, "twice divided")))
+    context = LayerContext(lambda: FullyConnected(4, 3, "twice divided"))
+    failure = raises(layer_checks._check_parameter_gradients, context)
     assert failure.numbers.startswith("N = 7, weights from updateWeights: relative error ")
     assert failure.hint == "1/N = 1/7 of the gradient of the mean: divided by N twice?"
     assert failure.failing_input.startswith("7 x 4, first row [[")
@@ -776,9 +781,11 @@ def test_require_refusals_verdicts():
     assert (info.value.numbers, info.value.hint) == ("call: raised RuntimeError: boom, not a ValueError", hint)
     with pytest.raises(CheckFailure) as info:
         layer_advice.require_refusals("Foo", [("call", refuse(ValueError("bad")), (("2 x 3", "(2, 3)"), "4"))])
-    assert (info.value.numbers, info.value.hint) == ("call: message 'ValueError: bad' does not name Foo, 2 x 3, 4", hint)
+    assert info.value.numbers == "call: message 'ValueError: bad' does not name Foo, 2 x 3, 4"
+    assert info.value.hint == hint
     with pytest.raises(CheckFailure) as info:
-        layer_advice.require_refusals("Foo", [("call", refuse(TypeError("Foo: got (2, 3)")), (("2 x 3", "(2, 3)"), "4"))])
+        layer_advice.require_refusals("Foo", [("call", refuse(TypeError("Foo: got (2, 3)")),
+                                               (("2 x 3", "(2, 3)"), "4"))])
     assert info.value.numbers == "call: message 'TypeError: Foo: got (2, 3)' does not name 4"
     assert layer_advice.require_refusals("Foo", [("a", refuse(TypeError("Foo: 2x3")), (("2 x 3", "2x3"),)),
                                                  ("b", refuse(ValueError("Foo")), ())]) == \
@@ -909,7 +916,8 @@ def test_notes_on_sizes_that_are_no_widths():
     assert context.notes == ["sizeIn is -2: a width is a positive integer; the width 4 was read from the weights"]
     context = LayerContext(type("Two", (Product,), {"n_inputs": "2"}), input_width=3)
     assert context.n_inputs == 1
-    assert context.notes == ["n_inputs is '2' (str), not a width (a positive integer); the layer was checked with 1 input"]
+    assert context.notes == ["n_inputs is '2' (str), not a width (a positive integer); the layer was checked with 1 "
+                             "input"]
     context = LayerContext(type("Two", (Product,), {"n_inputs": 2.0}), input_width=3)
     assert context.n_inputs == 2
     assert context.notes == ["n_inputs is 2.0, a float: a width is an integer (int(...)); 2 was used"]
@@ -946,8 +954,8 @@ def test_a_width_read_from_the_weights_tries_the_kits_size_in_first():
     with pytest.raises(ValueError) as info:
         LayerContext(Short)
     assert str(info.value).startswith("check_layer: cannot tell Short's input width: sizeIn is 0: a width is a "
-                                      "positive integer, and forward failed on the widths its weights suggest (4 and 3)."
-                                      " Give the class")
+                                      "positive integer, and forward failed on the widths its weights suggest "
+                                      "(4 and 3). Give the class")
 
 
 def test_an_input_layer_gets_inputs_like_its_data():

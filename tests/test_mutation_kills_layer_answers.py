@@ -42,7 +42,8 @@ def test_an_input_layer_z_scoring_each_column_either_way():
     for cls, ddof in ((COLUMNS_DDOF0, "ddof=0"), (COLUMNS_DDOF1, "ddof=1")):
         context = LayerContext(cls)
         assert context.kind == "input" and context.built_from_data
-        assert check_against_reference(context) == f"z-scores of graphnn's InputLayer (standard deviation {ddof}), N = 7"
+        assert check_against_reference(context) == \
+            f"z-scores of graphnn's InputLayer (standard deviation {ddof}), N = 7"
         assert context.conventions == {"standard deviation": ddof}
     context = LayerContext(COLUMNS_DDOF0, conventions={"standard deviation": "ddof=1"})
     assert raises(check_against_reference, context).numbers == \
@@ -64,7 +65,8 @@ def test_one_mean_and_spread_for_all_entries_is_named(ddof):
 def test_the_batch_statistics_are_named(ddof):
     context = LayerContext(z_scoring("InputLayer", lambda d, x: (x - x.mean(axis=0)) / x.std(axis=0, ddof=ddof)))
     failure = raises(check_against_reference, context)
-    assert failure.hint == "the statistics of the batch given to forward: use those of the data the layer was built with"
+    assert failure.hint == ("the statistics of the batch given to forward: use those of the data the layer was "
+                            "built with")
 
 
 def test_other_input_layer_mistakes_get_the_general_hint():
@@ -229,7 +231,8 @@ def test_weights_of_neither_orientation_are_refused():
 def test_a_fully_connected_layer_is_compared_with_its_own_weights():
     for cls in (FullyConnectedLayer, FullyConnectedKxD, lambda: FullyConnectedLayer(4, 3, biases=False)):
         numbers = check_against_reference(LayerContext(cls, reference=gn.FullyConnectedLayer))
-        assert numbers.startswith("forward, backward, gradient() vs graphnn's FullyConnectedLayer: worst relative error ")
+        assert numbers.startswith("forward, backward, gradient() vs graphnn's FullyConnectedLayer: worst relative "
+                                  "error ")
         assert float(numbers.rsplit(" ", 1)[1]) < 1e-14
     # seven square rows: the shared K x D is read as such
     numbers = check_against_reference(LayerContext(lambda: FullyConnectedLayer(7, 7), reference=gn.FullyConnectedLayer))
@@ -242,7 +245,8 @@ def test_the_seeds_jacobians():
         "Q1: the Jacobians at H = [[1, 2, 3], [4, 5, 6]] (N x D) are the seed's"
     failure = raises(check_seed_numbers, LayerContext(type("TanhLayer", (TwiceGradient,), {})))
     assert failure.numbers == ("Q1 at H: gradient() (N x D) differs from the seed's answer by up to 0.42; first "
-                               "Jacobian [[0.8399 0.     0.    ] [0.     0.1413 0.    ] [0.     0.     0.0197]], the seed's "
+                               "Jacobian [[0.8399 0.     0.    ] [0.     0.1413 0.    ] [0.     0.     0.0197]], "
+                               "the seed's "
                                "[[0.42   0.     0.    ] [0.     0.0707 0.    ] [0.     0.     0.0099]]")
     assert (failure.hint, failure.failing_input) == ("", H_SHOWN)
 
@@ -255,8 +259,10 @@ def test_the_seeds_jacobians():
 
 
 def test_no_seed_numbers_for_other_layers():
-    assert check_seed_numbers(LayerContext(COLUMNS_DDOF0)) == "not checked: the seed has no worked number for an input layer"
-    assert check_seed_numbers(LayerContext(TwiceBackward)) == "not checked: the seed has no worked example for TwiceBackward"
+    assert check_seed_numbers(LayerContext(COLUMNS_DDOF0)) == \
+        "not checked: the seed has no worked number for an input layer"
+    assert check_seed_numbers(LayerContext(TwiceBackward)) == \
+        "not checked: the seed has no worked example for TwiceBackward"
     two = type("TanhLayer", (Product,), {})
     assert check_seed_numbers(LayerContext(two, input_width=(3, 3))) == \
         "not checked: the seed has no worked example for TanhLayer"
