@@ -1230,3 +1230,24 @@ def test_a_shared_gradient_that_is_wrong_is_named_with_its_input():
 
     failure = raises(layer_checks._check_gradient_tensor, LayerContext(WeightedSum, input_width=(3, 3)))
     assert failure.numbers.startswith("N = 1, input 1, gradient() (K x D): relative error ")
+
+
+def test_backward_returning_grad_in_is_named_against_the_contraction():
+    failure = raises(layer_checks._check_backward_is_contraction, LayerContext(GradInBack))
+    assert failure.numbers.startswith("N = 1, backward(G) vs G x gradient(): relative error ")
+    assert failure.hint == "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+
+
+def test_biases_that_become_a_row_are_read_in_their_own_shape():
+    class RowBiases(FullyConnected):
+        def __init__(self, sizeIn, sizeOut):
+            super().__init__(sizeIn, sizeOut)
+            self.biases = self.biases.ravel()  # K, until the first update makes it 1 x K
+
+        def updateWeights(self, gradIn, eta=0.0001):
+            n = gradIn.shape[0]
+            self.weights = self.weights - eta * self.prevIn.T @ gradIn / n
+            self.biases = self.biases - eta * np.sum(gradIn, axis=0, keepdims=True) / n
+
+    assert layer_checks._check_parameter_gradients(LayerContext(RowBiases)).startswith(
+        f"{where()} (gradients as means, updateWeights(gradIn, eta)), N = 1, 7: worst relative error ")
