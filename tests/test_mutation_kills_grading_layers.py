@@ -1151,8 +1151,11 @@ def test_building_a_class_has_the_time_limit():
             time.sleep(0.5)
 
     report = check_layer(SlowToBuild, timeout=0.2)
-    assert report.subject == "SlowToBuild"
-    assert report["forward shapes"].numbers.endswith("(while building the class, before the checks)")
+    assert report.subject == "SlowToBuild" and report.strict is False
+    numbers = report["forward shapes"].numbers
+    assert numbers.startswith("SlowToBuild") and "timed out after" in numbers
+    assert numbers.endswith("(while building the class, before the checks)")
+    assert check_layer(SlowToBuild, timeout=0.2, strict=True).strict is True
     assert report["extreme inputs"].numbers == "not run: building the class timed out"
     with pytest.raises(AssertionError):
         check_layer(SlowToBuild, timeout=0.2, strict=True, raise_on_failure=True)

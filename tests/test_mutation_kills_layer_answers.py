@@ -373,3 +373,21 @@ def test_small_jacobian_entries_are_printed_as_decimals():
     assert "first Jacobian [[0.1764 0.     0.    ] [0.     0.005  0.    ] [0.     0.     0.0001]], the seed's" \
         in failure.numbers
     assert "e-0" not in failure.numbers
+
+
+def test_a_forward_wrong_only_for_several_rows_is_named_at_n_7():
+    class TanhLayer(TwiceGradient.__mro__[1]):
+        def forward(self, dataIn):
+            self.out = np.tanh(dataIn - dataIn.mean(axis=0) + dataIn)
+            return self.out
+
+    failure = raises(check_against_reference, LayerContext(TanhLayer))
+    assert failure.numbers.startswith("N = 7: forward vs graphnn's TanhLayer: relative error ")
+    assert failure.failing_input.startswith("7 x 3, first row [[")
+
+
+def test_any_class_may_be_the_reference():
+    assert raises(check_against_reference, LayerContext(TwiceBackward, reference=TanhLayer)).numbers.startswith(
+        "N = 1: backward vs graphnn's TanhLayer")
+    assert check_against_reference(LayerContext(SigmoidNamedTanh, reference=SigmoidNamedTanh)) == \
+        "forward, backward, gradient() vs graphnn's SigmoidNamedTanh: worst relative error 0.0e+00"
