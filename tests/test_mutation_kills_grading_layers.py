@@ -1254,3 +1254,66 @@ def test_biases_that_become_a_row_are_read_in_their_own_shape():
 
     assert layer_checks._check_parameter_gradients(LayerContext(RowBiases)).startswith(
         f"{where()} (gradients as means, updateWeights(gradIn, eta)), N = 1, 7: worst relative error ")
+
+
+class Concat:
+    """Two inputs of widths 2 and 3 side by side; gradient() one shared K x D per input."""
+    n_inputs = 2
+
+    def forward(self, a, b):
+        return np.hstack([a, b])
+
+    def gradient(self):
+        return np.eye(5)[:, :2], np.eye(5)[:, 2:]
+
+    def backward(self, gradIn):
+        return gradIn[:, :2], gradIn[:, 2:]
+
+
+def test_extremes_read_a_gradient_per_input():
+    assert layer_advice.check_extremes(LayerContext(Concat, input_width=(2, 3))) == \
+        "|x| = 10000: forward, backward, gradient finite, no warnings"
+
+
+class Strict(TanhLayer):
+    """Refuses every misshapen call by name and shapes (no input_ndim attribute)."""
+
+    def forward(self, dataIn):
+        if dataIn.ndim != 2:
+            raise ValueError(f"{type(self).__name__}: input must be 2-D, got shape {dataIn.shape}")
+        return super().forward(dataIn)
+
+    def backward(self, gradIn):
+        if self.prevOut is None or gradIn.shape != self.prevOut.shape:
+            raise ValueError(f"{type(self).__name__}: gradIn {gradIn.shape}, output {np.shape(self.prevOut)}")
+        return super().backward(gradIn)
+
+
+def test_wrong_shapes_labels_of_each_case():
+    assert layer_advice.check_wrong_shapes(LayerContext(Strict)) == \
+        "5 wrong calls, each a ValueError naming Strict (and the shapes)"
+
+    class TakesThreeAxes(Strict):
+        def forward(self, dataIn):
+            return TanhLayer.forward(self, dataIn) if dataIn.ndim == 3 else super().forward(dataIn)
+
+    assert raises(layer_advice.check_wrong_shapes, LayerContext(TakesThreeAxes)).numbers == \
+        "forward with a 3-D input: no error raised"
+
+    class AnyRankTakesOne(Strict):
+        input_ndim = None
+
+        def forward(self, dataIn):
+            return TanhLayer.forward(self, dataIn)
+
+    assert raises(layer_advice.check_wrong_shapes, LayerContext(AnyRankTakesOne)).numbers == \
+        "forward with a 1-D input: no error raised"
+
+    class WidthOnly(Strict):
+        def backward(self, gradIn):
+            if self.prevOut is None or gradIn.shape[1] != self.prevOut.shape[1]:
+                raise ValueError(f"WidthOnly: gradIn {gradIn.shape}, output {np.shape(self.prevOut)}")
+            return gradIn[:len(self.prevOut)] * (1 - self.prevOut ** 2)
+
+    assert raises(layer_advice.check_wrong_shapes, LayerContext(WidthOnly)).numbers == \
+        "backward with gradIn 4 x 3 after a 3 x 3 output: no error raised"

@@ -320,6 +320,20 @@ def test_the_seeds_fully_connected_layer_wrong():
     failure = raises(check_seed_numbers, LayerContext(FullyConnectedLayer))
     assert failure.numbers.startswith("Q2: gradient() (N x K x D) is ")
 
+    class FullyConnectedLayer(FullyConnectedKxD.__mro__[1]):
+        def gradient(self):  # right for the second observation only
+            return np.array([2 * self.W.T, self.W.T])
+
+    assert raises(check_seed_numbers, LayerContext(FullyConnectedLayer)).numbers.startswith(
+        "Q2: gradient() (N x K x D) is ")
+
+
+def test_a_layer_with_weights_of_another_name_has_no_seed_example():
+    class Dense(FullyConnectedLayer):
+        pass
+
+    assert check_seed_numbers(LayerContext(Dense)) == "not checked: the seed has no worked example for Dense"
+
 
 def test_the_seeds_fully_connected_layer_not_checked():
     class FullyConnectedLayer:
