@@ -1317,3 +1317,66 @@ def test_wrong_shapes_labels_of_each_case():
 
     assert raises(layer_advice.check_wrong_shapes, LayerContext(WidthOnly)).numbers == \
         "backward with gradIn 4 x 3 after a 3 x 3 output: no error raised"
+
+
+def test_more_context_details():
+    assert LayerContext(FullyConnected, input_width=2).layer().weights.shape == (2, 3)
+
+    class BiasesOnly(TanhLayer):
+        def __init__(self):
+            super().__init__()
+            self.biases = np.zeros((1, 3))
+
+    with pytest.raises(ValueError) as info:
+        LayerContext(BiasesOnly)
+    assert "its weights suggest (none). Give the class" in str(info.value)
+
+    class Loud(FullyConnected):
+        def forward(self, dataIn):
+            raise ValueError("x" * 100)
+
+    with pytest.raises(ValueError) as info:
+        LayerContext(lambda: Loud(3, 4))
+    assert f"(4 and 3; ValueError: {'x' * 80}). Give" in str(info.value)
+
+    class SizedInput:
+        def __init__(self, dataIn):
+            self.sizeIn, self.mean = dataIn.shape[1], dataIn.mean(axis=0)
+
+        def forward(self, dataIn):
+            return dataIn - self.mean
+
+    context = LayerContext(lambda: type("InputLayer", (SizedInput,), {})(np.ones((4, 5))))
+    assert (context.kind, context.built_from_data, context.widths) == ("input", False, (5,))
+
+    class AsList(TanhLayer):
+        def gradient(self):
+            return super().gradient().tolist()
+
+    context = LayerContext(AsList)
+    layer = AsList()
+    context.forward(layer, context.inputs(7))
+    assert context.jacobians(layer, 7, 3)[0][1] == "N x D"
+
+    class OneOfTwo(Product):
+        def backward(self, gradIn):
+            return (gradIn * self.b,)
+
+    context = LayerContext(OneOfTwo, input_width=(2, 2))
+    layer = OneOfTwo()
+    context.forward(layer, context.inputs(1))
+    with pytest.raises(CheckFailure) as info:
+        context.backward(layer, np.ones((1, 2)))
+    assert info.value.numbers == "backward returned a tuple, not 2 gradients (one per input)"
+
+
+def test_a_float32_gradient_is_noted_by_name():
+    class Float32(TanhLayer):
+        def gradient(self):
+            return super().gradient().astype(np.float32)
+
+    context = LayerContext(Float32)
+    layer = Float32()
+    context.forward(layer, context.inputs(1))
+    context.jacobians(layer, 1, 3)
+    assert context.notes[0].startswith("gradient() returns float32; the checks compare in float64")
