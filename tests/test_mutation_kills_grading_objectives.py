@@ -334,3 +334,194 @@ def test_seed_agrees_to_the_printed_precision():
     assert seed_agrees(0.265, 0.265) is True and seed_agrees(1.0, 0.265) is False
     question, Y, Yhat, answer, gradient = SEED_OBJECTIVES["LogLoss"]
     assert seed_agrees(gn.LogLoss().eval(Y, Yhat), answer)
+
+
+# ---------------------------------------------------------------------------- what eval and gradient return
+class Returns(SquaredError):
+    """A right squared error whose ``eval`` or ``gradient`` returns something else (``what``)."""
+
+    def __init__(self, what):
+        super().__init__()
+        self.what = what
+
+    def eval(self, Y, Yhat):
+        value = super().eval(Y, Yhat)
+        return {"a bool": True, "a list": [value], "two values": np.array([value, value]), "nan": float("nan"),
+                "1 x 1 array": np.array([[value]]), "float32": np.float32(value)}.get(self.what, value)
+
+    def gradient(self, Y, Yhat):
+        gradient = super().gradient(Y, Yhat)
+        if self.what == "flat":
+            return gradient.ravel()
+        if self.what == "transposed":
+            return gradient.T
+        if self.what == "changes Y":
+            Y[...] = 0.0
+        if self.what == "changes Yhat":
+            Yhat[0, 0] = 0.5
+        return gradient
+
+
+def returning(what, **kwargs):
+    return check_objective(lambda: Returns(what), **kwargs)
+
+
+def test_eval_must_return_one_float():
+    hint = "reduce to one number (np.mean over the observations, then float(...))"
+    assert row(returning("a bool"), "eval is one float") == (False, "1 x 1: eval returned a bool, not one float", hint)
+    assert row(returning("a list"), "eval is one float") == (False, "1 x 1: eval returned a list, not one float", hint)
+    assert row(returning("two values"), "eval is one float") == (
+        False, "1 x 1: eval returned an array of shape (2,), not one float", hint)
+    assert row(returning("nan"), "eval is one float") == (False, "1 x 1: eval returned nan", "")
+    report = returning("1 x 1 array")
+    assert report.passed and report["eval is one float"].numbers == f"one finite float for {SHAPES}"
+
+
+def test_the_gradient_must_be_n_by_k():
+    hint = "the gradient is N x K, one row per observation, like Yhat"
+    assert row(returning("flat"), "gradient shape") == (False, "1 x 1: gradient is shaped (1,)", hint)
+    report = returning("transposed")
+    assert row(report, "gradient shape") == (False, "1 x 3: gradient is shaped (3, 1)", hint)
+    assert row(report, "gradient vs central differences") == (
+        False, "1 x 3: gradient vs N x d eval/dYhat: shape (3, 1), expected (1, 3)",
+        "gradient is shaped (3, 1), the transpose of (1, 3): is it transposed (W instead of W^T)?")
+
+
+def test_a_float32_eval_is_noted_and_leads_the_failures():
+    report = returning("float32")
+    assert report.failed == ["gradient vs central differences", "mean of the rows"]
+    assert len(report.notes) == 1 and report.notes[0].startswith("eval returns float32; the checks compare in float64")
+    assert report["gradient vs central differences"].numbers.startswith("eval returns float32: 1 x 3: gradient vs")
+
+
+# ---------------------------------------------------------------------------- advice rows
+def test_arguments_changed_in_place_are_named():
+    hint = "clip into a new array (np.clip(Yhat, ...)), not in place"
+    assert row(returning("changes Y"), "arguments unchanged") == (False, "1 x 1: gradient changed Y", hint)
+    report = returning("changes Yhat")
+    assert row(report, "arguments unchanged") == (False, "1 x 1: gradient changed Yhat", hint)
+    assert report.advice == ["arguments unchanged", "wrong shapes refused"]  # advice: not in failed
+    assert "arguments unchanged" not in report.failed
+    strict = returning("changes Yhat", strict=True)
+    assert "arguments unchanged" in strict.failed
+
+
+class ClipsInPlace(SquaredError):
+    """Clips ``Yhat`` in place: only estimates of exactly 0 and 1 show it."""
+
+    def eval(self, Y, Yhat):
+        np.clip(Yhat, 1e-7, 1 - 1e-7, out=Yhat)
+        return super().eval(Y, Yhat)
+
+
+def test_estimates_of_0_and_1_are_among_the_arguments_tried():
+    report = check_objective(ClipsInPlace)
+    assert row(report, "arguments unchanged") == (
+        False, "4 x 3: eval changed Yhat", "clip into a new array (np.clip(Yhat, ...)), not in place")
+
+
+def test_warnings_at_0_and_1_are_not_the_arguments_row_s_business():
+    report = report_of(CrossEntropy, "binary")
+    assert report["arguments unchanged"].passed
+    assert row(report, "estimates at 0 and 1")[1] == "raised RuntimeWarning: divide by zero encountered in log"
+
+
+class SilentCrossEntropy(CrossEntropy):
+    """Silences numpy: log of 0 gives inf without a warning."""
+
+    def eval(self, Y, Yhat):
+        with np.errstate(all="ignore"):
+            return super().eval(Y, Yhat)
+
+    def gradient(self, Y, Yhat):
+        with np.errstate(all="ignore"):
+            return super().gradient(Y, Yhat)
+
+
+def test_non_finite_values_at_0_and_1():
+    report = check_objective(SilentCrossEntropy)
+    assert row(report, "estimates at 0 and 1") == (
+        False, "estimates of exactly 0 and 1: eval nan, gradient with 6 NaN or inf entries",
+        "clip Yhat away from 0 and 1 (e.g. to [1e-7, 1 - 1e-7]) before log and division")
+    assert report.passed and report.advice == ["estimates at 0 and 1", "wrong shapes refused"]
+
+
+class Unchecked(SquaredError):
+    """Refuses only what numpy refuses by itself (no shape check of its own)."""
+
+    def eval(self, Y, Yhat):
+        return float(np.mean(((Y - Yhat) ** 2).sum(axis=-1)))
+
+    def gradient(self, Y, Yhat):
+        return -2 * (Y - Yhat)
+
+
+class RefusesOnlyTwoDimensionalMismatches(SquaredError):
+    def refuse(self, Y, Yhat):
+        if np.ndim(Y) == 2 and np.shape(Y) != np.shape(Yhat):
+            raise ValueError(f"{type(self).__name__}: Y {np.shape(Y)} and Yhat {np.shape(Yhat)} differ")
+
+    def eval(self, Y, Yhat):
+        self.refuse(Y, Yhat)
+        return float(np.mean(((Y - Yhat) ** 2).sum(axis=-1)))
+
+    def gradient(self, Y, Yhat):
+        self.refuse(Y, Yhat)
+        return -2 * (Y - Yhat)
+
+
+def test_wrong_shapes_each_case_named():
+    assert row(check_objective(Unchecked), "wrong shapes refused") == (
+        False, "eval of Y 5 x 3 and Yhat 5 x 2: message 'ValueError: operands could not be broadcast together with "
+               "shapes (5,3) (5,2) ' does not name Unchecked, 5 x 3, 5 x 2",
+        "check shapes first and raise ValueError(f'{type(self).__name__}: ...') naming them")
+    assert row(check_objective(RefusesOnlyTwoDimensionalMismatches), "wrong shapes refused") == (
+        False, "eval of 1-D Y: no error raised", "refuse it with a ValueError that names the class and the shapes")
+
+
+# ---------------------------------------------------------------------------- the context and the entry point
+def test_the_context_wraps_fresh_objectives():
+    from graphnn.grading.objective_checks import ObjectiveContext
+
+    context = ObjectiveContext(lambda: SquaredError("sign"), make_pair=lambda rng, n, k: ([[1] * k] * n, [[0] * k] * n))
+    assert context.name == "SquaredError" and context.reference is gn.SquaredError
+    first, second = context.objective(), context.objective()
+    assert first.mistake == "sign" and first._objective is not second._objective
+    with pytest.raises(AttributeError):
+        first._missing
+    Y, Yhat = context.pair(2, 3)
+    assert Y.dtype == Yhat.dtype == np.float64 and Y.shape == (2, 3) and Yhat.sum() == 0
+    assert context.eval_scale(3) == 1
+    context.conventions["eval"] = "mean over N x K"
+    assert context.eval_scale(3) == 3
+    assert context.notes == []
+
+
+def test_a_pair_of_the_teacher_s_own():
+    def ones_and_halves(rng, n, k):
+        return np.ones((n, k)), np.full((n, k), 0.5)
+
+    report = check_objective(SquaredError, make_pair=ones_and_halves)
+    assert report.passed
+    assert report["same values as graphnn"].numbers.endswith("worst relative error 0.0e+00")
+
+
+def test_raise_on_failure_and_strict():
+    with pytest.raises(AssertionError, match="gradient vs central differences"):
+        report_of(SquaredError, "sign", raise_on_failure=True)
+    assert check_objective(SilentCrossEntropy, strict=True).failed == ["estimates at 0 and 1", "wrong shapes refused"]
+
+
+class SlowToBuild(SquaredError):
+    def __init__(self):
+        import time
+
+        time.sleep(0.5)
+        super().__init__()
+
+
+def test_a_class_that_takes_too_long_to_build():
+    for report in (check_objective(SlowToBuild, timeout=0.1), check_objective(SlowToBuild, time_limit=0.1)):
+        assert report.failed[0] == "eval is one float"
+        assert "while building the class, before the checks" in report["eval is one float"].numbers
+        assert report["wrong shapes refused"].numbers == "not run: building the class timed out"
