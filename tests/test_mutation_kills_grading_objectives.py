@@ -300,6 +300,13 @@ def test_a_log_loss_summed_over_the_observations():
     assert row(report, "same values as graphnn") == (False, "5 x 1: eval 2.66811, graphnn's LogLoss 0.533622", SUM_HINT)
 
 
+def test_a_log_loss_summed_over_the_observations_at_the_seed_s_numbers():
+    # the seed prints 0.71356 for 0.7135582: the sum's ratio to it is 2 - 6e-6, a sum all the same
+    report = report_of(LogLoss, "sum")
+    assert row(report, "seed's worked numbers") == (
+        False, "Q3b/Q5b: eval gives 1.42712; the seed's answer is 0.71356", SUM_HINT)
+
+
 def test_the_seed_gradient_that_is_wrong():
     report = report_of(SquaredError, "divided by N")
     passed, numbers, hint = row(report, "seed's worked numbers")
