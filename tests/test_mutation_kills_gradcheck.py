@@ -367,3 +367,25 @@ def test_a_parameter_gradient_that_is_not_finite_reads_the_gradient_received():
     assert (report.direction, report.node, report.what) == ("backward", "fc1", "gradient of weights")
     assert [what for what, _ in report.reads] == ["X", "gradient received"]
     assert report.reads[1][1].startswith("2 x 1; min ")
+
+
+# ---------------------------------------------------------------------------- diagrams written to files
+def test_the_reports_write_their_diagrams(tmp_path):
+    graph = tanh_graph(gn.wrap(StudentTanh("doubled")))
+    nodes = gradcheck_nodes(graph, {"X": X4, "Y": np.zeros((4, 2))})
+    for rankdir in ("LR", "TB"):
+        path = nodes.render(graph, tmp_path / f"gradients_{rankdir}.dot", rankdir=rankdir)
+        assert path == tmp_path / f"gradients_{rankdir}.dot"
+        assert path.read_text(encoding="utf-8") == nodes.to_dot(graph, rankdir=rankdir).source
+        assert f"rankdir={rankdir}" in path.read_text(encoding="utf-8")
+    assert nodes.render(graph, tmp_path / "default.dot").read_text(encoding="utf-8") == nodes.to_dot(graph).source
+    assert "relative error" in nodes.to_dot(graph).source  # the failing node's mark
+
+    broken = layer_graph(Raising())
+    report = gn.find_nonfinite(broken, {"X": np.ones((2, 2)), "Y": np.ones((2, 2))})
+    for rankdir in ("LR", "TB"):
+        path = report.render(broken, tmp_path / f"network_{rankdir}.dot", rankdir=rankdir)
+        assert path.read_text(encoding="utf-8") == report.to_dot(broken, rankdir=rankdir).source
+        assert f"rankdir={rankdir}" in path.read_text(encoding="utf-8")
+    assert report.render(broken, tmp_path / "default.dot").read_text(encoding="utf-8") == report.to_dot(broken).source
+    assert "raised" in report.to_dot(broken).source

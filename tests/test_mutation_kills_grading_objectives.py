@@ -532,3 +532,40 @@ def test_a_class_that_takes_too_long_to_build():
         assert report.failed[0] == "eval is one float"
         assert "while building the class, before the checks" in report["eval is one float"].numbers
         assert report["wrong shapes refused"].numbers == "not run: building the class timed out"
+
+
+class ComparesSizes(SquaredError):
+    """Refuses Y and Yhat of different sizes, naming them, but not of different ranks."""
+
+    def refuse(self, Y, Yhat):
+        if np.size(Y) != np.size(Yhat):
+            raise ValueError(f"{type(self).__name__}: Y {np.shape(Y)} and Yhat {np.shape(Yhat)} differ")
+
+    def eval(self, Y, Yhat):
+        self.refuse(Y, Yhat)
+        return float(np.mean(((Y - Yhat) ** 2).sum(axis=-1)))
+
+    def gradient(self, Y, Yhat):
+        self.refuse(Y, Yhat)
+        return -2 * (Y - Yhat)
+
+
+class ChecksOnlyY(ComparesSizes):
+    """Refuses a Y that is not N x K, but takes any Yhat."""
+
+    def refuse(self, Y, Yhat):
+        if np.ndim(Y) != 2 or np.shape(Y)[1] != np.shape(Yhat)[-1]:
+            raise ValueError(f"{type(self).__name__}: Y {np.shape(Y)} and Yhat {np.shape(Yhat)} differ")
+
+
+def test_one_dimensional_arguments_of_one_observation_are_tried():
+    # a single row of K entries: as many as Yhat's 1 x K, so a size check lets it through
+    assert row(check_objective(ComparesSizes), "wrong shapes refused") == (
+        False, "eval of 1-D Y: no error raised", "refuse it with a ValueError that names the class and the shapes")
+    assert row(check_objective(ChecksOnlyY), "wrong shapes refused") == (
+        False, "eval of 1-D Yhat: no error raised", "refuse it with a ValueError that names the class and the shapes")
+
+
+def test_seed_agrees_reads_printed_text_as_numbers():
+    assert seed_agrees("0.265", 0.265) and seed_agrees(0.265, "0.265") and not seed_agrees("0.3", "0.265")
+    assert seed_agrees(1.0001, 1.0) and not seed_agrees(1.00015, 1.0)
