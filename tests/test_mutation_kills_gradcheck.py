@@ -389,3 +389,240 @@ def test_the_reports_write_their_diagrams(tmp_path):
         assert f"rankdir={rankdir}" in path.read_text(encoding="utf-8")
     assert report.render(broken, tmp_path / "default.dot").read_text(encoding="utf-8") == report.to_dot(broken).source
     assert "raised" in report.to_dot(broken).source
+
+
+# ---------------------------------------------------------------------------- the building blocks
+from graphnn.grading.diagnose import NonfiniteReport, array_statistics  # noqa: E402
+from graphnn.grading.gradcheck import (DEFAULT_EPS, DEFAULT_TOLERANCE, noise_floor, numerical_gradient,  # noqa: E402
+                                       objective_factors, parameter_factors, relative_error)
+
+
+def test_numerical_gradient_values_step_and_restoration():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    assert DEFAULT_EPS == 1e-6 and DEFAULT_TOLERANCE == 1e-6
+    np.testing.assert_allclose(numerical_gradient(lambda: float((x ** 2).sum()), x), 2 * x, rtol=1e-8)
+    # central differences of x^3 with step h: 3 x^2 + h^2, exactly the step asked for
+    coarse = numerical_gradient(lambda: float((x ** 3).sum()), x, eps=0.1)
+    np.testing.assert_allclose(coarse, 3 * x ** 2 + 0.01, rtol=1e-10)
+    kept = x.copy()
+
+    def fails():
+        if x[0, 0] != kept[0, 0]:
+            raise KeyboardInterrupt
+        return 0.0
+
+    with pytest.raises(KeyboardInterrupt):
+        numerical_gradient(fails, x)
+    assert np.array_equal(x, kept)
+    with pytest.raises(ValueError, match=r"^numerical_gradient: x must be float64 for accurate differences, got float32$"):
+        numerical_gradient(lambda: 0.0, x.astype(np.float32))
+
+
+def test_relative_error_against_the_largest_entry():
+    assert relative_error([1.0, 2.0], [1.0, 3.0]) == pytest.approx(1 / 3)
+    assert relative_error([3.0, 2.0], [1.0, 2.0]) == pytest.approx(2 / 3)
+    assert relative_error([0.0], [0.0]) == 0.0 and relative_error([], []) == 0.0
+    assert relative_error([1e-3], [2e-3], floor=1.0) == pytest.approx(1e-3)
+    assert relative_error([1e-3], [2e-3], floor=1e-4) == pytest.approx(0.5)
+    assert relative_error([-4.0], [0.0]) == 1.0
+    assert isinstance(relative_error(np.ones(2), np.ones(2)), float)
+
+
+def test_noise_floor_formula():
+    unit = 10 * np.finfo(np.float64).eps
+    assert noise_floor(0.5) == pytest.approx(unit / 1e-6 / 1e-6)
+    assert noise_floor(-3.0) == pytest.approx(3 * unit / 1e-6 / 1e-6)
+    assert noise_floor(3.0, eps=1e-4, tolerance=1e-3) == pytest.approx(3 * unit / 1e-4 / 1e-3)
+    assert isinstance(noise_floor(1), float)
+
+
+def test_the_factors_and_their_explanations():
+    assert parameter_factors(1) == {}
+    assert parameter_factors(4) == {4: "off by a factor N = 4: is the 1/N of the mean objective missing?",
+                                    0.25: "1/N = 1/4 of the gradient of the mean: divided by N twice?"}
+    assert objective_factors(1, 1) == {}
+    assert objective_factors(4, 1) == {0.25: "1/N = 1/4 of N x d eval/dYhat: the gradient is per observation, "
+                                             "not divided by N (or eval is a sum, not a mean)"}
+    assert objective_factors(1, 3) == {3.0: "K = 3 times N x d eval/dYhat: eval averages over every entry (np.mean "
+                                            "of an N x K array, the 'mean over N x K' convention) while the graph "
+                                            "takes eval as a mean over the N observations"}
+    assert list(objective_factors(4, 3)) == [0.25, 3.0]
+
+
+def test_mismatch_hint_each_shape_of_mistake():
+    assert mismatch_hint(np.ones((3, 2)), np.ones((2, 3))) == \
+        "backward is shaped (3, 2), the transpose of (2, 3): is it transposed (W instead of W^T)?"
+    assert mismatch_hint(np.ones((2, 3)), np.ones((3, 3))) == "backward is shaped (2, 3), expected (3, 3)"
+    assert mismatch_hint(np.ones(6), np.ones((2, 3))) == "backward is shaped (6,), expected (2, 3)"
+    assert mismatch_hint([[np.nan, 1.0]], [[1.0, 1.0]]) == "backward holds NaN or inf"
+    assert mismatch_hint([[np.inf, 1.0]], [[1.0, 1.0]], what="gradient") == "gradient holds NaN or inf"
+    assert mismatch_hint([[0.0, 0.0]], [[1.0, 1.0]]) == "backward is all zeros"
+    assert mismatch_hint([[1.0, 2.0]], [[0.0, 0.0]]) == (
+        "the finite differences are all 0: the output does not move when an input moves by 1e-6; does it round, "
+        "or compute in integers?")
+    assert mismatch_hint([[1.0, 2.0]], [[0.0, 0.0]], reference="graphnn's") == ""
+    G = np.array([[1.0, 2.0]])
+    assert mismatch_hint(G, [[3.0, 1.0]], gradIn=G) == \
+        "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+    assert mismatch_hint(G * (1 + 1e-10), [[3.0, 1.0]], gradIn=G) == \
+        "backward returns gradIn unchanged: is the factor of the local derivative missing?"
+    assert mismatch_hint(G * (1 + 1e-8), [[3.0, 1.0]], gradIn=G).startswith("backward / the finite differences varies")
+    assert mismatch_hint(G, [[3.0, 1.0]], gradIn=np.ones(2)).startswith("backward / the finite differences varies")
+    assert mismatch_hint(G, [[3.0, 1.0]], diagonal=G * (1 + 5e-7)) == \
+        "backward uses only the diagonal of the Jacobian: the off-diagonal terms (softmax: -s_i s_j) are missing"
+    assert mismatch_hint(G, [[3.0, 1.0]], diagonal=G * (1 + 5e-6)).startswith("backward / the finite differences")
+    J = np.array([[1.0, 0.5], [0.5, 2.0]])
+    assert mismatch_hint(np.diag(np.diag(J)), J) == \
+        "backward holds only the diagonal of the Jacobian: the off-diagonal terms are missing"
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert mismatch_hint(A.T, A) == "backward is the transpose of what it should be (W instead of W^T?)"
+    assert mismatch_hint(3 * A, A, reference="graphnn's", what="forward") == \
+        "forward is about 3 times graphnn's everywhere: is a factor of the local derivative missing?"
+    assert mismatch_hint(A.T, A, reference="graphnn's", what="forward") == \
+        "forward is the transpose of what it should be (W instead of W^T?)"
+
+
+def test_mismatch_hint_thresholds_of_a_factor():
+    x = np.array([[1.0, -2.0, 3.0]])
+    noise = np.array([[1.0, -1.0, 0.0]])
+    assert mismatch_hint(2 * x + 2e-5 * noise, x) == FACTOR.format(2)  # within 1e-4 of a factor
+    assert mismatch_hint(2 * x + 1e-3 * noise, x).startswith("backward / the finite differences varies")
+    assert mismatch_hint(-1.0005 * x, x) == "backward has the wrong sign everywhere"
+    assert mismatch_hint(-1.002 * x, x) == FACTOR.format(-1)
+    # a ratio is read only where the differences are above 1e-3 of the largest
+    assert mismatch_hint([[2.0, 1.0]], [[1.0, 1e-4]]).endswith("varies from 2 to 2: the derivative's formula is "
+                                                              "wrong, not only a factor")
+    assert "varies from 2 to 500:" in mismatch_hint([[2.0, 1.0]], [[1.0, 2e-3]])
+
+
+FACTOR = "backward is about {} times the finite differences everywhere: is a factor of the local derivative missing?"
+
+
+def test_array_statistics_in_one_line():
+    assert array_statistics(np.array([[1.0, np.nan], [np.inf, -2.0]])) == \
+        "2 x 2; 1 NaN, 1 inf of 4; min -2, max 1, mean -0.5, max|x| 2"
+    assert array_statistics(np.array([np.nan])) == "(1,); 1 NaN, 0 inf of 1"
+    assert array_statistics(np.ones((2, 2, 2))) == "(2, 2, 2); min 1, max 1, mean 1, max|x| 1"
+    assert array_statistics([[1, -3]]) == "1 x 2; min -3, max 1, mean -1, max|x| 3"
+
+
+def test_an_empty_nonfinite_report():
+    report = NonfiniteReport()
+    assert (report.found, bool(report), report.direction, report.node, report.what) == (False, False, None, None, None)
+    assert (report.statistics, report.reads, report.path, report.error) == ("", [], [], None)
+    assert report.marks == {}
+    assert repr(report) == "no NaN or inf: every value and gradient of the pass is finite"
+
+
+def test_a_passing_gradcheck_report_as_text():
+    report = GradcheckReport([("fc", "weights", 1e-9)], 1e-6)
+    assert report.passed and bool(report) and report.worst == 1e-9
+    assert repr(report) == ("node  checked  relative error\n"
+                            "fc    weights  1.00e-09\n"
+                            "PASSED: worst relative error 1.00e-09 (below the tolerance 1e-06)")
+    empty = GradcheckReport([], 1e-6)
+    assert empty.passed and empty.worst == 0.0
+
+
+# ---------------------------------------------------------------------------- gradcheck, whole graphs
+def test_gradcheck_refuses_float32_parameters_and_leaves_the_caller_s_data():
+    graph = gn.Graph.sequential(gn.FullyConnectedLayer(2, 1, seed=0, dtype=np.float32), objective=gn.SquaredError())
+    with pytest.raises(ValueError, match=r"^gradcheck: parameter 'weights' is float32; finite differences need float64"):
+        gradcheck(graph, {"X": np.ones((3, 2)), "Y": np.zeros((3, 1))})
+
+
+def test_gradcheck_checks_inputs_that_require_a_gradient_and_skips_targets_and_unfed_ones():
+    graph = gn.Graph()
+    x, y = graph.input("X", requires_grad=True), graph.input("Y")
+    graph.add(gn.FullyConnectedLayer(2, 2, seed=0), x, name="fc")
+    graph.add(gn.TanhLayer(), "fc", name="tanh")
+    graph.add(gn.SquaredError(), y, "tanh", name="loss")
+    X, Y = X4.copy(), np.zeros((4, 2))
+    report = gradcheck(graph, {"X": X, "Y": Y})
+    assert report.passed and [row[:2] for row in report.rows] == [("X", "input"), ("fc", "weights"), ("fc", "biases")]
+    assert graph.requires_grad("X") is True
+    assert np.array_equal(X, X4) and graph.has_gradients
+    assert graph.value("loss") == pytest.approx(gn.SquaredError().eval(Y, np.tanh(graph.value("fc"))))
+
+
+def test_a_weighted_objective_passes_node_by_node():
+    graph = gn.Graph()
+    x, y = graph.input("X", requires_grad=True), graph.input("Y")
+    graph.add(gn.TanhLayer(), x, name="tanh")
+    graph.add(gn.SquaredError(), y, "tanh", name="loss", weight=2.5)
+    report = gradcheck_nodes(graph, {"X": X4, "Y": np.zeros((4, 2))})
+    assert report.passed, str(report)
+    broken = tanh_graph(gn.TanhLayer(), gn.wrap(SignedSquaredError()))
+    assert gradcheck_nodes(broken, {"X": X4, "Y": np.zeros((4, 2))}).rows[-1][2] == pytest.approx(2.0)
+
+
+def test_the_random_gradient_comes_from_the_seed():
+    clipped = tanh_graph(gn.wrap(StudentTanh("clipped")))
+    feed = {"X": X4, "Y": np.tanh(X4)}
+    errors = [gradcheck_nodes(clipped, feed, seed=seed).rows[0][2] for seed in (0, 0, 1)]
+    assert errors[0] == errors[1] != errors[2]
+
+
+def test_gradcheck_nodes_leaves_the_graph_as_after_a_pass():
+    graph = tanh_graph(gn.wrap(StudentTanh("doubled")))
+    feed = {"X": X4, "Y": np.zeros((4, 2))}
+    J = graph.forward(feed)
+    gradcheck_nodes(graph, feed)
+    assert graph.has_gradients and graph.value("loss") == J
+    np.testing.assert_array_equal(graph.value("tanh"), np.tanh(X4))
+
+
+# ---------------------------------------------------------------------------- find_nonfinite, other culprits
+def test_a_nan_fed_is_its_input_node():
+    X = np.ones((2, 2))
+    X[1, 0] = np.nan
+    report = gn.find_nonfinite(layer_graph(Reciprocal()), {"X": X, "Y": np.ones((2, 2))})
+    assert (report.direction, report.node, report.what, report.path) == ("forward", "X", "fed value", ["X"])
+    assert report.statistics == "2 x 2; 1 NaN, 0 inf of 4; min 1, max 1, mean 1, max|x| 1"
+    assert report.reads == [] and report.marks == {"X": "forward: fed value not finite"}
+    assert str(report) == ("forward: node 'X' gives a non-finite fed value from finite inputs\n"
+                           "  fed value: 2 x 2; 1 NaN, 0 inf of 4; min 1, max 1, mean 1, max|x| 1\n"
+                           "  path: X")
+
+
+def test_an_objective_value_and_a_layer_output_that_are_not_finite():
+    zeros = {"X": np.array([[0.0, 1.0]]), "Y": np.ones((1, 2))}
+    report = gn.find_nonfinite(layer_graph(Reciprocal()), zeros)
+    assert (report.direction, report.node, report.what) == ("forward", "mine", "output")
+    assert report.statistics == "1 x 2; 0 NaN, 1 inf of 2; min 1, max 1, mean 1, max|x| 1"
+    assert report.reads == [("X", "1 x 2; min 0, max 1, mean 0.5, max|x| 1")]
+
+    class InfiniteValue(InfiniteGradient):
+        def eval(self, Y, Yhat):
+            return float("inf")
+
+    report = gn.find_nonfinite(layer_graph(Reciprocal(), gn.wrap(InfiniteValue())), {"X": np.ones((1, 2)),
+                                                                                     "Y": np.ones((1, 2))})
+    assert (report.direction, report.node, report.what) == ("forward", "loss", "value")
+    assert report.path == ["X", "Y", "mine", "loss"]
+
+
+class DividesGradient(Reciprocal):
+    def backward(self, gradIn):
+        return gradIn / 0.0
+
+
+def test_a_backward_that_divides_by_zero_as_text():
+    report = gn.find_nonfinite(layer_graph(DividesGradient()), {"X": np.ones((1, 2)), "Y": np.zeros((1, 2))})
+    assert (report.direction, report.node, report.what) == ("backward", "mine", "gradient to input 0 (from X)")
+    assert report.marks == {"mine": "backward: gradient to input 0 (from X) not finite", "loss": ""}
+    assert str(report) == ("backward: node 'mine' gives a non-finite gradient to input 0 (from X) from a finite gradient\n"
+                           "  gradient to input 0 (from X): 1 x 2; 0 NaN, 2 inf of 2\n"
+                           "  read X: 1 x 2; min 1, max 1, mean 1, max|x| 1\n"
+                           "  read gradient received: 1 x 2; min 2, max 2, mean 2, max|x| 2\n"
+                           "  path: mine -> loss")
+
+
+def test_a_feed_that_is_not_a_dict():
+    with pytest.raises(gn.GraphError) as err:
+        gn.find_nonfinite(layer_graph(Reciprocal()), [np.ones((2, 2))])
+    assert str(err.value) == ("find_nonfinite: feed must be a dict {input name: N x D array} for the inputs "
+                              "['X', 'Y'], got list")
+    with pytest.raises(gn.GraphError) as err:
+        gn.find_nonfinite(layer_graph(Reciprocal()), {"X": np.ones((2, 2)), "Y": np.ones((2, 2)), "Z": 0})
+    assert str(err.value) == "find_nonfinite: ['Z'] are not inputs; the graph's inputs are ['X', 'Y']"
