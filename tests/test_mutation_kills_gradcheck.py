@@ -626,3 +626,21 @@ def test_a_feed_that_is_not_a_dict():
     with pytest.raises(gn.GraphError) as err:
         gn.find_nonfinite(layer_graph(Reciprocal()), {"X": np.ones((2, 2)), "Y": np.ones((2, 2)), "Z": 0})
     assert str(err.value) == "find_nonfinite: ['Z'] are not inputs; the graph's inputs are ['X', 'Y']"
+
+
+def test_nothing_flows_back_through_constants():
+    graph = gn.Graph()
+    x, y = graph.input("X"), graph.input("Y")  # constants: backward computes no gradient at all
+    graph.add(gn.wrap(DividesGradient()), x, name="mine")
+    graph.add(gn.wrap(InfiniteGradient()), y, "mine", name="loss")
+    report = gn.find_nonfinite(graph, {"X": np.ones((1, 2)), "Y": np.zeros((1, 2))})
+    assert not report.found and report.marks == {}
+    # a constant branch beside one that needs gradients: only the latter is looked at
+    graph = gn.Graph()
+    x, z, y = graph.input("X", requires_grad=True), graph.input("Z"), graph.input("Y")
+    graph.add(gn.wrap(DividesGradient()), z, name="constant")
+    graph.add(gn.wrap(DividesGradient()), x, name="mine")
+    graph.add(gn.AddLayer(), "constant", "mine", name="add")
+    graph.add(gn.SquaredError(), y, "add", name="loss")
+    report = gn.find_nonfinite(graph, {"X": np.ones((1, 2)), "Z": np.ones((1, 2)), "Y": np.zeros((1, 2))})
+    assert (report.node, report.what, report.path) == ("mine", "gradient to input 0 (from X)", ["mine", "add", "loss"])

@@ -569,3 +569,21 @@ def test_one_dimensional_arguments_of_one_observation_are_tried():
 def test_seed_agrees_reads_printed_text_as_numbers():
     assert seed_agrees("0.265", 0.265) and seed_agrees(0.265, "0.265") and not seed_agrees("0.3", "0.265")
     assert seed_agrees(1.0001, 1.0) and not seed_agrees(1.00015, 1.0)
+
+
+class SlowForBatches(SquaredError):
+    """An eval that takes long for 5 observations (a loop gone wrong, say)."""
+
+    def eval(self, Y, Yhat):
+        if len(Y) == 5:
+            import time
+
+            time.sleep(0.4)
+        return super().eval(Y, Yhat)
+
+
+def test_each_check_has_the_time_limit_and_one_timeout_stops_the_rest():
+    report = check_objective(SlowForBatches, timeout=0.1)
+    first = report["eval is one float"]
+    assert not first.passed and "eval" in first.numbers and "0.1" in first.numbers
+    assert [r.numbers for r in report.rows[1:]] == ["not run: 'eval is one float' timed out"] * 8
