@@ -644,3 +644,22 @@ def test_nothing_flows_back_through_constants():
     graph.add(gn.SquaredError(), y, "add", name="loss")
     report = gn.find_nonfinite(graph, {"X": np.ones((1, 2)), "Z": np.ones((1, 2)), "Y": np.zeros((1, 2))})
     assert (report.node, report.what, report.path) == ("mine", "gradient to input 0 (from X)", ["mine", "add", "loss"])
+
+
+class Float32Gradient(InfiniteGradient):
+    def gradient(self, Y, Yhat):
+        return (-2 * (Y - Yhat)).astype(np.float32)
+
+
+def test_a_float32_objective_gradient_is_weighted_in_float64():
+    graph = gn.Graph()
+    x, y = graph.input("X", requires_grad=True), graph.input("Y")
+    graph.add(gn.TanhLayer(), x, name="tanh")
+    loss = Float32Gradient()
+    graph.add(gn.wrap(loss), y, "tanh", name="loss", weight=0.1)
+    Y = np.zeros((4, 2))
+    report = gradcheck_nodes(graph, {"X": X4, "Y": Y})
+    Yhat = np.tanh(X4)
+    analytic = 0.1 * np.asarray(loss.gradient(Y, Yhat), dtype=np.float64)
+    numeric = 0.1 * 4 * numerical_gradient(lambda: loss.eval(Y, Yhat), Yhat)
+    assert report.rows[-1][2] == relative_error(analytic, numeric, noise_floor(loss.eval(Y, Yhat)))
