@@ -159,6 +159,9 @@ def test_a_gradient_with_the_wrong_sign_is_named_in_the_gradient_row():
     passed, numbers, hint = row(report, "gradient vs central differences")
     assert numbers.startswith("1 x 3: gradient vs N x d eval/dYhat: relative error 2.00e+00 > 1e-06")
     assert hint == "gradient has the wrong sign everywhere"
+    passed, numbers, hint = row(report, "same values as graphnn")
+    assert numbers.startswith("1 x 1: gradient vs graphnn's SquaredError: relative error 2.00e+00 > 1e-04; worst at [0, 0]")
+    assert hint == "gradient has the wrong sign everywhere"
 
 
 def test_a_gradient_divided_by_n_under_the_mean_over_every_entry():
