@@ -189,6 +189,9 @@ def test_a_factor_k_after_the_convention_is_decided_is_not_the_convention():
     passed, numbers, hint = row(report, "gradient vs central differences")
     assert numbers.startswith("5 x 3: gradient vs N x d eval/dYhat: relative error")
     assert hint == FACTOR_HINT.format(3)
+    passed, numbers, hint = row(report, "mean of the rows")
+    assert numbers.startswith("gradient of 5 rows vs each row alone: relative error 6.67e-01 > 1e-10")
+    assert hint == FACTOR_HINT.format(3)
 
 
 def test_a_pinned_convention_the_class_does_not_follow():
