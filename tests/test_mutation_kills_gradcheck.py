@@ -663,3 +663,14 @@ def test_a_float32_objective_gradient_is_weighted_in_float64():
     analytic = 0.1 * np.asarray(loss.gradient(Y, Yhat), dtype=np.float64)
     numeric = 0.1 * 4 * numerical_gradient(lambda: loss.eval(Y, Yhat), Yhat)
     assert report.rows[-1][2] == relative_error(analytic, numeric, noise_floor(loss.eval(Y, Yhat)))
+
+
+def test_gradcheck_reads_integer_data_as_float64():
+    graph = gn.Graph()
+    x, y = graph.input("X", requires_grad=True), graph.input("Y")
+    graph.add(gn.TanhLayer(), x, name="tanh")
+    graph.add(gn.SquaredError(), y, "tanh", name="loss")
+    X = np.array([[1, -2], [0, 1]])
+    report = gradcheck(graph, {"X": X, "Y": np.array([[0, 1], [1, 0]])})
+    assert report.passed and [row[:2] for row in report.rows] == [("X", "input")]
+    assert X.dtype == np.int64 and X.tolist() == [[1, -2], [0, 1]]

@@ -368,6 +368,8 @@ class Returns(SquaredError):
             return gradient.ravel()
         if self.what == "transposed":
             return gradient.T
+        if self.what == "float32 gradient":
+            return gradient.astype(np.float32)
         if self.what == "changes Y":
             Y[...] = 0.0
         if self.what == "changes Yhat":
@@ -405,6 +407,8 @@ def test_a_float32_eval_is_noted_and_leads_the_failures():
     assert report.failed == ["gradient vs central differences", "mean of the rows"]
     assert len(report.notes) == 1 and report.notes[0].startswith("eval returns float32; the checks compare in float64")
     assert report["gradient vs central differences"].numbers.startswith("eval returns float32: 1 x 3: gradient vs")
+    gradient = returning("float32 gradient")
+    assert len(gradient.notes) == 1 and gradient.notes[0].startswith("gradient returns float32; the checks compare")
 
 
 # ---------------------------------------------------------------------------- advice rows
@@ -500,7 +504,7 @@ def test_the_context_wraps_fresh_objectives():
     assert context.name == "SquaredError" and context.reference is gn.SquaredError
     first, second = context.objective(), context.objective()
     assert first.mistake == "sign" and first._objective is not second._objective
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="^_missing$"):
         first._missing
     Y, Yhat = context.pair(2, 3)
     assert Y.dtype == Yhat.dtype == np.float64 and Y.shape == (2, 3) and Yhat.sum() == 0
