@@ -597,3 +597,12 @@ def test_each_check_has_the_time_limit_and_one_timeout_stops_the_rest():
     first = report["eval is one float"]
     assert not first.passed and first.numbers == "SlowForBatches.eval timed out after 0.1 s"
     assert [r.numbers for r in report.rows[1:]] == ["not run: 'eval is one float' timed out"] * 8
+
+
+@pytest.mark.parametrize("objective", [gn.SquaredError, gn.LogLoss, gn.CrossEntropy])
+def test_graphnn_s_objectives_pass_strictly(objective):
+    # CrossEntropy refuses targets that are not distributions: the estimates of 0 and 1 are
+    # tried with one-hot targets
+    report = check_objective(objective, strict=True)
+    assert report.passed and report.failed == [] and report.advice == [], str(report)
+    assert report["estimates at 0 and 1"].numbers == "estimates of exactly 0 and 1: eval and gradient finite, no warnings"
