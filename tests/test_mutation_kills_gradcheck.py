@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.grading.gradcheck import (GradcheckReport, NodeGradcheckReport, gradcheck, gradcheck_nodes,
-                                       mismatch_hint)
+from graphnn.grading.diagnose import NonfiniteReport, array_statistics
+from graphnn.grading.gradcheck import (DEFAULT_EPS, DEFAULT_TOLERANCE, GradcheckReport, NodeGradcheckReport, gradcheck,
+                                       gradcheck_nodes, mismatch_hint, noise_floor, numerical_gradient,
+                                       objective_factors, parameter_factors, relative_error)
 
 RNG = np.random.default_rng(5)
 X4 = RNG.normal(size=(4, 2))
@@ -392,9 +394,6 @@ def test_the_reports_write_their_diagrams(tmp_path):
 
 
 # ---------------------------------------------------------------------------- the building blocks
-from graphnn.grading.diagnose import NonfiniteReport, array_statistics  # noqa: E402
-from graphnn.grading.gradcheck import (DEFAULT_EPS, DEFAULT_TOLERANCE, noise_floor, numerical_gradient,  # noqa: E402
-                                       objective_factors, parameter_factors, relative_error)
 
 
 def test_numerical_gradient_values_step_and_restoration():
