@@ -425,6 +425,8 @@ def test_relative_error_against_the_largest_entry():
     assert relative_error([1e-3], [2e-3], floor=1e-4) == pytest.approx(0.5)
     assert relative_error([-4.0], [0.0]) == 1.0
     assert isinstance(relative_error(np.ones(2), np.ones(2)), float)
+    # array-likes are read as floats, whatever holds the numbers
+    assert relative_error(["1.5", "2"], [1.5, 2.0]) == 0.0 and relative_error([1.5, 2.0], ("1.5", "4")) == 0.5
 
 
 def test_noise_floor_formula():
