@@ -15,7 +15,7 @@ from .conventions import note_convention, validate_conventions
 from .gradcheck import DEFAULT_TOLERANCE, numerical_gradient, objective_factors, parameter_factors, relative_error
 from .inputs import compare, distribution_pair, kind_of
 from .layer_advice import require_refusals, shape_forms
-from .reference import SEED_OBJECTIVES, reference_for, seed_agrees
+from .reference import SEED_OBJECTIVES, SEED_TOLERANCE, reference_for, seed_agrees
 from .limits import DEFAULT_TIMEOUT, CheckTimeout, call_with_time_limit
 from .report import CheckFailure, finish, timed_out_report
 from .student import DtypeNotes, build
@@ -168,7 +168,10 @@ def _check_against_reference(context):
     return f"eval and gradient vs graphnn's {name} ({_shapes_text()}): worst relative error {worst:.1e}"
 
 
-def _value_hint(name, value, expected, Y, Yhat):
+def _value_hint(name, value, expected, Y, Yhat, tolerance=1e-6):
+    """The likely mistake behind ``value`` where ``expected`` was due, or ``""``; ``tolerance``:
+    how close (relative) ``value`` must be to ``N`` times ``expected`` to be called a sum, looser
+    for the seed's answers, which are printed to a few digits."""
     if name == "CrossEntropy":
         binary = float(np.mean(-(Y * np.log(Yhat) + (1 - Y) * np.log(1 - Yhat)).sum(axis=1)))
         if abs(value - binary) < 1e-6 * max(1.0, abs(binary)) or abs(value - binary / Y.shape[1]) < 1e-6:
@@ -177,7 +180,7 @@ def _value_hint(name, value, expected, Y, Yhat):
     if name == "CrossEntropy" and Y.shape[1] > 1 and abs(value * Y.shape[1] - expected) < 1e-4 * abs(expected):
         return ("np.mean over every entry divides by K too: the cross entropy sums over the K classes, "
                 "then averages over the N observations")
-    if expected and abs(value / expected - Y.shape[0]) < 1e-6 * Y.shape[0] and Y.shape[0] > 1:
+    if expected and abs(value / expected - Y.shape[0]) < tolerance * Y.shape[0] and Y.shape[0] > 1:
         return "a sum over the observations: the seed's objective is their mean (a missing 1/N)"
     return ""
 
@@ -189,7 +192,8 @@ def _check_seed_numbers(context):
     value = float(np.asarray(context.objective().eval(Y.copy(), Yhat.copy())).item())
     if not seed_agrees(value, answer):
         raise CheckFailure(f"{question}: eval gives {value:.6g}; the seed's answer is {answer}",
-                           _value_hint(context.name, value, answer, Y, Yhat),
+                           # answers printed to 4 decimals: a sum's ratio to them is N only to about that
+                           _value_hint(context.name, value, answer, Y, Yhat, SEED_TOLERANCE / min(1.0, abs(answer))),
                            f"Y = {Y.tolist()}, Yhat = {Yhat.tolist()}")
     found = np.asarray(context.objective().gradient(Y.copy(), Yhat.copy()), dtype=float)
     if not seed_agrees(found, gradient):
