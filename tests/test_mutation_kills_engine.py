@@ -13,6 +13,7 @@ import pytest
 from graphnn import (AddLayer, FullyConnectedLayer, Graph, LogisticSigmoidLayer, LogLoss, ReLULayer,
                      SquaredError, TanhLayer)
 from graphnn.core import GraphError, passes
+from graphnn.core.plan import Plan
 from graphnn.layers.Layer import Layer
 from graphnn.parameter import Parameter
 
@@ -62,8 +63,8 @@ def test_an_objective_of_weight_two_weighs_its_gradient_on_the_fast_path_too(fus
     unweighted.forward(feed)
     unweighted.backward()
     np.testing.assert_array_equal(g.grad("fc1"), 2.0 * unweighted.grad("fc1"))
-    assert "    d_fc1 = 2.0 * d_fc1  # times the objective's weight\n" in g.source if fuse else \
-        "    d_sigmoid1 = 2.0 * d_sigmoid1  # times the objective's weight\n" in g.source
+    sent_to = "fc1" if fuse else "sigmoid1"  # past the activation when fused
+    assert f"    d_{sent_to} = 2.0 * d_{sent_to}  # times the objective's weight\n" in g.source
 
 
 def test_targets_in_another_dtype_than_their_estimates_always_run_the_loops():
@@ -148,6 +149,10 @@ def test_the_runner_fills_and_proves_only_the_record_of_its_last_pass():
     g.forward({"X": feed["X"][:2], "Y": feed["Y"][:2]})
     runner.backward_proven(old)
     assert runner.proven_backward == proven
+    g.recompile()  # a new plan, a new runner that has run no pass yet
+    assert g.fast_path.backward(old) is False
+    g.fast_path.backward_proven(old)
+    assert g.fast_path.proven_backward == set()
 
 
 class Negate(Layer):
@@ -340,14 +345,48 @@ def test_the_source_comments_say_what_each_backward_step_is():
     g.add(AddLayer(), "mix", "mix", name="twice")
     g.add(SquaredError(), "y", "twice", name="loss")
     source = g.source
-    assert "    mix_backward_parameters(d_mix)  # Mix: parameter gradients only, its inputs need none\n" in source
-    assert "    d_mix_from_twice, d_mix_from_twice_ = twice_backward(d_twice)  # AddLayer 2 inputs\n" in source
+    assert ("    mix_backward_parameters(d_mix)  # Mix: parameter gradients only, "
+            "its inputs need none\n") in source
+    assert ("    d_mix_from_twice, d_mix_from_twice_ = twice_backward(d_twice)  "
+            "# AddLayer 2 inputs\n") in source
     feed = {"a": np.ones((2, 2)), "b": np.ones((2, 2)), "y": np.zeros((2, 2))}
     for _ in range(2):
         g.forward(feed)
         g.backward()
     # d_twice = 2 (2 (a w + b) - y) = 8, sent to mix twice: 16, times a, the mean over rows
     np.testing.assert_array_equal(g.op("mix").w.grad, [[16.0, 16.0]])
+
+
+def test_the_source_writes_each_function_as_by_hand():
+    g = Graph()
+    for name in ("a", "b", "y"):
+        g.input(name)
+    g.add(Mix(2), "a", "b", name="mix")
+    g.add(AddLayer(), "mix", "mix", name="twice")
+    g.add(SquaredError(), "y", "twice", name="loss")
+    source = g.source
+    assert "in topological order; returns J.\"\"\"\n" in source
+    assert "in reverse topological order;\n    returns (grads, sent): " in source
+    assert "sent back to its sources.\"\"\"\n" in source
+    # one gradient per source: a tuple of one has its comma, a longer one none at its end
+    assert "        'twice': (d_mix_from_twice, d_mix_from_twice_),\n" in source
+    assert "        'mix': (None, None),\n" in source and "        'loss': (None, d_twice),\n" in source
+    g, _ = chain()
+    assert "        'loss': (d_fc1,),\n" in g.source
+    assert "    return None\n" in Graph.sequential(ReLULayer()).source  # no objective, no J
+
+
+def test_an_objective_between_two_computed_values_sends_to_its_estimate_only():
+    """``loss(a, b)``: its target ``a`` is computed by a trainable layer too, but only the
+    estimate ``b`` gets a gradient, so ``h`` (read by both) receives one, from ``b``."""
+    g = Graph()
+    g.input("x")
+    g.add(FullyConnectedLayer(2, 2, seed=0), "x", name="h")
+    g.add(FullyConnectedLayer(2, 2, seed=1), "h", name="a")
+    g.add(FullyConnectedLayer(2, 2, seed=2), "h", name="b")
+    g.add(SquaredError(), "a", "b", name="loss")
+    assert "    d_h = b_backward(d_b)  # FullyConnectedLayer 2->2\n" in g.source
+    assert "a_backward" not in g.source
 
 
 def test_the_backward_function_reads_only_what_the_objectives_read():
@@ -357,7 +396,72 @@ def test_the_backward_function_reads_only_what_the_objectives_read():
     assert reads == ["    Y = values['Y']", "    sigmoid1 = values['sigmoid1']"]
 
 
+# ------------------------------------------------------------------ the plan
+def test_a_plan_fuses_by_default_as_a_graph_does():
+    g, _ = chain()
+    assert Plan(g.nx).fused == g.fused == {"loss": "sigmoid1"}
+    assert Plan(g.nx, fuse=False).fused == {}
+
+
+def test_only_layers_holding_a_parameter_another_layer_holds_share():
+    g, _ = chain()
+    assert g.plan.sharing == frozenset()  # fc1's weights and biases are two parameters of its own
+    assert "keep_parameter_sums" not in g.source
+    g = Graph()
+    g.input("x")
+    g.input("y")
+    fc1, fc2 = FullyConnectedLayer(2, 2, seed=0), FullyConnectedLayer(2, 2, seed=1)
+    fc2.weights = fc1.weights
+    g.add(fc1, "x", name="fc1")
+    g.add(fc2, "fc1", name="fc2")
+    g.add(FullyConnectedLayer(2, 2, seed=2), "fc2", name="fc3")
+    g.add(SquaredError(), "y", "fc3", name="loss")
+    assert g.plan.sharing == frozenset({"fc1", "fc2"})
+
+
 # ------------------------------------------------------------------ messages
+def test_a_bad_name_or_source_says_the_rule():
+    g, _ = chain()
+    assert message_of(g.input, "2x").endswith("letters, digits, '_', '.' or '-', not starting with a digit")
+    assert message_of(g.add, ReLULayer(), "loss").endswith(
+        "reads objective 'loss': an objective's value is a number that ends the graph, "
+        "it cannot feed another node")
+
+
+def test_a_layer_added_twice_says_where_it_is_and_how_to_share_weights():
+    g, _ = chain()
+    fc = g.op("fc1")
+    assert message_of(g.add, fc, "X").startswith(
+        "cannot add node '(unnamed)': this FullyConnectedLayer 3->1 is already node 'fc1', ")
+    message = message_of(g.add, fc, "X", name="fc2")
+    assert message.startswith("cannot add node 'fc2': ")
+    assert message.endswith(
+        "so it can sit at one node only (to share weights, give two layers the same Parameter)")
+
+
+def swapped_message(n_layers):
+    g = Graph()
+    g.input("X")
+    g.input("Y")
+    node = "X"
+    for k in range(1, n_layers + 1):
+        node = g.add(FullyConnectedLayer(2, 2, seed=k), node, name=f"fc{k}")
+    return message_of(g.add, SquaredError(), node, "Y", name="loss")
+
+
+def test_slots_that_look_swapped_name_up_to_three_trainable_layers():
+    assert "computed by trainable layer(s) 'fc1', while its estimate" in swapped_message(1)
+    assert "computed by trainable layer(s) 'fc1', 'fc2', 'fc3', while its estimate" in swapped_message(3)
+    message = swapped_message(4)
+    assert message.startswith(
+        "node 'loss' (SquaredError): its slots look swapped. Its target (slot 0) 'fc4' ")
+    assert ("computed by trainable layer(s) 'fc1', 'fc2', 'fc3', ..., "
+            "while its estimate (slot 1) 'Y' ") in message
+    assert "could learn from it. An objective reads (target, estimate), targets first (" in message
+    assert "take the prediction first): g.add(SquaredError(), 'Y', 'fc4'). If 'Y' really is" in message
+    assert message.endswith("build it with requires_grad=True")
+
+
 def test_an_unknown_node_lists_the_nodes_or_none():
     assert message_of(Graph().op, "fc") == "unknown node 'fc'; nodes: (none)"
     g, feed = chain()
@@ -417,7 +521,8 @@ def test_check_finite_names_a_fused_step_by_its_activation():
     assert g.fused == {"exploding1": "sigmoid1"}
     g.forward(X=np.ones((2, 3)), Y=np.array([[1.0], [0.0]]))
     message = message_of(g.backward, check_finite=True, error=FloatingPointError)
-    assert message.startswith("node 'sigmoid1 -> fc1' (LogisticSigmoidLayer): gradient 2 x 1 holds 2 NaN or inf")
+    assert message.startswith(
+        "node 'sigmoid1 -> fc1' (LogisticSigmoidLayer): gradient 2 x 1 holds 2 NaN or inf")
 
 
 def test_the_gradient_questions_say_what_to_run():
@@ -464,6 +569,5 @@ def test_a_backward_overtaken_by_another_graphs_forward_says_how_to_go_on():
     predict.forward(X=np.ones((3, 2)))
     message = message_of(train.backward)
     assert message.startswith("backward: layer 'fc1' (FullyConnectedLayer 2->1) is also node 'fc1'")
-    assert ("now holds that pass's input, and this backward would compute wrong gradients from it. "
-            "Run this graph's forward again, then backward (or give each graph its own layer objects, "
-            "sharing Parameters if they should share weights)") in message
+    assert "wrong gradients from it. Run this graph's forward again, then backward (" in message
+    assert "its own layer objects, sharing Parameters if they should share weights)" in message
