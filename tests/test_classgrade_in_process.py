@@ -1222,3 +1222,13 @@ def test_python_m_graphnn_grading_runs_the_command_line(tmp_path, monkeypatch, c
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["students"] == 1
     _, rows = read_csv(tmp_path / "grading" / "grades.csv")
     assert [(row["student"], row["score"], row["max_score"]) for row in rows] == [("nobody", "0.0", "74.0")]
+
+
+def test_grade_folder_gives_an_import_the_rubrics_time_limit(tmp_path, student_imports):
+    (tmp_path / "TanhLayer.py").write_text("while True:\n    pass\n")
+    found = worker.grade_folder(tmp_path, tmp_path / "result.json",
+                                {"classes": ["TanhLayer"], "import_time_limit": 0.5})
+    entry = found["classes"]["TanhLayer"]
+    assert entry["status"] == "error"
+    assert entry["message"].startswith("importing TanhLayer.py raised CheckTimeout: ")
+    assert "timed out after 0.5 s" in entry["message"]

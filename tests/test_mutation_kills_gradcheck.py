@@ -675,3 +675,13 @@ def test_gradcheck_reads_integer_data_as_float64():
     report = gradcheck(graph, {"X": X, "Y": np.array([[0, 1], [1, 0]])})
     assert report.passed and [row[:2] for row in report.rows] == [("X", "input")]
     assert X.dtype == np.int64 and X.tolist() == [[1, -2], [0, 1]]
+
+
+def test_the_path_to_a_culprit_follows_the_graphs_order_not_the_names():
+    graph = gn.Graph()
+    x, y = graph.input("X"), graph.input("Y")
+    graph.add(gn.LinearLayer(), x, name="zeta")
+    graph.add(gn.wrap(Raising()), "zeta", name="alpha")
+    graph.add(gn.SquaredError(), y, "alpha", name="loss")
+    report = gn.find_nonfinite(graph, {"X": np.ones((2, 2)), "Y": np.ones((2, 2))})
+    assert report.node == "alpha" and report.path == ["X", "zeta", "alpha"]

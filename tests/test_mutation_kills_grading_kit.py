@@ -200,7 +200,26 @@ def test_update_style_reads_the_signature(function, style):
 
 def test_update_style_without_a_readable_signature_or_method():
     assert update_style(object()) is None
-    assert update_style(_with_update(np.add)) == "gradIn, eta"  # a ufunc: no signature
+    assert update_style(_with_update(np.add)) == "gradIn, eta"  # a ufunc
+    assert update_style(_with_update(max)) == "gradIn, eta"  # a builtin with no signature: called as the seed does
+
+
+def test_parameter_gradients_hand_an_update_a_copy_of_gradin():
+    # an update that scales gradIn in place must not change the G the checks compare with
+    layer = Dense()
+    X, G = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -2.0]])
+    layer.forward(X)
+    kept = G.copy()
+
+    def update(gradIn, eta):
+        gradIn *= eta / gradIn.shape[0]
+        layer.weights -= layer.prevIn.T @ gradIn
+        layer.biases -= gradIn.sum(axis=0, keepdims=True)
+
+    layer.updateWeights = update
+    gradients = parameter_gradients(layer, G)
+    assert np.array_equal(G, kept)
+    assert np.allclose(gradients["weights"], X.T @ G / 2)
 
 
 def test_parameter_gradients_read_the_update_and_undo_it():
