@@ -267,6 +267,8 @@ def test_outside_the_main_thread_a_call_stuck_in_c_code_is_left_behind_not_waite
     report = in_a_thread(lambda: check_layer(SleepingForward, timeout=SHORT))
     assert report["forward shapes"].numbers == ("timed out after 0.5 s, stuck outside Python code (a long numpy "
                                                 "or C call); it is left running in the background")
+    # the thread left behind says whose it is, for whoever lists a process's threads
+    assert "graphnn-check" in [thread.name for thread in threading.enumerate()]
 
 
 def test_outside_the_main_thread_a_correct_class_passes_and_errors_come_back():
