@@ -1339,3 +1339,18 @@ def test_an_outer_timer_past_its_time_fires_at_once_after_the_block():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_callable_layer_instance_is_refused_asking_for_the_class():
+    # a student's layer that defines __call__ (as torch modules do) is callable, yet an instance
+    class CallableTanh:
+        def forward(self, X):
+            return np.tanh(X)
+
+        def __call__(self, X):
+            return self.forward(X)
+
+    with pytest.raises(TypeError, match=r"^check_layer: pass the class or a function of no arguments that makes one "
+                                        r"\(check_layer\(lambda: CallableTanh\(\.\.\.\)\)\), not a 'CallableTanh' "
+                                        r"object"):
+        gn.check_layer(CallableTanh())
