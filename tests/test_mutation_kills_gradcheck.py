@@ -685,3 +685,9 @@ def test_the_path_to_a_culprit_follows_the_graphs_order_not_the_names():
     graph.add(gn.SquaredError(), y, "alpha", name="loss")
     report = gn.find_nonfinite(graph, {"X": np.ones((2, 2)), "Y": np.ones((2, 2))})
     assert report.node == "alpha" and report.path == ["X", "zeta", "alpha"]
+
+
+def test_relative_error_divides_by_the_gradients_own_scale_unless_given_a_floor():
+    small, smaller = np.array([[1e-3, 0.0]]), np.array([[2e-3, 0.0]])
+    assert relative_error(small, smaller) == pytest.approx(0.5, rel=1e-12)
+    assert relative_error(small, smaller, floor=1.0) == pytest.approx(1e-3, rel=1e-12)
