@@ -679,12 +679,12 @@ def test_gradcheck_reads_integer_data_as_float64():
 
 def test_the_path_to_a_culprit_follows_the_graphs_order_not_the_names():
     graph = gn.Graph()
-    x, y = graph.input("X"), graph.input("Y")
-    graph.add(gn.LinearLayer(), x, name="zeta")
-    graph.add(gn.wrap(Raising()), "zeta", name="alpha")
-    graph.add(gn.SquaredError(), y, "alpha", name="loss")
-    report = gn.find_nonfinite(graph, {"X": np.ones((2, 2)), "Y": np.ones((2, 2))})
-    assert report.node == "alpha" and report.path == ["X", "zeta", "alpha"]
+    x, y = graph.input("x_in"), graph.input("Y")
+    graph.add(gn.LinearLayer(), x, name="first")
+    graph.add(gn.wrap(Raising()), "first", name="culprit")
+    graph.add(gn.SquaredError(), y, "culprit", name="loss")
+    report = gn.find_nonfinite(graph, {"x_in": np.ones((2, 2)), "Y": np.ones((2, 2))})
+    assert report.node == "culprit" and report.path == ["x_in", "first", "culprit"]  # not sorted by name
 
 
 def test_relative_error_divides_by_the_gradients_own_scale_unless_given_a_floor():
