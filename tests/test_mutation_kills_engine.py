@@ -325,6 +325,17 @@ class Mix(Layer):
         return gradIn * self.w.value, gradIn
 
 
+def mixed_twice():
+    """y -> loss <- twice = mix + mix, mix = Mix(a, b): a parameters-only step and a fan-out."""
+    g = Graph()
+    for name in ("a", "b", "y"):
+        g.input(name)
+    g.add(Mix(2), "a", "b", name="mix")
+    g.add(AddLayer(), "mix", "mix", name="twice")
+    g.add(SquaredError(), "y", "twice", name="loss")
+    return g
+
+
 def test_the_source_comments_say_what_each_backward_step_is():
     g, _ = chain()
     source = g.source
@@ -338,12 +349,7 @@ def test_the_source_comments_say_what_each_backward_step_is():
             "sent to sigmoid1\n") in g.source
     assert "    d_fc1 = sigmoid1_backward(d_sigmoid1)  # LogisticSigmoidLayer\n" in g.source
 
-    g = Graph()
-    for name in ("a", "b", "y"):
-        g.input(name)
-    g.add(Mix(2), "a", "b", name="mix")
-    g.add(AddLayer(), "mix", "mix", name="twice")
-    g.add(SquaredError(), "y", "twice", name="loss")
+    g = mixed_twice()
     source = g.source
     assert ("    mix_backward_parameters(d_mix)  # Mix: parameter gradients only, "
             "its inputs need none\n") in source
@@ -358,12 +364,7 @@ def test_the_source_comments_say_what_each_backward_step_is():
 
 
 def test_the_source_writes_each_function_as_by_hand():
-    g = Graph()
-    for name in ("a", "b", "y"):
-        g.input(name)
-    g.add(Mix(2), "a", "b", name="mix")
-    g.add(AddLayer(), "mix", "mix", name="twice")
-    g.add(SquaredError(), "y", "twice", name="loss")
+    g = mixed_twice()
     source = g.source
     assert "in topological order; returns J.\"\"\"\n" in source
     assert "in reverse topological order;\n    returns (grads, sent): " in source
