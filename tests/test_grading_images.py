@@ -121,6 +121,19 @@ def test_pooling_to_the_last_tied_maximum_is_accepted():
     assert report["same values as graphnn"].numbers.endswith("windows) the gradient goes to the last one")
 
 
+def test_pooling_that_keeps_its_size_as_a_0_d_array_is_checked():
+    """``self.size = np.array(2)``, as a student who reads a config with numpy writes it:
+    read as the window 2 x 2, not a ``TypeError`` out of the kit."""
+    class ZeroDimensional(by_tag("MaxPoolLayer", "right")):
+        def __init__(self, size, stride):
+            super().__init__(np.array(size), np.array(stride))
+
+    ZeroDimensional.__name__ = "MaxPoolLayer"
+    report = check_layer(ZeroDimensional)
+    assert report.passed, str(report)
+    assert images.hyperparameter(ZeroDimensional(2, 2), ("size",)) == (2, 2)
+
+
 def test_flattening_in_fortran_order_is_named():
     row = check_layer(by_tag("FlatteningLayer", "same values as graphnn"))["same values as graphnn"]
     assert row.hint == ("forward flattens in Fortran (column-major) order: flatten in C order, X.reshape(N, -1), as "

@@ -66,6 +66,8 @@ def test_hyperparameters_are_read_as_pairs():
     assert type(images.hyperparameter(SimpleNamespace(size=[np.int64(2), 1]), names)[0]) is int
     assert images.hyperparameter(SimpleNamespace(size=np.array([4, 5])), names) == (4, 5)
     assert images.hyperparameter(SimpleNamespace(size=np.int32(2)), names) == (2, 2)
+    assert images.hyperparameter(SimpleNamespace(size=np.array(2)), names) == (2, 2)  # 0-d: no len()
+    assert images.hyperparameter(SimpleNamespace(size=np.array(2.0), p=3), names) == (3, 3)
     # what is no int or pair of ints is passed over for the next name
     assert images.hyperparameter(SimpleNamespace(size=True, p=2), names) == (2, 2)
     assert images.hyperparameter(SimpleNamespace(size=2.0, p=3), names) == (3, 3)

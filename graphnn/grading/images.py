@@ -72,6 +72,8 @@ def hyperparameter(layer, names, default=None):
     as a pair ``(rows, columns)``; ``default`` (a pair, or ``None``) otherwise."""
     for name in names:
         value = getattr(layer, name, None)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()  # a size kept as np.array(2) has no len()
         if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
             value = tuple(value)
         elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
