@@ -108,7 +108,8 @@ def test_the_observation_shape_takes_the_channels_a_layer_names():
             return x.reshape(len(x), -1)
 
     for given, channels in (({"in_channels": 5}, 5), ({"channels": 1}, 1), ({"C_in": 3, "channels": 1}, 3),
-                            ({"in_channels": 0}, 2), ({"in_channels": 2.0}, 2), ({}, 2)):
+                            ({"in_channels": 0}, 2), ({"in_channels": 2.0}, 2), ({}, 2),
+                            ({"in_channels": np.array(4)}, 4), ({"in_channels": True, "channels": 3}, 3)):
         make = lambda given=given: Flat(**given)  # noqa: E731
         assert images.observation_shape(make(), context("Flattening", make)) == (channels, 6, 4)
 

@@ -67,21 +67,26 @@ def checked_shape(shape):
     return tuple(int(d) for d in items)
 
 
+def _count(value):
+    """``value`` as an ``int`` if it is a whole number (a Python or numpy int, or a 0-d integer
+    array, as a student who reads a config with numpy keeps one), else ``None``; ``True`` is
+    no size."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    return int(value) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else None
+
+
 def hyperparameter(layer, names, default=None):
     """The first of the attributes ``names`` that ``layer`` holds as an int or a pair of ints,
     as a pair ``(rows, columns)``; ``default`` (a pair, or ``None``) otherwise."""
     for name in names:
         value = getattr(layer, name, None)
-        if isinstance(value, np.ndarray) and value.ndim == 0:
-            value = value.item()  # a size kept as np.array(2) has no len()
-        if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
-            value = tuple(value)
-        elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            value = (value, value)
-        else:
-            continue
-        if all(isinstance(v, numbers.Integral) for v in value):
-            return (int(value[0]), int(value[1]))
+        if _count(value) is not None:
+            return (_count(value), _count(value))
+        if (isinstance(value, (tuple, list)) or isinstance(value, np.ndarray) and value.ndim >= 1) and len(value) == 2:
+            pair = tuple(map(_count, value))
+            if None not in pair:
+                return pair
     return default
 
 
@@ -106,8 +111,7 @@ def observation_shape(layer, context):
     if len(shape) == 4:
         channels = shape[1]
     else:
-        given = next((getattr(layer, n) for n in _CHANNELS if isinstance(getattr(layer, n, None), numbers.Integral)),
-                     None)
+        given = next((c for c in (_count(getattr(layer, n, None)) for n in _CHANNELS) if c is not None), None)
         channels = given or channels
     candidates = ((channels, height, width), (height, width))
     if len(shape) == 2:  # one 2-D kernel: single-channel images, N x H x W (or N x 1 x H x W)
