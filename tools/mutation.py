@@ -3,12 +3,30 @@ from the repository root after a first ``mutmut run`` has written ``mutants/``:
 
     python tools/mutation.py table [PREFIX]                 # per-file results, as in the docs
     python tools/mutation.py sample PREFIX FRACTION MINIMUM SEED   # mutant names, one a line
+    python tools/mutation.py save [PREFIX]                  # results into tools/mutation_results.json
+    python tools/mutation.py restore                        # ... and back, before a run
+    python tools/mutation.py pending [PREFIX]               # names not yet tested, one a line
 
 ``sample`` draws a stratified random sample: ``FRACTION`` of each file's mutants under
 ``graphnn/PREFIX`` (at least ``MINIMUM``, or all of a smaller file), seeded, so the same sample
 is drawn again; run it with ``mutmut run $(python tools/mutation.py sample grading/ 0.1 10 2029)``.
 A file with more mutants than a session can run is measured that way: one sample to find what
 no test checks, a second one, drawn independently after the new tests, to measure.
+
+``save`` and ``restore`` carry a run that takes longer than a sitting over to the next one,
+on a fresh clone: ``save`` keeps each function's hash and the exit code of each of its mutants
+(``None``: not run yet) in ``tools/mutation_results.json``, committed; ``restore`` writes them
+back into ``mutants/`` before ``mutmut run``, which then keeps a result only where the
+function's hash is unchanged (mutmut's own rule) and tests what ``pending`` names:
+
+    python tools/mutation.py restore
+    nice mutmut run --max-children 2 $(python tools/mutation.py pending grading/)
+    python tools/mutation.py save grading/
+
+A function changed since the save has its mutants reset by that run, after ``pending`` listed
+them: ``pending`` names them on the next round, so repeat the last two lines until it prints
+nothing. A kept "killed" holds while the tests that killed it stay; a kept survivor may have
+been killed by a test written since, so run the survivors again before classing them.
 """
 import json
 import random
@@ -16,6 +34,7 @@ import sys
 from pathlib import Path
 
 MUTANTS = Path("mutants/graphnn")
+SAVED = Path(__file__).with_name("mutation_results.json")
 #: mutmut's exit codes that count as killed: a failing test (1, 3), a time-out (an endless
 #: loop the mutant made), a crash, a type check
 KILLED = {1, 3, 24, 36, 152, 255, -24, -11, -9, 37}
@@ -65,12 +84,61 @@ def sample(prefix, fraction, minimum, seed):
     return chosen
 
 
+def save(prefix="", saved=SAVED, mutants=MUTANTS):
+    """Write the hashes and results of the files under ``prefix`` into ``saved``, keeping the
+    other files' entries: ``{file: {"module": ..., "hashes": {function: hash},
+    "results": {function: [exit code of mutant 1, 2, ...]}}}``."""
+    kept = json.loads(saved.read_text()) if saved.exists() else {}
+    for meta in sorted(mutants.rglob("*.py.meta")):
+        path = str(meta.relative_to(mutants))[:-len(".meta")]
+        if not path.startswith(prefix):
+            continue
+        data = json.loads(meta.read_text())
+        results, module = {}, None
+        for name, code in data["exit_code_by_key"].items():
+            module, _, mutant = name.rpartition(".")
+            function, _, number = mutant.rpartition("__mutmut_")
+            codes = results.setdefault(function, [])
+            codes.extend([None] * (int(number) - len(codes)))
+            codes[int(number) - 1] = code
+        kept[path] = {"module": module, "hashes": data["hash_by_function_name"], "results": results}
+    saved.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+    return kept
+
+
+def restore(saved=SAVED, mutants=MUTANTS):
+    """Write ``saved`` back as mutmut's ``.meta`` files under ``mutants``; a file mutmut has
+    already generated is left as it is (its own results are newer)."""
+    for path, entry in json.loads(saved.read_text()).items():
+        meta = mutants / (path + ".meta")
+        if meta.exists() or not entry["module"]:
+            continue
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        codes = {f"{entry['module']}.{function}__mutmut_{number}": code
+                 for function, results in entry["results"].items() for number, code in enumerate(results, 1)}
+        meta.write_text(json.dumps({"exit_code_by_key": codes, "hash_by_function_name": entry["hashes"],
+                                    "type_check_error_by_key": {}, "durations_by_key": {},
+                                    "estimated_durations_by_key": {}}, indent=4))
+
+
+def pending(prefix=""):
+    """The names of the mutants under ``prefix`` not tested yet."""
+    return [name for path, codes in results().items() if path.startswith(prefix)
+            for name, code in codes.items() if code is None]
+
+
 def main(argv):
     if argv[:1] == ["table"] and len(argv) <= 3:
         names = set(Path(argv[2]).read_text().split()) if len(argv) == 3 else None
         print(table(argv[1] if len(argv) > 1 else "", names))
     elif argv[:1] == ["sample"] and len(argv) == 5:
         print("\n".join(sample(argv[1], float(argv[2]), int(argv[3]), int(argv[4]))))
+    elif argv[:1] == ["save"] and len(argv) <= 2:
+        save(*argv[1:])
+    elif argv == ["restore"]:
+        restore()
+    elif argv[:1] == ["pending"] and len(argv) <= 2:
+        print("\n".join(pending(*argv[1:])))
     else:
         sys.exit(__doc__)
 
