@@ -606,10 +606,27 @@ def test_a_float32_layer_that_passes_is_still_told_in_a_note_and_on_gradescope()
 def test_dtype_note():
     assert dtype_note("forward", np.zeros(2)) == "" and dtype_note("forward", 3.0) == ""
     assert dtype_note("forward", np.zeros(2, dtype=np.longdouble)) == ""
+    assert dtype_note("forward", np.zeros(2, dtype=">f8")) == ""  # float64, big-endian: 16 digits all the same
+    assert dtype_note("forward", np.zeros(2, dtype=">f4")).startswith("forward returns >f4; ")
     assert dtype_note("eval", np.float32(1)).startswith("eval returns float32; ")
     assert dtype_note("forward", np.zeros(2, dtype=bool)).startswith("forward returns bool (integers); ")
     assert dtype_note("forward", np.zeros(2, dtype=complex)) == \
         "forward returns an array of dtype complex128; the checks compare float64 arrays"
+
+
+def test_a_big_endian_float64_layer_passes_with_no_dtype_note():
+    """Arrays read from a file written big-endian (``>f8``) are float64 to every check."""
+    class BigEndianSigmoid(Sigmoid):
+        def forward(self, X):
+            return super().forward(X).astype(">f8")
+
+        def gradient(self):
+            return super().gradient().astype(">f8")
+
+    BigEndianSigmoid.__name__ = "LogisticSigmoidLayer"
+    report = check_layer(BigEndianSigmoid)
+    assert report.passed, str(report)
+    assert report.notes == []
 
 
 def test_graphnns_own_float32_layer_is_told_its_dtype_too():
