@@ -987,7 +987,7 @@ def test_softmax_is_stable():
 
 def test_kind_of_and_show_input():
     assert inputs.kind_of(np.zeros((2, 3))) == "an array of shape (2, 3)"
-    assert inputs.kind_of([1]) == "a list" and inputs.kind_of(None) == "a NoneType"
+    assert inputs.kind_of([1]) == "a list" and inputs.kind_of(None) == "None"
     assert inputs.show_input(np.arange(6.0).reshape(2, 3)) == "[[0. 1. 2.] [3. 4. 5.]]"
     assert inputs.show_input(np.arange(12.0).reshape(6, 2) / 3) == (
         "[[0.     0.3333] [0.6667 1.    ] [1.3333 1.6667] [2.     2.3333] [2.6667 3.    ] [3.3333 3.6667]]")

@@ -207,11 +207,42 @@ def test_estimates_at_0_and_1_flip_every_second_row_and_count_the_non_finite_ent
     assert hint == "clip Yhat away from 0 and 1 (e.g. to [1e-7, 1 - 1e-7]) before log and division"
 
 
-def test_a_gradient_returning_nothing_is_judged_at_0_and_1_not_a_crash():
-    """A gradient without ``return`` (None) is read as numbers there: the row fails naming the
-    extremes, not with an error of the kit's own."""
+def test_a_gradient_returning_nothing_is_told_so_at_0_and_1_not_to_clip():
+    """A gradient without ``return`` (None): the row fails naming what came back and what is
+    due, not with an error of the kit's own, nor with advice to clip (it was: None read as
+    one NaN, "clip Yhat away from 0 and 1")."""
     passed, numbers, hint = row(check_objective(lambda: ClipsOnlyEval(True)), "estimates at 0 and 1")
-    assert not passed and numbers.startswith("estimates of exactly 0 and 1: eval ")
+    assert not passed and numbers == "estimates of exactly 0 and 1: gradient returned None, not 4 x 3"
+    assert hint == "the gradient is N x K, one row per observation, like Yhat"
+
+
+class RefusesTargetsNotSummingToOne(ClipsOnlyEval):
+    """A careful CrossEntropy: it clips, and it refuses a target row that is no distribution."""
+
+    def eval(self, Y, Yhat):
+        if not np.allclose(np.sum(Y, axis=1), 1):
+            raise ValueError("each row of Y must sum to 1")
+        return super().eval(Y, Yhat)
+
+    def gradient(self, Y, Yhat):
+        if not np.allclose(np.sum(Y, axis=1), 1):
+            raise ValueError("each row of Y must sum to 1")
+        return -np.asarray(Y) / np.clip(Yhat, 1e-7, 1 - 1e-7)
+
+
+def soft_labels_with_ties(rng, n, k):
+    """A teacher's soft labels whose largest entry is tied in every row: 0.4, 0.4, 0.2."""
+    Y = np.tile([0.4, 0.4, 0.2][:k] if k == 3 else np.full(k, 1 / k), (n, 1))
+    return Y, np.full((n, k), 1.0 / k)
+
+
+def test_the_hard_targets_at_0_and_1_are_one_hot_even_where_the_targets_tie():
+    """The extremes' targets have one 1 a row (at the first largest entry): a tie made rows
+    summing to 2, and a correct CrossEntropy that checks its targets failed this row."""
+    report = check_objective(RefusesTargetsNotSummingToOne, make_pair=soft_labels_with_ties)
+    for name in ("estimates at 0 and 1", "arguments unchanged"):
+        passed, numbers, hint = row(report, name)
+        assert passed, (name, numbers, hint)
 
 
 class SlowToBuild(SquaredError):

@@ -60,7 +60,10 @@ def distribution_pair(rng, n, k):
 
 
 def kind_of(value):
-    """``'an array of shape (2, 3)'`` or ``'a list'``: what a method returned, in words."""
+    """``'an array of shape (2, 3)'``, ``'a list'`` or ``'None'`` (a method with no ``return``):
+    what a method returned, in words."""
+    if value is None:
+        return "None"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     return f"a {type(value).__name__}"

@@ -204,7 +204,9 @@ def _check_seed_numbers(context):
 
 def _extreme_pair(context):
     Y, _ = context.pair(4, 3)
-    hard = (Y == Y.max(axis=1, keepdims=True)).astype(float)
+    # one 1 a row, at Y's first largest entry: a tie (soft labels 0.4, 0.4, 0.2) would make a
+    # target row summing to 2, which a careful CrossEntropy rightly refuses
+    hard = np.eye(Y.shape[1])[Y.argmax(axis=1)]
     Yhat = hard.copy()
     Yhat[::2] = 1.0 - hard[::2]
     return hard, Yhat
@@ -230,7 +232,11 @@ def _check_objective_extremes(context):
     hard, Yhat = _extreme_pair(context)
     objective = context.objective()
     value = float(np.asarray(objective.eval(hard, Yhat)).item())
-    gradient = np.asarray(objective.gradient(hard, Yhat), dtype=float)
+    gradient = objective.gradient(hard, Yhat)
+    if np.shape(gradient) != hard.shape:  # None, say: "gradient shape" tells what to return
+        raise CheckFailure(f"estimates of exactly 0 and 1: gradient returned {kind_of(gradient)}, not {len(hard)} x "
+                           f"{hard.shape[1]}", "the gradient is N x K, one row per observation, like Yhat")
+    gradient = np.asarray(gradient, dtype=float)
     if not np.isfinite(value) or not np.isfinite(gradient).all():
         raise CheckFailure(f"estimates of exactly 0 and 1: eval {value}, gradient with "
                            f"{int((~np.isfinite(gradient)).sum())} NaN or inf entries",
