@@ -531,6 +531,29 @@ def test_gradcheck_nodes_passes_on_graphnn_graphs_and_leaves_the_graph_as_after_
     assert graph.has_gradients and graph.value("loss") == J
 
 
+class DoubledLogLoss(gn.LogLoss):
+    """LogLoss whose gradient is twice what it should be."""
+
+    def gradient(self, Y, Yhat):
+        return 2 * super().gradient(Y, Yhat)
+
+
+def test_gradcheck_nodes_leaves_out_estimates_a_difference_would_push_out_of_0_1():
+    """A sigmoid saturated at 1.0 (and one within 1e-6 of 0) feeds LogLoss, which refuses
+    estimates outside [0, 1]: those entries are left out and named, not a ValueError out of
+    the check (it was); the others are still checked, so a wrong gradient still fails."""
+    feed = {"X": np.array([[40.0], [0.1], [-14.0], [1.5]]), "Y": np.array([[1.0], [0.0], [0.0], [1.0]])}
+    report = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=gn.LogLoss()), feed)
+    assert report.passed, str(report)
+    assert report.rows[-1][1] == "gradient (2 of 4 estimates within eps of 0 or 1 left out)"
+    wrong = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=DoubledLogLoss()), feed)
+    assert list(wrong.failing) == ["doubledlogloss1"]
+    # estimates well inside (0, 1): every entry checked, the row as before
+    inside = {"X": np.array([[0.5], [-0.3]]), "Y": np.array([[1.0], [0.0]])}
+    report = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=gn.LogLoss()), inside)
+    assert report.rows[-1][1] == "gradient"
+
+
 # ---------------------------------------------------------------------------- the example
 def test_the_grading_example_prints_every_verdict(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}

@@ -691,3 +691,18 @@ def test_relative_error_divides_by_the_gradients_own_scale_unless_given_a_floor(
     small, smaller = np.array([[1e-3, 0.0]]), np.array([[2e-3, 0.0]])
     assert relative_error(small, smaller) == pytest.approx(0.5, rel=1e-12)
     assert relative_error(small, smaller, floor=1.0) == pytest.approx(1e-3, rel=1e-12)
+
+
+def test_central_differences_only_where_asked():
+    """``where``: the entries differentiated (two calls each); the others are 0 and ``x`` is
+    left as it was."""
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    calls = []
+
+    def f():
+        calls.append(1)
+        return float((x ** 2).sum())
+
+    grad = numerical_gradient(f, x, where=np.array([[True, False], [False, True]]))
+    assert np.allclose(grad, [[2.0, 0.0], [0.0, 8.0]]) and grad[0, 1] == 0 and grad[1, 0] == 0
+    assert len(calls) == 4 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
