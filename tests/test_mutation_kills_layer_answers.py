@@ -215,6 +215,16 @@ def test_weights_orientation_from_the_shape_or_from_forward():
     # square weights and no biases: the forward decides too
     layer = FullyConnectedLayer(3, 3, biases=False)
     assert weights_orientation(layer, 3, student_parameters(layer)) == "D x K"
+    # a layer computing in float32, square weights: its forward is off by ~1e-7 either way,
+    # and the closer orientation wins (a 1e-8 threshold called D x K weights K x D)
+    for cls, orientation in ((FullyConnectedLayer, "D x K"), (FullyConnectedKxD, "K x D")):
+        class Float32(cls):
+            def forward(self, dataIn):
+                return super().forward(np.asarray(dataIn, dtype=np.float32))
+
+        layer = Float32(3, 3)
+        layer.W, layer.b = layer.W.astype(np.float32), layer.b.astype(np.float32)
+        assert weights_orientation(layer, 3, student_parameters(layer)) == orientation
 
 
 def test_weights_of_neither_orientation_are_refused():

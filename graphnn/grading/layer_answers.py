@@ -44,8 +44,11 @@ def weights_orientation(layer, width, parameters):
         return "K x D"
     if weights.shape != (d, k):
         raise CheckFailure(f"weights are {weights.shape}; for {d} inputs and {k} outputs they are {d} x {k} or {k} x {d}")
-    plain = relative_error(out - out.mean(axis=0), x @ weights - (x @ weights).mean(axis=0))
-    return "D x K" if plain < 1e-8 else "K x D"
+    # the closer of the two: a float32 layer is off either way by about 1e-7, a threshold
+    # tight enough for float64 called its D x K weights K x D
+    centred = out - out.mean(axis=0)
+    plain, transposed = (relative_error(centred, x @ w - (x @ w).mean(axis=0)) for w in (weights, weights.T))
+    return "D x K" if plain <= transposed else "K x D"
 
 
 def _reference_layer(context, layer, x, k):
