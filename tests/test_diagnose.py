@@ -160,6 +160,41 @@ def test_a_graphnn_parameter_gradient_that_overflows():
     assert (report.node, report.direction, report.what) == ("fc", "backward", "gradient of weights")
 
 
+class Huge:
+    """Forward passes X on; backward sends a finite 1e308 back (a student's layer)."""
+
+    def forward(self, X):
+        return X.copy()
+
+    def gradient(self):
+        return np.eye(3)
+
+    def backward(self, gradIn):
+        return np.full(gradIn.shape, 1e308)
+
+
+def test_an_input_whose_summed_gradient_overflows():
+    """X asks for its gradient and feeds two layers; each sends a finite 1e308 back, and their
+    sum at X is inf: the input is the culprit (it was passed over, and nothing was found)."""
+    g = gn.Graph()
+    x, y = g.input("X", requires_grad=True), g.input("Y")
+    both = g.add(gn.AddLayer(), g.add(gn.wrap(Huge()), x, name="left"), g.add(gn.wrap(Huge()), x, name="right"),
+                 name="both")
+    g.add(gn.SquaredError(), y, both, name="loss")
+    report = gn.find_nonfinite(g, {"X": FEED["X"], "Y": FEED["X"] + 1})
+    assert (report.node, report.direction, report.what) == ("X", "backward", "gradient (the sum over its consumers)")
+    assert report.statistics == "4 x 3; 0 NaN, 12 inf of 12"
+    assert report.path[0] == "X" and set(report.path) == {"X", "left", "right", "both", "loss"}
+
+
+def test_statistics_of_entries_near_the_float_limit_stay_finite():
+    """The mean of 1e308 and 1.5e308 is 1.25e308, not an overflow to inf (and no warning)."""
+    with np.errstate(all="raise"):
+        assert gn.grading.diagnose.array_statistics(np.array([[1e308, 1.5e308]])) == \
+            "1 x 2; min 1e+308, max 1.5e+308, mean 1.25e+308, max|x| 1.5e+308"
+    assert gn.grading.diagnose.array_statistics(np.zeros((1, 2))) == "1 x 2; min 0, max 0, mean 0, max|x| 0"
+
+
 def test_the_culprit_and_its_path_are_marked_on_the_network_diagram():
     g = network(Sqrt())
     report = gn.find_nonfinite(g, FEED)

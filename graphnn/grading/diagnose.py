@@ -43,8 +43,10 @@ def array_statistics(array):
     if nan or inf:
         parts.append(f"{nan} NaN, {inf} inf of {array.size}")
     if finite.size:
-        parts.append(f"min {finite.min():.4g}, max {finite.max():.4g}, mean {finite.mean():.4g}, "
-                     f"max|x| {np.abs(finite).max():.4g}")
+        largest = np.abs(finite).max()
+        # the mean of the entries scaled by the largest: their plain sum overflows near 1.8e308
+        mean = np.mean(finite / largest) * largest if largest else 0.0
+        parts.append(f"min {finite.min():.4g}, max {finite.max():.4g}, mean {mean:.4g}, max|x| {largest:.4g}")
     return "; ".join(parts)
 
 
@@ -198,8 +200,6 @@ def _backward(graph, feed):
         return NonfiniteReport("backward", node, what, array_statistics(array), reads, path)
 
     for node in reversed(order):
-        if kinds[node] == "input":
-            continue
         if kinds[node] == "objective":
             try:
                 sent = graph.grad_out(node)
@@ -210,10 +210,12 @@ def _backward(graph, feed):
             continue
         try:
             received = graph.grad(node)
-        except GraphError:  # a constant branch: nothing flows here
+        except GraphError:  # a constant branch, or an input that asked for no gradient
             continue
-        if not _finite(received):
+        if not _finite(received):  # an input's too: finite gradients from two consumers can sum to inf
             return report(node, "gradient (the sum over its consumers)", received)
+        if kinds[node] == "input":
+            continue
         for slot, source in enumerate(graph.predecessors(node)):
             sent = graph.last_pass.edge_grad(source, node, slot)
             if sent is not None and not _finite(sent):
