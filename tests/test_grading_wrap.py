@@ -42,6 +42,58 @@ def test_passes_without_an_optimizer_leave_the_students_weights_alone(cls):
     assert gradcheck_nodes(graph, FEED).passed
 
 
+class MomentumLayer:
+    """A fully connected layer whose updateWeights keeps a momentum, a step count and a log,
+    the way a later assignment asks: velocities made on the first update, then rebound."""
+
+    def __init__(self, sizeIn, sizeOut, mu=0.9):
+        rng = np.random.default_rng(3)
+        self.weights, self.biases, self.mu = rng.uniform(-1, 1, (sizeIn, sizeOut)), np.zeros((1, sizeOut)), mu
+        self.steps, self.log, self.seen = 0, [], np.zeros(1)
+
+    def forward(self, dataIn):
+        self.dataIn = dataIn
+        return dataIn @ self.weights + self.biases
+
+    def gradient(self):
+        return self.weights.T
+
+    def backward(self, gradIn):
+        return gradIn @ self.weights.T
+
+    def updateWeights(self, gradIn, eta):
+        dW, db = self.dataIn.T @ gradIn / len(gradIn), gradIn.mean(axis=0, keepdims=True)
+        if not hasattr(self, "vW"):
+            self.vW, self.vb = np.zeros_like(dW), np.zeros_like(db)
+        self.vW = self.mu * self.vW + dW
+        self.vb = self.mu * self.vb + db
+        self.steps += 1
+        self.log.append(eta)
+        self.seen += 1  # in place
+        self.weights -= eta * self.vW
+        self.biases -= eta * self.vb
+
+
+def test_reading_an_update_with_a_momentum_leaves_the_momentum_alone():
+    """Each backward reads the gradients by running updateWeights once and undoing it: the
+    momentum, the step count, the log and the counter changed in place are undone too. It
+    undid only the weights: the momentum grew on every read, so the second pass read the
+    gradient plus 0.9 times the first, and the student's own training started off."""
+    student = MomentumLayer(4, 1)
+    graph = student_graph(student)
+    grads = []
+    for _ in range(3):
+        graph.forward(FEED)
+        graph.backward()
+        grads.append([p.grad.copy() for p in graph.parameters()])
+    for later in grads[1:]:
+        for first, again in zip(grads[0], later):
+            np.testing.assert_array_equal(first, again)
+    assert not hasattr(student, "vW") and not hasattr(student, "vb")
+    assert (student.steps, student.log, student.seen.tolist()) == (0, [], [0.0])
+    assert gradcheck_nodes(graph, FEED).passed
+
+
 def test_no_array_is_shared_with_the_student():
     student = corpus.FullyConnectedLayer(4, 1)
     layer = gn.wrap(student)

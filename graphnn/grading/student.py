@@ -135,12 +135,19 @@ def parameter_gradients(obj, gradIn, parameters=None):
     can call or no parameters. Call it after ``forward`` and ``backward`` with the same
     ``gradIn``: it runs ``updateWeights`` with ``eta = 1``, reads what changed (``old - new``,
     the gradient of a step ``W -= eta * dW``) and writes the old values back into the
-    student's own arrays (an update in place is undone in place). ``parameters``: the
-    ``student_parameters(obj)`` to read (found afresh by default)."""
+    student's own arrays (an update in place is undone in place). What else the update
+    changes (a momentum, a step count, a list it appends to) is put back too
+    (``_attributes_kept``). ``parameters``: the ``student_parameters(obj)`` to read (found
+    afresh by default)."""
     parameters = student_parameters(obj) if parameters is None else parameters
     style = update_style(obj)
     if not parameters or style not in ("gradIn, eta", "eta"):
         return None
+    with _attributes_kept(obj):
+        return _parameter_steps(obj, parameters, style, gradIn)
+
+
+def _parameter_steps(obj, parameters, style, gradIn):
     originals = [(p, p.raw()) for p in parameters]
     before = {p.name: p.get() for p in parameters}
     try:
@@ -157,6 +164,43 @@ def parameter_gradients(obj, gradIn, parameters=None):
                 except Exception:  # a setter that refuses: the values are put back below
                     pass
             p.put(before[p.name])
+
+
+class _attributes_kept:
+    """Within it, what is done to ``obj``'s attributes is undone on the way out: an attribute
+    rebound (``self.t += 1``, ``self.v = mu * self.v + dW``) gets its old object back, one
+    added (a momentum made on the first update) is removed, and an array, list, dict or set
+    changed in place gets its old contents back, in place (one level deep: the items of a
+    list are the same objects, not copies). Each backward of a wrapped layer reads its
+    ``updateWeights`` this way; without it a momentum or a step count drifted with every
+    read."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __enter__(self):
+        self.attributes = dict(getattr(self.obj, "__dict__", {}))
+        self.contents = {name: value.copy() for name, value in self.attributes.items()
+                         if isinstance(value, (np.ndarray, list, dict, set))}
+        return self
+
+    def __exit__(self, *exc_info):
+        now = getattr(self.obj, "__dict__", None)
+        if now is None:
+            return
+        for name in set(now) - set(self.attributes):
+            del now[name]
+        now.update(self.attributes)
+        for name, saved in self.contents.items():
+            value = self.attributes[name]
+            if isinstance(value, np.ndarray):
+                if value.flags.writeable and value.shape == saved.shape:
+                    value[...] = saved
+            elif isinstance(value, list):
+                value[:] = saved
+            else:  # a dict or a set
+                value.clear()
+                value.update(saved)
 
 
 def dtype_note(method, value):
