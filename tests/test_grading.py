@@ -542,10 +542,15 @@ def test_gradcheck_nodes_leaves_out_estimates_a_difference_would_push_out_of_0_1
     """A sigmoid saturated at 1.0 (and one within 1e-6 of 0) feeds LogLoss, which refuses
     estimates outside [0, 1]: those entries are left out and named, not a ValueError out of
     the check (it was); the others are still checked, so a wrong gradient still fails."""
-    feed = {"X": np.array([[40.0], [0.1], [-14.0], [1.5]]), "Y": np.array([[1.0], [0.0], [0.0], [1.0]])}
+    feed = {"X": np.array([[40.0], [0.1], [-14.0], [1.5], [-0.5]]), "Y": np.array([[1.0], [0.0], [0.0], [1.0], [0.0]])}
     report = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=gn.LogLoss()), feed)
     assert report.passed, str(report)
-    assert report.rows[-1][1] == "gradient (2 of 4 estimates within eps of 0 or 1 left out)"
+    assert report.rows[-1][1] == "gradient (2 of 5 estimates within eps of 0 or 1 left out)"
+    # the differences of the entries kept take the eps given: a coarse step is measurably off
+    coarse = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=gn.LogLoss()), feed,
+                             eps=1e-2, tolerance=1.0)
+    assert coarse.rows[-1][1] == "gradient (2 of 5 estimates within eps of 0 or 1 left out)"
+    assert 1e-6 < coarse.rows[-1][2] < 1e-2
     wrong = gradcheck_nodes(gn.Graph.sequential(gn.LogisticSigmoidLayer(), objective=DoubledLogLoss()), feed)
     assert list(wrong.failing) == ["doubledlogloss1"]
     # estimates well inside (0, 1): every entry checked, the row as before
