@@ -23,10 +23,11 @@ function's hash is unchanged (mutmut's own rule) and tests what ``pending`` name
     nice mutmut run --max-children 2 $(python tools/mutation.py pending grading/)
     python tools/mutation.py save grading/
 
-A function changed since the save has its mutants reset by that run, after ``pending`` listed
-them: ``pending`` names them on the next round, so repeat the last two lines until it prints
-nothing. A kept "killed" holds while the tests that killed it stay; a kept survivor may have
-been killed by a test written since, so run the survivors again before classing them.
+``pending`` reads the source as it is now (with mutmut's own generator): it names the mutants
+never run and those of every function changed since its result. A kept "killed" holds while
+the tests that killed it stay; a kept survivor may have been killed by a test written since,
+so run the survivors again before classing them. Never start ``mutmut run`` with no names
+here: it would run every mutant of the engine too.
 """
 import json
 import random
@@ -121,10 +122,34 @@ def restore(saved=SAVED, mutants=MUTANTS):
                                     "estimated_durations_by_key": {}}, indent=4))
 
 
-def pending(prefix=""):
-    """The names of the mutants under ``prefix`` not tested yet."""
-    return [name for path, codes in results().items() if path.startswith(prefix)
-            for name, code in codes.items() if code is None]
+def current_mutants(path):
+    """``(names, hashes)`` of ``graphnn/PATH`` as its source is now: the names mutmut gives
+    its mutants and the hash of each function, from mutmut's own generator (nothing written)."""
+    from mutmut.mutation.file_mutation import mutate_file_contents
+
+    source = Path("graphnn") / path
+    mutated = mutate_file_contents(str(source), source.read_text())
+    module = "graphnn." + path[:-len(".py")].replace("/", ".")
+    return [f"{module}.{name}" for name in mutated.mutant_names], mutated.hash_by_function_name
+
+
+def pending(prefix="", mutants=MUTANTS):
+    """The names of the mutants of the source under ``graphnn/PREFIX`` as it is now that have
+    no result: never run, or of a function changed since its result (mutmut drops those when
+    it generates the mutants again, at the start of the run these names are given to)."""
+    names = []
+    for source in sorted(Path("graphnn").rglob("*.py")):
+        path = str(source.relative_to("graphnn"))
+        if not path.startswith(prefix):
+            continue
+        meta = mutants / (path + ".meta")
+        data = json.loads(meta.read_text()) if meta.exists() else {"exit_code_by_key": {}, "hash_by_function_name": {}}
+        now, hashes = current_mutants(path)
+        for name in now:
+            function = name.rpartition(".")[2].rpartition("__mutmut_")[0]
+            if data["exit_code_by_key"].get(name) is None or data["hash_by_function_name"].get(function) != hashes[function]:
+                names.append(name)
+    return names
 
 
 def main(argv):
