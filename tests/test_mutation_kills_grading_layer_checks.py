@@ -109,3 +109,14 @@ def test_extremes_call_a_gradient_of_none_not_finite():
     assert failure.numbers == "|x| = 10000: gradient() gives NaN or inf"
     assert layer_advice.check_extremes(LayerContext(TanhLayer)) == \
         "|x| = 10000: forward, backward, gradient finite, no warnings"
+
+
+def test_extreme_inputs_of_one_entry_are_tried():
+    """A layer of width 1 checked one row at a time: its single entry is +1e4 (the second
+    entry, set to -1e4 where there is one, does not exist), not an IndexError of the kit's."""
+    import graphnn as gn
+    from graphnn.grading.checks import check_layer
+
+    row = check_layer(gn.TanhLayer, input_width=1)["extreme inputs"]
+    assert row.passed, row.numbers
+    assert row.numbers.startswith("|x| = 10000: ")

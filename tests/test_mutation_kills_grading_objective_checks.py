@@ -215,6 +215,13 @@ def test_a_gradient_returning_nothing_is_told_so_at_0_and_1_not_to_clip():
     assert not passed and numbers == "estimates of exactly 0 and 1: gradient returned None, not 4 x 3"
     assert hint == "the gradient is N x K, one row per observation, like Yhat"
 
+    class OneRowShort(ClipsOnlyEval):
+        def gradient(self, Y, Yhat):
+            return super().gradient(Y, Yhat)[:-1].tolist()
+
+    passed, numbers, _ = row(check_objective(OneRowShort), "estimates at 0 and 1")
+    assert not passed and numbers == "estimates of exactly 0 and 1: gradient returned a list, not 4 x 3"
+
 
 class RefusesTargetsNotSummingToOne(ClipsOnlyEval):
     """A careful CrossEntropy: it clips, and it refuses a target row that is no distribution."""
