@@ -1108,6 +1108,7 @@ def test_cli_grades_a_class_and_prints_a_summary(tmp_path, capsys, grade_class_c
     assert set(summary) == {"students", "seconds", "problems"}
     assert (summary["students"], summary["problems"]) == (3, 1) and 0 <= summary["seconds"] <= elapsed + 0.05
     assert f"in {summary['seconds']:.1f} s" in lines[0] and summary["seconds"] == round(summary["seconds"], 1)
+    assert isinstance(summary["seconds"], float)  # tenths, not whole seconds: 0.6, not 1
     [call] = grade_class_calls
     assert (call["submissions"], call["out"], call["jobs"], call["progress"]) == (tmp_path / "class", out, 2, False)
     assert call["rubric"] == {**load_rubric(), **TWO}
