@@ -187,6 +187,20 @@ def test_an_input_whose_summed_gradient_overflows():
     assert report.path[0] == "X" and set(report.path) == {"X", "left", "right", "both", "loss"}
 
 
+def test_an_input_with_a_finite_gradient_does_not_end_the_search():
+    """Two inputs ask for their gradients; the one looked at first (the last made) is finite,
+    the other's sum is inf: it is still found."""
+    g = gn.Graph()
+    a, y = g.input("A", requires_grad=True), g.input("Y")
+    b = g.input("B", requires_grad=True)
+    left = g.add(gn.AddLayer(), g.add(gn.wrap(Huge()), a, name="left"), g.add(gn.wrap(Huge()), a, name="right"),
+                 name="both")
+    g.add(gn.SquaredError(), y, g.add(gn.AddLayer(), left, b, name="sum"), name="loss")
+    report = gn.find_nonfinite(g, {"A": FEED["X"], "B": FEED["X"], "Y": FEED["X"] + 1})
+    assert np.isfinite(g.grad("B")).all()
+    assert (report.node, report.direction) == ("A", "backward")
+
+
 def test_statistics_of_entries_near_the_float_limit_stay_finite():
     """The mean of 1e308 and 1.5e308 is 1.25e308, not an overflow to inf (and no warning)."""
     with np.errstate(all="raise"):

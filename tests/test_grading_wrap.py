@@ -94,6 +94,57 @@ def test_reading_an_update_with_a_momentum_leaves_the_momentum_alone():
     assert gradcheck_nodes(graph, FEED).passed
 
 
+class KeepsEverything(MomentumLayer):
+    """Its update also fills a dict and a set, and it holds a read-only array (a broadcast)."""
+
+    def __init__(self, sizeIn, sizeOut):
+        super().__init__(sizeIn, sizeOut)
+        self.norms, self.seen_shapes = {}, set()
+        self.scale = np.broadcast_to(np.ones(1), (sizeOut,))
+
+    def updateWeights(self, gradIn, eta):
+        super().updateWeights(gradIn, eta)
+        self.norms[self.steps] = float(np.abs(self.vW).sum())
+        self.seen_shapes.add(gradIn.shape)
+
+
+class Slotted:
+    """A layer with ``__slots__``: no ``__dict__`` to keep."""
+    __slots__ = ("weights", "dataIn")
+
+    def __init__(self, sizeIn, sizeOut):
+        self.weights = np.random.default_rng(4).uniform(-1, 1, (sizeIn, sizeOut))
+
+    def forward(self, dataIn):
+        self.dataIn = dataIn
+        return dataIn @ self.weights
+
+    def gradient(self):
+        return self.weights.T
+
+    def backward(self, gradIn):
+        return gradIn @ self.weights.T
+
+    def updateWeights(self, gradIn, eta):
+        self.weights = self.weights - eta * self.dataIn.T @ gradIn / len(gradIn)
+
+
+def test_dicts_sets_read_only_arrays_and_slotted_layers_are_kept_as_they_were():
+    student = KeepsEverything(4, 1)
+    graph = student_graph(student)
+    graph.forward(FEED)
+    graph.backward()
+    assert (student.norms, student.seen_shapes, student.steps) == ({}, set(), 0)
+    assert not student.scale.flags.writeable and student.scale.tolist() == [1.0]
+    slotted = Slotted(4, 1)
+    before = slotted.weights.copy()
+    graph = student_graph(slotted)
+    graph.forward(FEED)
+    graph.backward()
+    np.testing.assert_array_equal(slotted.weights, before)
+    np.testing.assert_allclose(graph.parameters()[0].grad, FEED["X"].T @ graph.grad(graph.nodes[-3]) / 6, rtol=1e-10)
+
+
 def test_no_array_is_shared_with_the_student():
     student = corpus.FullyConnectedLayer(4, 1)
     layer = gn.wrap(student)

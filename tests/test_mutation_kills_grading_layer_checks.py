@@ -112,8 +112,8 @@ def test_extremes_call_a_gradient_of_none_not_finite():
 
 
 def test_extreme_inputs_of_one_entry_are_tried():
-    """A layer of width 1 checked one row at a time: its single entry is +1e4 (the second
-    entry, set to -1e4 where there is one, does not exist), not an IndexError of the kit's."""
+    """A layer of width 1: the extremes are 7 rows of one entry each, the first +1e4 and the
+    second -1e4 (set across rows, not within one), and the row passes for tanh."""
     import graphnn as gn
     from graphnn.grading.checks import check_layer
 
