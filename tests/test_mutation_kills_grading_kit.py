@@ -1254,6 +1254,17 @@ def test_raising_in_a_thread_and_taking_it_back():
     assert limits._raise_in(threading.get_ident(), None) is True
 
 
+def test_without_cpythons_api_no_exception_is_raised_in_a_thread(monkeypatch):
+    """Where ``ctypes.pythonapi`` is missing (an interpreter other than CPython), or lacks
+    ``PyThreadState_SetAsyncExc``, ``_raise_in`` says it could not, and raises nothing."""
+    import types
+
+    monkeypatch.setattr(limits, "ctypes", types.SimpleNamespace(c_ulong=int, py_object=object))
+    assert limits._raise_in(threading.get_ident(), limits.CheckTimeout) is False
+    monkeypatch.setattr(limits, "ctypes", types.SimpleNamespace(pythonapi=object(), c_ulong=int, py_object=object))
+    assert limits._raise_in(threading.get_ident(), limits.CheckTimeout) is False
+
+
 # ---------------------------------------------------------------- copies and dtypes
 
 
