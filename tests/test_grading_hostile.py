@@ -405,6 +405,14 @@ def test_a_factory_that_asks_for_arguments_is_refused_naming_them(check, make):
         check(make)
 
 
+def test_a_factory_without_a_name_is_called_the_factory_given():
+    """A ``functools.partial`` has no ``__name__``: the message still reads."""
+    import functools
+
+    with pytest.raises(TypeError, match=r"^check_layer: the factory given asks for width; pass a function of no "):
+        check_layer(functools.partial(lambda width: FullyConnected(width, 2)))
+
+
 def test_an_objective_instance_is_refused_naming_check_objective():
     with pytest.raises(TypeError, match=r"check_objective\(lambda: SquaredError\(\.\.\.\)\)\), not a 'SquaredError'"):
         check_objective(SquaredError())
