@@ -434,6 +434,12 @@ def test_student_html_escapes_the_students_words_and_shows_every_row():
     assert "<h2>LogLoss</h2><pre class='failed message'>stopped</pre>" in late
 
 
+def test_summary_html_counts_the_students_who_handed_in_each_extra_class():
+    page = summary_html([("alice", alice_result()), ("alice2", alice_result()), ("o'bob", bob_result())],
+                        rubric_two_and_feedback())
+    assert "<p>also checked where handed in, for no points: ReLULayer (2 of 3), LogLoss (1 of 3)</p>" in page
+
+
 def test_summary_html_counts_the_class_and_says_why_classes_earned_nothing():
     rubric = rubric_two_and_feedback()
     graded = [("alice", alice_result()), ("o'bob", bob_result())]
