@@ -1239,3 +1239,14 @@ def test_grade_folder_gives_an_import_the_rubrics_time_limit(tmp_path, student_i
     assert entry["status"] == "error"
     assert entry["message"].startswith("importing TanhLayer.py raised CheckTimeout: ")
     assert "timed out after 0.5 s" in entry["message"]
+
+
+def test_the_optional_classes_handed_in_may_be_any_classes(tmp_path):
+    """Classes beyond the seed's (the convolution assignment's) are looked for by their own
+    names, in the order given."""
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / "maxpoollayer.py").write_text("class MaxPoolLayer: pass\n")
+    (tmp_path / "ben").mkdir()
+    (tmp_path / "ben" / "TanhLayer.py").write_text("class TanhLayer: pass\n")
+    folders = [tmp_path / "ana", tmp_path / "ben"]
+    assert classes_handed_in(folders, ["ConvolutionalLayer", "TanhLayer", "MaxPoolLayer"]) == ["TanhLayer", "MaxPoolLayer"]
