@@ -1,8 +1,8 @@
 """The grading kit's diagnostics and reports (``diagnose``, ``reference``, ``report``,
 ``results``), checked value by value: the statistics a report prints, the nodes
 ``find_nonfinite`` goes on past while it searches backward, the numpy error state it searches
-in (the behaviours mutation testing found unchecked). Small classes written as students write
-them, defined here."""
+in (the behaviours mutation testing found unchecked). The student's layers are
+tests/test_diagnose.py's."""
 import numpy as np
 
 import graphnn as gn
@@ -10,39 +10,10 @@ from graphnn.grading.diagnose import array_statistics
 from graphnn.grading import report
 from graphnn.grading.reference import SEED_TOLERANCE, seed_agrees
 from graphnn.grading.report import Check
+from test_diagnose import Identity, Sqrt  # the student's layers find_nonfinite's tests use
 
 
 # ---------------------------------------------------------------------------- diagnose.py
-
-
-class Identity:
-    """Passes its input on; a broken ``backward`` divides by a zero of its own."""
-
-    def __init__(self, broken_backward=False):
-        self.broken = broken_backward
-
-    def forward(self, X):
-        return X.copy()
-
-    def gradient(self):
-        return np.eye(2)
-
-    def backward(self, gradIn):
-        return gradIn / 0.0 if self.broken else gradIn
-
-
-class Sqrt:
-    """sqrt(x): NaN for negative inputs."""
-
-    def forward(self, X):
-        self.X = X
-        return np.sqrt(X)
-
-    def gradient(self):
-        return np.einsum("nd,de->nde", 0.5 / np.sqrt(self.X), np.eye(self.X.shape[1]))
-
-    def backward(self, gradIn):
-        return gradIn * 0.5 / np.sqrt(self.X)
 
 
 def ones_feed(*names):
